@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+// Gearbox: hardware-in-the-loop profiling of pruned DNN variants on edge boards.
+// Layering (imports point down only):
+//   C bridges → GearboxHardware → GearboxEngine → GearboxPortfolio → GearboxProfiler
+//   → GearboxPolicy → GearboxReport → gearbox (CLI)
+import PackageDescription
+
+let package = Package(
+    name: "Gearbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gearbox", targets: ["gearbox"]),
+        .library(name: "GearboxCore", targets: ["GearboxCore"]),
+        .library(name: "GearboxHardware", targets: ["GearboxHardware"]),
+        .library(name: "GearboxEngine", targets: ["GearboxEngine"]),
+        .library(name: "GearboxPortfolio", targets: ["GearboxPortfolio"]),
+        .library(name: "GearboxProfiler", targets: ["GearboxProfiler"]),
+        .library(name: "GearboxPolicy", targets: ["GearboxPolicy"]),
+        .library(name: "GearboxReport", targets: ["GearboxReport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C bridges: module maps and tiny shims only, no logic.
+        .systemLibrary(name: "CHwloc", pkgConfig: "hwloc", providers: [.apt(["libhwloc-dev"])]),
+        .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
+        .systemLibrary(name: "CCpufreq", providers: [.apt(["libcpufreq-dev"])]),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CGearboxShims"),
+
+        // File formats' common ground: atomic writes, JSON conventions, provenance labels.
+        .target(name: "GearboxCore"),
+
+        .target(
+            name: "GearboxHardware",
+            dependencies: [
+                "GearboxCore", "CHwloc", "CPfm", "CCpufreq", "CGearboxShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "GearboxEngine",
+            dependencies: [
+                "GearboxHardware", "COpenBLAS", "CGearboxShims",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
+        .target(
+            name: "GearboxPortfolio",
+            dependencies: [
+                "GearboxEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "GearboxProfiler",
+            dependencies: [
+                "GearboxHardware", "GearboxPortfolio",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "GearboxPolicy",
+            dependencies: ["GearboxProfiler", "GearboxHardware"]),
+        .target(
+            name: "GearboxReport",
+            dependencies: ["GearboxProfiler", "GearboxPolicy", "GearboxHardware"]),
+        .executableTarget(
+            name: "gearbox",
+            dependencies: [
+                "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
+                "GearboxPolicy", "GearboxReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore"]),
+        .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware"]),
+        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine"]),
+        .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio"]),
+        .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler"]),
+        .testTarget(name: "GearboxPolicyTests", dependencies: ["GearboxPolicy"]),
+        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"]),
+        // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
+        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// CCpufreq: libcpufreq (cpufrequtils) C API. No logic here.
+#include <cpufreq.h>

@@ -1,0 +1,17 @@
+// CGearboxShims: non-variadic wrappers for the few C calls Swift cannot import directly
+// (variadic ioctl/syscall). Each is one line; no logic lives in C.
+#ifndef CGEARBOX_SHIMS_H
+#define CGEARBOX_SHIMS_H
+
+#include <sys/types.h>
+
+/// ioctl(fd, request, arg) with an integer argument.
+int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg);
+
+/// The CPU the calling thread last ran on (sched_getcpu), or -1 with errno set.
+int gearbox_current_cpu(void);
+
+/// The kernel thread id of the calling thread (gettid).
+pid_t gearbox_gettid(void);
+
+#endif

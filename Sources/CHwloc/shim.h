@@ -1,0 +1,2 @@
+// CHwloc: exposes hwloc's C API to Swift. No logic here.
+#include <hwloc.h>

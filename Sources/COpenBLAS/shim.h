@@ -1,0 +1,2 @@
+// COpenBLAS: the CBLAS interface of Debian's OpenBLAS (libopenblas-dev). No logic here.
+#include <cblas.h>

@@ -1,0 +1,1 @@
+// GearboxEngine: placeholder until its module lands.

@@ -1,0 +1,133 @@
+// GearboxHardware/DeviceDescription: the `Devices/<id>.json` file format written by
+// `gearbox device probe`. Keys are fixed by the foundation issue; more keys are welcome.
+
+import GearboxCore
+
+public struct DeviceDescription: VersionedFile, Equatable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public struct Cache: Codable, Equatable, Sendable {
+        public var level: Int
+        public var sizeBytes: Int
+        public var lineBytes: Int
+        public var cpus: [Int]
+        public init(level: Int, sizeBytes: Int, lineBytes: Int, cpus: [Int]) {
+            self.level = level; self.sizeBytes = sizeBytes; self.lineBytes = lineBytes; self.cpus = cpus
+        }
+    }
+
+    public struct TopologySummary: Codable, Equatable, Sendable {
+        public var packages: Int
+        public var cores: Int
+        public var pus: Int
+        public var numaNodes: Int
+        public var caches: [Cache]
+        public init(packages: Int, cores: Int, pus: Int, numaNodes: Int, caches: [Cache]) {
+            self.packages = packages; self.cores = cores; self.pus = pus; self.numaNodes = numaNodes; self.caches = caches
+        }
+    }
+
+    public struct CPUKind: Codable, Equatable, Sendable {
+        public var cpus: [Int]
+        /// hwloc's efficiency rank: 0 is the least performant / most power-efficient kind.
+        public var efficiency: Int
+        public var infos: [String: String]
+        public init(cpus: [Int], efficiency: Int, infos: [String: String]) {
+            self.cpus = cpus; self.efficiency = efficiency; self.infos = infos
+        }
+    }
+
+    public struct Domain: Codable, Equatable, Sendable {
+        public var cpus: [Int]
+        public var driver: String
+        public var governor: String
+        public var governors: [String]
+        public var minKHz: Int
+        public var maxKHz: Int
+        /// Hardware limits (cpuinfo_min/max_freq), where known.
+        public var hardwareMinKHz: Int?
+        public var hardwareMaxKHz: Int?
+        /// The driver's frequency list; empty when it gives none (intel_pstate, cppc_cpufreq).
+        public var availableKHz: [Int]
+        /// The frequencies a sweep visits: `availableKHz` when present, else a derived grid.
+        public var gridKHz: [Int]
+        public var gridDerived: Bool?
+        public init(
+            cpus: [Int], driver: String, governor: String, governors: [String], minKHz: Int, maxKHz: Int,
+            hardwareMinKHz: Int? = nil, hardwareMaxKHz: Int? = nil, availableKHz: [Int], gridKHz: [Int],
+            gridDerived: Bool? = nil
+        ) {
+            self.cpus = cpus; self.driver = driver; self.governor = governor; self.governors = governors
+            self.minKHz = minKHz; self.maxKHz = maxKHz; self.hardwareMinKHz = hardwareMinKHz
+            self.hardwareMaxKHz = hardwareMaxKHz; self.availableKHz = availableKHz; self.gridKHz = gridKHz
+            self.gridDerived = gridDerived
+        }
+    }
+
+    public struct DVFS: Codable, Equatable, Sendable {
+        /// "real" | "emulated" | "none"
+        public var controller: String
+        public var domains: [Domain]
+        /// Why the controller is what it is (e.g. "no cpufreq in sysfs; cgroup v1 cpu controller writable").
+        public var note: String?
+        public init(controller: String, domains: [Domain], note: String? = nil) {
+            self.controller = controller; self.domains = domains; self.note = note
+        }
+    }
+
+    public struct Counter: Codable, Equatable, Sendable {
+        public var name: String
+        /// "supported" | "unsupported"
+        public var status: String
+        public var reason: String
+        public init(name: String, status: String, reason: String) {
+            self.name = name; self.status = status; self.reason = reason
+        }
+    }
+
+    public struct ThermalZone: Codable, Equatable, Sendable {
+        public var type: String
+        public var milliCelsius: Int?
+        public var tripPoints: [TripPoint]?
+        public init(type: String, milliCelsius: Int?, tripPoints: [TripPoint]? = nil) {
+            self.type = type; self.milliCelsius = milliCelsius; self.tripPoints = tripPoints
+        }
+    }
+
+    public struct TripPoint: Codable, Equatable, Sendable {
+        public var type: String
+        public var milliCelsius: Int
+        public init(type: String, milliCelsius: Int) { self.type = type; self.milliCelsius = milliCelsius }
+    }
+
+    public struct Timer: Codable, Equatable, Sendable {
+        public var resolutionNs: Int
+        public var readCostNs: Double
+        public init(resolutionNs: Int, readCostNs: Double) { self.resolutionNs = resolutionNs; self.readCostNs = readCostNs }
+    }
+
+    public var schemaVersion: Int
+    public var id: String
+    public var hostname: String
+    public var cpuModel: String
+    public var topology: TopologySummary
+    public var cpuKinds: [CPUKind]
+    public var dvfs: DVFS
+    public var counters: [Counter]
+    public var thermalZones: [ThermalZone]
+    public var timer: Timer
+    /// Where the description was read from: "live" or the sysfs dump directory.
+    public var sysfsRoot: String?
+    public var provenance: Provenance?
+
+    public init(
+        id: String, hostname: String, cpuModel: String, topology: TopologySummary, cpuKinds: [CPUKind],
+        dvfs: DVFS, counters: [Counter], thermalZones: [ThermalZone], timer: Timer,
+        sysfsRoot: String? = nil, provenance: Provenance? = nil
+    ) {
+        self.schemaVersion = Self.currentSchemaVersion
+        self.id = id; self.hostname = hostname; self.cpuModel = cpuModel; self.topology = topology
+        self.cpuKinds = cpuKinds; self.dvfs = dvfs; self.counters = counters; self.thermalZones = thermalZones
+        self.timer = timer; self.sysfsRoot = sysfsRoot; self.provenance = provenance
+    }
+}

@@ -1,0 +1,126 @@
+// GearboxProfiler/LookupTable: the `Profiles/<device>/<portfolio>.lut.json` file format that the
+// runtime policy reads. Keys are fixed by the profiler issue; more keys are welcome.
+
+import GearboxCore
+
+public struct LookupTable: VersionedFile, Equatable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    /// One measured (or predicted) latency distribution at one frequency.
+    public struct LatencyCell: Codable, Equatable, Sendable {
+        public var p50Ns: Double
+        public var p90Ns: Double
+        public var p99Ns: Double
+        public var p999Ns: Double?
+        public var maxNs: Double?
+        public var meanNs: Double
+        public var stddevNs: Double
+        public var ciHalfWidthNs: Double
+        public var samples: Int
+        /// real | emulated | simulated | predicted
+        public var source: MeasurementSource
+        /// Which stop rule ended the cell: "ci", "maxSamples", "maxTime".
+        public var stopRule: String?
+        public var noisy: Bool?
+        public init(
+            p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,
+            stddevNs: Double, ciHalfWidthNs: Double, samples: Int, source: MeasurementSource, stopRule: String? = nil,
+            noisy: Bool? = nil
+        ) {
+            self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns; self.p999Ns = p999Ns; self.maxNs = maxNs
+            self.meanNs = meanNs; self.stddevNs = stddevNs; self.ciHalfWidthNs = ciHalfWidthNs; self.samples = samples
+            self.source = source; self.stopRule = stopRule; self.noisy = noisy
+        }
+    }
+
+    /// A counter reading per inference at one frequency; nil value = unsupported (never zero-filled).
+    public struct CounterCell: Codable, Equatable, Sendable {
+        public var values: [String: Double]
+        public var unsupported: [String: String]
+        public var derived: [String: Double]
+        public init(values: [String: Double], unsupported: [String: String], derived: [String: Double]) {
+            self.values = values; self.unsupported = unsupported; self.derived = derived
+        }
+    }
+
+    /// t(f) = a + b / f, with f in kHz.
+    public struct FrequencyModel: Codable, Equatable, Sendable {
+        public var aNs: Double
+        public var bNsKHz: Double
+        public var r2: Double
+        /// Leave-one-frequency-out mean absolute percentage error (fraction, e.g. 0.03 = 3%).
+        public var looMape: Double
+        public init(aNs: Double, bNsKHz: Double, r2: Double, looMape: Double) {
+            self.aNs = aNs; self.bNsKHz = bNsKHz; self.r2 = r2; self.looMape = looMape
+        }
+        public func predictNs(kHz: Int) -> Double { aNs + bNsKHz / Double(kHz) }
+    }
+
+    public struct Memory: Codable, Equatable, Sendable {
+        /// Weights + workspace as the engine accounts them.
+        public var engineBytes: Int
+        public var rssDeltaBytes: Int?
+        public var peakRSSDeltaBytes: Int?
+        public init(engineBytes: Int, rssDeltaBytes: Int?, peakRSSDeltaBytes: Int?) {
+            self.engineBytes = engineBytes; self.rssDeltaBytes = rssDeltaBytes; self.peakRSSDeltaBytes = peakRSSDeltaBytes
+        }
+    }
+
+    public struct Variant: Codable, Equatable, Sendable {
+        public var name: String
+        public var format: String
+        public var accuracy: Double?
+        public var params: Int
+        public var macs: Int
+        public var memoryBytes: Int
+        public var memory: Memory?
+        /// Keyed by frequency in kHz as a decimal string.
+        public var latency: [String: LatencyCell]
+        public var counters: [String: CounterCell]
+        public var model: FrequencyModel?
+        public init(
+            name: String, format: String, accuracy: Double?, params: Int, macs: Int, memoryBytes: Int,
+            memory: Memory? = nil, latency: [String: LatencyCell], counters: [String: CounterCell],
+            model: FrequencyModel?
+        ) {
+            self.name = name; self.format = format; self.accuracy = accuracy; self.params = params; self.macs = macs
+            self.memoryBytes = memoryBytes; self.memory = memory; self.latency = latency; self.counters = counters
+            self.model = model
+        }
+    }
+
+    public struct SwitchCost: Codable, Equatable, Sendable {
+        public var cold: Double?
+        public var warm: Double?
+        /// "cold" measured with the page cache dropped, or "warm-cache" when that was not permitted.
+        public var coldCache: String?
+        public init(cold: Double?, warm: Double?, coldCache: String? = nil) {
+            self.cold = cold; self.warm = warm; self.coldCache = coldCache
+        }
+    }
+
+    public var schemaVersion: Int
+    public var device: String
+    public var portfolio: String
+    /// real | emulated | simulated
+    public var controller: MeasurementSource
+    public var provenance: Provenance
+    public var frequenciesKHz: [Int]
+    public var threads: Int?
+    public var pin: String?
+    public var residentPortfolioBytes: Int?
+    public var variants: [Variant]
+    /// switchCostNs[from][to]
+    public var switchCostNs: [String: [String: SwitchCost]]
+
+    public init(
+        device: String, portfolio: String, controller: MeasurementSource, provenance: Provenance,
+        frequenciesKHz: [Int], threads: Int? = nil, pin: String? = nil, residentPortfolioBytes: Int? = nil,
+        variants: [Variant], switchCostNs: [String: [String: SwitchCost]]
+    ) {
+        self.schemaVersion = Self.currentSchemaVersion
+        self.device = device; self.portfolio = portfolio; self.controller = controller; self.provenance = provenance
+        self.frequenciesKHz = frequenciesKHz; self.threads = threads; self.pin = pin
+        self.residentPortfolioBytes = residentPortfolioBytes; self.variants = variants; self.switchCostNs = switchCostNs
+    }
+}

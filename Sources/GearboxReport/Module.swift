@@ -1,0 +1,1 @@
+// GearboxReport: placeholder until its module lands.

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func policyModuleBuilds() { #expect(Bool(true)) }
