@@ -1,1 +1,0 @@
-// GearboxEngine: placeholder until its module lands.
