@@ -1,14 +1,13 @@
-// gearbox bench: Benchmarks printed as ratios measured side by side in one run.
+// gearbox bench: groups the benchmarks; each prints ratios measured side by side in one run.
 
 import ArgumentParser
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks printed as ratios measured side by side in one run."
+        abstract: "Benchmarks printed as ratios measured side by side in one run.",
+        subcommands: [
+            BenchEngineCommand.self, BenchFormatsCommand.self, BenchProfilerCommand.self, BenchPolicyCommand.self,
+        ]
     )
-
-    func run() throws {
-        throw ValidationError("'gearbox bench' is not implemented yet")
-    }
 }

@@ -1,14 +1,11 @@
-// gearbox lut: Show, export and compare lookup tables.
+// gearbox lut: show, export and compare lookup tables.
 
 import ArgumentParser
 
 struct LutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lut",
-        abstract: "Show, export and compare lookup tables."
+        abstract: "Show, export and compare lookup tables.",
+        subcommands: [LutCompareCommand.self]
     )
-
-    func run() throws {
-        throw ValidationError("'gearbox lut' is not implemented yet")
-    }
 }

@@ -1,14 +1,11 @@
-// gearbox portfolio: Build or regenerate portfolios of pruned variants.
+// gearbox portfolio: groups the portfolio subcommands (synth, build).
 
 import ArgumentParser
 
 struct PortfolioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portfolio",
-        abstract: "Build or regenerate portfolios of pruned variants."
+        abstract: "Build or regenerate portfolios of pruned variants.",
+        subcommands: [PortfolioSynthCommand.self, PortfolioBuildCommand.self]
     )
-
-    func run() throws {
-        throw ValidationError("'gearbox portfolio' is not implemented yet")
-    }
 }
