@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "GearboxProfiler", targets: ["GearboxProfiler"]),
         .library(name: "GearboxPolicy", targets: ["GearboxPolicy"]),
         .library(name: "GearboxReport", targets: ["GearboxReport"]),
+        .library(name: "GearboxTraining", targets: ["GearboxTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C bridges: module maps and tiny shims only, no logic.
@@ -69,11 +71,14 @@ let package = Package(
         .target(
             name: "GearboxReport",
             dependencies: ["GearboxProfiler", "GearboxPolicy", "GearboxHardware"]),
+        .target(
+            name: "GearboxTraining",
+            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS"]),
         .executableTarget(
             name: "gearbox",
             dependencies: [
                 "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
-                "GearboxPolicy", "GearboxReport",
+                "GearboxPolicy", "GearboxReport", "GearboxTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -83,8 +88,11 @@ let package = Package(
         .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine"]),
         .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio"]),
         .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler"]),
-        .testTarget(name: "GearboxPolicyTests", dependencies: ["GearboxPolicy"]),
+        .testTarget(
+            name: "GearboxPolicyTests",
+            dependencies: ["GearboxPolicy", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"]),
+        .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
         .testTarget(name: "GearboxCLITests", dependencies: ["gearbox"]),
     ],

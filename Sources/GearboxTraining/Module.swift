@@ -1,0 +1,1 @@
+// GearboxTraining: placeholder until its module lands.
