@@ -11,8 +11,11 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         public var sizeBytes: Int
         public var lineBytes: Int
         public var cpus: [Int]
-        public init(level: Int, sizeBytes: Int, lineBytes: Int, cpus: [Int]) {
+        /// "unified", "data" or "instruction", where known.
+        public var type: String?
+        public init(level: Int, sizeBytes: Int, lineBytes: Int, cpus: [Int], type: String? = nil) {
             self.level = level; self.sizeBytes = sizeBytes; self.lineBytes = lineBytes; self.cpus = cpus
+            self.type = type
         }
     }
 
