@@ -116,7 +116,10 @@ public final class Topology: @unchecked Sendable {
         return topology
     }
 
-    /// The same machine's topology, loaded once per process (for pinning without a topology at hand).
+    /// This machine's topology, loaded on first use and shared for the life of the process
+    /// (loading takes milliseconds; pinning and worker pools should not repeat it).
+    public static func live() throws -> Topology { try liveOnce.get() }
+
     static let liveOnce: Result<Topology, Error> = Result { try Topology.load() }
 
     /// Serialises the only process-wide state hwloc offers for choosing a sysfs root.
@@ -226,6 +229,12 @@ extension Topology {
     /// is written as -1 (hwloc's own "unknown"), never as an invented rank.
     public func cpuKinds() -> [DeviceDescription.CPUKind] {
         kinds.map { DeviceDescription.CPUKind(cpus: $0.cpus.cpus, efficiency: $0.efficiency ?? -1, infos: $0.infos) }
+    }
+
+    /// PUs that hwloc put in no CPU kind (e.g. a dump without `cpufreq` for some CPUs): callers
+    /// should say so rather than guess the kind.
+    public var pusWithoutKind: CPUSet {
+        kinds.isEmpty ? .empty : pus.subtracting(kinds.reduce(CPUSet.empty) { $0.union($1.cpus) })
     }
 
     /// The kind that holds `cpu`, if the topology has kinds.
