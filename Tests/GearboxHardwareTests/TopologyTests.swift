@@ -1,6 +1,7 @@
 // Tests for GearboxHardware/Topology: hwloc loading of the live machine and of each sysfs dump.
 
-import GearboxHardware
+import Foundation
+@testable import GearboxHardware
 import Testing
 
 @Suite struct TopologyTests {
@@ -75,5 +76,8 @@ import Testing
         let after = try Topology.load()
         #expect(before.pus == after.pus)
         #expect(before.summary() == after.summary())
+        // No HWLOC_FSROOT is left behind (read under the lock dump loads hold while it is set).
+        let leftover = ProcessEnvironment.withLock { getenv("HWLOC_FSROOT").map { String(cString: $0) } }
+        #expect(leftover == nil)
     }
 }

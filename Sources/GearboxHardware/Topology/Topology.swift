@@ -122,25 +122,22 @@ public final class Topology: @unchecked Sendable {
 
     static let liveOnce: Result<Topology, Error> = Result { try Topology.load() }
 
-    /// Serialises the only process-wide state hwloc offers for choosing a sysfs root.
-    private static let environmentLock = NSLock()
-
     /// Runs `body` (hwloc_topology_load) with `HWLOC_FSROOT` set to `directory`, then restores
     /// the variable. hwloc 2.9 has no per-topology fsroot API (`hwloc_topology_set_fsroot` went
     /// away in 2.0; the Linux backend reads the variable while loading), so the variable is
-    /// set only inside a lock for the duration of the load and never left behind. Other code
-    /// in the process must not read `HWLOC_FSROOT` concurrently; nothing in Gearbox does.
+    /// set only inside `ProcessEnvironment`'s lock for the duration of the load and never left
+    /// behind. Code that spawns processes in this module takes the same lock.
     private static func withFilesystemRoot(_ directory: String?, _ body: () -> Int32) -> (result: Int32, errno: Int32) {
-        environmentLock.lock()
-        defer { environmentLock.unlock() }
-        let previous = getenv("HWLOC_FSROOT").map { String(cString: $0) }
-        if let directory { setenv("HWLOC_FSROOT", directory, 1) } else { unsetenv("HWLOC_FSROOT") }
-        defer {
-            if let previous { setenv("HWLOC_FSROOT", previous, 1) } else { unsetenv("HWLOC_FSROOT") }
+        ProcessEnvironment.withLock { () -> (result: Int32, errno: Int32) in
+            let previous = getenv("HWLOC_FSROOT").map { String(cString: $0) }
+            if let directory { setenv("HWLOC_FSROOT", directory, 1) } else { unsetenv("HWLOC_FSROOT") }
+            defer {
+                if let previous { setenv("HWLOC_FSROOT", previous, 1) } else { unsetenv("HWLOC_FSROOT") }
+            }
+            errno = 0
+            let result = body()
+            return (result, errno)
         }
-        errno = 0
-        let result = body()
-        return (result, errno)
     }
 
     // MARK: Reading hwloc objects
