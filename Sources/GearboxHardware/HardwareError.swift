@@ -25,8 +25,14 @@ public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
     case topology(root: String, reason: String)
     /// A CPU list string ("0-3,8") did not parse.
     case cpuList(text: String, reason: String)
-    /// Thread binding is impossible or failed.
-    case binding(reason: String)
+    /// This topology or OS cannot bind threads (e.g. a topology loaded from a sysfs dump).
+    case bindingUnsupported(reason: String)
+    /// Asked to bind to no CPUs at all.
+    case emptyCPUSet(context: String)
+    /// Asked to bind to CPUs (or a core / kind index) the topology does not have.
+    case notInTopology(requested: String, available: String)
+    /// The OS refused the binding, or the thread was not found inside the set afterwards.
+    case bindingFailed(cpus: String, reason: String)
     /// libpfm4 / perf_event failed outside a single event (initialisation, encoding).
     case counters(reason: String)
 
@@ -54,8 +60,14 @@ public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
             return "hwloc could not load the topology of \(root): \(reason) (check the sysfs root and the hwloc install)"
         case let .cpuList(text, reason):
             return "bad CPU list \"\(text)\": \(reason) (write it like 0-3,8)"
-        case let .binding(reason):
-            return "cannot bind the thread: \(reason)"
+        case let .bindingUnsupported(reason):
+            return "thread binding is not supported here: \(reason)"
+        case let .emptyCPUSet(context):
+            return "cannot bind to an empty CPU set (\(context)); name at least one CPU"
+        case let .notInTopology(requested, available):
+            return "\(requested) is not in this machine's topology (available: \(available))"
+        case let .bindingFailed(cpus, reason):
+            return "binding the thread to CPUs \(cpus) failed: \(reason)"
         case let .counters(reason):
             return "performance counters: \(reason)"
         }
