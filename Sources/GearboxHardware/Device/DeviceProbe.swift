@@ -53,7 +53,7 @@ public enum DeviceProbe {
         let pusWithoutKind = topology.pusWithoutKind
         if !pusWithoutKind.isEmpty {
             let cpus = pusWithoutKind.count == 1 ? "CPU \(pusWithoutKind.listString) is" : "CPUs \(pusWithoutKind.listString) are"
-            notes.append("\(cpus) in no CPU kind (hwloc could not tell their kind)")
+            notes.append("\(cpus) in no CPU kind hwloc reports")
         }
         let thermal = ThermalZones.read(root: root)
         if thermal.isEmpty { notes.append("thermal zones: absent (no sys/class/thermal/thermal_zone*)") }
