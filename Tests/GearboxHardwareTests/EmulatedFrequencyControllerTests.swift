@@ -94,4 +94,17 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(1_000_000), forDomain: 1) }
         #expect(controller.domains[0].gridKHz == FrequencyGrid.fractions(ofMaxKHz: 2_000_000, steps: 8))
     }
+
+    @Test func optionsCanEmulateAnotherDevicesGrid() {
+        let domain = DeviceDescription.Domain(
+            cpus: [0, 1], driver: "U8500", governor: "ondemand", governors: [], minKHz: 400_000, maxKHz: 800_000,
+            availableKHz: [400_000, 800_000], gridKHz: [400_000, 800_000])
+        let device = DeviceDescription(
+            id: "arm", hostname: "h", cpuModel: "m", topology: .init(packages: 1, cores: 2, pus: 2, numaNodes: 1, caches: []),
+            cpuKinds: [], dvfs: .init(controller: "real", domains: [domain]), counters: [], thermalZones: [],
+            timer: .init(resolutionNs: 1, readCostNs: 20))
+        let options = EmulatedFrequencyController.options(emulating: device)
+        #expect(options.maxKHz == 800_000)
+        #expect(options.gridKHz == [400_000, 800_000])
+    }
 }

@@ -52,13 +52,25 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
-            periodUs: Int = 8000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
+            periodUs: Int = 8000, calibrationWorkNs: Int = 96_000_000, correctQuota: Bool = false,
             calibrationTolerance: Double = 0.05, boostWeight: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
             self.calibrationWorkNs = calibrationWorkNs; self.correctQuota = correctQuota
             self.calibrationTolerance = calibrationTolerance; self.boostWeight = boostWeight
         }
+    }
+
+    /// Options that emulate `device`'s fastest DVFS domain: its grid and its maximum as fmax.
+    /// Falls back to the defaults when the device has no domains.
+    public static func options(emulating device: DeviceDescription, base: Options = Options()) -> Options {
+        var options = base
+        guard let fastest = device.dvfs.domains.max(by: { ($0.gridKHz.last ?? $0.maxKHz) < ($1.gridKHz.last ?? $1.maxKHz) }) else {
+            return options
+        }
+        options.maxKHz = fastest.gridKHz.last ?? fastest.maxKHz
+        options.gridKHz = fastest.gridKHz
+        return options
     }
 
     /// One emulated step's calibration: what was asked and what the spin workload measured.
@@ -253,29 +265,36 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         return best
     }
 
-    /// Times the same spin work unthrottled and throttled on a fresh thread in the cgroup.
-    /// The quota is for that one thread; the caller re-applies the measurement quota afterwards.
+    /// Times the same spin work unthrottled and throttled on a fresh thread in the cgroup, in
+    /// three trials, and returns the median trial's speed ratio (one trial hit by a preempting
+    /// task or hypervisor steal does not decide the calibration). The quota is for that one
+    /// thread; the caller re-applies the measurement quota afterwards.
     private func measure(quotaUs: Int, periodUs: Int) throws -> (ratio: Double, workNs: Int) {
-        let workNs = options.calibrationWorkNs
-        let outcome = try onEnrolledThread { () throws -> (Double, Int) in
-            let chunks = 16
+        let trials = 3, chunks = 8
+        let chunkNs = max(1_000_000, options.calibrationWorkNs / (trials * chunks))
+        return try onEnrolledThread { () throws -> (Double, Int) in
             try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
-            let iterations = SpinWorkload.iterations(forNs: workNs / chunks)
+            let iterations = SpinWorkload.iterations(forNs: chunkNs)
             func chunkTimes() -> [UInt64] { (0..<chunks).map { _ in SpinWorkload.timeNs(iterations: iterations) } }
-            let before = chunkTimes()
-            try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
-            _ = SpinWorkload.timeNs(iterations: iterations)  // let the first throttled period begin
-            let throttled = chunkTimes().reduce(0, +)
-            try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
-            let after = chunkTimes()
-            // Unthrottled chunks take the same time unless something else interferes (a preempting
-            // task, hypervisor steal), so their median is the clean reference; the throttled total
-            // is a sum because throttling makes single chunks bimodal.
-            let sorted = (before + after).sorted()
-            let unthrottled = Double(sorted[sorted.count / 2]) * Double(chunks)
-            return (unthrottled / Double(max(throttled, 1)), Int(unthrottled))
+            var ratios: [Double] = []
+            var references: [Double] = []
+            for _ in 0..<trials {
+                let before = chunkTimes()
+                try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
+                _ = SpinWorkload.timeNs(iterations: iterations)  // let the first throttled period begin
+                let throttled = chunkTimes().reduce(0, +)
+                try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
+                let after = chunkTimes()
+                // Unthrottled chunks take the same time unless something interferes, so their
+                // median is the clean reference; the throttled time is a sum because throttling
+                // makes single chunks bimodal.
+                let sorted = (before + after).sorted()
+                let unthrottled = Double(sorted[sorted.count / 2]) * Double(chunks)
+                ratios.append(unthrottled / Double(max(throttled, 1)))
+                references.append(unthrottled)
+            }
+            return (ratios.sorted()[trials / 2], Int(references.reduce(0, +)))
         }
-        return (outcome.0, outcome.1)
     }
 
     /// Runs `body` on a new OS thread enrolled in the cgroup; the thread exits (and so leaves the

@@ -41,7 +41,7 @@ extension DeviceDescription {
                 lines.append(row(index == 0 ? "Thermal" : "", "\(zone.zone ?? "zone \(index)") \(zone.type): \(reading)"))
             }
         }
-        for (index, note) in (provenance?.notes ?? []).filter({ !$0.hasPrefix("dvfs: ") }).enumerated() {
+        for (index, note) in (provenance?.notes ?? []).filter({ !$0.hasPrefix("dvfs: ") && !$0.hasPrefix("thermal zones: ") }).enumerated() {
             lines.append(row(index == 0 ? "Notes" : "", note))
         }
         lines.append(row("Timer", String(format: "resolution %d ns, read cost %.1f ns", timer.resolutionNs, timer.readCostNs) + (timer.clock.map { " (\($0))" } ?? "")))
