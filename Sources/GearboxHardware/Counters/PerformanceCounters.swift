@@ -147,9 +147,8 @@ public enum PerformanceCounters {
     ///
     /// Accepts libpfm's names (`perf::TASK-CLOCK`, `amd64_fam19h_zen3::RETIRED_INSTRUCTIONS`,
     /// attributes as `:u`/`:k`...), raw codes (`r003c` or `perf_raw::r003c`), and the perf-tool
-    /// spellings Gearbox uses for the generic
-    /// hardware events (`cycles`, `instructions`, `cache-references`, `cache-misses`,
-    /// `branch-misses`), which map to libpfm's `perf::` events.
+    /// spellings Gearbox uses for the generic hardware events (`cycles`, `instructions`,
+    /// `cache-references`, `cache-misses`, `branch-misses`), which map to libpfm's `perf::` events.
     ///
     /// - Throws: `HardwareError.counters` naming the event and libpfm's reason.
     public static func encode(_ name: String, scope: CountingScope = .user) throws -> EncodedEvent {
