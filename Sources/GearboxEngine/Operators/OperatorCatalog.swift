@@ -598,3 +598,23 @@ enum OperatorCatalog {
         }
     }
 }
+
+extension OperatorCatalog {
+    /// Input positions that must be known at load (weights, shapes, pads, bounds), per operator.
+    static let parameterSlots: [String: Set<Int>] = [
+        "Conv": [1, 2], "BatchNormalization": [1, 2, 3, 4], "Reshape": [1], "Pad": [1, 2, 3], "Clip": [1, 2],
+        "Dropout": [1, 2], "Squeeze": [1], "Unsqueeze": [1],
+    ]
+
+    /// Graph inputs that feed a parameter slot somewhere, so a caller must bind them at load.
+    static func parameterInputNames(of graph: Graph) -> Set<String> {
+        let inputs = Set(graph.inputs.map(\.name))
+        var names = Set<String>()
+        for node in graph.nodes {
+            for slot in parameterSlots[node.opType] ?? [] where slot < node.inputs.count && inputs.contains(node.inputs[slot]) {
+                names.insert(node.inputs[slot])
+            }
+        }
+        return names
+    }
+}
