@@ -199,7 +199,8 @@ private struct PrefixSums {
 
 extension DenseWeights {
     /// Rows reordered: row i of the result is row `order[i]` of self.
-    public func permutingRows(_ order: [Int]) -> DenseWeights {
+    public func permutingRows(_ order: [Int]) throws -> DenseWeights {
+        try Self.checkPermutation(order, count: rows, of: "rows")
         var values = [Float]()
         values.reserveCapacity(self.values.count)
         for row in order { values.append(contentsOf: self.values[(row * columns)..<((row + 1) * columns)]) }
@@ -208,7 +209,12 @@ extension DenseWeights {
 
     /// Input channels reordered (columns in channel-major groups of `kernelArea`): channel i of
     /// the result is channel `order[i]` of self. Pairs with the previous layer's `permutingRows`.
-    public func permutingInputChannels(_ order: [Int], kernelArea: Int = 1) -> DenseWeights {
+    public func permutingInputChannels(_ order: [Int], kernelArea: Int = 1) throws -> DenseWeights {
+        guard kernelArea > 0, order.count * kernelArea == columns else {
+            throw WeightFormatError.invalidMask(
+                reason: "\(order.count) input channels × kernel area \(kernelArea) ≠ \(columns) columns")
+        }
+        try Self.checkPermutation(order, count: order.count, of: "input channels")
         var values = [Float]()
         values.reserveCapacity(self.values.count)
         for row in 0..<rows {
@@ -218,5 +224,13 @@ extension DenseWeights {
             }
         }
         return DenseWeights(uncheckedRows: rows, columns: columns, values: values)
+    }
+
+    private static func checkPermutation(_ order: [Int], count: Int, of what: String) throws {
+        var seen = [Bool](repeating: false, count: count)
+        for index in order where (0..<count).contains(index) { seen[index] = true }
+        guard order.count == count, seen.allSatisfy({ $0 }) else {
+            throw WeightFormatError.invalidMask(reason: "channel order for \(what) must be a permutation of 0..<\(count)")
+        }
     }
 }
