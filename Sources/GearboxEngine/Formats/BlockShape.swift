@@ -17,6 +17,12 @@ public struct BlockShape: Hashable, Sendable, Codable, CustomStringConvertible {
         self.columns = columns
     }
 
+    /// For constants known to be valid.
+    init(validRows rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+    }
+
     /// Parses "RxC" (also "R×C"), e.g. "4x4", "1x4", "8x1".
     public init(parsing text: String) throws {
         let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "×" })
