@@ -152,9 +152,9 @@ public struct VariantConversion: Sendable {
                 }
                 matrix.insert(weights, into: &values)
                 layers.append(Layer(
-                    node: node.name.isEmpty ? (node.output.first ?? "?") : node.name, op: node.opType,
+                    node: Self.displayName(node), op: node.opType,
                     initializer: target.initializer, group: matrix.group, rows: weights.rows, columns: weights.columns,
-                    density: weights.density, pruned: pruned, denseBytes: weights.values.count * 4, formatBytes: 0,
+                    density: weights.density, pruned: pruned, denseBytes: weights.values.count * 4, formatBytes: weights.values.count * 4,
                     loadedFormat: "dense", note: note))
             }
             model.graph.initializer[index] = TensorProtoCoding.proto(
@@ -271,6 +271,11 @@ public struct VariantConversion: Sendable {
                 }
             }
         }
+    }
+
+    /// The node's name as the engine reports it (`<first output>` when unnamed).
+    static func displayName(_ node: Onnx_NodeProto) -> String {
+        node.name.isEmpty ? (node.output.first.map { "<\($0)>" } ?? "<unnamed>") : node.name
     }
 
     static func weightTarget(_ node: Onnx_NodeProto) -> WeightTarget? {
