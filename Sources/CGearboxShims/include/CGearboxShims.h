@@ -14,4 +14,10 @@ int gearbox_current_cpu(void);
 /// The kernel thread id of the calling thread (gettid).
 pid_t gearbox_gettid(void);
 
+/// perf_event counters: ioctl(fd, PERF_EVENT_IOC_ENABLE / DISABLE / RESET, 0).
+/// Return 0, or -1 with errno set.
+int gearbox_perf_enable(int fd);
+int gearbox_perf_disable(int fd);
+int gearbox_perf_reset(int fd);
+
 #endif
