@@ -2,6 +2,8 @@
 // the device supports. Unsupported events are carried as unsupported with their reason, never as
 // zero. Derived figures (IPC, miss rates) appear only where both inputs were counted.
 
+import GearboxHardware
+
 /// Totals counted between `start()` and `stop()`.
 public struct CounterTotals: Equatable, Sendable {
     /// Event name → count (already scaled for multiplexing).
@@ -29,6 +31,28 @@ public final class UnavailableCounters: CellCounters {
     public func start() throws {}
     public func stop() throws -> CounterTotals {
         CounterTotals(values: [:], unsupported: Dictionary(uniqueKeysWithValues: events.map { ($0, reason) }))
+    }
+}
+
+/// The hardware layer's perf_event counter group on the measuring thread.
+public final class PerfCellCounters: CellCounters {
+    public let group: CounterGroup
+    /// Opens `events` on the calling thread (call it on the measuring thread).
+    public init(events: [String] = CounterDerivation.defaultEvents) { group = CounterGroup(events: events) }
+
+    public func start() throws { try group.start() }
+
+    public func stop() throws -> CounterTotals {
+        try group.stop()
+        var values: [String: Double] = [:], unsupported: [String: String] = [:]
+        for reading in try group.read() {
+            switch reading.outcome {
+            case let .counted(value): values[reading.event] = value.scaledCount
+            case let .notCounted(reason): unsupported[reading.event] = "not counted: \(reason)"
+            case let .unsupported(reason): unsupported[reading.event] = reason
+            }
+        }
+        return CounterTotals(values: values, unsupported: unsupported)
     }
 }
 

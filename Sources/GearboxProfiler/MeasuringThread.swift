@@ -5,9 +5,6 @@
 import Foundation
 import GearboxCore
 import GearboxHardware
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where the measuring thread runs: `--pin pu|core|kind:N|none`.
 public enum PinningRequest: Codable, Equatable, Sendable, CustomStringConvertible {
@@ -64,65 +61,51 @@ public protocol ThreadBinder: AnyObject {
     func bindCurrentThread(_ request: PinningRequest) throws -> Placement
 }
 
-/// Binds with sched_setaffinity over the CPUs this process may use. CPU kinds come from the device
-/// description (hwloc's cpukinds as the probe recorded them).
-public final class AffinityThreadBinder: ThreadBinder {
-    public let cpuKinds: [DeviceDescription.CPUKind]
-    public let coreOf: (Int) -> Int
-    /// `coreOf` maps a PU to its core (defaults to the PU itself: one PU per core).
-    public init(cpuKinds: [DeviceDescription.CPUKind] = [], coreOf: @escaping (Int) -> Int = { $0 }) {
-        self.cpuKinds = cpuKinds; self.coreOf = coreOf
-    }
+/// Binds through the hardware layer (hwloc), verified by the last-CPU-location query.
+/// `pu` and `core` pick the last PU the process may use (away from CPU 0, which takes most
+/// interrupts on small boards); `kind:N` is hwloc's CPU kind N (0 = most power-efficient).
+public final class HwlocThreadBinder: ThreadBinder {
+    public init() {}
 
     public func bindCurrentThread(_ request: PinningRequest) throws -> Placement {
-        let allowed = try Self.allowedCPUs()
-        guard let last = allowed.last else { throw ProfilerError.thread(reason: "no CPU is allowed for this process") }
-        let target: [Int]
-        switch request {
-        case .none: return Placement(cpus: allowed, note: "not pinned (scheduler decides among \(allowed))")
-        case .pu: target = [last]
-        case .core:
-            let core = coreOf(last)
-            target = allowed.filter { coreOf($0) == core }
-        case let .kind(rank):
-            guard let kind = cpuKinds.first(where: { $0.efficiency == rank }) else {
-                throw ProfilerError.invalidSetting(
-                    name: "--pin", value: "kind:\(rank)",
-                    expected: "a CPU kind of the device (\(cpuKinds.isEmpty ? "the device lists none; use pu or core" : cpuKinds.map { "kind:\($0.efficiency)" }.joined(separator: ", ")))")
+        do {
+            let topology = try Topology.load()
+            let allowed = try ThreadPinning.currentThreadBinding(in: topology).intersection(topology.pus)
+            guard let last = allowed.last else { throw ProfilerError.thread(reason: "no CPU is allowed for this thread") }
+            let binding: ThreadBinding
+            switch request {
+            case .none:
+                return Placement(cpus: allowed.cpus, note: "not pinned (the scheduler picks among \(allowed.listString))")
+            case .pu:
+                binding = try ThreadPinning.bindCurrentThread(toPU: last, in: topology)
+            case .core:
+                guard let core = topology.core(containing: last) else {
+                    throw ProfilerError.thread(reason: "CPU \(last) belongs to no core in the topology")
+                }
+                binding = try ThreadPinning.bindCurrentThread(to: core.cpus, in: topology)
+            case let .kind(index):
+                guard topology.kinds.indices.contains(index) else {
+                    throw ProfilerError.invalidSetting(
+                        name: "--pin", value: "kind:\(index)",
+                        expected: topology.kinds.isEmpty ? "pu, core or none (hwloc reports no CPU kinds here)"
+                            : "kind:0...kind:\(topology.kinds.count - 1)")
+                }
+                binding = try ThreadPinning.bindCurrentThread(toCPUKind: index, in: topology)
             }
-            target = kind.cpus.filter(allowed.contains)
-        }
-        guard !target.isEmpty else { throw ProfilerError.thread(reason: "pinning \(request) selects no allowed CPU (allowed: \(allowed))") }
-        try Self.setAffinity(target)
-        let now = try Self.allowedCPUs()
-        guard Set(now) == Set(target) else {
-            throw ProfilerError.thread(reason: "asked for CPUs \(target), the kernel reports \(now)")
-        }
-        return Placement(cpus: target, note: "sched_setaffinity to \(target), verified by read-back")
-    }
-
-    static func allowedCPUs() throws -> [Int] {
-        var set = cpu_set_t()
-        guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else {
-            throw ProfilerError.thread(reason: "sched_getaffinity failed: \(String(cString: strerror(errno)))")
-        }
-        return withUnsafeBytes(of: &set) { raw in
-            var cpus: [Int] = []
-            for (byteIndex, byte) in raw.enumerated() where byte != 0 {
-                for bit in 0..<8 where byte & (1 << bit) != 0 { cpus.append(byteIndex * 8 + bit) }
-            }
-            return cpus
+            return Placement(cpus: binding.cpus.cpus, note: "hwloc: \(binding)")
+        } catch let error as ProfilerError {
+            throw error
+        } catch {
+            throw ProfilerError.thread(reason: "pinning \(request): \(error)")
         }
     }
+}
 
-    static func setAffinity(_ cpus: [Int]) throws {
-        var set = cpu_set_t()
-        withUnsafeMutableBytes(of: &set) { raw in
-            for cpu in cpus where cpu / 8 < raw.count { raw[cpu / 8] |= UInt8(1 << (cpu % 8)) }
-        }
-        guard sched_setaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else {
-            throw ProfilerError.thread(reason: "sched_setaffinity(\(cpus)) failed: \(String(cString: strerror(errno)))")
-        }
+/// Leaves the thread where it is: for tests and simulated sweeps, where placement does not matter.
+public final class UnpinnedThreadBinder: ThreadBinder {
+    public init() {}
+    public func bindCurrentThread(_ request: PinningRequest) throws -> Placement {
+        Placement(cpus: [], note: "not pinned (\(request) requested; placement is irrelevant here)")
     }
 }
 
@@ -130,8 +113,7 @@ public final class AffinityThreadBinder: ThreadBinder {
 public enum MeasuringThread {
     /// Runs `body` on a new pthread (8 MiB stack) and returns its result or rethrows its error.
     public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
-        final class Box: @unchecked Sendable { var result: Result<T, Error>? }
-        let box = Box()
+        let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             box.result = Result { try body() }
@@ -144,4 +126,8 @@ public enum MeasuringThread {
         guard let result = box.result else { throw ProfilerError.thread(reason: "the measuring thread ended without a result") }
         return try result.get()
     }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
 }

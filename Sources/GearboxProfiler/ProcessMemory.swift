@@ -50,9 +50,10 @@ public struct ProcessMemory: Codable, Equatable, Sendable {
     }
 
     /// Hands freed heap pages back to the kernel so that RSS after an unload reflects the unload.
+    /// (glibc's malloc_trim, looked up at run time: its header is not in Swift's Glibc module.)
     public static func trimHeap() {
-        #if canImport(Glibc)
-        _ = malloc_trim(0)
-        #endif
+        typealias Trim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 }

@@ -4,6 +4,10 @@
 // recorded. The timed window holds only the inference and one clock read; bookkeeping (stop
 // checks, sorting) happens outside it.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How long to warm up and when to stop sampling. Values, so sweeps can store them.
 public struct SamplingPolicy: Codable, Equatable, Sendable {
     /// A warm-up batch lasts about this long (at least `warmupMinBatchIterations` inferences).
@@ -98,6 +102,8 @@ public struct Sampler {
         try beforeSampling()
         var samples: [UInt64] = []
         samples.reserveCapacity(policy.maxSamples)
+        var scratch: [UInt64] = []
+        scratch.reserveCapacity(policy.maxSamples)
         var nextCheck = Swift.max(policy.minSamples, 6)
         var stop = StopRule.maxSamples
         let start = clock.nowNs()
@@ -111,11 +117,15 @@ public struct Sampler {
             sum &+= sample
             if t1 &- start >= policy.maxNs { stop = .maxTime; break }
             if samples.count >= nextCheck {
-                if let relative = MedianConfidence.relativeHalfWidth(sorted: samples.sorted(), confidence: policy.confidence),
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: samples)
+                Self.sortInPlace(&scratch)
+                if let relative = MedianConfidence.relativeHalfWidth(sorted: scratch, confidence: policy.confidence),
                    relative <= policy.targetRelativeCI {
                     stop = .ci; break
                 }
-                nextCheck = samples.count + Swift.max(10, samples.count / 8)
+                // Geometric check points keep the sorting cost per sample small (amortised O(log n)).
+                nextCheck = samples.count + Swift.max(10, samples.count / 4)
             }
             // The next window starts after the bookkeeping, so that it is never timed.
             t0 = clock.nowNs()
@@ -126,6 +136,19 @@ public struct Sampler {
         return CellSampling(
             samplesNs: samples, warmupIterations: warmupIterations, warmupRule: warmupRule,
             warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed, outsideWindowNsPerIteration: outside)
+    }
+
+    /// Sorts with libc's qsort: the stop check runs between inferences, and qsort through a C
+    /// comparator costs the same in debug and release builds (Swift's generic sort does not).
+    static func sortInPlace(_ values: inout [UInt64]) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 1 else { return }
+            qsort(base, buffer.count, MemoryLayout<UInt64>.stride) { a, b in
+                guard let a, let b else { return 0 }
+                let x = a.load(as: UInt64.self), y = b.load(as: UInt64.self)
+                return x < y ? -1 : (x > y ? 1 : 0)
+            }
+        }
     }
 
     /// Runs batches of about `warmupBatchTargetNs` until `warmupStableBatches` successive pairs of

@@ -1,8 +1,9 @@
 // GearboxProfiler/ThermalSensor: temperatures read around each cell for the sweep's thermal guard.
-// The sysfs reader covers /sys/class/thermal; a machine without zones reads as empty (and the
+// The zone reader covers /sys/class/thermal through the hardware layer; a machine without zones reads as empty (and the
 // sweep says so in the provenance), never as a made-up temperature.
 
 import Foundation
+import GearboxHardware
 
 /// Reads the device's temperatures.
 public protocol ThermalSensor: AnyObject {
@@ -10,22 +11,17 @@ public protocol ThermalSensor: AnyObject {
     func readMilliCelsius() -> [String: Int]
 }
 
-/// /sys/class/thermal/thermal_zone*/{type,temp}.
-public final class SysfsThermalSensor: ThermalSensor {
-    public let root: String
-    public init(root: String = "/sys/class/thermal") { self.root = root }
+/// The device's thermal zones through the hardware layer (`<root>/sys/class/thermal`).
+/// Zones whose temperature cannot be read are left out of a reading, not given a value.
+public final class ZoneThermalSensor: ThermalSensor {
+    public let zones: [ThermalZone]
+    public init(root: SysfsRoot = .live) { zones = ThermalZones.zones(root: root) }
 
     public func readMilliCelsius() -> [String: Int] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [:] }
         var result: [String: Int] = [:]
-        for entry in entries.sorted() where entry.hasPrefix("thermal_zone") {
-            let dir = root + "/" + entry
-            guard let raw = try? String(contentsOfFile: dir + "/temp", encoding: .utf8),
-                  let value = Int(raw.trimmingCharacters(in: .whitespacesAndNewlines))
-            else { continue }
-            let type = (try? String(contentsOfFile: dir + "/type", encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? entry
-            result[type == entry ? entry : "\(entry):\(type)"] = value
+        for zone in zones {
+            guard let value = try? ThermalZones.temperature(of: zone) else { continue }
+            result["\(zone.name):\(zone.type)"] = value
         }
         return result
     }
