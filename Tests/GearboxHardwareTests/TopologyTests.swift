@@ -1,6 +1,7 @@
 // Tests for GearboxHardware/Topology: hwloc loading of the live machine and of each sysfs dump.
 
-import GearboxHardware
+import Foundation
+@testable import GearboxHardware
 import Testing
 
 @Suite struct TopologyTests {
@@ -16,12 +17,22 @@ import Testing
         #expect(summary.caches.allSatisfy { $0.level >= 1 && $0.sizeBytes > 0 })
     }
 
+    @Test func theSharedLiveTopologyIsLoadedOnce() throws {
+        #expect(try Topology.live() === Topology.live())
+        #expect(try Topology.live().root == .live)
+    }
+
     @Test func armBoardDumpHasTwoPUs() throws {
         guard let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
         let topology = try Topology.load(root: root)
         #expect(topology.pus == [0, 1])
         #expect(topology.cores.count == 2)
         #expect(topology.root == root)
+        // The dump has cpufreq for CPU 0 only, so hwloc ranks CPU 0 alone; CPU 1 is reported as
+        // outside every kind rather than guessed into one.
+        #expect(topology.kinds.map(\.cpus) == [[0]])
+        #expect(topology.kinds.first?.infos["FrequencyMaxMHz"] == "800")
+        #expect(topology.pusWithoutKind == [1])
     }
 
     @Test func intelHybridDumpHasTwentyPUsAndTwoDistinctKinds() throws {
@@ -41,6 +52,10 @@ import Testing
         #expect(kinds[0].efficiency < kinds[1].efficiency)
         #expect(kinds[1].cpus.count == 12)
         #expect(kinds[0].cpus.count == 8)
+        #expect(topology.pusWithoutKind.isEmpty)
+        #expect(topology.kind(containing: 12)?.index == 0)
+        #expect(topology.core(containing: 1)?.cpus == [0, 1])  // a P-core with two threads
+        #expect(topology.caches.contains { $0.level == 3 && $0.cpus == topology.pus })
     }
 
     @Test func fakeHeterogeneousNUMADumpLoads() throws {
@@ -61,5 +76,8 @@ import Testing
         let after = try Topology.load()
         #expect(before.pus == after.pus)
         #expect(before.summary() == after.summary())
+        // No HWLOC_FSROOT is left behind (read under the lock dump loads hold while it is set).
+        let leftover = ProcessEnvironment.withLock { getenv("HWLOC_FSROOT").map { String(cString: $0) } }
+        #expect(leftover == nil)
     }
 }

@@ -4,6 +4,7 @@
 #define CGEARBOX_SHIMS_H
 
 #include <sys/types.h>
+#include "CGearboxPerf.h"
 
 /// ioctl(fd, request, arg) with an integer argument.
 int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg);
@@ -14,10 +15,10 @@ int gearbox_current_cpu(void);
 /// The kernel thread id of the calling thread (gettid).
 pid_t gearbox_gettid(void);
 
-/// perf_event counters: ioctl(fd, PERF_EVENT_IOC_ENABLE / DISABLE / RESET, 0).
-/// Return 0, or -1 with errno set.
-int gearbox_perf_enable(int fd);
-int gearbox_perf_disable(int fd);
-int gearbox_perf_reset(int fd);
+/// unshare(CLONE_NEWNS): gives the calling thread its own mount namespace (0, or -1 with errno set).
+int gearbox_unshare_mount_namespace(void);
+
+/// statfs(path).f_type (the filesystem magic, e.g. 0x62656572 for sysfs), or -1 with errno set.
+long gearbox_filesystem_type(const char *path);
 
 #endif

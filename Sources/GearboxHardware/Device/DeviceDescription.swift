@@ -113,7 +113,14 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
     public struct Timer: Codable, Equatable, Sendable {
         public var resolutionNs: Int
         public var readCostNs: Double
-        public init(resolutionNs: Int, readCostNs: Double) { self.resolutionNs = resolutionNs; self.readCostNs = readCostNs }
+        /// The smallest nonzero step seen between back-to-back reads.
+        public var smallestDeltaNs: Int?
+        /// Which clock was measured (e.g. "CLOCK_MONOTONIC_RAW").
+        public var clock: String?
+        public init(resolutionNs: Int, readCostNs: Double, smallestDeltaNs: Int? = nil, clock: String? = nil) {
+            self.resolutionNs = resolutionNs; self.readCostNs = readCostNs
+            self.smallestDeltaNs = smallestDeltaNs; self.clock = clock
+        }
     }
 
     public var schemaVersion: Int

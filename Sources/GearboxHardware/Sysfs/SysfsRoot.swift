@@ -96,7 +96,8 @@ public enum SysfsRoot: Hashable, Sendable, CustomStringConvertible {
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        // Spawning copies the environment; never while a topology load has it changed.
+        do { try ProcessEnvironment.withLock { try process.run() } } catch {
             throw HardwareError.sysfsArchive(path: archive, reason: "cannot run tar (\(error.localizedDescription))")
         }
         let message = errors.fileHandleForReading.readDataToEndOfFile()

@@ -116,28 +116,28 @@ public final class Topology: @unchecked Sendable {
         return topology
     }
 
-    /// The same machine's topology, loaded once per process (for pinning without a topology at hand).
-    static let liveOnce: Result<Topology, Error> = Result { try Topology.load() }
+    /// This machine's topology, loaded on first use and shared for the life of the process
+    /// (loading takes milliseconds; pinning and worker pools should not repeat it).
+    public static func live() throws -> Topology { try liveOnce.get() }
 
-    /// Serialises the only process-wide state hwloc offers for choosing a sysfs root.
-    private static let environmentLock = NSLock()
+    static let liveOnce: Result<Topology, Error> = Result { try Topology.load() }
 
     /// Runs `body` (hwloc_topology_load) with `HWLOC_FSROOT` set to `directory`, then restores
     /// the variable. hwloc 2.9 has no per-topology fsroot API (`hwloc_topology_set_fsroot` went
     /// away in 2.0; the Linux backend reads the variable while loading), so the variable is
-    /// set only inside a lock for the duration of the load and never left behind. Other code
-    /// in the process must not read `HWLOC_FSROOT` concurrently; nothing in Gearbox does.
+    /// set only inside `ProcessEnvironment`'s lock for the duration of the load and never left
+    /// behind. Code that spawns processes in this module takes the same lock.
     private static func withFilesystemRoot(_ directory: String?, _ body: () -> Int32) -> (result: Int32, errno: Int32) {
-        environmentLock.lock()
-        defer { environmentLock.unlock() }
-        let previous = getenv("HWLOC_FSROOT").map { String(cString: $0) }
-        if let directory { setenv("HWLOC_FSROOT", directory, 1) } else { unsetenv("HWLOC_FSROOT") }
-        defer {
-            if let previous { setenv("HWLOC_FSROOT", previous, 1) } else { unsetenv("HWLOC_FSROOT") }
+        ProcessEnvironment.withLock { () -> (result: Int32, errno: Int32) in
+            let previous = getenv("HWLOC_FSROOT").map { String(cString: $0) }
+            if let directory { setenv("HWLOC_FSROOT", directory, 1) } else { unsetenv("HWLOC_FSROOT") }
+            defer {
+                if let previous { setenv("HWLOC_FSROOT", previous, 1) } else { unsetenv("HWLOC_FSROOT") }
+            }
+            errno = 0
+            let result = body()
+            return (result, errno)
         }
-        errno = 0
-        let result = body()
-        return (result, errno)
     }
 
     // MARK: Reading hwloc objects
@@ -226,6 +226,12 @@ extension Topology {
     /// is written as -1 (hwloc's own "unknown"), never as an invented rank.
     public func cpuKinds() -> [DeviceDescription.CPUKind] {
         kinds.map { DeviceDescription.CPUKind(cpus: $0.cpus.cpus, efficiency: $0.efficiency ?? -1, infos: $0.infos) }
+    }
+
+    /// PUs that hwloc put in no CPU kind (e.g. a dump without `cpufreq` for some CPUs): callers
+    /// should say so rather than guess the kind.
+    public var pusWithoutKind: CPUSet {
+        kinds.isEmpty ? .empty : pus.subtracting(kinds.reduce(CPUSet.empty) { $0.union($1.cpus) })
     }
 
     /// The kind that holds `cpu`, if the topology has kinds.
