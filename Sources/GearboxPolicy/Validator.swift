@@ -17,6 +17,28 @@ public struct ValidationReport: Sendable {
         try JSONFile.write(summary, to: directory + "/summary.json")
     }
 
+    /// The per-policy figures as an aligned text table, policies in a fixed order.
+    public func table() -> String {
+        func fixed(_ value: Double?, _ digits: Int) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+        let header = ["policy", "inferences", "violations", "accuracy", "switches", "switch ms", "p50 ms", "p99 ms", "regret", "latency CV"]
+        var rows = [header]
+        for policy in ValidationPolicy.allCases {
+            guard let r = summary.policies[policy.rawValue] else { continue }
+            rows.append([
+                policy.rawValue, String(r.inferences), fixed(r.violationRate * 100, 2) + "%", fixed(r.meanAccuracy, 4),
+                String(r.switches), fixed(r.switchTimeNs / 1e6, 2), fixed(r.p50Ns / 1e6, 3), fixed(r.p99Ns / 1e6, 3),
+                fixed(r.regretVsOracle, 4), fixed(r.latencyCVAcrossFrequencies, 3),
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
     /// A one-line failure when gearbox's violation rate exceeds `maxViolationRate`, else nil.
     /// - Throws: ``PolicyError/badSetting(name:reason:)`` when the gearbox policy was not run.
     public func check(maxViolationRate: Double = 0.01) throws -> String? {

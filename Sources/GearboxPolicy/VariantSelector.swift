@@ -117,38 +117,58 @@ public final class VariantSelector {
     public let budgetNs: Double
 
     // Precomputed tables. Rows 0..<fineCount are fine-grid points (j+1)·fineStepKHz; rows after
-    // them are the table's measured frequencies.
+    // them are the table's measured frequencies, then one floor row. They live in raw buffers
+    // (owned here, freed in deinit) because pointer subscripts inline even in debug builds, which
+    // keeps a decision well under a microsecond in every build.
     private let count: Int
-    private let scores: [Double]
-    private let switchCosts: [Double]          // count × count, from-major
+    private let hysteresis: Bool
+    private let upgradeBand: Double
+    private let minimumDwellNs: Double
+    private let dwellSmoothing: Double
+    private let feedbackSmoothing: Double
+    private let scores: UnsafeMutablePointer<Double>
+    private let switchCosts: UnsafeMutablePointer<Double>     // count × count, from-major
     private let fineStepKHz: Int
     private let fineCount: Int
-    private let splitKHz: [Int]                // per fine bucket: first measured kHz in it, or Int.max
-    private let splitRow: [Int]                // the measured row used from splitKHz on
+    private let splitKHz: UnsafeMutablePointer<Int>           // per fine bucket: first measured kHz in it, or Int.max
+    private let splitRow: UnsafeMutablePointer<Int>           // the measured row used from splitKHz on
     private let topKHz: Int
     private let topRow: Int
     private let floorRow: Int
-    private let statNs: [Double]               // rows × count: objective statistic
-    private let meanNs: [Double]               // rows × count: mean (what feedback compares against)
-    private let frontierStart: [Int]           // per row, into frontierVariant/frontierNs
-    private let frontierCount: [Int]
-    private let frontierVariant: [Int]
-    private let frontierNs: [Double]
+    private let statNs: UnsafeMutablePointer<Double>          // rows × count: objective statistic
+    private let meanNs: UnsafeMutablePointer<Double>          // rows × count: mean (what feedback compares against)
+    private let frontierStart: UnsafeMutablePointer<Int>      // per row, into frontierVariant/frontierNs
+    private let frontierCount: UnsafeMutablePointer<Int>
+    private let frontierVariant: UnsafeMutablePointer<Int>
+    private let frontierNs: UnsafeMutablePointer<Double>
 
-    // Decision state.
+    // Decision state, in one struct so a decision reads and writes it once (class property
+    // accesses each pay an exclusivity check).
+    private struct State {
+        var currentIndex: Int?
+        var correction = 1.0
+        var thresholdNs: Double
+        var expectedDwellNs: Double
+        var decisions = 0, switches = 0, unmetDecisions = 0
+        var lastSwitchNs: Int64 = 0
+        var lastKHz = -1
+        var lastChangeNs: Int64 = 0
+        var lastMeanNs = 0.0
+    }
+    private var state: State
+
     /// The variant in use (nil before the first decision).
-    public private(set) var currentIndex: Int?
+    public var currentIndex: Int? { state.currentIndex }
     /// The feedback correction: observed / predicted latency, smoothed (1 = the table holds).
-    public private(set) var correction: Double = 1
+    public var correction: Double { state.correction }
     /// The smoothed time a frequency has stayed put, in ns.
-    public private(set) var expectedDwellNs: Double
-    /// Decisions made, switches among them, and decisions where nothing fitted.
-    public private(set) var decisions = 0, switches = 0, unmetDecisions = 0
-    private var thresholdNs: Double
-    private var lastSwitchNs: Int64 = 0
-    private var lastKHz = -1
-    private var lastChangeNs: Int64 = 0
-    private var lastMeanNs = 0.0
+    public var expectedDwellNs: Double { state.expectedDwellNs }
+    /// Decisions made so far.
+    public var decisions: Int { state.decisions }
+    /// Decisions that switched variant.
+    public var switches: Int { state.switches }
+    /// Decisions where no variant was predicted to fit (the fastest ran).
+    public var unmetDecisions: Int { state.unmetDecisions }
 
     /// Builds the selector and precomputes its decision tables.
     /// - Parameters:
@@ -189,12 +209,13 @@ public final class VariantSelector {
         }
         let chosen = usable.map { table.variants[$0] }
         let missing = chosen.filter { $0.accuracy == nil }.count
+        let scoreValues: [Double]
         if missing == 0 {
             ranking = .accuracy
-            scores = chosen.map { $0.accuracy ?? 0 }
+            scoreValues = chosen.map { $0.accuracy ?? 0 }
         } else {
             ranking = .macs
-            scores = chosen.map { Double($0.macs) }
+            scoreValues = chosen.map { Double($0.macs) }
             notes.append("accuracy is null for \(missing) of \(chosen.count) variants: ranking by MACs (largest MACs that fits)")
         }
         variants = chosen
@@ -202,8 +223,10 @@ public final class VariantSelector {
         self.objective = objective
         self.configuration = configuration
         budgetNs = objective.targetNs * (1 - configuration.safetyMargin)
-        thresholdNs = budgetNs
-        expectedDwellNs = configuration.initialExpectedDwellNs
+        state = State(thresholdNs: budgetNs, expectedDwellNs: configuration.initialExpectedDwellNs)
+        hysteresis = configuration.hysteresis; upgradeBand = configuration.upgradeBand
+        minimumDwellNs = configuration.minimumDwellNs; dwellSmoothing = configuration.dwellSmoothing
+        feedbackSmoothing = configuration.feedbackSmoothing
 
         // Warm switch costs (cold when warm is missing, 0 when the table has none).
         var costs = [Double](repeating: 0, count: count * count)
@@ -220,7 +243,8 @@ public final class VariantSelector {
         if missingCosts > 0 {
             notes.append("\(missingCosts) switch costs missing from the table: counted as 0 (the minimum dwell still applies)")
         }
-        switchCosts = costs
+        switchCosts = Self.buffer(costs)
+        scores = Self.buffer(scoreValues)
 
         // The frequency grid: measured frequencies plus a fine grid fine enough that each fine
         // bucket holds at most one measured frequency.
@@ -239,15 +263,15 @@ public final class VariantSelector {
             if bucket >= 0 && bucket < fineCount { split[bucket] = m; splitRows[bucket] = rowsKHz.count }
             rowsKHz.append(m)
         }
-        splitKHz = split
-        splitRow = splitRows
+        splitKHz = Self.buffer(split)
+        splitRow = Self.buffer(splitRows)
         topRow = rowsKHz.count - 1
         // Below the first fine point: predictions at 1 kHz, slower than anything real, so nothing
         // fits there and the fastest variant is chosen.
         floorRow = rowsKHz.count
         rowsKHz.append(1)
 
-        let count = chosen.count, scores = self.scores
+        let count = chosen.count, scores = scoreValues
         var stat = [Double](repeating: .infinity, count: rowsKHz.count * count)
         var mean = [Double](repeating: .infinity, count: rowsKHz.count * count)
         var fStart: [Int] = [], fCount: [Int] = [], fVariant: [Int] = [], fNs: [Double] = []
@@ -273,9 +297,23 @@ public final class VariantSelector {
             }
             fCount.append(fVariant.count - fStart[row])
         }
-        statNs = stat; meanNs = mean
-        frontierStart = fStart; frontierCount = fCount; frontierVariant = fVariant; frontierNs = fNs
+        statNs = Self.buffer(stat); meanNs = Self.buffer(mean)
+        frontierStart = Self.buffer(fStart); frontierCount = Self.buffer(fCount)
+        frontierVariant = Self.buffer(fVariant); frontierNs = Self.buffer(fNs)
         self.notes = notes
+    }
+
+    deinit {
+        for pointer in [scores, switchCosts, statNs, meanNs, frontierNs] { pointer.deallocate() }
+        for pointer in [splitKHz, splitRow, frontierStart, frontierCount, frontierVariant] { pointer.deallocate() }
+    }
+
+    private static func buffer<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { pointer.initialize(from: base, count: values.count) }
+        }
+        return pointer
     }
 
     // MARK: Decisions
@@ -287,35 +325,36 @@ public final class VariantSelector {
 
     /// The decision at `frequencyKHz` at time `nowNs` (any monotonic clock, virtual or real, in ns).
     public func decide(frequencyKHz kHz: Int, atNs now: Int64) -> Decision {
-        decisions += 1
-        if kHz != lastKHz {
-            if lastKHz >= 0 {
-                let held = Double(now - lastChangeNs)
-                expectedDwellNs += configuration.dwellSmoothing * (held - expectedDwellNs)
+        var st = state
+        st.decisions += 1
+        if kHz != st.lastKHz {
+            if st.lastKHz >= 0 {
+                let held = Double(now - st.lastChangeNs)
+                st.expectedDwellNs += dwellSmoothing * (held - st.expectedDwellNs)
             }
-            lastKHz = kHz
-            lastChangeNs = now
+            st.lastKHz = kHz
+            st.lastChangeNs = now
         }
         let row = self.row(forKHz: kHz)
         let base = row * count
         let start = frontierStart[row], n = frontierCount[row]
-        let fitting = entries(within: thresholdNs, start: start, count: n)
-        let anyFits = fitting > 0
-        let best = anyFits ? frontierVariant[start + fitting - 1] : frontierVariant[start]
+        let threshold = st.thresholdNs
+        let fitting = entries(within: threshold, start: start, count: n)
+        let best = fitting > 0 ? frontierVariant[start + fitting - 1] : frontierVariant[start]
 
         var chosen = best
-        if let current = currentIndex, current != best, statNs[base + current] <= thresholdNs {
+        if let current = st.currentIndex, current != best, statNs[base + current] <= threshold {
             // The current variant still fits: any switch is an optional upgrade.
             chosen = current
-            if configuration.hysteresis {
+            if hysteresis {
                 // Upgrade only to a variant that fits with the extra band, after the minimum
                 // dwell, and when the gain over the expected dwell outweighs the switch cost.
-                let within = entries(within: thresholdNs * (1 - configuration.upgradeBand), start: start, count: n)
+                let within = entries(within: threshold * (1 - upgradeBand), start: start, count: n)
                 if within > 0 {
                     let up = frontierVariant[start + within - 1]
                     let gain = scores[up] > 0 ? (scores[up] - scores[current]) / scores[up] : 0
-                    if gain > 0 && Double(now - lastSwitchNs) >= configuration.minimumDwellNs
-                        && gain * expectedDwellNs >= switchCosts[current * count + up] {
+                    if gain > 0 && Double(now - st.lastSwitchNs) >= minimumDwellNs
+                        && gain * st.expectedDwellNs >= switchCosts[current * count + up] {
                         chosen = up
                     }
                 }
@@ -323,15 +362,24 @@ public final class VariantSelector {
                 chosen = best
             }
         }
-        let switched = currentIndex != nil && currentIndex != chosen
-        let cost = switched ? switchCosts[(currentIndex ?? 0) * count + chosen] : 0
-        if switched { switches += 1; lastSwitchNs = now }
-        if currentIndex == nil { lastSwitchNs = now }
-        currentIndex = chosen
-        lastMeanNs = meanNs[base + chosen]
-        let predicted = statNs[base + chosen] * correction
-        let meets = statNs[base + chosen] <= thresholdNs
-        if !meets { unmetDecisions += 1 }
+        var cost = 0.0
+        var switched = false
+        if let current = st.currentIndex {
+            if current != chosen {
+                switched = true
+                cost = switchCosts[current * count + chosen]
+                st.switches += 1
+                st.lastSwitchNs = now
+            }
+        } else {
+            st.lastSwitchNs = now
+        }
+        st.currentIndex = chosen
+        st.lastMeanNs = meanNs[base + chosen]
+        let meets = statNs[base + chosen] <= threshold
+        if !meets { st.unmetDecisions += 1 }
+        let predicted = statNs[base + chosen] * st.correction
+        state = st
         return Decision(variantIndex: chosen, predictedNs: predicted, meetsObjective: meets, switched: switched, switchCostNs: cost)
     }
 
@@ -349,17 +397,19 @@ public final class VariantSelector {
     /// Feeds back the latency of the inference that ran with the last decision's variant.
     /// The ratio to the predicted mean (clamped to [0.5, 3] against outliers) moves the correction.
     public func observe(latencyNs: Double) {
-        guard lastMeanNs > 0, lastMeanNs.isFinite, latencyNs.isFinite, latencyNs > 0 else { return }
-        let ratio = min(3, max(0.5, latencyNs / lastMeanNs))
-        correction += configuration.feedbackSmoothing * (ratio - correction)
-        correction = min(4, max(0.5, correction))
-        thresholdNs = budgetNs / correction
+        var st = state
+        guard st.lastMeanNs > 0, st.lastMeanNs.isFinite, latencyNs.isFinite, latencyNs > 0 else { return }
+        let ratio = min(3, max(0.5, latencyNs / st.lastMeanNs))
+        st.correction += feedbackSmoothing * (ratio - st.correction)
+        st.correction = min(4, max(0.5, st.correction))
+        st.thresholdNs = budgetNs / st.correction
+        state = st
     }
 
     /// Forgets the feedback correction (e.g. after the device was recalibrated).
     public func resetFeedback() {
-        correction = 1
-        thresholdNs = budgetNs
+        state.correction = 1
+        state.thresholdNs = budgetNs
     }
 
     // MARK: Queries
@@ -367,7 +417,7 @@ public final class VariantSelector {
     /// The corrected predicted statistic of variant `index` at `frequencyKHz`, as decisions see it
     /// (off-grid frequencies use the nearest lower grid point).
     public func predictedNs(variantIndex index: Int, frequencyKHz: Int) -> Double {
-        statNs[row(forKHz: frequencyKHz) * count + index] * correction
+        statNs[row(forKHz: frequencyKHz) * count + index] * state.correction
     }
 
     /// The uncorrected predicted mean latency of variant `index` at `frequencyKHz`.
@@ -377,7 +427,7 @@ public final class VariantSelector {
 
     /// Whether variant `index` fits the budget at `frequencyKHz` under the current correction.
     public func fits(variantIndex index: Int, frequencyKHz: Int) -> Bool {
-        statNs[row(forKHz: frequencyKHz) * count + index] <= thresholdNs
+        statNs[row(forKHz: frequencyKHz) * count + index] <= state.thresholdNs
     }
 
     /// The ranking score of variant `index`: its accuracy, or its MACs under ``Ranking/macs``.
