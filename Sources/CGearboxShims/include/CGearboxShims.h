@@ -4,6 +4,7 @@
 #define CGEARBOX_SHIMS_H
 
 #include <sys/types.h>
+#include "CGearboxPerf.h"
 
 /// ioctl(fd, request, arg) with an integer argument.
 int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg);
