@@ -9,6 +9,18 @@ public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
     case sysfsRoot(path: String, reason: String)
     /// A sysfs/procfs file is missing, unreadable or holds something unexpected.
     case sysfsFile(path: String, reason: String)
+    /// Writing a DVFS, cgroup or state file was refused by the kernel.
+    case permissionDenied(path: String)
+    /// A DVFS request that cannot be honoured (unknown domain, frequency outside the domain).
+    case dvfsRequest(reason: String)
+    /// libcpufreq or the kernel refused or failed a DVFS change.
+    case dvfsControl(path: String, reason: String)
+    /// The DVFS journal is unreadable, or an earlier run's journal is still waiting to be restored.
+    case dvfsJournal(path: String, reason: String)
+    /// A private mount namespace showing a sysfs dump to libcpufreq could not be set up.
+    case mountNamespace(reason: String)
+    /// The emulated controller's own cgroup could not be created, written or removed.
+    case cgroup(path: String, reason: String)
     /// hwloc failed to build a topology.
     case topology(root: String, reason: String)
     /// A CPU list string ("0-3,8") did not parse.
@@ -32,6 +44,18 @@ public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path) is not a usable sysfs root: \(reason) (point --sysfs-root at a directory holding sys/ and optionally proc/)"
         case let .sysfsFile(path, reason):
             return "\(path): \(reason) (check the file, or re-take the sysfs dump)"
+        case let .permissionDenied(path):
+            return "cannot write \(path): permission denied (run gearbox as root)"
+        case let .dvfsRequest(reason):
+            return "\(reason) (see `gearbox dvfs list` for the domains and their frequencies)"
+        case let .dvfsControl(path, reason):
+            return "\(path): \(reason)"
+        case let .dvfsJournal(path, reason):
+            return "DVFS journal \(path): \(reason)"
+        case let .mountNamespace(reason):
+            return "cannot show the sysfs dump to libcpufreq: \(reason) (--sysfs-root needs root for a private mount namespace; run as root)"
+        case let .cgroup(path, reason):
+            return "cgroup \(path): \(reason) (emulated DVFS needs a writable cgroup cpu controller; run as root)"
         case let .topology(root, reason):
             return "hwloc could not load the topology of \(root): \(reason) (check the sysfs root and the hwloc install)"
         case let .cpuList(text, reason):

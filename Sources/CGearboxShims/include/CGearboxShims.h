@@ -15,4 +15,10 @@ int gearbox_current_cpu(void);
 /// The kernel thread id of the calling thread (gettid).
 pid_t gearbox_gettid(void);
 
+/// unshare(CLONE_NEWNS): gives the calling thread its own mount namespace (0, or -1 with errno set).
+int gearbox_unshare_mount_namespace(void);
+
+/// statfs(path).f_type (the filesystem magic, e.g. 0x62656572 for sysfs), or -1 with errno set.
+long gearbox_filesystem_type(const char *path);
+
 #endif
