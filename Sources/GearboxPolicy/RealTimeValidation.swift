@@ -49,7 +49,9 @@ public final class RealTimeValidation {
         self.configuration = configuration; self.tableName = tableName; self.clock = clock
     }
 
-    /// Runs `policy` for `durationMs` of wall time and restores the controller afterwards.
+    /// Runs `policy` for `durationMs` of wall time on the calling thread, which must already be
+    /// enrolled with the controller (``Validator/runRealTime(_:tableName:traceName:policies:durationMs:pinning:binder:beforeEnrolling:afterEnrolling:notes:progress:)``
+    /// does that on a pinned measuring thread, and restores the controller at the end).
     ///
     /// The trace's frequency is applied between inferences, when the trace moves to a new sample.
     /// The policy sees the controller's applied frequency. The oracle here cannot see exact
@@ -73,11 +75,6 @@ public final class RealTimeValidation {
         let fastest = (0..<count).min {
             selector.predictedMeanNs(variantIndex: $0, frequencyKHz: topKHz) < selector.predictedMeanNs(variantIndex: $1, frequencyKHz: topKHz)
         } ?? 0
-
-        do { try controller.enrollCurrentThread() } catch {
-            throw PolicyError.runFailed(reason: "cannot enroll the inference thread with the \(controller.source) controller: \(error)")
-        }
-        defer { try? controller.restore() }
 
         var rows: [TimelineRow] = []
         var current: Int?

@@ -80,26 +80,43 @@ public enum Validator {
             domain: options.domain, notes: notes)
     }
 
-    /// Runs `policies` one after another in real time through `validation`'s controller and runner.
+    /// Runs `policies` one after another in real time on one measuring OS thread: pinned per
+    /// `pinning` (nil: left where it is), `beforeEnrolling` (e.g. calibrating a work runner at
+    /// full speed), enrolled with the controller, `afterEnrolling` (e.g. calibrating the emulated
+    /// steps), then the runs. The controller is restored on every exit path.
     public static func runRealTime(
         _ validation: RealTimeValidation, tableName: String, traceName: String, policies: [ValidationPolicy], durationMs: Double,
-        progress: (ValidationPolicy) -> Void = { _ in }
+        pinning: PinningRequest? = .pu, binder: ThreadBinder = HwlocThreadBinder(),
+        beforeEnrolling: @escaping () throws -> Void = {}, afterEnrolling: @escaping () throws -> Void = {},
+        notes extraNotes: [String] = [], progress: @escaping (ValidationPolicy) -> Void = { _ in }
     ) throws -> ValidationReport {
-        var runs: [PolicyRun] = []
-        for policy in policies {
-            progress(policy)
-            runs.append(try validation.run(policy, durationMs: durationMs))
+        let controller = validation.controller
+        let (runs, placement) = try MeasuringThread.run { () throws -> ([PolicyRun], Placement?) in
+            defer { try? controller.restore() }
+            let placement = try pinning.map { try binder.bindCurrentThread($0) }
+            try beforeEnrolling()
+            do { try controller.enrollCurrentThread() } catch {
+                throw PolicyError.runFailed(reason: "cannot enroll the inference thread with the \(controller.source) controller: \(error)")
+            }
+            try afterEnrolling()
+            var runs: [PolicyRun] = []
+            for policy in policies {
+                progress(policy)
+                runs.append(try validation.run(policy, durationMs: durationMs))
+            }
+            return (runs, placement)
         }
         var notes = [
-            "\(validation.controller.source): the trace applied in real time by the \(validation.controller.source) frequency controller; every inference and switch timed on the monotonic clock",
+            "\(controller.source): the trace applied in real time by the \(controller.source) frequency controller; every inference and switch timed on the monotonic clock",
             "policies run one after another on the same trace, each for \(DurationText.format(ns: durationMs * 1e6))",
-        ]
+            "measuring thread: " + (placement?.note ?? "not pinned"),
+        ] + extraNotes
         notes += traceNotes(validation.trace, durationMs: durationMs)
         if !policies.contains(.oracle) { notes.append("regretVsOracle needs the oracle run (--policy all)") }
         return assemble(
             runs: runs, oracle: runs.first { $0.policy == .oracle }, table: validation.table, tableName: tableName,
             trace: validation.trace, traceName: traceName, objective: validation.objective,
-            controller: validation.controller.source, seed: nil, durationMs: durationMs, domain: validation.traceDomain, notes: notes)
+            controller: controller.source, seed: nil, durationMs: durationMs, domain: validation.traceDomain, notes: notes)
     }
 
     static func traceNotes(_ trace: FrequencyTrace, durationMs: Double) -> [String] {

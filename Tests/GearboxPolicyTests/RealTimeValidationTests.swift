@@ -1,6 +1,7 @@
 import Testing
 import GearboxCore
 import GearboxHardware
+import GearboxPortfolio
 import GearboxProfiler
 @testable import GearboxPolicy
 
@@ -58,6 +59,39 @@ final class FakeRunner: InferenceRunner {
     let table = SyntheticPortfolio.table()
     let objective = LatencyObjective(statistic: .percentile(99), targetNs: 8_000_000)
 
+    @Test func variantRunnerSetDrivesPortfolioRunners() throws {
+        let manifest = PortfolioManifest(
+            name: "synthetic",
+            task: .init(dataset: "none", inputName: "x", inputShape: [1], classes: 2, preprocess: .init(scale: 1, mean: 0, std: 1)),
+            variants: table.variants.map {
+                .init(name: $0.name, file: $0.name + ".onnx", format: .dense, method: "synthetic", sparsity: 0, params: $0.params, macs: $0.macs,
+                      accuracy: $0.accuracy, accuracySource: nil)
+            })
+        let backend = SpinBackend { _ in 0 }
+        let set = try VariantRunnerSet(table: table, tableName: "t", portfolio: Portfolio(directory: "/nonexistent", manifest: manifest), backend: backend)
+        #expect(backend.modelsLoaded == table.variants.count)
+        #expect(throws: PolicyError.self) { try set.runInference() }
+        try set.activate(variantNamed: "dense")
+        try set.runInference()
+        #expect(throws: PolicyError.self) { try set.activate(variantNamed: "missing") }
+        var partial = manifest
+        partial.variants.removeLast()
+        #expect(throws: PolicyError.self) {
+            try VariantRunnerSet(table: table, tableName: "t", portfolio: Portfolio(directory: "/x", manifest: partial), backend: backend)
+        }
+    }
+
+    @Test func calibratedWorkScalesWithEachVariantsTopFrequencyMean() throws {
+        let runner = CalibratedWorkRunner(table: table)
+        runner.calibrate()
+        let dense = try #require(runner.iterations["dense"]), small = try #require(runner.iterations["structured-88"])
+        let targetRatio = try #require(runner.targetNs["dense"]) / #require(runner.targetNs["structured-88"])
+        #expect(abs(Double(dense) / Double(small) / targetRatio - 1) < 0.01)
+        try runner.activate(variantNamed: "structured-88")
+        try runner.runInference()
+        #expect(throws: PolicyError.self) { try runner.activate(variantNamed: "missing") }
+    }
+
     func setUp() throws -> (RealTimeValidation, FakeController, FakeRunner) {
         let clock = FakeClock()
         let controller = FakeController()
@@ -68,9 +102,16 @@ final class FakeRunner: InferenceRunner {
         return (validation, controller, runner)
     }
 
+    func realTime(_ validation: RealTimeValidation, _ policies: [ValidationPolicy], durationMs: Double) throws -> ValidationReport {
+        try Validator.runRealTime(
+            validation, tableName: "synthetic", traceName: "step", policies: policies, durationMs: durationMs,
+            pinning: nil, binder: UnpinnedThreadBinder())
+    }
+
     @Test func appliesTheTraceRunsTheChosenVariantsAndRestoresTheController() throws {
         let (validation, controller, runner) = try setUp()
-        let run = try validation.run(.gearbox, durationMs: 2000)
+        let report = try realTime(validation, [.gearbox], durationMs: 2000)
+        let run = try #require(report.runs.first)
         #expect(controller.applied == [1_800_000, 600_000])
         #expect(controller.enrolled == 1 && controller.restored == 1)
         #expect(runner.activations == ["dense", "structured-75"])
@@ -90,7 +131,7 @@ final class FakeRunner: InferenceRunner {
 
     @Test func reportAssemblesEveryPolicyWithTheControllersSource() throws {
         let (validation, _, _) = try setUp()
-        let report = try Validator.runRealTime(validation, tableName: "synthetic", traceName: "step", policies: ValidationPolicy.allCases, durationMs: 2000)
+        let report = try realTime(validation, ValidationPolicy.allCases, durationMs: 2000)
         #expect(report.summary.controller == .emulated)
         #expect(Set(report.summary.policies.keys) == Set(ValidationPolicy.allCases.map(\.rawValue)))
         #expect(report.summary.policies["gearbox"]?.regretVsOracle != nil)
@@ -106,7 +147,7 @@ final class FakeRunner: InferenceRunner {
         let controller = FakeController()
         let trace = Fixtures.constant(1_800_000, durationMs: 100)
         let validation = RealTimeValidation(table: table, trace: trace, objective: objective, controller: controller, runner: Broken(), clock: { clock.nowNs })
-        #expect(throws: PolicyError.self) { try validation.run(.gearbox, durationMs: 100) }
+        #expect(throws: PolicyError.self) { try realTime(validation, [.gearbox], durationMs: 100) }
         #expect(controller.restored == 1)
     }
 }
