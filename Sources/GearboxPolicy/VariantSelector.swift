@@ -44,7 +44,8 @@ import GearboxProfiler
 ///   variant that no longer fits is always left at once for the best fitting one.
 /// - **Feedback**: an EWMA of observed / predicted mean latency scales every prediction, so the
 ///   selector steps down when the device drifts slower (throttling, interference) and back up when
-///   it recovers.
+///   it recovers. For percentile objectives an optional tail tracker also raises predictions when
+///   more than 1 − q of the observations exceed the predicted percentile (``Configuration/tailStep``).
 ///
 /// Off-grid frequencies use the nearest lower point of a fine grid precomputed between the table's
 /// frequencies, so a prediction is never optimistic. A selector is not thread-safe: use one per
@@ -66,6 +67,14 @@ public final class VariantSelector {
         public var dwellSmoothing: Double
         /// Weight of the newest observation in the latency-correction EWMA (0 disables feedback).
         public var feedbackSmoothing: Double
+        /// Step of the tail tracker for percentile objectives (0 disables it): after each
+        /// observation above the corrected predicted percentile the tail factor grows by
+        /// `step × q`, after each one below it shrinks by `step × (1 − q)`, so at equilibrium a
+        /// share 1 − q of observations exceed the prediction. It learns tails heavier than the
+        /// table's (interference, throttling stalls) that the mean ratio cannot see. Off by
+        /// default: it reacts to every exceedance, and on traces that change faster than a few
+        /// inferences (where straddling inferences exceed legitimately) it makes the choice chatter.
+        public var tailStep: Double
         /// An upgrade target must fit within `budget × (1 − upgradeBand)`, so feedback noise near
         /// the budget does not make the selector flap between two variants.
         public var upgradeBand: Double
@@ -75,12 +84,12 @@ public final class VariantSelector {
         public init(
             safetyMargin: Double = 0.05, memoryBudgetBytes: Int? = nil, minimumDwellNs: Double = 100e6,
             initialExpectedDwellNs: Double = 1e9, dwellSmoothing: Double = 0.3, feedbackSmoothing: Double = 0.1,
-            upgradeBand: Double = 0.02, hysteresis: Bool = true
+            tailStep: Double = 0, upgradeBand: Double = 0.02, hysteresis: Bool = true
         ) {
             self.safetyMargin = safetyMargin; self.memoryBudgetBytes = memoryBudgetBytes
             self.minimumDwellNs = minimumDwellNs; self.initialExpectedDwellNs = initialExpectedDwellNs
             self.dwellSmoothing = dwellSmoothing; self.feedbackSmoothing = feedbackSmoothing
-            self.upgradeBand = upgradeBand; self.hysteresis = hysteresis
+            self.tailStep = tailStep; self.upgradeBand = upgradeBand; self.hysteresis = hysteresis
         }
     }
 
@@ -126,6 +135,8 @@ public final class VariantSelector {
     private let minimumDwellNs: Double
     private let dwellSmoothing: Double
     private let feedbackSmoothing: Double
+    private let tailStep: Double
+    private let quantile: Double?
     private let scores: UnsafeMutablePointer<Double>
     private let switchCosts: UnsafeMutablePointer<Double>     // count × count, from-major
     private let fineStepKHz: Int
@@ -146,7 +157,9 @@ public final class VariantSelector {
     // accesses each pay an exclusivity check).
     private struct State {
         var currentIndex: Int?
-        var correction = 1.0
+        var meanCorrection = 1.0
+        var tailCorrection = 1.0
+        var correction: Double { meanCorrection * tailCorrection }
         var thresholdNs: Double
         var expectedDwellNs: Double
         var decisions = 0, switches = 0, unmetDecisions = 0
@@ -154,13 +167,19 @@ public final class VariantSelector {
         var lastKHz = -1
         var lastChangeNs: Int64 = 0
         var lastMeanNs = 0.0
+        var lastStatNs = 0.0
     }
     private var state: State
 
     /// The variant in use (nil before the first decision).
     public var currentIndex: Int? { state.currentIndex }
-    /// The feedback correction: observed / predicted latency, smoothed (1 = the table holds).
+    /// The factor every prediction is multiplied by: ``meanCorrection`` × ``tailCorrection``
+    /// (1 = the table holds).
     public var correction: Double { state.correction }
+    /// Observed / predicted mean latency, smoothed: how much slower (or faster) the device runs.
+    public var meanCorrection: Double { state.meanCorrection }
+    /// How much heavier the latency tail is than the table's, learnt for percentile objectives (≥ 1).
+    public var tailCorrection: Double { state.tailCorrection }
     /// The smoothed time a frequency has stayed put, in ns.
     public var expectedDwellNs: Double { state.expectedDwellNs }
     /// Decisions made so far.
@@ -227,6 +246,8 @@ public final class VariantSelector {
         hysteresis = configuration.hysteresis; upgradeBand = configuration.upgradeBand
         minimumDwellNs = configuration.minimumDwellNs; dwellSmoothing = configuration.dwellSmoothing
         feedbackSmoothing = configuration.feedbackSmoothing
+        tailStep = configuration.tailStep
+        quantile = objective.quantile
 
         // Warm switch costs (cold when warm is missing, 0 when the table has none).
         var costs = [Double](repeating: 0, count: count * count)
@@ -376,6 +397,7 @@ public final class VariantSelector {
         }
         st.currentIndex = chosen
         st.lastMeanNs = meanNs[base + chosen]
+        st.lastStatNs = statNs[base + chosen]
         let meets = statNs[base + chosen] <= threshold
         if !meets { st.unmetDecisions += 1 }
         let predicted = statNs[base + chosen] * st.correction
@@ -395,20 +417,32 @@ public final class VariantSelector {
     }
 
     /// Feeds back the latency of the inference that ran with the last decision's variant.
-    /// The ratio to the predicted mean (clamped to [0.5, 3] against outliers) moves the correction.
+    /// The ratio to the predicted mean (clamped to [0.5, 3] against outliers) moves
+    /// ``meanCorrection``; whether it exceeded the corrected predicted percentile moves
+    /// ``tailCorrection``.
     public func observe(latencyNs: Double) {
         var st = state
         guard st.lastMeanNs > 0, st.lastMeanNs.isFinite, latencyNs.isFinite, latencyNs > 0 else { return }
+        if let q = quantile, tailStep > 0, st.lastStatNs.isFinite {
+            // Compare with the prediction as it stood for this inference, before updating.
+            if latencyNs > st.lastStatNs * st.correction {
+                st.tailCorrection *= 1 + tailStep * q
+            } else {
+                st.tailCorrection *= 1 - tailStep * (1 - q)
+            }
+            st.tailCorrection = min(4, max(1, st.tailCorrection))
+        }
         let ratio = min(3, max(0.5, latencyNs / st.lastMeanNs))
-        st.correction += feedbackSmoothing * (ratio - st.correction)
-        st.correction = min(4, max(0.5, st.correction))
+        st.meanCorrection += feedbackSmoothing * (ratio - st.meanCorrection)
+        st.meanCorrection = min(4, max(0.5, st.meanCorrection))
         st.thresholdNs = budgetNs / st.correction
         state = st
     }
 
     /// Forgets the feedback correction (e.g. after the device was recalibrated).
     public func resetFeedback() {
-        state.correction = 1
+        state.meanCorrection = 1
+        state.tailCorrection = 1
         state.thresholdNs = budgetNs
     }
 

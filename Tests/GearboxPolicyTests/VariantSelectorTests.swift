@@ -127,11 +127,31 @@ import GearboxProfiler
             last = s.decide(frequencyKHz: 1_800_000, atNs: now)
             s.observe(latencyNs: 1.3 * s.predictedMeanNs(variantIndex: last.variantIndex, frequencyKHz: 1_800_000))
         }
-        #expect(abs(s.correction - 1.3) < 0.01)
+        #expect(abs(s.meanCorrection - 1.3) < 0.01)
+        #expect(s.correction >= s.meanCorrection)
         #expect(s.variants[last.variantIndex].name != "dense")
         #expect(last.predictedNs <= s.budgetNs)
         s.resetFeedback()
         #expect(s.correction == 1)
+    }
+
+    @Test func tailTrackerLearnsATailHeavierThanTheTable() throws {
+        // Means as predicted, but one inference in ten takes twice the p99: the mean ratio stays
+        // near 1, the tail tracker has to catch it.
+        let s = try selector(.init(feedbackSmoothing: 0, tailStep: 0.02))
+        let table = try selector(.init(feedbackSmoothing: 0, tailStep: 0))
+        for (i, sel) in [s, table].enumerated() {
+            var now: Int64 = 0
+            for n in 0..<2000 {
+                now += 5_000_000
+                let d = sel.decide(frequencyKHz: 1_800_000, atNs: now)
+                let p99 = sel.predictedNs(variantIndex: d.variantIndex, frequencyKHz: 1_800_000) / sel.correction
+                sel.observe(latencyNs: n % 10 == 0 ? 2 * p99 : sel.predictedMeanNs(variantIndex: d.variantIndex, frequencyKHz: 1_800_000))
+            }
+            if i == 0 { #expect(s.tailCorrection > 1.5) }
+        }
+        #expect(table.tailCorrection == 1)
+        #expect(s.variants[s.currentIndex ?? 0].name != "dense")
     }
 
     @Test func selectReturnsTheDecidedVariant() throws {

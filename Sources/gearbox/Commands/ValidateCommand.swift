@@ -5,7 +5,9 @@
 import ArgumentParser
 import Foundation
 import GearboxCore
+import GearboxHardware
 import GearboxPolicy
+import GearboxPortfolio
 import GearboxProfiler
 
 struct ValidateCommand: ParsableCommand {
@@ -18,7 +20,10 @@ struct ValidateCommand: ParsableCommand {
 
             --controller simulated (default) uses virtual time and draws each latency from the \
             table's distribution at the frequency in force: fast and exactly reproducible with --seed. \
-            real and emulated apply the trace in real time while real inference runs.
+            real (cpufreq) and emulated (cgroup CPU throttling) apply the trace in real time on a \
+            pinned thread while --runner runs: portfolio (real inference through the portfolio's \
+            variant runners, --portfolio DIR) or work (fixed CPU work per variant calibrated to the \
+            table's top-frequency means, a labelled stand-in for inference).
 
             Example:
               gearbox validate --lut Tests/Fixtures/policy/synthetic-portfolio.lut.json \\
@@ -56,6 +61,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Safety margin as a fraction of the target.")
     var margin: Double = 0.05
 
+    @Option(name: .customLong("tail-step"), help: "Percentile objectives: step of gearbox's tail tracker (0 = off; 0.02 learns heavier tails than the table's).")
+    var tailStep: Double = 0
+
     @Option(name: .customLong("memory-budget"), help: "Only use variants whose memoryBytes fit (bytes).")
     var memoryBudget: Int?
 
@@ -64,6 +72,15 @@ struct ValidateCommand: ParsableCommand {
 
     @Option(help: "Simulated only: inject a slow-down the table does not know, e.g. 1.3@10s or 1.3@10s-20s.")
     var slowdown: [String] = []
+
+    @Option(help: "Real/emulated only: portfolio (real inference, needs --portfolio) or work (calibrated CPU-work stand-in).")
+    var runner: String = "portfolio"
+
+    @Option(help: "Real/emulated with --runner portfolio: the portfolio directory the table was profiled from.")
+    var portfolio: String?
+
+    @Option(help: "Real/emulated: where the measuring thread runs (pu, core, kind:N, none).")
+    var pin: String = "pu"
 
     @Flag(help: "Exit 1 when gearbox's violation rate exceeds 1%.")
     var check = false
@@ -87,14 +104,14 @@ struct ValidateCommand: ParsableCommand {
         guard let source = MeasurementSource(rawValue: controller), source != .predicted else {
             throw PolicyError.badSetting(name: "--controller", reason: "'\(controller)' is not one of simulated, emulated, real")
         }
-        let table = try JSONFile.read(LookupTable.self, from: lut)
+        let table = try LookupTable.read(from: lut)
         let levels = table.frequenciesKHz.isEmpty
             ? Array(Set(table.variants.flatMap { $0.latency.keys.compactMap { Int($0) } })).sorted() : table.frequenciesKHz
         let requestedMs = try duration.map { try DurationText.milliseconds($0, setting: "--duration") }
         if let ms = requestedMs, ms <= 0 { throw PolicyError.badSetting(name: "--duration", reason: "must be positive") }
         let frequencyTrace = try TraceArgument.load(trace, levelsKHz: levels, durationMs: requestedMs ?? 20_000)
         let durationMs = requestedMs ?? frequencyTrace.durationMs
-        let selectorConfiguration = VariantSelector.Configuration(safetyMargin: margin, memoryBudgetBytes: memoryBudget)
+        let selectorConfiguration = VariantSelector.Configuration(safetyMargin: margin, memoryBudgetBytes: memoryBudget, tailStep: tailStep)
         let outDirectory = out ?? "Reports/validate-" + PolicyCLI.slug(TraceArgument.isFile(trace) ? URL(fileURLWithPath: trace).deletingPathExtension().lastPathComponent : trace)
 
         let report: ValidationReport
@@ -108,7 +125,9 @@ struct ValidateCommand: ParsableCommand {
             guard slowdown.isEmpty else {
                 throw PolicyError.badSetting(name: "--slowdown", reason: "only the simulated controller can inject slow-downs")
             }
-            throw PolicyError.runFailed(reason: "--controller \(source): the \(source) frequency controller and the engine's variant runners are not in this build yet (they come with the dvfs and profiler branches); use --controller simulated")
+            report = try runRealTime(
+                source: source, table: table, trace: frequencyTrace, objective: objective, policies: policies,
+                durationMs: durationMs, selector: selectorConfiguration)
         }
 
         try report.write(to: outDirectory)
@@ -133,6 +152,53 @@ struct ValidateCommand: ParsableCommand {
     }
 }
 
+extension ValidateCommand {
+    /// Builds the controller and runner the flags ask for and runs the policies in real time.
+    private func runRealTime(
+        source: MeasurementSource, table: LookupTable, trace frequencyTrace: FrequencyTrace, objective: LatencyObjective,
+        policies: [ValidationPolicy], durationMs: Double, selector: VariantSelector.Configuration
+    ) throws -> ValidationReport {
+        let pinning = try PinningRequest(parsing: pin)
+        let controller: FrequencyController
+        var calibrate: () throws -> Void = {}
+        if source == .emulated {
+            let top = table.frequenciesKHz.max() ?? frequencyTrace.distinctKHz(domain: domain).last ?? 1
+            let emulated = try EmulatedFrequencyController(options: .init(maxKHz: top, gridKHz: table.frequenciesKHz))
+            let steps = frequencyTrace.distinctKHz(domain: domain).map(Frequency.init(kHz:))
+            calibrate = { _ = try emulated.calibrate(steps) }
+            controller = emulated
+        } else {
+            controller = try RealFrequencyController()
+        }
+        let inference: InferenceRunner
+        var before: () throws -> Void = {}
+        var notes: [String] = []
+        switch runner {
+        case "work":
+            let work = CalibratedWorkRunner(table: table)
+            before = { work.calibrate() }
+            inference = work
+            notes.append("runner: calibrated CPU work per variant (SpinWorkload, unthrottled time = the table's mean at its top frequency), a stand-in for inference: latencies show the controller's effect, not the engine's")
+        case "portfolio":
+            guard let portfolio else {
+                throw PolicyError.badSetting(name: "--portfolio", reason: "--runner portfolio needs the portfolio directory the table was profiled from")
+            }
+            _ = try Portfolio.open(directory: portfolio)
+            throw PolicyError.runFailed(reason: "--runner portfolio: this build has no engine-backed variant runner yet (the profiler branch provides it); use --runner work for a calibrated CPU-work stand-in")
+        default:
+            throw PolicyError.badSetting(name: "--runner", reason: "'\(runner)' is not one of portfolio, work")
+        }
+        let validation = RealTimeValidation(
+            table: table, trace: frequencyTrace, objective: objective, controller: controller, runner: inference,
+            traceDomain: domain, controllerDomain: 0, configuration: selector, tableName: lut)
+        if !json { print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(ns: durationMs * 1e6)) each, \(source) controller") }
+        return try Validator.runRealTime(
+            validation, tableName: lut, traceName: trace, policies: policies, durationMs: durationMs, pinning: pinning,
+            beforeEnrolling: before, afterEnrolling: calibrate, notes: notes,
+            progress: { policy in if !json { print("  \(policy.rawValue)…") } })
+    }
+}
+
 /// Error rendering and exit codes shared by the policy commands (validate, trace, bench policy).
 enum PolicyCLI {
     /// Prints `error: <one line>` to stderr and picks the exit code: 1 for measurement or
@@ -145,6 +211,8 @@ enum PolicyCLI {
             default: return ExitCode(2)
             }
         }
+        // The controllers' failures (no cgroup, cpufreq refused a change) are measurement failures.
+        if error is HardwareError { return ExitCode(1) }
         return ExitCode(2)
     }
 
