@@ -7,19 +7,22 @@ import GearboxProfiler
 
 extension LatencyObjective {
     /// A p99 objective for `table`: 15% above the most accurate variant's p99 at the highest
-    /// frequency, raised where needed so the fastest variant's p99 at the lowest frequency keeps a
+    /// frequency it was measured at, raised where needed so the fastest variant's p99 at the lowest frequency keeps a
     /// 25% margin. Rounded up to two significant digits. Nil when the table has no measured cells.
     ///
     /// "Most accurate" is by `accuracy`, or by MACs when the table has no accuracies.
     public static func suggestedP99(for table: LookupTable) -> LatencyObjective? {
-        let frequencies = table.frequenciesKHz.sorted()
-        guard let top = frequencies.last, let bottom = frequencies.first else { return nil }
+        guard let bottom = table.frequenciesKHz.min() else { return nil }
         func p99(_ variant: LookupTable.Variant, _ kHz: Int) -> Double? { variant.latency[String(kHz)]?.p99Ns }
+        /// The highest frequency the variant was measured at (its top cell may be missing).
+        func topP99(_ variant: LookupTable.Variant) -> Double? {
+            variant.latency.compactMap { key, cell in Int(key).map { ($0, cell.p99Ns) } }.max { $0.0 < $1.0 }?.1
+        }
         let withAccuracy = table.variants.contains { $0.accuracy != nil }
         let accurate = table.variants.max { a, b in
             withAccuracy ? (a.accuracy ?? -1, -a.macs) < (b.accuracy ?? -1, -b.macs) : a.macs < b.macs
         }
-        guard let accurate, let accurateTop = p99(accurate, top) else { return nil }
+        guard let accurate, let accurateTop = topP99(accurate) else { return nil }
         let fastestBottom = table.variants.compactMap { p99($0, bottom) }.min() ?? 0
         let target = max(accurateTop * 1.15, fastestBottom * 1.25)
         return LatencyObjective(statistic: .percentile(99), targetNs: roundedUp(target))
