@@ -74,7 +74,14 @@ final class MemoryPlanner {
         func port(_ id: Int) -> ExecutionPlan.Port {
             ExecutionPlan.Port(name: compiler.values[id].name, shape: compiler.values[id].shape, address: binding.address(id))
         }
-        return ExecutionPlan(arena: arena, scratch: scratch, steps: steps,
+        // Steps hold raw pointers into constants; the plan keeps their storage alive.
+        var retained: [AlignedBuffer] = []
+        for op in ops {
+            for id in op.inputs {
+                if case let .float(t)? = compiler.values[compiler.root(id)].constant { retained.append(t.sharedStorage) }
+            }
+        }
+        return ExecutionPlan(arena: arena, scratch: scratch, retained: retained, steps: steps,
                              inputs: compiler.graphInputIDs.map(port), outputs: compiler.graphOutputIDs.map(port),
                              workerCount: workers, pinning: compiler.options.pinning)
     }
