@@ -21,6 +21,7 @@ import Testing
         Case(channels: 16, size: 7, outChannels: 32, kernel: 1, pad: 0), // pointwise: no im2col
         Case(channels: 32, size: 40, outChannels: 16, kernel: 3),     // several pixel tiles
         Case(channels: 128, size: 6, outChannels: 192, kernel: 3),    // row panels
+        Case(channels: 24, size: 300, outChannels: 8, kernel: 3),     // several im2col blocks
         Case(channels: 1, size: 28, outChannels: 16, kernel: 3),      // one input channel (not depthwise)
     ]
 
@@ -48,11 +49,20 @@ import Testing
         g.inChannels = 64; g.outChannels = 64; g.inHeight = 56; g.inWidth = 56; g.outHeight = 56; g.outWidth = 56
         g.kernelHeight = 3; g.kernelWidth = 3; g.padTop = 1; g.padLeft = 1; g.padBottom = 1; g.padRight = 1
         let big = ConvTiling(geometry: g, rowSplittable: true)
-        #expect(big.pixelTiles > 1)
-        #expect(big.tileWidth * g.reduction <= ConvTiling.tileBudgetFloats)
+        #expect(big.tiles > 1)
+        #expect(big.blocks == 1)
+        #expect(big.columnFloats(g) <= ConvTiling.columnBudgetFloats)
         g.inChannels = 1; g.outChannels = 4; g.inHeight = 4; g.inWidth = 4; g.outHeight = 4; g.outWidth = 4
         let small = ConvTiling(geometry: g, rowSplittable: true)
-        #expect(small.pixelTiles == 1 && small.panels == 1)
+        #expect(small.tiles == 1 && small.panels == 1)
+        // Few pixels, many channels: row panels give the threads work.
+        g.inChannels = 512; g.outChannels = 512; g.inHeight = 7; g.inWidth = 7; g.outHeight = 7; g.outWidth = 7
+        let deep = ConvTiling(geometry: g, rowSplittable: true)
+        #expect(deep.tiles == 1 && deep.panels > 1)
+        // Large layers are cut into blocks that fit the im2col budget.
+        g.inChannels = 64; g.inHeight = 224; g.inWidth = 224; g.outHeight = 224; g.outWidth = 224
+        let wide = ConvTiling(geometry: g, rowSplittable: true)
+        #expect(wide.blocks > 1 && wide.columnFloats(g) <= ConvTiling.columnBudgetFloats)
     }
 
     @Test func autoPadSameUpperAndLowerPlaceTheOddPixel() {

@@ -62,14 +62,15 @@ final class MemoryPlanner {
 
         let workers = max(1, compiler.options.threads)
         let scratchStride = ((ops.map(\.scratchFloatsPerWorker).max() ?? 0) + Self.slotAlignment - 1) / Self.slotAlignment * Self.slotAlignment
+        let sharedFloats = ops.map(\.sharedScratchFloats).max() ?? 0
         let arena = AlignedBuffer(count: arenaSize)
-        let scratch = AlignedBuffer(count: scratchStride * workers)
+        let scratch = AlignedBuffer(count: scratchStride * workers + sharedFloats)
         let owner = compiler
         let binding = StepBinding(address: { id in
             let root = owner.root(id)
             if let offset = offsets[root] { return arena.baseAddress + offset }
             return ConstantFolder.address(ofConstant: root, in: owner)
-        }, scratch: scratch.baseAddress, scratchStride: scratchStride)
+        }, scratch: scratch.baseAddress, scratchStride: scratchStride, sharedScratch: scratch.baseAddress + scratchStride * workers)
         let steps = ops.map { $0.makeStep(binding) }
         func port(_ id: Int) -> ExecutionPlan.Port {
             ExecutionPlan.Port(name: compiler.values[id].name, shape: compiler.values[id].shape, address: binding.address(id))
