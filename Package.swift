@@ -86,7 +86,9 @@ let package = Package(
 
         .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore"]),
         .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware"]),
-        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine"]),
+        // Test-only malloc counter: proves steady-state inference allocates nothing.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine", "CAllocationCounter"]),
         .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio"]),
         .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler"]),
         .testTarget(

@@ -11,8 +11,31 @@ enum BLAS {
                       alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if !transposeA && !transposeB && smallKernelWouldAllocate(m: m, n: n, k: k) {
+            // OpenBLAS's AVX-512 small-matrix NN kernel (SkylakeX/Cooperlake builds) mallocs a
+            // buffer when n % 16 is 1…8; run the 16-aligned columns through sgemm and the few
+            // remaining columns through sgemv so that inference never allocates.
+            let aligned = n & ~15
+            if aligned > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(aligned), blasint(k), alpha, a, blasint(lda),
+                            b, blasint(ldb), beta, c, blasint(ldc))
+            }
+            for j in aligned..<n {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(m), blasint(k), alpha, a, blasint(lda), b + j, blasint(ldb),
+                            beta, c + j, blasint(ldc))
+            }
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Whether OpenBLAS would take its small-matrix path for row-major NN with an allocating tail
+    /// (column-major M' = n; permitted when M'·N'·K ≤ 10⁶, tail of 1…8 rows when K ≥ 32).
+    @inline(__always)
+    static func smallKernelWouldAllocate(m: Int, n: Int, k: Int) -> Bool {
+        let tail = n & 15
+        return tail >= 1 && tail <= 8 && k >= 32 && Double(m) * Double(n) * Double(k) <= 1_000_000
     }
 
     /// Row-major y[m] = alpha · A[m×n] · x + beta · y with strides (cblas_sgemv).

@@ -113,7 +113,7 @@ final class UnaryOperation: PlannedOperation {
     }
 }
 
-final class UnaryStep: ExecutionStep {
+final class UnaryStep: ExecutionStep, ParallelWork {
     let src: UnsafeMutablePointer<Float>
     let dst: UnsafeMutablePointer<Float>
     let count: Int
@@ -128,12 +128,12 @@ final class UnaryStep: ExecutionStep {
         split = taskSplit(count, grain: 16_384)
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(split.tasks) { task, _ in
-            let start = task * self.split.perTask
-            let n = Swift.min(self.split.perTask, self.count - start)
-            self.activation.apply(from: self.src + start, to: self.dst + start, n)
-        }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let start = task * split.perTask
+        let n = Swift.min(split.perTask, count - start)
+        activation.apply(from: src + start, to: dst + start, n)
     }
 }
 

@@ -136,7 +136,7 @@ final class BinaryOperation: PlannedOperation {
     }
 }
 
-final class BinaryStep: ExecutionStep {
+final class BinaryStep: ExecutionStep, ParallelWork {
     let a: UnsafePointer<Float>, b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
     let function: BinaryFunction
     let plan: BroadcastPlan
@@ -154,19 +154,17 @@ final class BinaryStep: ExecutionStep {
         innerSplit = plan.rows == 1 ? taskSplit(plan.inner, grain: 16_384) : (1, plan.inner)
     }
 
-    func execute(_ pool: WorkerPool) {
+    func execute(_ pool: WorkerPool) { pool.parallelFor(plan.rows == 1 ? innerSplit.tasks : split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
         if plan.rows == 1 {
-            pool.parallelFor(innerSplit.tasks) { task, _ in
-                let start = task * self.innerSplit.perTask
-                let n = min(self.innerSplit.perTask, self.plan.inner - start)
-                self.row(0, from: start, count: n)
-            }
+            let start = task * innerSplit.perTask
+            row(0, from: start, count: min(innerSplit.perTask, plan.inner - start))
         } else {
-            pool.parallelFor(split.tasks) { task, _ in
-                let first = task * self.split.perTask
-                let last = min(first + self.split.perTask, self.plan.rows)
-                for r in first..<last { self.row(r, from: 0, count: self.plan.inner) }
-            }
+            let first = task * split.perTask
+            let last = min(first + split.perTask, plan.rows)
+            var r = first
+            while r < last { row(r, from: 0, count: plan.inner); r += 1 }
         }
     }
 

@@ -122,8 +122,8 @@ final class ConvOperation: WeightedOperation {
         Array(zip(descriptions, matrices)).map { (description: $0.0, matrix: $0.1) }
     }
 
-    var scratchFloatsPerWorker: Int {
-        geometry.isDepthwise || geometry.isPointwise ? 0 : geometry.reduction * ConvTiling(geometry: geometry, rowSplittable: false).tileWidth
+    var sharedScratchFloats: Int {
+        geometry.isDepthwise ? 0 : ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)
     }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {
@@ -139,8 +139,7 @@ final class ConvOperation: WeightedOperation {
             try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
         }
         return ConvGemmStep(geometry: geometry, matrices: matrices, input: binding.address(input),
-                            output: binding.address(output), epilogue: epilogue,
-                            scratch: binding.scratch, scratchStride: binding.scratchStride)
+                            output: binding.address(output), epilogue: epilogue, columns: binding.sharedScratch)
     }
 }
 
@@ -169,121 +168,159 @@ struct Epilogue {
     var isEmpty: Bool { bias == nil && residual == nil && activation == .identity }
 }
 
-/// How a convolution's work is cut into tasks. Depends only on shapes (never on thread count).
-struct ConvTiling {
-    /// im2col tile budget: 96 Ki floats (384 KiB) keeps a tile in a typical L2.
-    static let tileBudgetFloats = 98_304
-    /// Minimum multiply-accumulates per task, so a task's sgemm call amortises its set-up.
+/// How a convolution's work is cut into tasks. Depends only on shapes (never on the thread
+/// count), so every output element is computed by the same sgemm call for any N.
+///
+/// The im2col matrix of a block of output pixels (all groups) is built once into shared
+/// scratch by parallel tasks, then gemm tasks cover (group, row panel, pixel tile) of the block.
+struct ConvTiling: Sendable, Equatable {
+    /// Largest im2col block: 2 Mi floats (8 MiB); a ResNet layer at 224 px fits whole.
+    static let columnBudgetFloats = 2_097_152
+    /// Minimum multiply-accumulates per gemm task, so each sgemm call amortises its packing.
     static let minimumTaskMACs = 524_288
     static let maximumTasks = 8
 
+    /// Output pixels per im2col block, and blocks per image.
+    var blockWidth: Int
+    var blocks: Int
+    /// Pixel tiles per block and their width.
     var tileWidth: Int
-    var pixelTiles: Int
+    var tiles: Int
+    /// Output-channel panels per group and their height.
     var panels: Int
     var panelRows: Int
 
     init(geometry g: ConvGeometry, rowSplittable: Bool) {
         let pixels = max(g.pixels, 1)
-        let images = g.batch * g.groups
-        let desired = min(Self.maximumTasks, max(1, g.macs / Self.minimumTaskMACs))
-        var width = g.isPointwise ? pixels : max(16, Self.tileBudgetFloats / max(g.reduction, 1) / 16 * 16)
-        let wantPixelTiles = (desired + images - 1) / images
-        if wantPixelTiles > 1 {
-            let parallelWidth = ((pixels + wantPixelTiles - 1) / wantPixelTiles + 15) / 16 * 16
-            width = min(width, max(32, parallelWidth))
-        }
-        width = min(width, pixels)
-        var tiles = (pixels + width - 1) / width
-        // Even out the tiles: same count, widths as equal as 16-multiples allow.
-        width = min(pixels, ((pixels + tiles - 1) / tiles + 15) / 16 * 16)
-        tiles = (pixels + width - 1) / width
-        tileWidth = width
-        pixelTiles = tiles
+        let columnRows = max(g.inChannels * g.kernelHeight * g.kernelWidth, 1)
+        blockWidth = g.isPointwise ? pixels : min(pixels, max(16, Self.columnBudgetFloats / columnRows / 16 * 16))
+        blocks = (pixels + blockWidth - 1) / blockWidth
+        blockWidth = min(pixels, ((pixels + blocks - 1) / blocks + 15) / 16 * 16)
+        blocks = (pixels + blockWidth - 1) / blockWidth
+        let blockMACs = g.outChannels * g.reduction * blockWidth
+        let desired = min(Self.maximumTasks, max(1, blockMACs / Self.minimumTaskMACs))
+        // Pixel tiles of at least 128 columns first (cheap to split), then row panels.
+        let perGroup = max(1, (desired + g.groups - 1) / g.groups)
+        tiles = max(1, min(perGroup, blockWidth / 128))
+        tileWidth = min(blockWidth, ((blockWidth + tiles - 1) / tiles + 15) / 16 * 16)
+        tiles = (blockWidth + tileWidth - 1) / tileWidth
         panels = 1
         panelRows = g.outChannelsPerGroup
-        let natural = images * tiles
-        if rowSplittable && natural < desired && g.outChannelsPerGroup >= 64 {
-            let want = min((desired + natural - 1) / natural, g.outChannelsPerGroup / 32)
-            if want > 1 {
-                panelRows = ((g.outChannelsPerGroup + want - 1) / want + 15) / 16 * 16
-                panels = (g.outChannelsPerGroup + panelRows - 1) / panelRows
+        let natural = g.groups * tiles
+        if natural < desired {
+            if rowSplittable && g.outChannelsPerGroup >= 64 {
+                let want = min((desired + natural - 1) / natural, g.outChannelsPerGroup / 32)
+                if want > 1 {
+                    panelRows = ((g.outChannelsPerGroup + want - 1) / want + 15) / 16 * 16
+                    panels = (g.outChannelsPerGroup + panelRows - 1) / panelRows
+                }
+            } else if !rowSplittable && blockWidth >= 64 {
+                // Formats that cannot split rows get narrower pixel tiles instead.
+                tiles = min((desired + g.groups - 1) / g.groups, blockWidth / 32)
+                tileWidth = min(blockWidth, ((blockWidth + tiles - 1) / tiles + 15) / 16 * 16)
+                tiles = (blockWidth + tileWidth - 1) / tileWidth
             }
         }
     }
 
-    var taskCountPerImageGroup: Int { pixelTiles * panels }
+    /// Floats of the shared im2col block.
+    func columnFloats(_ g: ConvGeometry) -> Int {
+        g.isPointwise ? 0 : g.inChannels * g.kernelHeight * g.kernelWidth * blockWidth
+    }
 }
 
-final class ConvGemmStep: ExecutionStep {
+final class ConvGemmStep: ExecutionStep, ParallelWork {
     let g: ConvGeometry
     let matrices: [any WeightMatrix]
     let rowMatrices: [(any RowRangeMultiplying)?]
     let input: UnsafeMutablePointer<Float>
     let output: UnsafeMutablePointer<Float>
     let epilogue: Epilogue
-    let scratch: UnsafeMutablePointer<Float>
-    let scratchStride: Int
+    let columns: UnsafeMutablePointer<Float>
     let tiling: ConvTiling
-    let taskCount: Int
+    let gemmTasks: Int
+    let columnSplit: (tasks: Int, perTask: Int)
+    /// Set per block before the two parallel phases run.
+    private var image = 0, blockStart = 0, blockColumns = 0
+    private var buildingColumns = false
 
     init(geometry: ConvGeometry, matrices: [any WeightMatrix], input: UnsafeMutablePointer<Float>,
-         output: UnsafeMutablePointer<Float>, epilogue: Epilogue, scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
+         output: UnsafeMutablePointer<Float>, epilogue: Epilogue, columns: UnsafeMutablePointer<Float>) {
         g = geometry
         self.matrices = matrices
         rowMatrices = matrices.map { $0 as? any RowRangeMultiplying }
         self.input = input
         self.output = output
         self.epilogue = epilogue
-        self.scratch = scratch
-        self.scratchStride = scratchStride
-        let splittable = rowMatrices.allSatisfy { $0 != nil }
-        var tiling = ConvTiling(geometry: geometry, rowSplittable: splittable)
-        if !geometry.isPointwise {
-            // The planner sized scratch for the non-split tiling; widths never grow when rows split.
-            tiling.tileWidth = min(tiling.tileWidth, scratchStride / max(geometry.reduction, 1))
-            tiling.pixelTiles = (geometry.pixels + tiling.tileWidth - 1) / max(tiling.tileWidth, 1)
-        }
-        self.tiling = tiling
-        taskCount = geometry.batch * geometry.groups * tiling.taskCountPerImageGroup
+        self.columns = columns
+        tiling = ConvTiling(geometry: geometry, rowSplittable: rowMatrices.allSatisfy { $0 != nil })
+        gemmTasks = geometry.groups * tiling.tiles * tiling.panels
+        let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
+        columnSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
     }
 
     func execute(_ pool: WorkerPool) {
-        pool.parallelFor(taskCount) { task, worker in self.run(task: task, worker: worker) }
+        for n in 0..<g.batch {
+            for block in 0..<tiling.blocks {
+                image = n
+                blockStart = block * tiling.blockWidth
+                blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
+                if !g.isPointwise {
+                    buildingColumns = true
+                    pool.parallelFor(columnSplit.tasks, self)
+                }
+                buildingColumns = false
+                pool.parallelFor(gemmTasks, self)
+            }
+        }
     }
 
-    @inline(__always)
-    private func run(task: Int, worker: Int) {
+    func perform(task: Int, worker: Int) {
+        if buildingColumns { buildColumns(task: task) } else { multiply(task: task) }
+    }
+
+    /// Fills rows of the im2col block (row r = (channel, ky, kx), all groups stacked).
+    private func buildColumns(task: Int) {
+        let first = task * columnSplit.perTask
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let last = min(rows, first + columnSplit.perTask)
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        let plane = g.inHeight * g.inWidth
+        let source = input + image * g.inChannels * plane
+        for r in first..<last {
+            let c = r / kernelArea, k = r % kernelArea
+            im2colRow(source + c * plane, columns + r * blockColumns, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
+                      p0: blockStart, width: blockColumns)
+        }
+    }
+
+    private func multiply(task: Int) {
         let panel = task % tiling.panels
-        var rest = task / tiling.panels
-        let tile = rest % tiling.pixelTiles
-        rest /= tiling.pixelTiles
-        let group = rest % g.groups
-        let image = rest / g.groups
+        let rest = task / tiling.panels
+        let tile = rest % tiling.tiles
+        let group = rest / tiling.tiles
+        let t0 = tile * tiling.tileWidth
+        guard t0 < blockColumns else { return }
+        let width = min(tiling.tileWidth, blockColumns - t0)
         let pixels = g.pixels
-        let p0 = tile * tiling.tileWidth
-        let width = min(tiling.tileWidth, pixels - p0)
-        let inPlane = g.inHeight * g.inWidth
-        let inBase = input + (image * g.inChannels + group * g.inChannelsPerGroup) * inPlane
-        let outOffset = (image * g.outChannels + group * g.outChannelsPerGroup) * pixels
-        let outBase = output + outOffset
+        let p0 = blockStart + t0
         let b: UnsafePointer<Float>
         let ldb: Int
         if g.isPointwise {
-            b = UnsafePointer(inBase + p0)
+            b = UnsafePointer(input + (image * g.inChannels + group * g.inChannelsPerGroup) * pixels + p0)
             ldb = pixels
         } else {
-            let col = scratch + worker * scratchStride
-            im2colTile(inBase, col, p0: p0, width: width)
-            b = UnsafePointer(col)
-            ldb = width
+            b = UnsafePointer(columns + group * g.reduction * blockColumns + t0)
+            ldb = blockColumns
         }
+        let outOffset = (image * g.outChannels + group * g.outChannelsPerGroup) * pixels
         let rows: Range<Int>
         if tiling.panels == 1 {
             rows = 0..<g.outChannelsPerGroup
-            matrices[group].multiply(b, ldb: ldb, n: width, into: outBase + p0, ldc: pixels)
+            matrices[group].multiply(b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
         } else {
             rows = (panel * tiling.panelRows)..<min(g.outChannelsPerGroup, (panel + 1) * tiling.panelRows)
-            rowMatrices[group]!.multiply(rows: rows, b, ldb: ldb, n: width, into: outBase + p0, ldc: pixels)
+            rowMatrices[group]!.multiply(rows: rows, b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
         }
         if !epilogue.isEmpty {
             for m in rows {
@@ -293,54 +330,45 @@ final class ConvGemmStep: ExecutionStep {
         }
     }
 
-    /// Writes columns p0..<p0+width of the im2col matrix ((C/g)·kH·kW rows) into `col` (row stride `width`).
+    /// One im2col row: input channel plane, kernel offset (ky, kx), output pixels p0..<p0+width.
     @inline(__always)
-    private func im2colTile(_ src: UnsafeMutablePointer<Float>, _ col: UnsafeMutablePointer<Float>, p0: Int, width: Int) {
+    private func im2colRow(_ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>, ky: Int, kx: Int, p0: Int, width: Int) {
         let outW = g.outWidth, inH = g.inHeight, inW = g.inWidth
-        let sH = g.strideHeight, sW = g.strideWidth, dH = g.dilationHeight, dW = g.dilationWidth
-        var row = col
-        for c in 0..<g.inChannelsPerGroup {
-            let plane = src + c * inH * inW
-            for ky in 0..<g.kernelHeight {
-                for kx in 0..<g.kernelWidth {
-                    var p = p0
-                    var dst = row
-                    let end = p0 + width
-                    while p < end {
-                        let oy = p / outW
-                        let ox0 = p - oy * outW
-                        let n = min(outW - ox0, end - p)
-                        let iy = oy * sH - g.padTop + ky * dH
-                        if iy < 0 || iy >= inH {
-                            dst.update(repeating: 0, count: n)
-                        } else {
-                            let line = plane + iy * inW
-                            let ixBase = ox0 * sW - g.padLeft + kx * dW
-                            if sW == 1 {
-                                let lo = min(n, max(0, -ixBase))
-                                let hi = max(lo, min(n, inW - ixBase))
-                                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                                if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
-                                if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
-                            } else {
-                                for j in 0..<n {
-                                    let ix = ixBase + j * sW
-                                    dst[j] = (ix >= 0 && ix < inW) ? line[ix] : 0
-                                }
-                            }
-                        }
-                        dst += n
-                        p += n
+        let sH = g.strideHeight, sW = g.strideWidth
+        var p = p0
+        var dst = row
+        let end = p0 + width
+        while p < end {
+            let oy = p / outW
+            let ox0 = p - oy * outW
+            let n = min(outW - ox0, end - p)
+            let iy = oy * sH - g.padTop + ky * g.dilationHeight
+            if iy < 0 || iy >= inH {
+                dst.update(repeating: 0, count: n)
+            } else {
+                let line = plane + iy * inW
+                let ixBase = ox0 * sW - g.padLeft + kx * g.dilationWidth
+                if sW == 1 {
+                    let lo = min(n, max(0, -ixBase))
+                    let hi = max(lo, min(n, inW - ixBase))
+                    if lo > 0 { dst.update(repeating: 0, count: lo) }
+                    if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
+                    if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
+                } else {
+                    for j in 0..<n {
+                        let ix = ixBase + j * sW
+                        dst[j] = (ix >= 0 && ix < inW) ? line[ix] : 0
                     }
-                    row += width
                 }
             }
+            dst += n
+            p += n
         }
     }
 }
 
 /// Direct depthwise convolution: each output channel reads one input channel.
-final class DepthwiseConvStep: ExecutionStep {
+final class DepthwiseConvStep: ExecutionStep, ParallelWork {
     let g: ConvGeometry
     let weights: AlignedBuffer
     let input: UnsafeMutablePointer<Float>
@@ -358,12 +386,13 @@ final class DepthwiseConvStep: ExecutionStep {
         split = taskSplit(geometry.batch * geometry.outChannels, grain: max(1, 65_536 / max(planeMACs, 1)))
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(split.tasks) { task, _ in
-            let first = task * self.split.perTask
-            let last = min(first + self.split.perTask, self.g.batch * self.g.outChannels)
-            for plane in first..<last { self.run(plane: plane) }
-        }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, g.batch * g.outChannels)
+        var plane = first
+        while plane < last { run(plane: plane); plane += 1 }
     }
 
     @inline(__always)

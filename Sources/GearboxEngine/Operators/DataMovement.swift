@@ -31,7 +31,7 @@ final class TransposeOperation: PlannedOperation {
     }
 }
 
-final class TransposeStep: ExecutionStep {
+final class TransposeStep: ExecutionStep, ParallelWork {
     let src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>
     let d0: Int, d1: Int, d2: Int, d3: Int, d4: Int, d5: Int
     let s0: Int, s1: Int, s2: Int, s3: Int, s4: Int, s5: Int
@@ -42,24 +42,24 @@ final class TransposeStep: ExecutionStep {
         (s0, s1, s2, s3, s4, s5) = (strides[0], strides[1], strides[2], strides[3], strides[4], strides[5])
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(d0 * d1) { task, _ in
-            let i0 = task / self.d1, i1 = task % self.d1
-            var out = self.dst + task * self.d2 * self.d3 * self.d4 * self.d5
-            let base1 = self.src + i0 * self.s0 + i1 * self.s1
-            for i2 in 0..<self.d2 {
-                let base2 = base1 + i2 * self.s2
-                for i3 in 0..<self.d3 {
-                    let base3 = base2 + i3 * self.s3
-                    for i4 in 0..<self.d4 {
-                        let base4 = base3 + i4 * self.s4
-                        if self.s5 == 1 {
-                            out.update(from: base4, count: self.d5)
-                        } else {
-                            for i5 in 0..<self.d5 { out[i5] = base4[i5 * self.s5] }
-                        }
-                        out += self.d5
+    func execute(_ pool: WorkerPool) { pool.parallelFor(d0 * d1, self) }
+
+    func perform(task: Int, worker: Int) {
+        let i0 = task / d1, i1 = task % d1
+        var out = dst + task * d2 * d3 * d4 * d5
+        let base1 = src + i0 * s0 + i1 * s1
+        for i2 in 0..<d2 {
+            let base2 = base1 + i2 * s2
+            for i3 in 0..<d3 {
+                let base3 = base2 + i3 * s3
+                for i4 in 0..<d4 {
+                    let base4 = base3 + i4 * s4
+                    if s5 == 1 {
+                        out.update(from: base4, count: d5)
+                    } else {
+                        for i5 in 0..<d5 { out[i5] = base4[i5 * s5] }
                     }
+                    out += d5
                 }
             }
         }
@@ -90,7 +90,7 @@ final class ConcatOperation: PlannedOperation {
     }
 }
 
-final class ConcatStep: ExecutionStep {
+final class ConcatStep: ExecutionStep, ParallelWork {
     let parts: [UnsafePointer<Float>]
     let dst: UnsafeMutablePointer<Float>
     let outer: Int
@@ -105,14 +105,16 @@ final class ConcatStep: ExecutionStep {
         rowSize = partSizes.reduce(0, +)
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(outer) { o, _ in
-            var out = self.dst + o * self.rowSize
-            for (i, part) in self.parts.enumerated() {
-                let size = self.partSizes[i]
-                out.update(from: part + o * size, count: size)
-                out += size
-            }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(outer, self) }
+
+    func perform(task o: Int, worker: Int) {
+        var out = dst + o * rowSize
+        var i = 0
+        while i < parts.count {
+            let size = partSizes[i]
+            out.update(from: parts[i] + o * size, count: size)
+            out += size
+            i += 1
         }
     }
 }

@@ -72,7 +72,7 @@ final class LinearOperation: WeightedOperation {
     }
 }
 
-final class LinearStep: ExecutionStep {
+final class LinearStep: ExecutionStep, ParallelWork {
     let matrix: any WeightMatrix
     let rowMatrix: (any RowRangeMultiplying)?
     let input: UnsafeMutablePointer<Float>
@@ -121,21 +121,17 @@ final class LinearStep: ExecutionStep {
         }
     }
 
-    func execute(_ pool: WorkerPool) {
-        if rows == 1 {
-            pool.parallelFor(featurePanels) { panel, _ in
-                let range = (panel * self.panelFeatures)..<min(self.features, (panel + 1) * self.panelFeatures)
-                if self.featurePanels == 1 {
-                    self.matrix.multiply(self.input, ldb: 1, n: 1, into: self.output, ldc: 1)
-                } else {
-                    self.rowMatrix!.multiply(rows: range, self.input, ldb: 1, n: 1, into: self.output, ldc: 1)
-                }
-                self.finish(row: 0, features: range)
-            }
-            return
+    func execute(_ pool: WorkerPool) { pool.parallelFor(rows == 1 ? featurePanels : (rows + tile - 1) / tile, self) }
+
+    func perform(task: Int, worker: Int) {
+        guard rows == 1 else { return run(tile: task, worker: worker) }
+        let range = (task * panelFeatures)..<min(features, (task + 1) * panelFeatures)
+        if featurePanels == 1 {
+            matrix.multiply(input, ldb: 1, n: 1, into: output, ldc: 1)
+        } else {
+            rowMatrix!.multiply(rows: range, input, ldb: 1, n: 1, into: output, ldc: 1)
         }
-        let tiles = (rows + tile - 1) / tile
-        pool.parallelFor(tiles) { t, worker in self.run(tile: t, worker: worker) }
+        finish(row: 0, features: range)
     }
 
     @inline(__always)
@@ -274,7 +270,7 @@ final class MatMulOperation: PlannedOperation {
     }
 }
 
-final class MatMulStep: ExecutionStep {
+final class MatMulStep: ExecutionStep, ParallelWork {
     let a: UnsafePointer<Float>, b: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
     let m: Int, n: Int, k: Int
     let aOffsets: [Int], bOffsets: [Int]
@@ -285,15 +281,14 @@ final class MatMulStep: ExecutionStep {
         aOffsets = op.aOffsets; bOffsets = op.bOffsets
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(aOffsets.count) { batch, _ in
-            let out = self.y + batch * self.m * self.n
-            if self.k == 0 {
-                out.update(repeating: 0, count: self.m * self.n)
-            } else if self.m > 0 && self.n > 0 {
-                BLAS.sgemm(m: self.m, n: self.n, k: self.k, a: self.a + self.aOffsets[batch], lda: self.k,
-                           b: self.b + self.bOffsets[batch], ldb: self.n, c: out, ldc: self.n)
-            }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(aOffsets.count, self) }
+
+    func perform(task batch: Int, worker: Int) {
+        let out = y + batch * m * n
+        if k == 0 {
+            out.update(repeating: 0, count: m * n)
+        } else if m > 0 && n > 0 {
+            BLAS.sgemm(m: m, n: n, k: k, a: a + aOffsets[batch], lda: k, b: b + bOffsets[batch], ldb: n, c: out, ldc: n)
         }
     }
 }

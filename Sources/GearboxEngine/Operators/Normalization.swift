@@ -27,7 +27,7 @@ final class SoftmaxOperation: PlannedOperation {
     }
 }
 
-final class SoftmaxStep: ExecutionStep {
+final class SoftmaxStep: ExecutionStep, ParallelWork {
     let src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>
     let outer: Int, length: Int, inner: Int
     let logarithmic: Bool
@@ -39,12 +39,13 @@ final class SoftmaxStep: ExecutionStep {
         split = taskSplit(op.outer * op.inner, grain: max(1, 8_192 / max(op.length, 1)))
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(split.tasks) { task, _ in
-            let first = task * self.split.perTask
-            let last = min(first + self.split.perTask, self.outer * self.inner)
-            for line in first..<last { self.run(line: line) }
-        }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, outer * inner)
+        var line = first
+        while line < last { run(line: line); line += 1 }
     }
 
     @inline(__always)
@@ -97,7 +98,7 @@ final class ChannelAffineOperation: PlannedOperation {
     }
 }
 
-final class ChannelAffineStep: ExecutionStep {
+final class ChannelAffineStep: ExecutionStep, ParallelWork {
     let src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>
     let channels: Int, spatial: Int, planes: Int
     let scale: AlignedBuffer, shift: AlignedBuffer
@@ -113,17 +114,19 @@ final class ChannelAffineStep: ExecutionStep {
         split = taskSplit(planes, grain: max(1, 16_384 / max(op.spatial, 1)))
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(split.tasks) { task, _ in
-            let first = task * self.split.perTask
-            let last = min(first + self.split.perTask, self.planes)
-            for plane in first..<last {
-                let c = plane % self.channels
-                let a = self.scale.baseAddress[c], b = self.shift.baseAddress[c]
-                let x = self.src + plane * self.spatial, y = self.dst + plane * self.spatial
-                for i in 0..<self.spatial { y[i] = x[i] * a + b }
-                if self.activation != .identity { self.activation.apply(y, self.spatial) }
-            }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, planes)
+        var plane = first
+        while plane < last {
+            let c = plane % channels
+            let a = scale.baseAddress[c], b = shift.baseAddress[c]
+            let x = src + plane * spatial, y = dst + plane * spatial
+            for i in 0..<spatial { y[i] = x[i] * a + b }
+            if activation != .identity { activation.apply(y, spatial) }
+            plane += 1
         }
     }
 }

@@ -34,7 +34,7 @@ final class PoolOperation: PlannedOperation {
     }
 }
 
-final class PoolStep: ExecutionStep {
+final class PoolStep: ExecutionStep, ParallelWork {
     let input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     let kind: PoolOperation.Kind
     let g: PoolGeometry
@@ -53,12 +53,13 @@ final class PoolStep: ExecutionStep {
         }
     }
 
-    func execute(_ pool: WorkerPool) {
-        pool.parallelFor(split.tasks) { task, _ in
-            let first = task * self.split.perTask
-            let last = min(first + self.split.perTask, self.g.planes)
-            for plane in first..<last { self.run(plane: plane) }
-        }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, g.planes)
+        var plane = first
+        while plane < last { run(plane: plane); plane += 1 }
     }
 
     @inline(__always)

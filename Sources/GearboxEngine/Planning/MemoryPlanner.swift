@@ -62,19 +62,27 @@ final class MemoryPlanner {
 
         let workers = max(1, compiler.options.threads)
         let scratchStride = ((ops.map(\.scratchFloatsPerWorker).max() ?? 0) + Self.slotAlignment - 1) / Self.slotAlignment * Self.slotAlignment
+        let sharedFloats = ops.map(\.sharedScratchFloats).max() ?? 0
         let arena = AlignedBuffer(count: arenaSize)
-        let scratch = AlignedBuffer(count: scratchStride * workers)
+        let scratch = AlignedBuffer(count: scratchStride * workers + sharedFloats)
         let owner = compiler
         let binding = StepBinding(address: { id in
             let root = owner.root(id)
             if let offset = offsets[root] { return arena.baseAddress + offset }
             return ConstantFolder.address(ofConstant: root, in: owner)
-        }, scratch: scratch.baseAddress, scratchStride: scratchStride)
+        }, scratch: scratch.baseAddress, scratchStride: scratchStride, sharedScratch: scratch.baseAddress + scratchStride * workers)
         let steps = ops.map { $0.makeStep(binding) }
         func port(_ id: Int) -> ExecutionPlan.Port {
             ExecutionPlan.Port(name: compiler.values[id].name, shape: compiler.values[id].shape, address: binding.address(id))
         }
-        return ExecutionPlan(arena: arena, scratch: scratch, steps: steps,
+        // Steps hold raw pointers into constants; the plan keeps their storage alive.
+        var retained: [AlignedBuffer] = []
+        for op in ops {
+            for id in op.inputs {
+                if case let .float(t)? = compiler.values[compiler.root(id)].constant { retained.append(t.sharedStorage) }
+            }
+        }
+        return ExecutionPlan(arena: arena, scratch: scratch, retained: retained, steps: steps,
                              inputs: compiler.graphInputIDs.map(port), outputs: compiler.graphOutputIDs.map(port),
                              workerCount: workers, pinning: compiler.options.pinning)
     }

@@ -194,11 +194,12 @@ enum ConstantFolder {
     static func fold(_ operation: any PlannedOperation, in compiler: ModelCompiler) {
         var outputBuffers: [Int: AlignedBuffer] = [:]
         for id in operation.outputs { outputBuffers[id] = AlignedBuffer(count: compiler.values[id].count) }
-        let scratch = AlignedBuffer(count: operation.scratchFloatsPerWorker)
+        let scratch = AlignedBuffer(count: operation.scratchFloatsPerWorker + operation.sharedScratchFloats)
         let binding = StepBinding(address: { id in
             if let buffer = outputBuffers[id] { return buffer.baseAddress }
             return ConstantFolder.address(ofConstant: compiler.root(id), in: compiler)
-        }, scratch: scratch.baseAddress, scratchStride: scratch.count)
+        }, scratch: scratch.baseAddress, scratchStride: operation.scratchFloatsPerWorker,
+           sharedScratch: scratch.baseAddress + operation.scratchFloatsPerWorker)
         let step = operation.makeStep(binding)
         step.execute(WorkerPool(workerCount: 1, pinning: nil))
         for id in operation.outputs {

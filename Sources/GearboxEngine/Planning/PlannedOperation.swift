@@ -17,6 +17,8 @@ struct StepBinding {
     /// Per-worker scratch: worker w owns scratch + w * scratchStride ..< + scratchStride.
     let scratch: UnsafeMutablePointer<Float>
     let scratchStride: Int
+    /// Scratch shared by all workers of one step (e.g. a convolution's im2col matrix).
+    let sharedScratch: UnsafeMutablePointer<Float>
 }
 
 /// An operation with fixed shapes, ready to be planned.
@@ -30,6 +32,8 @@ protocol PlannedOperation: AnyObject {
     var macs: Int { get }
     /// Floats of scratch space each worker needs.
     var scratchFloatsPerWorker: Int { get }
+    /// Floats of scratch space the step's workers share.
+    var sharedScratchFloats: Int { get }
     /// Builds the step; called once per load after memory planning.
     func makeStep(_ binding: StepBinding) -> any ExecutionStep
 }
@@ -37,6 +41,7 @@ protocol PlannedOperation: AnyObject {
 extension PlannedOperation {
     var macs: Int { 0 }
     var scratchFloatsPerWorker: Int { 0 }
+    var sharedScratchFloats: Int { 0 }
 }
 
 /// One step of an execution plan. `execute` must not allocate.

@@ -12,16 +12,22 @@ final class ExecutionPlan {
 
     let arena: AlignedBuffer
     let scratch: AlignedBuffer
+    /// Constant tensors the steps read through raw pointers.
+    let retained: [AlignedBuffer]
     let steps: [any ExecutionStep]
     let inputs: [Port]
     let outputs: [Port]
     let pool: WorkerPool
 
-    init(arena: AlignedBuffer, scratch: AlignedBuffer, steps: [any ExecutionStep], inputs: [Port], outputs: [Port],
+    init(arena: AlignedBuffer, scratch: AlignedBuffer, retained: [AlignedBuffer], steps: [any ExecutionStep], inputs: [Port], outputs: [Port],
          workerCount: Int, pinning: (any WorkerPinning)?) {
         self.arena = arena
         self.scratch = scratch
+        self.retained = retained
         self.steps = steps
+        stepCount = steps.count
+        stepTable = .allocate(capacity: max(steps.count, 1))
+        stepTable.initialize(from: steps, count: steps.count)
         self.inputs = inputs
         self.outputs = outputs
         pool = WorkerPool(workerCount: workerCount, pinning: pinning)
@@ -29,7 +35,21 @@ final class ExecutionPlan {
 
     /// Runs every step once on the data already in the input slots.
     func run() {
-        for step in steps { step.execute(pool) }
+        // An index loop over a raw table: an unspecialised `for step in steps` (debug builds)
+        // boxes each element and would allocate.
+        var index = 0
+        while index < stepCount {
+            stepTable[index].execute(pool)
+            index += 1
+        }
+    }
+
+    private let stepCount: Int
+    private let stepTable: UnsafeMutablePointer<any ExecutionStep>
+
+    deinit {
+        stepTable.deinitialize(count: steps.count)
+        stepTable.deallocate()
     }
 
     /// Bytes of activations and scratch (the arena), excluding weights.

@@ -28,9 +28,23 @@ public struct ClosureWorkerPinning: WorkerPinning {
     public func pin(worker index: Int, of count: Int) throws { try body(index, count) }
 }
 
+/// Work split into numbered tasks. Steps conform directly (instead of passing closures) so
+/// that dispatching never allocates, even in unoptimised builds.
+protocol ParallelWork: AnyObject {
+    /// Runs task `task` on worker `worker` (which indexes per-worker scratch).
+    func perform(task: Int, worker: Int)
+}
+
+/// Closure adapter for tests and cold paths (allocates; not for inference steps).
+final class ClosureWork: ParallelWork {
+    let body: (Int, Int) -> Void
+    init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
+    func perform(task: Int, worker: Int) { body(task, worker) }
+}
+
 /// A fixed set of threads that execute the tasks of one parallel step at a time.
 final class WorkerPool: @unchecked Sendable {
-    typealias Job = (_ task: Int, _ worker: Int) -> Void
+    typealias Job = any ParallelWork
 
     /// Threads including the caller.
     let workerCount: Int
@@ -98,37 +112,41 @@ final class WorkerPool: @unchecked Sendable {
         taskCount.deallocate()
     }
 
-    /// Runs `body(task, worker)` for every task in 0..<count, spread over the workers, and returns
-    /// when all are done. Allocation-free. `worker` indexes per-worker scratch space.
-    func parallelFor(_ count: Int, _ body: Job) {
+    /// Runs `work.perform(task:worker:)` for every task in 0..<count, spread over the workers,
+    /// and returns when all are done. Allocation-free. `worker` indexes per-worker scratch.
+    func parallelFor(_ count: Int, _ work: any ParallelWork) {
         if count <= 0 { return }
         if workerCount == 1 || count == 1 {
-            for task in 0..<count { body(task, 0) }
+            var task = 0
+            while task < count { work.perform(task: task, worker: 0); task += 1 }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            job.pointee = escapable
-            taskCount.pointee = count
-            nextTask.store(0, ordering: .relaxed)
-            unfinishedHelpers.store(threads.count, ordering: .relaxed)
-            generation.add(1, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(mutex)
-                pthread_cond_broadcast(condition)
-                pthread_mutex_unlock(mutex)
-            }
-            while true {
-                let task = nextTask.add(1, ordering: .relaxed).oldValue
-                if task >= count { break }
-                escapable(task, 0)
-            }
-            var spins = 0
-            while unfinishedHelpers.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins > 64 { sched_yield() }
-            }
-            job.pointee = nil
+        job.pointee = work
+        taskCount.pointee = count
+        nextTask.store(0, ordering: .relaxed)
+        unfinishedHelpers.store(threads.count, ordering: .relaxed)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(condition)
+            pthread_mutex_unlock(mutex)
         }
+        while true {
+            let task = nextTask.add(1, ordering: .relaxed).oldValue
+            if task >= count { break }
+            work.perform(task: task, worker: 0)
+        }
+        var spins = 0
+        while unfinishedHelpers.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
+        job.pointee = nil
+    }
+
+    /// Closure form for tests and cold paths; allocates an adapter.
+    func parallelFor(_ count: Int, _ body: @escaping (_ task: Int, _ worker: Int) -> Void) {
+        parallelFor(count, ClosureWork(body))
     }
 
     private func helperMain(index: Int, pinning: (any WorkerPinning)?) {
@@ -142,12 +160,12 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             seen = waitForGeneration(after: seen)
             if shuttingDown.load(ordering: .acquiring) { return }
-            if let body = job.pointee {
+            if let work = job.pointee {
                 let count = taskCount.pointee
                 while true {
                     let task = nextTask.add(1, ordering: .relaxed).oldValue
                     if task >= count { break }
-                    body(task, index)
+                    work.perform(task: task, worker: index)
                 }
             }
             unfinishedHelpers.subtract(1, ordering: .releasing)
