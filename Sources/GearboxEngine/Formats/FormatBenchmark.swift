@@ -79,9 +79,8 @@ public struct FormatBenchmark: Sendable {
         public var medianRatio: Double
         /// The ratio the issue asks for (subject ≤ target × baseline), if any.
         public var target: Double?
-
         /// Whether `ratio` meets `target` (nil without a target).
-        public var meetsTarget: Bool? { target.map { ratio <= $0 } }
+        public var meetsTarget: Bool?
     }
 
     /// Everything one run measured, with where and when.
@@ -215,9 +214,10 @@ public struct FormatBenchmark: Sendable {
     }
 
     static func compare(_ kind: String, _ subject: Timing, _ baseline: Timing, target: Double?) -> Comparison {
-        Comparison(kind: kind, subject: subject, baseline: baseline,
-                   ratio: Double(subject.bestNs) / Double(max(1, baseline.bestNs)),
-                   medianRatio: Double(subject.medianNs) / Double(max(1, baseline.medianNs)), target: target)
+        let ratio = Double(subject.bestNs) / Double(max(1, baseline.bestNs))
+        return Comparison(kind: kind, subject: subject, baseline: baseline, ratio: ratio,
+                          medianRatio: Double(subject.medianNs) / Double(max(1, baseline.medianNs)), target: target,
+                          meetsTarget: target.map { ratio <= $0 })
     }
 
     /// Linear interpolation of the sparsity where csr/dense crosses 1.

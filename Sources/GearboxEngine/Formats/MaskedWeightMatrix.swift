@@ -64,7 +64,7 @@ public struct ChannelPrefixMask: Hashable, Sendable, Codable {
 public final class MaskSelection: @unchecked Sendable {
     /// Number of levels (e.g. 4 for 25/50/75/100 % channels).
     public let levelCount: Int
-    private let lock = Lock()
+    private let lock = MaskLevelLock()
     private var current: Int
 
     /// `levelCount` levels, starting at `initialLevel`.
@@ -80,7 +80,8 @@ public final class MaskSelection: @unchecked Sendable {
     /// The level every masked layer sharing this selection uses now.
     public var level: Int { lock.withLock { current } }
 
-    /// Switches every layer sharing this selection to `level` (no weights move).
+    /// Switches every layer sharing this selection to `level` (no weights move). Switch between
+    /// inferences: a run that overlaps a switch may see both masks.
     public func select(level: Int) throws {
         guard (0..<levelCount).contains(level) else {
             throw WeightFormatError.maskLevelOutOfRange(level: level, count: levelCount)
@@ -160,8 +161,9 @@ public struct MaskedWeightMatrix: RowRangeMultiplying {
     }
 }
 
-/// A pthread mutex in a class, for the few shared switches (Foundation-free, Sendable-safe).
-final class Lock: @unchecked Sendable {
+/// A pthread mutex guarding a `MaskSelection`'s level (Foundation-free; Synchronization.Mutex
+/// would need macOS 15).
+final class MaskLevelLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     init() { pthread_mutex_init(mutex, nil) }
