@@ -37,6 +37,10 @@ private func busyLoopTouchingFreshPages(pages: Int = 256) -> UInt64 {
         let taskClock = try PerformanceCounters.encode("perf::TASK-CLOCK")
         #expect(taskClock.perfType == 1)  // PERF_TYPE_SOFTWARE
         #expect(taskClock.perfConfig == 1)  // PERF_COUNT_SW_TASK_CLOCK
+        let raw = try PerformanceCounters.encode("r003c")
+        #expect(raw.perfType == 4)  // PERF_TYPE_RAW
+        #expect(raw.perfConfig == 0x3c)
+        #expect(try PerformanceCounters.encode("cycles").perfType == 0)  // PERF_TYPE_HARDWARE
     }
 
     @Test func anUnknownEventIsAOneLineEncodingError() {

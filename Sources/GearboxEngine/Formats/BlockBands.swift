@@ -1,43 +1,67 @@
-// GearboxEngine/Formats/BlockBands: the kernel layout shared by bsr and ubp. Blocks are grouped
-// into bands by their first output row (for bsr a band is a block row; for ubp every distinct
-// start row is a band, and bands may overlap in rows). A band's output rows are accumulated in
-// registers across all its blocks; rows that an earlier band already wrote are added to, the
-// rest are stored, and rows no band touches are written as zero, so C needs no clearing pass.
+// GearboxEngine/Formats/BlockBands: the kernel layout shared by bsr and ubp. Each block is cut
+// into pieces of at most four rows (the rows one kernel call keeps in registers); pieces are
+// grouped into bands by (first row, height), so an 8×1 ubp block starting at row 5 adds a
+// piece to band 5 and one to band 9, where it meets the pieces of other blocks that cover
+// exactly those rows. A band's output rows are accumulated in registers across all its pieces;
+// rows that an earlier band already wrote are added to, the rest are stored, and rows no band
+// touches are written as zero, so C needs no clearing pass. For bsr, bands are block rows.
 
-/// Blocks of one shape grouped into bands by first output row, sorted by row, then column.
+/// Blocks of one shape cut into pieces of ≤ 4 rows and grouped into bands by first row.
 struct BlockBands: Hashable, Sendable {
+    /// Rows one kernel call accumulates in registers.
+    static let pieceRows = 4
+
     let rows: Int
     let columns: Int
     let block: BlockShape
-    /// First output row of each band, ascending.
+    /// First output row of each band, ascending (ties: taller first).
     let bandRows: [Int32]
-    /// Rows of each band: block.rows, or fewer where a bsr block row is cut by the matrix edge.
+    /// Rows of each band (≤ 4).
     let bandHeights: [Int32]
     /// Leading rows of each band that earlier bands already wrote (accumulated, not stored).
     let bandAccumulateRows: [Int32]
-    /// bands + 1 offsets into the block arrays.
+    /// bands + 1 offsets into the piece arrays.
     let bandOffsets: [Int32]
-    /// First column of each block.
-    let blockColumns: [Int32]
-    /// block.rows × block.columns values per block, row-major within the block.
+    /// First column of each piece, ascending within a band.
+    let pieceColumns: [Int32]
+    /// Where each piece's first row starts in `blockValues`.
+    let pieceValueOffsets: [Int32]
+    /// block.rows × block.columns values per block, row-major within the block, in block order.
     let blockValues: [Float]
     /// Rows that no band touches.
     let uncoveredRows: [Int32]
 
-    /// Builds the layout; bands must be given in ascending row order with offsets into the
-    /// block arrays (validated by the callers, which know their own rules).
-    init(
-        rows: Int, columns: Int, block: BlockShape, bandRows: [Int32], bandHeights: [Int32],
-        bandOffsets: [Int32], blockColumns: [Int32], blockValues: [Float]
-    ) {
-        self.rows = rows
-        self.columns = columns
-        self.block = block
-        self.bandRows = bandRows
-        self.bandHeights = bandHeights
-        self.bandOffsets = bandOffsets
-        self.blockColumns = blockColumns
-        self.blockValues = blockValues
+    /// Builds the layout from blocks in storage order: each block's first row, rows kept (fewer
+    /// than block.rows only where a bsr block is cut by the bottom edge) and first column.
+    /// Callers validate positions by their own rules.
+    init(rows: Int, columns: Int, block: BlockShape, blockRows: [Int32], blockHeights: [Int32],
+         blockColumns: [Int32], blockValues: [Float]) {
+        struct Piece { var row: Int32, height: Int32, column: Int32, valueOffset: Int32 }
+        var pieces = [Piece]()
+        pieces.reserveCapacity(blockRows.count * ((block.rows + Self.pieceRows - 1) / Self.pieceRows))
+        for index in blockRows.indices {
+            var top: Int32 = 0
+            while top < blockHeights[index] {
+                pieces.append(Piece(
+                    row: blockRows[index] + top, height: min(Int32(Self.pieceRows), blockHeights[index] - top),
+                    column: blockColumns[index],
+                    valueOffset: Int32(index * block.elementCount) + top * Int32(block.columns)))
+                top += Int32(Self.pieceRows)
+            }
+        }
+        pieces.sort { ($0.row, -$0.height, $0.column, $0.valueOffset) < ($1.row, -$1.height, $1.column, $1.valueOffset) }
+
+        var bandRows = [Int32](), bandHeights = [Int32](), bandOffsets: [Int32] = [0]
+        for (index, piece) in pieces.enumerated() {
+            if bandRows.last != piece.row || bandHeights.last != piece.height {
+                if index > 0 { bandOffsets.append(Int32(index)) }
+                bandRows.append(piece.row)
+                bandHeights.append(piece.height)
+            }
+        }
+        if !pieces.isEmpty { bandOffsets.append(Int32(pieces.count)) }
+
+        // Bands sorted by first row: the rows an earlier band wrote form a prefix of each band.
         var accumulate = [Int32]()
         accumulate.reserveCapacity(bandRows.count)
         var covered = [Bool](repeating: false, count: rows)
@@ -48,102 +72,111 @@ struct BlockBands: Hashable, Sendable {
             writtenUpTo = max(writtenUpTo, start + height)
             for row in start..<(start + height) { covered[row] = true }
         }
-        bandAccumulateRows = accumulate
-        uncoveredRows = covered.indices.filter { !covered[$0] }.map { Int32($0) }
+
+        self.rows = rows
+        self.columns = columns
+        self.block = block
+        self.bandRows = bandRows
+        self.bandHeights = bandHeights
+        self.bandAccumulateRows = accumulate
+        self.bandOffsets = bandOffsets
+        self.pieceColumns = pieces.map(\.column)
+        self.pieceValueOffsets = pieces.map(\.valueOffset)
+        self.blockValues = blockValues
+        self.uncoveredRows = covered.indices.filter { !covered[$0] }.map { Int32($0) }
     }
 
     var bandCount: Int { bandRows.count }
-    var blockCount: Int { blockColumns.count }
+    var blockCount: Int { blockValues.count / block.elementCount }
 
     /// Bytes kept resident: values plus every index array.
     var storedBytes: Int {
         blockValues.count * MemoryLayout<Float>.size
             + (bandRows.count + bandHeights.count + bandAccumulateRows.count + bandOffsets.count
-                + blockColumns.count + uncoveredRows.count) * MemoryLayout<Int32>.size
+                + pieceColumns.count + pieceValueOffsets.count + uncoveredRows.count) * MemoryLayout<Int32>.size
+    }
+
+    /// Each block's (first row, first column), in block order.
+    var blockOrigins: [BlockOrigin] {
+        var origins = [BlockOrigin](repeating: BlockOrigin(row: 0, column: 0), count: blockCount)
+        for band in 0..<bandCount {
+            for piece in Int(bandOffsets[band])..<Int(bandOffsets[band + 1]) {
+                let offset = Int(pieceValueOffsets[piece])
+                if offset % block.elementCount == 0 {  // the block's top piece
+                    origins[offset / block.elementCount] =
+                        BlockOrigin(row: Int(bandRows[band]), column: Int(pieceColumns[piece]))
+                }
+            }
+        }
+        return origins
     }
 
     /// C[M×N] = A·B.
     func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
         for row in uncoveredRows { zeroFill(c + Int(row) &* ldc, count: n) }
         guard n > 0, !bandRows.isEmpty else { return }
-        blockColumns.withUnsafeBufferPointer { columnBuffer in
-            blockValues.withUnsafeBufferPointer { valueBuffer in
-                guard let columnBase = columnBuffer.baseAddress, let valueBase = valueBuffer.baseAddress else { return }
-                let vectorEnd = n / floatVectorWidth * floatVectorWidth
-                var panel = 0
-                while panel < vectorEnd {
-                    let panelEnd = min(panel + kernelPanelColumns, vectorEnd)
-                    for band in 0..<bandCount {
-                        sweep(band: band, columns: columnBase, values: valueBase, b: b, ldb: ldb, c: c, ldc: ldc,
-                              from: panel, to: panelEnd)
+        pieceColumns.withUnsafeBufferPointer { columnBuffer in
+            pieceValueOffsets.withUnsafeBufferPointer { offsetBuffer in
+                blockValues.withUnsafeBufferPointer { valueBuffer in
+                    guard let columnBase = columnBuffer.baseAddress, let offsetBase = offsetBuffer.baseAddress,
+                          let valueBase = valueBuffer.baseAddress
+                    else { return }
+                    let vectorEnd = n / floatVectorWidth * floatVectorWidth
+                    var panel = 0
+                    while panel < vectorEnd {
+                        let panelEnd = min(panel + kernelPanelColumns, vectorEnd)
+                        for band in 0..<bandCount {
+                            sweep(band: band, columns: columnBase, offsets: offsetBase, values: valueBase,
+                                  b: b, ldb: ldb, c: c, ldc: ldc, from: panel, to: panelEnd)
+                        }
+                        panel = panelEnd
                     }
-                    panel = panelEnd
-                }
-                if vectorEnd < n {
-                    for band in 0..<bandCount {
-                        scalarTail(band: band, columns: columnBase, values: valueBase, b: b, ldb: ldb, c: c, ldc: ldc,
-                                   from: vectorEnd, to: n)
+                    if vectorEnd < n {
+                        for band in 0..<bandCount {
+                            scalarTail(band: band, columns: columnBase, offsets: offsetBase, values: valueBase,
+                                       b: b, ldb: ldb, c: c, ldc: ldc, from: vectorEnd, to: n)
+                        }
                     }
                 }
             }
         }
     }
 
-    /// One band over the vector columns [start, end), in row groups of at most four.
+    /// One band over the vector columns [start, end).
     @inline(__always)
     private func sweep(
-        band: Int, columns: UnsafePointer<Int32>, values: UnsafePointer<Float>,
+        band: Int, columns: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>, values: UnsafePointer<Float>,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, from start: Int, to end: Int
     ) {
-        let firstBlock = Int(bandOffsets[band])
-        let height = Int(bandHeights[band])
-        let accumulate = Int(bandAccumulateRows[band])
-        let stride = block.elementCount
-        var blocks = BandBlocks(
-            count: Int(bandOffsets[band + 1]) - firstBlock, columns: columns + firstBlock,
-            values: values + firstBlock * stride, blockColumns: block.columns, blockStride: stride,
+        let firstPiece = Int(bandOffsets[band])
+        let blocks = BandBlocks(
+            count: Int(bandOffsets[band + 1]) - firstPiece, columns: columns + firstPiece,
+            valueOffsets: offsets + firstPiece, values: values, blockColumns: block.columns,
             columnLimit: self.columns)
-        var out = c + Int(bandRows[band]) &* ldc
-        var group = 0
-        while group < height {
-            let groupRows = min(4, height - group)
-            let groupAccumulate = max(0, accumulate - group)
-            switch groupRows {
-            case 4:
-                BandKernel<4, 3>.sweep(blocks: blocks, b: b, ldb: ldb, c: out, ldc: ldc,
-                                       accumulateRows: groupAccumulate, from: start, to: end)
-            case 3:
-                BandKernel<3, 3>.sweep(blocks: blocks, b: b, ldb: ldb, c: out, ldc: ldc,
-                                       accumulateRows: groupAccumulate, from: start, to: end)
-            case 2:
-                BandKernel<2, 4>.sweep(blocks: blocks, b: b, ldb: ldb, c: out, ldc: ldc,
-                                       accumulateRows: groupAccumulate, from: start, to: end)
-            default:
-                BandKernel<1, 8>.sweep(blocks: blocks, b: b, ldb: ldb, c: out, ldc: ldc,
-                                       accumulateRows: groupAccumulate, from: start, to: end)
-            }
-            group += groupRows
-            blocks.values += groupRows * block.columns
-            out += groupRows &* ldc
-        }
+        // Pieces never cross the right edge when c divides K (always for ubp): width is static.
+        let staticWidth = self.columns % block.columns == 0 ? block.columns : 0
+        sweepBandGroup(
+            rows: Int(bandHeights[band]), staticWidth: staticWidth, blocks: blocks, b: b, ldb: ldb,
+            c: c + Int(bandRows[band]) &* ldc, ldc: ldc, accumulateRows: Int(bandAccumulateRows[band]),
+            from: start, to: end)
     }
 
     /// The last n mod 8 columns, one dot product at a time.
     private func scalarTail(
-        band: Int, columns: UnsafePointer<Int32>, values: UnsafePointer<Float>,
+        band: Int, columns: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>, values: UnsafePointer<Float>,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, from start: Int, to end: Int
     ) {
-        let firstBlock = Int(bandOffsets[band]), lastBlock = Int(bandOffsets[band + 1])
+        let firstPiece = Int(bandOffsets[band]), lastPiece = Int(bandOffsets[band + 1])
         let startRow = Int(bandRows[band])
         let accumulate = Int(bandAccumulateRows[band])
-        let stride = block.elementCount, blockWidth = block.columns
+        let blockWidth = block.columns
         for i in 0..<Int(bandHeights[band]) {
             for column in start..<end {
                 var sum: Float = 0
-                for index in firstBlock..<lastBlock {
-                    let first = Int(columns[index])
+                for piece in firstPiece..<lastPiece {
+                    let first = Int(columns[piece])
                     let width = min(blockWidth, self.columns - first)
-                    let weights = values + index * stride + i * blockWidth
+                    let weights = values + Int(offsets[piece]) + i * blockWidth
                     for j in 0..<width { sum += weights[j] * b[(first + j) &* ldb &+ column] }
                 }
                 let out = c + ((startRow + i) &* ldc &+ column)
@@ -157,12 +190,11 @@ struct BlockBands: Hashable, Sendable {
         var values = [Float](repeating: 0, count: rows * columns)
         for band in 0..<bandCount {
             let startRow = Int(bandRows[band])
-            for index in Int(bandOffsets[band])..<Int(bandOffsets[band + 1]) {
-                let first = Int(blockColumns[index])
+            for piece in Int(bandOffsets[band])..<Int(bandOffsets[band + 1]) {
+                let first = Int(pieceColumns[piece]), offset = Int(pieceValueOffsets[piece])
                 for i in 0..<Int(bandHeights[band]) {
                     for j in 0..<min(block.columns, columns - first) {
-                        values[(startRow + i) * columns + first + j] +=
-                            blockValues[index * block.elementCount + i * block.columns + j]
+                        values[(startRow + i) * columns + first + j] += blockValues[offset + i * block.columns + j]
                     }
                 }
             }

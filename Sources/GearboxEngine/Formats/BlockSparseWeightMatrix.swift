@@ -33,7 +33,7 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
                 what: "bsr block values", expected: blockColumnIndices.count * block.elementCount,
                 actual: blockValues.count)
         }
-        var bandRows = [Int32](), bandHeights = [Int32](), bandOffsets: [Int32] = [0]
+        var blockRows = [Int32](), blockHeights = [Int32]()
         for blockRow in 0..<blockRowCount {
             let start = Int(blockRowOffsets[blockRow]), end = Int(blockRowOffsets[blockRow + 1])
             guard start <= end else {
@@ -50,19 +50,15 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
                 }
                 previous = blockColumn
             }
-            if end > start {
-                bandRows.append(Int32(blockRow * block.rows))
-                bandHeights.append(Int32(min(block.rows, rows - blockRow * block.rows)))
-                bandOffsets.append(Int32(end))
-            }
+            blockRows.append(contentsOf: repeatElement(Int32(blockRow * block.rows), count: end - start))
+            blockHeights.append(contentsOf: repeatElement(Int32(min(block.rows, rows - blockRow * block.rows)), count: end - start))
         }
         self.rows = rows
         self.columns = columns
         self.block = block
         self.bands = BlockBands(
-            rows: rows, columns: columns, block: block, bandRows: bandRows, bandHeights: bandHeights,
-            bandOffsets: bandOffsets, blockColumns: blockColumnIndices.map { $0 * Int32(block.columns) },
-            blockValues: blockValues)
+            rows: rows, columns: columns, block: block, blockRows: blockRows, blockHeights: blockHeights,
+            blockColumns: blockColumnIndices.map { $0 * Int32(block.columns) }, blockValues: blockValues)
     }
 
     /// Keeps every grid block of `dense` that holds at least one nonzero (zeros inside a kept
@@ -70,12 +66,10 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
     public init(dense: DenseWeights, block: BlockShape) {
         let blockRowCount = (dense.rows + block.rows - 1) / block.rows
         let blockColumnCount = (dense.columns + block.columns - 1) / block.columns
-        var bandRows = [Int32](), bandHeights = [Int32](), bandOffsets: [Int32] = [0]
-        var blockColumns = [Int32](), blockValues = [Float]()
+        var blockRows = [Int32](), blockHeights = [Int32](), blockColumns = [Int32](), blockValues = [Float]()
         for blockRow in 0..<blockRowCount {
             let firstRow = blockRow * block.rows
             let height = min(block.rows, dense.rows - firstRow)
-            let before = blockColumns.count
             for blockColumn in 0..<blockColumnCount {
                 let firstColumn = blockColumn * block.columns
                 let width = min(block.columns, dense.columns - firstColumn)
@@ -89,22 +83,19 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
                     }
                 }
                 if nonzero {
+                    blockRows.append(Int32(firstRow))
+                    blockHeights.append(Int32(height))
                     blockColumns.append(Int32(firstColumn))
                     blockValues.append(contentsOf: values)
                 }
-            }
-            if blockColumns.count > before {
-                bandRows.append(Int32(firstRow))
-                bandHeights.append(Int32(height))
-                bandOffsets.append(Int32(blockColumns.count))
             }
         }
         self.rows = dense.rows
         self.columns = dense.columns
         self.block = block
         self.bands = BlockBands(
-            rows: dense.rows, columns: dense.columns, block: block, bandRows: bandRows, bandHeights: bandHeights,
-            bandOffsets: bandOffsets, blockColumns: blockColumns, blockValues: blockValues)
+            rows: dense.rows, columns: dense.columns, block: block, blockRows: blockRows, blockHeights: blockHeights,
+            blockColumns: blockColumns, blockValues: blockValues)
     }
 
     public var formatName: String { WeightFormat.bsr.rawValue }
@@ -116,15 +107,13 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
     public var blockRowOffsets: [Int32] {
         let blockRowCount = (rows + block.rows - 1) / block.rows
         var offsets = [Int32](repeating: 0, count: blockRowCount + 1)
-        for band in 0..<bands.bandCount {
-            offsets[Int(bands.bandRows[band]) / block.rows + 1] = bands.bandOffsets[band + 1] - bands.bandOffsets[band]
-        }
+        for origin in bands.blockOrigins { offsets[origin.row / block.rows + 1] += 1 }
         for index in 1..<offsets.count { offsets[index] += offsets[index - 1] }
         return offsets
     }
 
     /// Grid column (in blocks) of each block, ascending within a block row.
-    public var blockColumnIndices: [Int32] { bands.blockColumns.map { $0 / Int32(block.columns) } }
+    public var blockColumnIndices: [Int32] { bands.blockOrigins.map { Int32($0.column / block.columns) } }
 
     /// r·c values per block, row-major within the block.
     public var blockValues: [Float] { bands.blockValues }

@@ -4,7 +4,7 @@
 // (so work is proportional to the nonzeros; zeros are never stored or multiplied).
 
 /// A weight matrix in compressed sparse row form.
-public struct CSRWeightMatrix: WeightMatrix, Hashable {
+public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
     public let rows: Int
     public let columns: Int
     /// rows + 1 offsets into `columnIndices`/`values`; row i's nonzeros are offsets[i]..<offsets[i+1].
@@ -80,20 +80,27 @@ public struct CSRWeightMatrix: WeightMatrix, Hashable {
     }
 
     public func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
-        guard n > 0, rows > 0 else { return }
+        multiply(rows: 0..<rows, b, ldb: ldb, n: n, into: c, ldc: ldc)
+    }
+
+    /// C[r, ·] = A[r, ·] · B for r in `range` only (`c` points at row 0 of C).
+    public func multiply(rows range: Range<Int>, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+                         into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let range = range.clamped(to: 0..<rows)
+        guard n > 0, !range.isEmpty else { return }
         columnIndices.withUnsafeBufferPointer { columnBuffer in
             values.withUnsafeBufferPointer { valueBuffer in
                 rowOffsets.withUnsafeBufferPointer { offsets in
                     guard let columnBase = columnBuffer.baseAddress, let valueBase = valueBuffer.baseAddress else {
                         // No nonzeros at all: C is zero.
-                        for row in 0..<rows { zeroFill(c + row &* ldc, count: n) }
+                        for row in range { zeroFill(c + row &* ldc, count: n) }
                         return
                     }
                     let vectorEnd = n / floatVectorWidth * floatVectorWidth
                     var panel = 0
                     while panel < vectorEnd {
                         let panelEnd = min(panel + kernelPanelColumns, vectorEnd)
-                        for row in 0..<rows {
+                        for row in range {
                             let start = Int(offsets[row])
                             RowKernel<8>.sweep(
                                 count: Int(offsets[row + 1]) - start, columns: columnBase + start,
@@ -103,7 +110,7 @@ public struct CSRWeightMatrix: WeightMatrix, Hashable {
                         panel = panelEnd
                     }
                     guard vectorEnd < n else { return }
-                    for row in 0..<rows {
+                    for row in range {
                         for column in vectorEnd..<n {
                             var sum: Float = 0
                             for index in Int(offsets[row])..<Int(offsets[row + 1]) {

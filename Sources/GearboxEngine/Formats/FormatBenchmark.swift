@@ -3,7 +3,7 @@
 // sparsities (with the break-even sparsity), ubp vs bsr at equal density and both vs csr, and
 // masked channel prefixes vs the equivalent structurally pruned (smaller) dense layer. Runs of
 // the matrices compared are interleaved round-robin so machine noise hits them alike; every
-// kernel runs single-threaded (OpenBLAS is set to one thread for the run and restored after).
+// kernel runs single-threaded, as the engine runs it (its worker pool splits the work).
 
 import COpenBLAS
 import Foundation
@@ -112,14 +112,12 @@ public struct FormatBenchmark: Sendable {
         let layer = options.layer
         let (m, k, n) = (layer.rows, layer.columns, layer.pixels)
         guard m > 0, k > 0, n > 0 else { throw WeightFormatError.invalidShape(rows: m, columns: k) }
-        var generator = BenchmarkGenerator(seed: options.seed)
-        let weights = try DenseWeights(rows: m, columns: k, values: (0..<(m * k)).map { _ in generator.nextSigned() })
-        let b = (0..<(k * n)).map { _ in generator.nextSigned() }
+        var generator = SplitMix64(seed: options.seed)
+        let weights = try DenseWeights(rows: m, columns: k, values: (0..<(m * k)).map { _ in generator.nextUnitFloat() * 2 - 1 })
+        let b = (0..<(k * n)).map { _ in generator.nextUnitFloat() * 2 - 1 }
         var c = [Float](repeating: 0, count: m * n)
 
-        let savedThreads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(savedThreads) }
+        BLAS.useSingleThread()  // as in the engine: kernels are single-threaded, the pool splits work
 
         var comparisons = [Comparison]()
         let measure = { (entries: [(String, any WeightMatrix)]) -> [Timing] in
@@ -128,7 +126,9 @@ public struct FormatBenchmark: Sendable {
 
         // csr vs dense across sparsities.
         progress("csr vs dense at \(options.csrSparsities.map { Self.percent($0) }.joined(separator: ", ")) sparsity")
-        var csrEntries: [(String, any WeightMatrix)] = [("dense", BLASDenseWeightMatrix(weights))]
+        var csrEntries: [(String, any WeightMatrix)] = [
+            ("dense", DenseWeightMatrix(rows: m, columns: k, values: weights.values)),
+        ]
         for sparsity in options.csrSparsities {
             csrEntries.append(("csr \(Self.percent(sparsity))", CSRWeightMatrix(dense: try Pruning.magnitude(weights, sparsity: sparsity))))
         }
@@ -167,8 +167,7 @@ public struct FormatBenchmark: Sendable {
             for row in 0..<mask.activeRows {
                 smallValues.append(contentsOf: weights.values[(row * k)..<(row * k + mask.activeColumns)])
             }
-            let small = BLASDenseWeightMatrix(
-                try DenseWeights(rows: mask.activeRows, columns: mask.activeColumns, values: smallValues))
+            let small = DenseWeightMatrix(rows: mask.activeRows, columns: mask.activeColumns, values: smallValues)
             let label = "\(mask.activeRows)×\(mask.activeColumns)"
             let timings = measure([("masked \(Self.percent(fraction)) \(label)", masked), ("dense \(label)", small)])
             comparisons.append(Self.compare("masked-vs-dense", timings[0], timings[1], target: 1.15))
@@ -279,23 +278,6 @@ extension BlockShape {
     public static let oneByFour = BlockShape(validRows: 1, columns: 4)
     /// 8×1 blocks (eight output rows, one reduction column).
     public static let eightByOne = BlockShape(validRows: 8, columns: 1)
-}
-
-/// SplitMix64 for the benchmark's synthetic weights and activations (seeded, no global state).
-struct BenchmarkGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    /// A float in [-1, 1).
-    mutating func nextSigned() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 23) - 1
-    }
 }
 
 extension FormatBenchmark.Report {

@@ -11,8 +11,6 @@
 // holds the current level; switching it is O(1) for the whole model and copies nothing.
 // Weights live in a `SharedWeightStorage` (a class) so views and levels share one buffer.
 
-import COpenBLAS
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -92,7 +90,7 @@ public final class MaskSelection: @unchecked Sendable {
 }
 
 /// One layer's shared dense weights seen through the mask its `MaskSelection` selects.
-public struct MaskedWeightMatrix: WeightMatrix {
+public struct MaskedWeightMatrix: RowRangeMultiplying {
     /// The shared dense weights.
     public let storage: SharedWeightStorage
     /// One mask per selection level.
@@ -136,21 +134,29 @@ public struct MaskedWeightMatrix: WeightMatrix {
     }
 
     public func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        multiply(rows: 0..<storage.rows, b, ldb: ldb, n: n, into: c, ldc: ldc)
+    }
+
+    /// C[r, ·] for r in `range` only (`c` points at row 0 of C): sgemm over the active rows of
+    /// the range, zeros for its inactive rows.
+    public func multiply(rows range: Range<Int>, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+                         into c: UnsafeMutablePointer<Float>, ldc: Int) {
         let mask = activeMask
-        guard n > 0 else { return }
-        if mask.activeRows > 0 {
+        let range = range.clamped(to: 0..<storage.rows)
+        guard n > 0, !range.isEmpty else { return }
+        let active = range.clamped(to: 0..<mask.activeRows)
+        if !active.isEmpty {
             if mask.activeColumns == 0 {
-                for row in 0..<mask.activeRows { zeroFill(c + row * ldc, count: n) }
+                for row in active { zeroFill(c + row * ldc, count: n) }
             } else {
                 storage.values.withUnsafeBufferPointer { weights in
                     guard let a = weights.baseAddress else { return }
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(mask.activeRows), Int32(n),
-                        Int32(mask.activeColumns), 1, a, Int32(storage.columns), b, Int32(ldb), 0, c, Int32(ldc))
+                    BLAS.sgemm(m: active.count, n: n, k: mask.activeColumns, a: a + active.lowerBound * storage.columns,
+                               lda: storage.columns, b: b, ldb: ldb, c: c + active.lowerBound * ldc, ldc: ldc)
                 }
             }
         }
-        for row in mask.activeRows..<storage.rows { zeroFill(c + row * ldc, count: n) }
+        for row in range where row >= mask.activeRows { zeroFill(c + row * ldc, count: n) }
     }
 }
 

@@ -63,7 +63,7 @@ enum RowKernel<let W: Int> {
     }
 
     /// One row over the vector columns [start, end) (a multiple of 8 wide): tiles of `W`
-    /// vectors, then single vectors.
+    /// vectors, then the remaining vectors in tiles of 4, 2 and 1.
     @inline(__always)
     static func sweep(
         count: Int, columns: UnsafePointer<Int32>, values: UnsafePointer<Float>,
@@ -75,6 +75,14 @@ enum RowKernel<let W: Int> {
             tile(count: count, columns: columns, values: values, b: b + n0, ldb: ldb, c: c + n0)
             n0 &+= tileWidth
         }
+        if W > 4, n0 &+ 4 &* floatVectorWidth <= end {
+            RowKernel<4>.tile(count: count, columns: columns, values: values, b: b + n0, ldb: ldb, c: c + n0)
+            n0 &+= 4 &* floatVectorWidth
+        }
+        if W > 2, n0 &+ 2 &* floatVectorWidth <= end {
+            RowKernel<2>.tile(count: count, columns: columns, values: values, b: b + n0, ldb: ldb, c: c + n0)
+            n0 &+= 2 &* floatVectorWidth
+        }
         while n0 < end {
             RowKernel<1>.tile(count: count, columns: columns, values: values, b: b + n0, ldb: ldb, c: c + n0)
             n0 &+= floatVectorWidth
@@ -84,10 +92,12 @@ enum RowKernel<let W: Int> {
 
 // MARK: - Bands of dense blocks
 
-/// `R` consecutive output rows of a band of r×c blocks, times a tile of `W` vectors of B
-/// columns. A block's `R` rows × `c` columns are applied with one B-row load per column shared
-/// by the `R` rows; block values are read in place (row stride `c`, block stride r·c).
-enum BandKernel<let R: Int, let W: Int> {
+/// `R` consecutive output rows of a band of block pieces, times a tile of `W` vectors of B
+/// columns. A piece's `R` rows × `c` columns are applied with one B-row load per column shared
+/// by the `R` rows; values are read in place from the block (row stride `c`). `C` is
+/// the block width when known at compile time (the loop over it unrolls), or 0 for a width
+/// read at run time and clipped at a ragged right edge.
+enum BandKernel<let R: Int, let W: Int, let C: Int> {
     @inline(__always)
     static func tile(
         blocks: BandBlocks, b: UnsafePointer<Float>, ldb: Int,
@@ -95,21 +105,29 @@ enum BandKernel<let R: Int, let W: Int> {
     ) {
         var accumulators = InlineArray<R, InlineArray<W, FloatVector>>(
             repeating: InlineArray<W, FloatVector>(repeating: .zero))
-        var values = blocks.values
+        let blockColumns = C > 0 ? C : blocks.blockColumns
         for index in 0..<blocks.count {
+            let values = blocks.values + Int(blocks.valueOffsets[index])
             let firstColumn = Int(blocks.columns[index])
-            let width = min(blocks.blockColumns, blocks.columnLimit &- firstColumn)
+            let width = C > 0 ? C : min(blockColumns, blocks.columnLimit &- firstColumn)
             var row = b + firstColumn &* ldb
             for j in 0..<width {
-                var loaded = InlineArray<W, FloatVector>(repeating: .zero)
-                for w in 0..<W { loaded[w] = loadVector(row + w &* floatVectorWidth) }
-                for i in 0..<R {
-                    let weight = FloatVector(repeating: values[i &* blocks.blockColumns &+ j])
-                    for w in 0..<W { accumulators[i][w] = multiplyAdd(accumulators[i][w], loaded[w], weight) }
+                if R == 1 {
+                    // One row: fold each load into its FMA instead of holding W loads in registers.
+                    let weight = FloatVector(repeating: values[j])
+                    for w in 0..<W {
+                        accumulators[0][w] = multiplyAdd(accumulators[0][w], loadVector(row + w &* floatVectorWidth), weight)
+                    }
+                } else {
+                    var loaded = InlineArray<W, FloatVector>(repeating: .zero)
+                    for w in 0..<W { loaded[w] = loadVector(row + w &* floatVectorWidth) }
+                    for i in 0..<R {
+                        let weight = FloatVector(repeating: values[i &* blockColumns &+ j])
+                        for w in 0..<W { accumulators[i][w] = multiplyAdd(accumulators[i][w], loaded[w], weight) }
+                    }
                 }
                 row += ldb
             }
-            values += blocks.blockStride
         }
         for i in 0..<R {
             let out = c + i &* ldc
@@ -125,7 +143,7 @@ enum BandKernel<let R: Int, let W: Int> {
     }
 
     /// `R` rows of one band over the vector columns [start, end): tiles of `W` vectors, then
-    /// single vectors.
+    /// the remaining vectors in tiles of 4, 2 and 1 (so the tail still has independent chains).
     @inline(__always)
     static func sweep(
         blocks: BandBlocks, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -137,22 +155,50 @@ enum BandKernel<let R: Int, let W: Int> {
             tile(blocks: blocks, b: b + n0, ldb: ldb, c: c + n0, ldc: ldc, accumulateRows: accumulateRows)
             n0 &+= tileWidth
         }
+        if W > 4, n0 &+ 4 &* floatVectorWidth <= end {
+            BandKernel<R, 4, C>.tile(
+                blocks: blocks, b: b + n0, ldb: ldb, c: c + n0, ldc: ldc, accumulateRows: accumulateRows)
+            n0 &+= 4 &* floatVectorWidth
+        }
+        if W > 2, n0 &+ 2 &* floatVectorWidth <= end {
+            BandKernel<R, 2, C>.tile(
+                blocks: blocks, b: b + n0, ldb: ldb, c: c + n0, ldc: ldc, accumulateRows: accumulateRows)
+            n0 &+= 2 &* floatVectorWidth
+        }
         while n0 < end {
-            BandKernel<R, 1>.tile(
+            BandKernel<R, 1, C>.tile(
                 blocks: blocks, b: b + n0, ldb: ldb, c: c + n0, ldc: ldc, accumulateRows: accumulateRows)
             n0 &+= floatVectorWidth
         }
     }
 }
 
-/// The blocks of one band as the kernels see them: `count` blocks whose first columns are at
-/// `columns`, values starting at the band's current row group (row stride `blockColumns`,
-/// block stride `blockStride`), and `columnLimit` (K) to clip blocks at a ragged right edge.
+/// Runs one row group of a band with the kernel for its row count and block width.
+@inline(__always)
+func sweepBandGroup(
+    rows: Int, staticWidth: Int, blocks: BandBlocks, b: UnsafePointer<Float>, ldb: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulateRows: Int, from start: Int, to end: Int
+) {
+    switch (rows, staticWidth) {
+    case (4, 1): BandKernel<4, 3, 1>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    case (4, 4): BandKernel<4, 3, 4>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    case (4, _): BandKernel<4, 3, 0>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    case (3, _): BandKernel<3, 3, 0>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    case (2, 4): BandKernel<2, 4, 4>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    case (2, _): BandKernel<2, 4, 0>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    case (1, 4): BandKernel<1, 8, 4>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    default: BandKernel<1, 8, 0>.sweep(blocks: blocks, b: b, ldb: ldb, c: c, ldc: ldc, accumulateRows: accumulateRows, from: start, to: end)
+    }
+}
+
+/// The pieces of one band as the kernels see them: `count` pieces whose first columns are at
+/// `columns` and whose values start at `values + valueOffsets[i]` (row stride `blockColumns`),
+/// and `columnLimit` (K) to clip pieces at a ragged right edge.
 struct BandBlocks {
     var count: Int
     var columns: UnsafePointer<Int32>
+    var valueOffsets: UnsafePointer<Int32>
     var values: UnsafePointer<Float>
     var blockColumns: Int
-    var blockStride: Int
     var columnLimit: Int
 }

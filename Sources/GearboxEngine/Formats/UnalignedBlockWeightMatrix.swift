@@ -91,20 +91,12 @@ public struct UnalignedBlockWeightMatrix: WeightMatrix, Hashable {
     }
 
     private init(rows: Int, columns: Int, block: BlockShape, sortedOrigins: [BlockOrigin], sortedValues: [Float]) {
-        var bandRows = [Int32](), bandOffsets: [Int32] = [0]
-        for (index, origin) in sortedOrigins.enumerated() {
-            if bandRows.last != Int32(origin.row) {
-                if index > 0 { bandOffsets.append(Int32(index)) }
-                bandRows.append(Int32(origin.row))
-            }
-        }
-        if !sortedOrigins.isEmpty { bandOffsets.append(Int32(sortedOrigins.count)) }
         self.rows = rows
         self.columns = columns
         self.block = block
         self.bands = BlockBands(
-            rows: rows, columns: columns, block: block, bandRows: bandRows,
-            bandHeights: [Int32](repeating: Int32(block.rows), count: bandRows.count), bandOffsets: bandOffsets,
+            rows: rows, columns: columns, block: block, blockRows: sortedOrigins.map { Int32($0.row) },
+            blockHeights: [Int32](repeating: Int32(block.rows), count: sortedOrigins.count),
             blockColumns: sortedOrigins.map { Int32($0.column) }, blockValues: sortedValues)
     }
 
@@ -113,20 +105,11 @@ public struct UnalignedBlockWeightMatrix: WeightMatrix, Hashable {
     /// Blocks stored.
     public var blockCount: Int { bands.blockCount }
 
-    /// Distinct start rows (the kernel's bands).
+    /// Kernel bands: groups of ≤ 4-row block pieces sharing their first row.
     public var bandCount: Int { bands.bandCount }
 
     /// Origin of each block, sorted by row, then column.
-    public var origins: [BlockOrigin] {
-        var result = [BlockOrigin]()
-        result.reserveCapacity(bands.blockCount)
-        for band in 0..<bands.bandCount {
-            for index in Int(bands.bandOffsets[band])..<Int(bands.bandOffsets[band + 1]) {
-                result.append(BlockOrigin(row: Int(bands.bandRows[band]), column: Int(bands.blockColumns[index])))
-            }
-        }
-        return result
-    }
+    public var origins: [BlockOrigin] { bands.blockOrigins }
 
     /// r·c values per block, row-major within the block, in `origins` order.
     public var blockValues: [Float] { bands.blockValues }

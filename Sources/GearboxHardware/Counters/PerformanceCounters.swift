@@ -11,7 +11,8 @@ public struct PMU: Hashable, Sendable {
     /// libpfm's short name, the prefix of fully qualified event names (`perf::CYCLES`).
     public let name: String
     public let description: String
-    /// True when the PMU is present on this machine (as libpfm detects it).
+    /// True when libpfm detects the PMU on this machine (from CPUID or /proc/cpuinfo); the
+    /// kernel may still refuse its events, as in a VM without a virtual PMU.
     public let isPresent: Bool
     /// True for the architecture's default PMU (whose events need no `pmu::` prefix).
     public let isDefault: Bool
@@ -145,9 +146,9 @@ public enum PerformanceCounters {
     /// Encodes an event name with `pfm_get_os_event_encoding(PFM_OS_PERF_EVENT_EXT)`.
     ///
     /// Accepts libpfm's names (`perf::TASK-CLOCK`, `amd64_fam19h_zen3::RETIRED_INSTRUCTIONS`,
-    /// attributes as `:u`/`:k`...) and the perf-tool spellings Gearbox uses for the generic
-    /// hardware events (`cycles`, `instructions`, `cache-references`, `cache-misses`,
-    /// `branch-misses`), which map to libpfm's `perf::` events.
+    /// attributes as `:u`/`:k`...), raw codes (`r003c` or `perf_raw::r003c`), and the perf-tool
+    /// spellings Gearbox uses for the generic hardware events (`cycles`, `instructions`,
+    /// `cache-references`, `cache-misses`, `branch-misses`), which map to libpfm's `perf::` events.
     ///
     /// - Throws: `HardwareError.counters` naming the event and libpfm's reason.
     public static func encode(_ name: String, scope: CountingScope = .user) throws -> EncodedEvent {

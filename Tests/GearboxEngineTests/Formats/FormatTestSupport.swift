@@ -5,23 +5,10 @@
 import Testing
 @testable import GearboxEngine
 
-/// SplitMix64: deterministic, seedable, no global state.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum FormatFixtures {
     /// rows × columns weights in [-1, 1] with about `density` of them nonzero.
     static func weights(rows: Int, columns: Int, density: Double = 1, seed: UInt64 = 1) -> DenseWeights {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let values = (0..<(rows * columns)).map { _ -> Float in
             let keep = Double.random(in: 0..<1, using: &generator) < density
             let value = Float.random(in: -1...1, using: &generator)
@@ -31,7 +18,7 @@ enum FormatFixtures {
     }
 
     static func activations(count: Int, seed: UInt64) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
     }
 

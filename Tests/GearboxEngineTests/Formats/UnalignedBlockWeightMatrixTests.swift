@@ -33,6 +33,17 @@ import Testing
         for n in [1, 8, 13, 200] { FormatFixtures.expectMatches(ubp, a, n: n) }
     }
 
+    @Test func tallBlocksShareBandsWhereTheirFourRowPiecesLineUp() throws {
+        // 8×1 blocks at rows 0 and 4: pieces at rows 0, 4 | 4, 8 → bands 0, 4 (two pieces), 8.
+        let block = try BlockShape(rows: 8, columns: 1)
+        let origins = [BlockOrigin(row: 0, column: 0), BlockOrigin(row: 4, column: 1)]
+        let ubp = try UnalignedBlockWeightMatrix(rows: 12, columns: 3, block: block, origins: origins,
+                                                 blockValues: (0..<16).map { Float($0 + 1) })
+        #expect(ubp.bandCount == 3)
+        #expect(ubp.origins == origins)
+        FormatFixtures.expectMatches(ubp, ubp.denseWeights(), n: 17)
+    }
+
     @Test func selectionKeepsTheTargetBlockCountWithoutOverlap() throws {
         let block = try BlockShape(rows: 4, columns: 4)
         let weights = FormatFixtures.weights(rows: 32, columns: 72, seed: 9)
