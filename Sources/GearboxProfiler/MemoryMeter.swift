@@ -51,15 +51,12 @@ public struct MemoryMeter {
             peakResetWorked: peakResetWorked, variants: records)
     }
 
-    /// Resident bytes of several runners, counting each shared model's weights once.
+    /// Resident bytes of several runners, counting each shared model once (its weights and its
+    /// workspace are both shared: masked variants run in the same model).
     public static func residentBytes(of runners: [VariantRunner]) -> Int {
-        var seen = Set<String>()
-        var total = 0
-        for runner in runners {
-            total += runner.residentBytes - runner.weightBytes
-            if seen.insert(runner.sharedModelID).inserted { total += runner.weightBytes }
-        }
-        return total
+        var perModel: [String: Int] = [:]
+        for runner in runners { perModel[runner.sharedModelID] = max(perModel[runner.sharedModelID] ?? 0, runner.residentBytes) }
+        return perModel.values.reduce(0, +)
     }
 
     private func measureAlone(_ variant: PortfolioManifest.Variant) throws -> (VariantMemoryRecord, Bool) {

@@ -251,6 +251,7 @@ public final class ProfileSweep {
         environment.simulation?.speedRatio = change.speedRatio
         environment.clock.pass(ns: configuration.settleNs)
         options.progress(.frequencySet(kHz: kHz, change: change, verified: verified))
+        if let warning = change.warning { options.progress(.note("\(kHz) kHz: \(warning)")) }
         if !verified {
             options.progress(.note("frequency \(kHz) kHz not verified: applied \(change.appliedKHz) kHz, speed ratio \(String(format: "%.3f", change.speedRatio)) (expected \(String(format: "%.3f", Double(kHz) / Double(maxKHz))))"))
         }
