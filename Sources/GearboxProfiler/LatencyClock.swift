@@ -1,7 +1,8 @@
 // GearboxProfiler/LatencyClock: the clocks the sampler reads. `MonotonicRawClock` is the real one
 // (CLOCK_MONOTONIC_RAW, immune to NTP slewing), calibrated at the start of a sweep for resolution
-// and read cost; `VirtualClock` is the simulated one, advanced by simulated work only.
+// and read cost; `VirtualLatencyClock` is the simulated one, advanced by simulated work only.
 
+import GearboxHardware
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,15 +35,16 @@ public final class MonotonicRawClock: LatencyClock {
     }
 }
 
-/// A clock that only moves when told to: simulated inferences advance it by their modelled latency.
-public final class VirtualClock: LatencyClock {
-    private var now: UInt64
-    public init(startNs: UInt64 = 0) { now = startNs }
+/// The hardware layer's `VirtualClock` (shared with the simulated frequency controller) read in
+/// nanoseconds: it only moves when simulated work or a simulated frequency change advances it.
+public final class VirtualLatencyClock: LatencyClock {
+    public let clock: VirtualClock
+    public init(clock: VirtualClock = VirtualClock()) { self.clock = clock }
     public var isVirtual: Bool { true }
-    public func nowNs() -> UInt64 { now }
-    public func pass(ns: UInt64) { now &+= ns }
+    public func nowNs() -> UInt64 { UInt64(max(clock.now.nanoseconds, 0)) }
+    public func pass(ns: UInt64) { clock.advance(by: .nanoseconds(Int64(clamping: ns))) }
     /// Same as `pass(ns:)`, named for the simulated workload's side.
-    public func advance(byNs ns: UInt64) { now &+= ns }
+    public func advance(byNs ns: UInt64) { pass(ns: ns) }
 }
 
 /// What the clock can resolve and what reading it costs, measured at the start of a sweep.

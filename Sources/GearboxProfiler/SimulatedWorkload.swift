@@ -7,7 +7,7 @@ import GearboxPortfolio
 
 /// The simulated machine: a virtual clock, the current speed ratio (f / fmax) and the noise.
 public final class SimulationState {
-    public let clock: VirtualClock
+    public let clock: VirtualLatencyClock
     public let seed: UInt64
     /// f / fmax as the simulated controller last reported it.
     public var speedRatio: Double = 1
@@ -17,7 +17,7 @@ public final class SimulationState {
     public var outlierProbability: Double
     var random: SeededRandom
 
-    public init(seed: UInt64 = 1, noiseCV: Double = 0.01, outlierProbability: Double = 0.002, clock: VirtualClock = VirtualClock()) {
+    public init(seed: UInt64 = 1, noiseCV: Double = 0.01, outlierProbability: Double = 0.002, clock: VirtualLatencyClock = VirtualLatencyClock()) {
         self.clock = clock; self.seed = seed; self.noiseCV = noiseCV; self.outlierProbability = outlierProbability
         random = SeededRandom(seed: seed)
     }

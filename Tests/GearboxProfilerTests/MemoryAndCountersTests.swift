@@ -65,7 +65,7 @@ import Testing
 
 @Test func thermalGuardPausesWhileHotOnTheGivenClock() {
     let sensor = FixedThermalSensor(readings: ["zone0": 90_000])
-    let clock = VirtualClock()
+    let clock = VirtualLatencyClock()
     let guardRule = ThermalGuard(pauseAtMilliCelsius: 85_000, resumeBelowMilliCelsius: 75_000, maxPauseNs: 5_000_000_000)
     #expect(guardRule.waitUntilCool(sensor, clock: clock) >= 5_000_000_000)
     sensor.readings = ["zone0": 50_000]

@@ -5,7 +5,7 @@ import Testing
 @testable import GearboxProfiler
 
 @Test func aSteadyWorkloadStopsOnTheConfidenceRule() throws {
-    let clock = VirtualClock()
+    let clock = VirtualLatencyClock()
     var random = SeededRandom(seed: 1)
     let sampler = Sampler(clock: clock, policy: tinySampling)
     let result = try sampler.measure { clock.advance(byNs: UInt64(2_000_000 * (1 + 0.005 * random.nextGaussian()))) }
@@ -17,7 +17,7 @@ import Testing
 }
 
 @Test func aVeryNoisyWorkloadStopsOnTheSampleLimit() throws {
-    let clock = VirtualClock()
+    let clock = VirtualLatencyClock()
     var random = SeededRandom(seed: 2)
     var policy = tinySampling
     policy.maxNs = 10_000_000_000
@@ -29,7 +29,7 @@ import Testing
 }
 
 @Test func aSlowNoisyWorkloadStopsOnTheTimeLimit() throws {
-    let clock = VirtualClock()
+    let clock = VirtualLatencyClock()
     var random = SeededRandom(seed: 3)
     var policy = tinySampling
     policy.maxNs = 100_000_000
@@ -42,7 +42,7 @@ import Testing
 
 @Test func warmUpLastsWhileLatencyTrendsDown() throws {
     // The excess latency (cold caches, page faults) decays by 10% per call.
-    let clock = VirtualClock()
+    let clock = VirtualLatencyClock()
     var calls = 0
     var policy = tinySampling
     policy.warmupMaxBatches = 50
@@ -58,7 +58,7 @@ import Testing
 }
 
 @Test func warmUpGivesUpAfterItsBatchLimit() throws {
-    let clock = VirtualClock()
+    let clock = VirtualLatencyClock()
     var latency = 1_000_000.0
     var policy = tinySampling
     policy.warmupMaxBatches = 4
@@ -99,6 +99,6 @@ import Testing
     #expect(calibration.declaredResolutionNs >= 1)
     #expect(calibration.observedResolutionNs >= 1)
     #expect(calibration.readCostNs > 0)
-    let virtual = ClockCalibration.measure(VirtualClock())
+    let virtual = ClockCalibration.measure(VirtualLatencyClock())
     #expect(virtual.clock == "virtual" && virtual.readCostNs == 0)
 }

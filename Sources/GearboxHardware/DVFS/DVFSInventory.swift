@@ -41,7 +41,7 @@ public enum DVFSInventory {
         }
         if !domains.isEmpty {
             let derived = domains.filter { $0.gridDerived == true }.count
-            var note = "cpufreq via libcpufreq" + (cpufreq.root.isLive ? "" : " on sysfs dump \(cpufreq.root)")
+            var note = "cpufreq via libcpufreq" + (cpufreq.root.isLive ? "" : " on a sysfs dump")
             if derived > 0 {
                 note += "; \(derived) of \(domains.count) domains give no frequency list, so their grid is \(gridSteps) evenly spaced steps (gridDerived)"
             }
@@ -49,7 +49,7 @@ public enum DVFSInventory {
         }
         let why = limitsOnly.isEmpty
             ? "no cpufreq policies in \(cpufreq.root.path("sys/devices/system/cpu"))"
-            : "cpufreq folders of CPUs \(limitsOnly.map(String.init).joined(separator: ",")) hold no policy files (scaling_governor/scaling_driver), only limits"
+            : "cpufreq folders of CPUs \(CPUSet(limitsOnly).listString) hold no policy files (scaling_governor/scaling_driver), only limits"
         guard cpufreq.root.isLive else {
             return DeviceDescription.DVFS(controller: "none", domains: [], note: why + "; a sysfs dump cannot be emulated")
         }

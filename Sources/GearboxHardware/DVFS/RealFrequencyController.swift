@@ -67,7 +67,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
     public func enrollCurrentThread() throws {}
 
     /// Applies `frequency` to domain `domainIndex`; writes the journal first if this is the
-    /// first change. Verification never fails the change: a read-back that does not reach the
+    /// first change (or adopts the journal an earlier, finished run left for the same root). Verification never fails the change: a read-back that does not reach the
     /// request within the timeout comes back with `settled == false` and a warning.
     public func setFrequency(_ frequency: Frequency, forDomain domainIndex: Int) throws -> FrequencyChange {
         let domain = try validate(frequency, domainIndex: domainIndex)
@@ -146,7 +146,16 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
     private func writeJournalIfNeeded() throws {
         guard journal == nil else { return }
         if let existing = try DVFSJournal.load(from: options.journalPath) {
-            throw HardwareError.dvfsJournal(path: options.journalPath, reason: "holds unrestored DVFS state from gearbox pid \(existing.pid) (\(existing.createdAt)); run `gearbox dvfs restore` first")
+            guard existing.root == cpufreq.root else {
+                throw HardwareError.dvfsJournal(path: options.journalPath, reason: "holds unrestored DVFS state of \(existing.root) from gearbox pid \(existing.pid); run `gearbox dvfs restore` first")
+            }
+            guard !existing.writerIsAlive else {
+                throw HardwareError.dvfsJournal(path: options.journalPath, reason: "belongs to gearbox pid \(existing.pid), which is still changing DVFS (one gearbox at a time)")
+            }
+            // An earlier run (`dvfs set`, or a crash) left the state from before any Gearbox
+            // change: keep that as the state to restore, never today's modified one.
+            journal = existing
+            return
         }
         var states: [DVFSJournal.DomainState] = []
         var files: [String: Data] = [:]
@@ -179,7 +188,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
                 if try cpufreq.policy(cpu: state.policyCPU).governor != state.governor {
                     try cpufreq.setGovernor(state.governor, cpu: state.policyCPU)
                 }
-                lines.append("CPUs \(CPUListText.format(state.cpus)): governor \(state.governor), limits \(state.minKHz)–\(state.maxKHz) kHz")
+                lines.append("CPUs \(CPUSet(state.cpus).listString): governor \(state.governor), limits \(state.minKHz)–\(state.maxKHz) kHz")
             } catch {
                 if firstError == nil { firstError = error }
             }
@@ -221,21 +230,5 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         let waitedMs = options.settleTimeoutNs / 1_000_000
         return change(applied: last ?? frequency.kHz, settleNs: options.settleTimeoutNs, settled: false,
                       warning: "did not settle: read back \(last.map { "\($0) kHz" } ?? "nothing") after \(waitedMs) ms, asked for \(frequency.kHz) kHz")
-    }
-}
-
-/// "0-3,8" for [0, 1, 2, 3, 8]: how CPU lists are shown to people.
-enum CPUListText {
-    static func format(_ cpus: [Int]) -> String {
-        let sorted = Array(Set(cpus)).sorted()
-        var parts: [String] = []
-        var index = 0
-        while index < sorted.count {
-            var end = index
-            while end + 1 < sorted.count && sorted[end + 1] == sorted[end] + 1 { end += 1 }
-            parts.append(end == index ? "\(sorted[index])" : "\(sorted[index])-\(sorted[end])")
-            index = end + 1
-        }
-        return parts.joined(separator: ",")
     }
 }
