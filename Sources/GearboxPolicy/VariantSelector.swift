@@ -19,7 +19,7 @@ import GearboxProfiler
 /// import GearboxPolicy
 /// import GearboxProfiler
 ///
-/// let table = try JSONFile.read(LookupTable.self, from: "Profiles/board/fmnist.lut.json")
+/// let table = try LookupTable.read(from: "Profiles/board/fmnist.lut.json")
 /// let selector = try VariantSelector(table: table, objective: LatencyObjective(parsing: "p99<=8ms"))
 /// while let input = nextInput() {
 ///     let variant = selector.select(frequencyKHz: currentFrequencyKHz())
