@@ -38,29 +38,34 @@ public struct BarChart: Sendable, Equatable {
     public func svg() -> Node {
         let barHeight = 13.0, barGap = 2.0, groupGap = 12.0
         let groupHeight = Double(max(series.count, 1)) * (barHeight + barGap) - barGap
-        let labelWidth = min(170, (categories.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 24)) }.max() ?? 40) + 28)
+        let labelWidth = min(190, (categories.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 24)) }.max() ?? 40) + 34)
         let legendWidth = series.count > 1 ? LegendLayout.width : 0
         let left = 12 + labelWidth, right = width - 70 - legendWidth, top = 12.0
         let plotHeight = Double(categories.count) * (groupHeight + groupGap)
-        let footnoteHeight = footnote == nil ? 0.0 : 20
-        let totalHeight = max(top + plotHeight + 44 + footnoteHeight, top + LegendLayout.height(of: legendEntries) + 44 + footnoteHeight)
+        let footnoteHeight = Footnote.height(footnote, width: width - 24)
+        let totalHeight = max(top + plotHeight + 44, top + LegendLayout.height(of: legendEntries) + 44) + footnoteHeight
         let maxValue = series.flatMap { $0.values }.compactMap { $0 }.filter { $0.isFinite }.max() ?? 1
-        let scale = Scale.nice(covering: 0, max(maxValue, 1), range: (left, right), targetCount: 5)
+        // Ticks are nice numbers in the unit the largest value reads best in (MiB, not bytes).
+        let unit = format.axisUnit(forMaximum: maxValue)
+        let ticks = NiceTicks(covering: 0, max(maxValue / unit.divisor, 1e-9), targetCount: 5)
+        let scale = Scale(domain: (0, ticks.upper * unit.divisor), range: (left, right))
 
         var nodes: [Node] = []
-        for tick in scale.ticks(targetCount: 5) {
-            let x = scale.position(of: tick)
+        for tick in ticks.values {
+            let x = scale.position(of: tick * unit.divisor)
             nodes.append(SVG.line(x1: x, y1: top, x2: x, y2: top + plotHeight, color: Palette.grid))
-            nodes.append(SVG.text(format.text(tick), x: x, y: top + plotHeight + 16, size: 11, anchor: .middle, color: Palette.mutedInk))
+            let label = Formatting.fixed(tick, decimals: NiceTicks.decimals(forStep: ticks.step)) + unit.suffix
+            nodes.append(SVG.text(label, x: x, y: top + plotHeight + 16, size: 11, anchor: .middle, color: Palette.mutedInk))
         }
         for (index, category) in categories.enumerated() {
             let groupTop = top + Double(index) * (groupHeight + groupGap) + groupGap / 2
             let label = SVG.truncated(category, maxCharacters: 24)
             let labelY = groupTop + groupHeight / 2 + 4
-            var text = SVG.text(label, x: left - 8, y: labelY, size: 12, anchor: .end)
+            let hasSwatch = categoryColors.indices.contains(index)
+            var text = SVG.text(label, x: hasSwatch ? 28 : 12, y: labelY, size: 12)
             if label != category { text = .el("g", [], [.el("title", text: category), text]) }
             nodes.append(text)
-            if categoryColors.indices.contains(index) {
+            if hasSwatch {
                 nodes.append(SVG.rect(x: 12, y: labelY - 10, width: 10, height: 10, fill: categoryColors[index], radius: 2))
             }
             for (seriesIndex, bars) in series.enumerated() {
@@ -72,7 +77,7 @@ public struct BarChart: Sendable, Equatable {
                                           tooltip: "\(category) · \(bars.name): \(format.text(value))"))
                     nodes.append(SVG.text(format.text(value), x: end + 5, y: y + barHeight - 2.5, size: 10.5, color: Palette.mutedInk))
                 } else {
-                    nodes.append(SVG.text("n/a (\(bars.name))", x: left + 4, y: y + barHeight - 2.5, size: 10.5, color: Palette.axis))
+                    nodes.append(SVG.text("n/a", x: left + 4, y: y + barHeight - 2.5, size: 10.5, color: Palette.axis))
                 }
             }
         }
@@ -81,9 +86,7 @@ public struct BarChart: Sendable, Equatable {
         if series.count > 1 {
             nodes.append(LegendLayout.render(legendEntries, x: width - legendWidth + 6, y: top))
         }
-        if let footnote {
-            nodes.append(SVG.text(footnote, x: 12, y: totalHeight - 8, size: 10.5, color: Palette.mutedInk))
-        }
+        if let note = Footnote.render(footnote, width: width - 24, bottom: totalHeight - 4) { nodes.append(note) }
         return SVG.root(id: id, width: width, height: totalHeight, title: title, description: footnote, nodes)
     }
 

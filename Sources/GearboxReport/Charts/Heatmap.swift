@@ -10,6 +10,23 @@ public enum ValueFormat: Sendable, Equatable {
     case number
     case percent
 
+    /// The unit axis ticks are written in for values up to `maximum`: bytes in KiB/MiB/GiB,
+    /// durations in µs/ms/s; (1, "") for plain numbers and percentages.
+    public func axisUnit(forMaximum maximum: Double) -> (divisor: Double, suffix: String) {
+        switch self {
+        case .bytes:
+            let units: [(Double, String)] = [(1, " B"), (1024, " KiB"), (1_048_576, " MiB"), (1_073_741_824, " GiB")]
+            return units.last { maximum >= $0.0 } ?? units[0]
+        case .durationNs:
+            let units: [(Double, String)] = [(1, " ns"), (1e3, " µs"), (1e6, " ms"), (1e9, " s")]
+            return units.last { maximum >= $0.0 } ?? units[0]
+        case .percent:
+            return (0.01, "%")
+        case .number:
+            return (1, "")
+        }
+    }
+
     public func text(_ value: Double) -> String {
         switch self {
         case .durationNs: return Formatting.duration(ns: value)
@@ -67,13 +84,16 @@ public struct Heatmap: Sendable, Equatable {
         let columnLabelHeight = min(120, (columnLabels.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 20), size: 11) }.max() ?? 20) * 0.72 + 18)
         let left = 24 + labelWidth
         let top = 8 + columnLabelHeight
-        let keyWidth = 74.0
+        let keyWidth = 96.0
         let cell = max(26, min(64, (width - left - keyWidth - 16) / Double(max(columns, 1))))
         let gridWidth = cell * Double(columns), gridHeight = cell * Double(rows)
-        let footnoteHeight = footnote == nil ? 0.0 : 20
-        let totalHeight = max(top + gridHeight + 34 + footnoteHeight, top + 150 + footnoteHeight)
+        let footnoteHeight = Footnote.height(footnote, width: width - 24)
+        let totalHeight = max(top + gridHeight + 34, top + 170) + footnoteHeight
         let present = values.flatMap { $0 }.compactMap { $0 }.filter { $0.isFinite }
         let low = present.min() ?? 0, high = present.max() ?? 1
+        // Cells show bare numbers in one unit per heatmap, named under the grid.
+        let sorted = present.sorted()
+        let unit = format.axisUnit(forMaximum: sorted.isEmpty ? 1 : sorted[sorted.count / 2])
 
         var children: [Node] = []
         for row in 0..<rows {
@@ -88,8 +108,9 @@ public struct Heatmap: Sendable, Equatable {
                 if let value, value.isFinite {
                     let fill = Palette.sequential(colourFraction(value, low: low, high: high))
                     children.append(SVG.rect(x: x + 1, y: y + 1, width: cell - 2, height: cell - 2, fill: fill, radius: 2, tooltip: tooltip))
-                    if cell >= 34 {
-                        children.append(SVG.text(format.text(value), x: x + cell / 2, y: y + cell / 2 + 3.5, size: cell >= 52 ? 10.5 : 9,
+                    if cell >= 30 {
+                        let number = Formatting.significant(value / unit.divisor, digits: 3)
+                        children.append(SVG.text(number, x: x + cell / 2, y: y + cell / 2 + 4, size: cell >= 44 ? 11.5 : 10,
                                                  anchor: .middle, color: fill.contrastingText))
                     }
                 } else {
@@ -105,14 +126,12 @@ public struct Heatmap: Sendable, Equatable {
             if label != columnLabels[column] { text = .el("g", [], [.el("title", text: columnLabels[column]), text]) }
             children.append(text)
         }
-        children.append(SVG.text(columnAxisTitle, x: left + gridWidth / 2, y: top + gridHeight + 20, size: 12, anchor: .middle, weight: "600"))
+        let unitNote = unit.suffix.trimmingCharacters(in: .whitespaces).isEmpty ? "" : " · values in" + unit.suffix
+        children.append(SVG.text(columnAxisTitle + unitNote, x: left + gridWidth / 2, y: top + gridHeight + 20, size: 12, anchor: .middle, weight: "600"))
         children.append(SVG.text(rowAxisTitle, x: 12, y: top + gridHeight / 2, size: 12, anchor: .middle, weight: "600", rotate: -90))
         children.append(colourKey(x: left + gridWidth + 18, top: top, height: max(110, min(gridHeight, 220)), low: low, high: high, hasValues: !present.isEmpty))
-        if let footnote {
-            children.append(SVG.text(footnote, x: 12, y: totalHeight - 8, size: 10.5, color: Palette.mutedInk))
-        }
-        let totalWidth = max(left + gridWidth + keyWidth + 24, min(width, left + gridWidth + keyWidth + 24))
-        return SVG.root(id: id, width: totalWidth, height: totalHeight, title: title, description: footnote, children)
+        if let note = Footnote.render(footnote, width: width - 24, bottom: totalHeight - 4) { children.append(note) }
+        return SVG.root(id: id, width: width, height: totalHeight, title: title, description: footnote, children)
     }
 
     private func colourKey(x: Double, top: Double, height: Double, low: Double, high: Double, hasValues: Bool) -> Node {
@@ -131,7 +150,7 @@ public struct Heatmap: Sendable, Equatable {
             nodes.append(SVG.text("log", x: x + 16, y: top + height / 2 + 4, size: 10, color: Palette.mutedInk))
         }
         nodes.append(SVG.rect(x: x, y: top + height + 10, width: 12, height: 12, fill: Palette.missing, stroke: Palette.grid))
-        nodes.append(SVG.text(SVG.truncated(missingLabel, maxCharacters: 14), x: x + 16, y: top + height + 20, size: 10, color: Palette.mutedInk))
+        nodes.append(SVG.text(SVG.truncated(missingLabel, maxCharacters: 16), x: x + 16, y: top + height + 20, size: 10, color: Palette.mutedInk))
         return .el("g", [("class", "colour-key")], nodes)
     }
 }

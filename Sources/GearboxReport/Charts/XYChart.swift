@@ -78,13 +78,28 @@ public struct XYChart: Sendable, Equatable {
     public var footnote: String?
     public var width: Double
     public var height: Double
+    /// Where the plot area starts (pixels from the left); nil fits the y tick labels. Charts
+    /// stacked on a shared x axis set the same value so their axes line up.
+    public var plotLeft: Double?
+    /// Width kept free on the right for the legend; nil = the legend's width when there is one.
+    public var legendWidth: Double?
 
     public init(
         id: String, title: String, x: Axis, y: Axis, marks: [Mark], legend: [LegendEntry] = [],
-        footnote: String? = nil, width: Double = 760, height: Double = 340
+        footnote: String? = nil, width: Double = 760, height: Double = 340, plotLeft: Double? = nil,
+        legendWidth: Double? = nil
     ) {
         self.id = Markup.identifier(id); self.title = title; self.x = x; self.y = y; self.marks = marks
         self.legend = legend; self.footnote = footnote; self.width = width; self.height = height
+        self.plotLeft = plotLeft; self.legendWidth = legendWidth
+    }
+
+    /// The plot's left edge that fits this chart's y tick labels.
+    public var fittedPlotLeft: Double {
+        if case let .categories(names) = y.labels {
+            return 22 + min(150, (names.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 22), size: 11) }.max() ?? 30) + 14)
+        }
+        return 22 + 48
     }
 
     struct Frame {
@@ -147,18 +162,10 @@ public struct XYChart: Sendable, Equatable {
 
     /// The chart as an `<svg>` element.
     public func svg() -> Node {
-        let yLabelWidth: Double
-        if case let .categories(names) = y.labels {
-            yLabelWidth = min(150, (names.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 22)) }.max() ?? 30) + 12)
-        } else {
-            yLabelWidth = 48
-        }
-        let legendWidth = legend.isEmpty ? 0 : LegendLayout.width
-        let footnoteHeight = footnote == nil ? 0.0 : 20
-        let plotHeightNeeded = max(height, LegendLayout.height(of: legend) + 70 + footnoteHeight)
-        let frame = Frame(
-            left: 22 + yLabelWidth, top: 16, right: width - 18 - legendWidth,
-            bottom: plotHeightNeeded - 48 - footnoteHeight)
+        let legendSpace = legendWidth ?? (legend.isEmpty ? 0 : LegendLayout.width)
+        let footnoteHeight = Footnote.height(footnote, width: width - 24)
+        let totalHeight = max(height, LegendLayout.height(of: legend) + 70) + footnoteHeight
+        let frame = Frame(left: plotLeft ?? fittedPlotLeft, top: 16, right: width - 18 - legendSpace, bottom: totalHeight - 48 - footnoteHeight)
         let xScale = scale(for: x, extent: extent(horizontal: true), range: (frame.left, frame.right))
         let yScale = scale(for: y, extent: extent(horizontal: false), range: (frame.bottom, frame.top))
 
@@ -201,10 +208,8 @@ public struct XYChart: Sendable, Equatable {
         if !legend.isEmpty {
             children.append(LegendLayout.render(legend, x: frame.right + 24, y: frame.top))
         }
-        if let footnote {
-            children.append(SVG.text(footnote, x: 12, y: plotHeightNeeded - 8, size: 10.5, color: Palette.mutedInk))
-        }
-        return SVG.root(id: id, width: width, height: plotHeightNeeded, title: title, description: footnote, children)
+        if let note = Footnote.render(footnote, width: width - 24, bottom: totalHeight - 4) { children.append(note) }
+        return SVG.root(id: id, width: width, height: totalHeight, title: title, description: footnote, children)
     }
 
     private func render(_ mark: Mark, xScale: Scale, yScale: Scale, frame: Frame) -> [Node] {
@@ -231,12 +236,8 @@ public struct XYChart: Sendable, Equatable {
                 return SVG.marker(shape, x: x, y: y, size: size, color: color, tooltip: tooltips.indices.contains(index) ? tooltips[index] : nil)
             }
         case let .labels(points, texts, color):
-            return zip(points, texts).map { point, text in
-                let (x, y) = px(point)
-                let anchorRight = x > frame.right - 90
-                return SVG.text(SVG.truncated(text, maxCharacters: 18), x: anchorRight ? x - 8 : x + 8, y: y - 7, size: 10.5,
-                                anchor: anchorRight ? .end : .start, color: color)
-            }
+            return LabelPlacer.place(zip(points, texts).map { (px($0), SVG.truncated($1, maxCharacters: 18)) },
+                                     avoiding: markerPixels(xScale: xScale, yScale: yScale), within: frame, color: color)
         case let .horizontalRule(ruleY, color, dash, _):
             let py = yScale.position(of: ruleY)
             return [SVG.line(x1: frame.left, y1: py, x2: frame.right, y2: py, color: color, width: 1.5, dash: dash)]
@@ -250,11 +251,76 @@ public struct XYChart: Sendable, Equatable {
         }
     }
 
+    /// Pixel centres of every scatter marker, which labels should not cover.
+    private func markerPixels(xScale: Scale, yScale: Scale) -> [(Double, Double)] {
+        marks.flatMap { mark -> [(Double, Double)] in
+            guard case let .points(points, _, _, _, _) = mark else { return [] }
+            return points.map { (xScale.position(of: $0.x), yScale.position(of: $0.y)) }
+        }
+    }
+
     /// Rule labels sit outside the clip so they stay readable at the plot's edge.
     private func ruleLabel(_ mark: Mark, yScale: Scale, frame: Frame) -> Node? {
         guard case let .horizontalRule(ruleY, color, _, label?) = mark else { return nil }
         let py = yScale.position(of: ruleY)
         guard py >= frame.top - 1 && py <= frame.bottom + 1 else { return nil }
         return SVG.text(label, x: frame.right - 4, y: py - 5, size: 11, anchor: .end, weight: "600", color: color)
+    }
+}
+
+/// Greedy placement of point labels: each label takes the first of eight spots around its point
+/// that overlaps no label placed before it, no marker and stays inside the plot.
+enum LabelPlacer {
+    struct Box {
+        var left: Double, top: Double, right: Double, bottom: Double
+        func overlaps(_ other: Box) -> Bool {
+            left < other.right && other.left < right && top < other.bottom && other.top < bottom
+        }
+    }
+
+    static let size = 10.5
+
+    static func place(_ labels: [((Double, Double), String)], avoiding markers: [(Double, Double)], within frame: XYChart.Frame, color: Color) -> [Node] {
+        var placed: [Box] = []
+        let obstacles = markers.map { Box(left: $0.0 - 5, top: $0.1 - 5, right: $0.0 + 5, bottom: $0.1 + 5) }
+        var nodes: [Node] = []
+        for ((x, y), text) in labels {
+            let width = SVG.estimatedWidth(text, size: size), height = size + 2
+            // (dx, dy of the baseline, anchor)
+            let spots: [(Double, Double, SVG.Anchor)] = [
+                (8.0, -6.0, SVG.Anchor.start), (8.0, 12.0, SVG.Anchor.start), (-8.0, -6.0, SVG.Anchor.end), (-8.0, 12.0, SVG.Anchor.end),
+                (0.0, -11.0, SVG.Anchor.middle), (0.0, 19.0, SVG.Anchor.middle), (10.0, 3.5, SVG.Anchor.start), (-10.0, 3.5, SVG.Anchor.end),
+            ]
+            func box(_ spot: (Double, Double, SVG.Anchor)) -> Box {
+                let baseX = x + spot.0, baseY = y + spot.1
+                let left: Double
+                switch spot.2 {
+                case .start: left = baseX
+                case .end: left = baseX - width
+                case .middle: left = baseX - width / 2
+                }
+                return Box(left: left, top: baseY - height + 2, right: left + width, bottom: baseY + 2)
+            }
+            let allowedRight: Double = frame.right + 12
+            let allowedTop: Double = frame.top - 4
+            func insidePlot(_ candidate: Box) -> Bool {
+                let horizontal: Bool = candidate.left >= frame.left && candidate.right <= allowedRight
+                let vertical: Bool = candidate.top >= allowedTop && candidate.bottom <= frame.bottom
+                return horizontal && vertical
+            }
+            func clearOfLabels(_ candidate: Box) -> Bool { !placed.contains { $0.overlaps(candidate) } }
+            func clearOfMarkers(_ candidate: Box) -> Bool { !obstacles.contains { $0.overlaps(candidate) } }
+            let chosen: (Double, Double, SVG.Anchor)
+            if let best = spots.first(where: { insidePlot(box($0)) && clearOfLabels(box($0)) && clearOfMarkers(box($0)) }) {
+                chosen = best
+            } else if let fallback = spots.first(where: { insidePlot(box($0)) && clearOfLabels(box($0)) }) {
+                chosen = fallback
+            } else {
+                chosen = spots[0]
+            }
+            placed.append(box(chosen))
+            nodes.append(SVG.text(text, x: x + chosen.0, y: y + chosen.1, size: size, anchor: chosen.2, color: color))
+        }
+        return nodes
     }
 }

@@ -95,7 +95,8 @@ public enum HTMLRenderer {
         ]
         if let caption = figure.caption, !caption.isEmpty { children.append(.el("p", [("class", "figure-caption")], text: caption)) }
         children.append(.el("p", [("class", "figure-source")], [
-            .el("span", [("class", "source-chip")], text: figure.source.hasPrefix("Source: ") ? String(figure.source.dropFirst(8)) : figure.source),
+            .text("Source: "),
+            .el("span", [("class", "source-chip")], text: figure.source),
             .text(" " + figure.provenance),
         ]))
         return .el("figure", [("id", "fig-" + figure.id)], children)
@@ -172,9 +173,9 @@ public enum HTMLRenderer {
         .table-wrap{overflow-x:auto;margin:12px 0 16px}
         table{border-collapse:collapse;font-size:13.5px;min-width:50%}
         caption{text-align:left;font-weight:600;padding:0 0 6px;color:var(--ink)}
-        th,td{padding:5px 12px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:anywhere}
-        thead th{background:#f7f9fb;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line);white-space:nowrap}
-        tbody th{font-weight:600}
+        th,td{padding:5px 12px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:break-word}
+        thead th{background:#f7f9fb;font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line);vertical-align:bottom}
+        tbody th{font-weight:600;white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
         tbody tr:hover{background:#fafbfd}
         .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
         .good{color:var(--good);font-weight:700}

@@ -56,9 +56,9 @@ extension ReportBuilder {
             id: "latency-vs-frequency", title: "Latency against frequency, per variant",
             x: Axis("Frequency (MHz)"),
             y: Axis(logY ? "Latency (ms, log scale)" : "Latency (ms)", kind: logY ? .logarithmic : .linear, includesZero: !logY),
-            marks: marks, legend: legend, footnote: latencySourceLabel + " · " + provenanceLabel, width: 1000, height: 430)
+            marks: marks, legend: legend, width: 1000, height: 430)
         blocks.append(.figure(ReportFigure(
-            id: "latency-vs-frequency", title: chart.title, svg: chart.svg(), source: latencySourceLabel, provenance: provenanceLabel,
+            id: "latency-vs-frequency", title: chart.title, chart: chart, source: latencySourceLabel, provenance: provenanceLabel,
             caption: "Lines join the p50 of each cell; the shaded band runs from p50 to p99 (the table records p50, p90 and p99, no lower percentile). "
                 + (hasModel ? "Dashed curves are each variant's fitted t = a + b/f. " : "")
                 + (hasPredicted ? "Hollow markers are predicted by that model, not measured." : ""))))

@@ -59,8 +59,7 @@ public enum MarkdownRenderer {
             lines.append("![\(escape(figure.title))](\(figurePath(figure, chart: index)))")
         }
         if let caption = figure.caption, !caption.isEmpty { lines += ["", escape(caption)] }
-        let source = figure.source.hasPrefix("Source: ") ? figure.source : "Source: " + figure.source
-        lines += ["", "*\(escape(source)) · \(escape(figure.provenance))*"]
+        lines += ["", "*Source: \(escape(figure.source)) · \(escape(figure.provenance))*"]
         return lines
     }
 

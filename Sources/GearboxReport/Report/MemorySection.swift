@@ -16,19 +16,18 @@ extension ReportBuilder {
         var engineValues: [Double?] = engine
         var rssValues = rss, peakValues = peak
         if let resident = lut.residentPortfolioBytes {
-            categories.append("resident portfolio (all \(variants.count))")
+            categories.append("resident (all \(variants.count))")
             colors.append(Palette.target)
             engineValues.append(Double(resident)); rssValues.append(nil); peakValues.append(nil)
         }
-        var series = [BarSeries(name: "engine (weights + workspace)", color: Palette.series(0), values: engineValues)]
-        if rss.contains(where: { $0 != nil }) { series.append(BarSeries(name: "RSS growth on load", color: Palette.series(4), values: rssValues)) }
+        var series = [BarSeries(name: "engine bytes", color: Palette.series(0), values: engineValues)]
+        if rss.contains(where: { $0 != nil }) { series.append(BarSeries(name: "RSS growth", color: Palette.series(4), values: rssValues)) }
         if peak.contains(where: { $0 != nil }) { series.append(BarSeries(name: "peak RSS growth", color: Palette.series(8), values: peakValues)) }
         let chart = BarChart(
             id: "memory", title: "Memory per variant and for the resident portfolio", categories: categories,
-            categoryColors: colors, series: series, format: .bytes, axisTitle: "Bytes",
-            footnote: "Source: engine accounting and measured RSS (\(lut.controller.rawValue) run) · " + provenanceLabel, width: 1000)
+            categoryColors: colors, series: series, format: .bytes, axisTitle: "Memory", width: 1000)
         blocks.append(.figure(ReportFigure(
-            id: "memory", title: chart.title, svg: chart.svg(), source: "engine accounting; RSS measured", provenance: provenanceLabel,
+            id: "memory", title: chart.title, chart: chart, source: "engine accounting; RSS measured (real process memory)", provenance: provenanceLabel,
             caption: "Engine bytes are what the engine allocates for weights and workspace; RSS growth is what the process's resident set grew by when the variant was loaded (measured, includes allocator overhead).")))
 
         var rows: [[TableCell]] = variants.indices.map { index in

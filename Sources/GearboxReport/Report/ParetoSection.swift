@@ -64,13 +64,13 @@ extension ReportBuilder {
             }
             marks.append(.labels(points: front.map { points[$0] }, texts: front.map { names[$0] }, color: Palette.ink))
             let anyPredicted = predicted.contains(true)
-            let source = (anyPredicted ? latencySourceLabel : "Source: " + Self.describe(lut.controller))
+            let source = anyPredicted ? latencySourceLabel : Self.sourceLabel(lut.controller)
             let chart = XYChart(
                 id: "pareto-\(kHz)", title: "Accuracy against p50 latency at \(Formatting.frequency(kHz: kHz))",
                 x: Axis("p50 latency (ms)", includesZero: true, targetTickCount: 5),
                 y: Axis(yTitle, lower: yLow - yPad, upper: yHigh + yPad, targetTickCount: 5),
-                marks: marks, footnote: nil, width: 420, height: 330)
-            figures.append(ReportFigure(id: "pareto-\(kHz)", title: "At \(Formatting.frequency(kHz: kHz))", svg: chart.svg(), source: source, provenance: provenanceLabel))
+                marks: marks, width: 360, height: 300)
+            figures.append(ReportFigure(id: "pareto-\(kHz)", title: "At \(Formatting.frequency(kHz: kHz))", chart: chart, source: source, provenance: provenanceLabel))
             let dominated = points.indices.filter { !front.contains($0) }.map { names[$0] }
             rows.append([
                 TableCell(Formatting.frequency(kHz: kHz)),

@@ -60,10 +60,9 @@ extension ReportBuilder {
         let chart = BarChart(
             id: "policy-violations", title: "Violation rate per policy", categories: results.map(\.0),
             series: [BarSeries(name: "violation rate", color: Palette.violation, values: results.map { $0.1.violationRate })],
-            format: .percent, axisTitle: "Share of inferences over the target",
-            footnote: "Source: \(Self.describe(summary.controller)) · \(ProvenanceLine.text(summary.provenance))", width: 1000)
-        blocks.append(.figure(ReportFigure(id: "policy-violations", title: chart.title, svg: chart.svg(),
-                                           source: "Source: " + Self.describe(summary.controller), provenance: ProvenanceLine.text(summary.provenance))))
+            format: .percent, axisTitle: "Share of inferences over the target", width: 1000)
+        blocks.append(.figure(ReportFigure(id: "policy-violations", title: chart.title, chart: chart,
+                                           source: Self.sourceLabel(summary.controller), provenance: ProvenanceLine.text(summary.provenance))))
 
         let segmented = results.filter { $0.1.segmentViolationRates?.isEmpty == false }
         if !segmented.isEmpty {
@@ -73,7 +72,7 @@ extension ReportBuilder {
                 header: ["Policy"] + segments.map { "segment \($0)" },
                 rows: segmented.map { name, result in
                     [TableCell(name)] + segments.map { segment in
-                        result.segmentViolationRates?[String(segment)].map { TableCell(Formatting.percent($0), emphasis: $0 > 0 ? .bad : .none) } ?? TableCell("–", emphasis: .muted)
+                        result.segmentViolationRates?[String(segment)].map { TableCell(Formatting.percent($0), emphasis: $0 > 0.05 ? .bad : .none) } ?? TableCell("–", emphasis: .muted)
                     }
                 },
                 numericColumns: Set(1...max(1, segments.count)))))

@@ -71,14 +71,24 @@ public struct ReportBuilder: Sendable {
         }
     }
 
+    /// A figure's source in a few words: "emulated (cgroup CPU throttling)".
+    static func sourceLabel(_ source: MeasurementSource) -> String {
+        switch source {
+        case .real: return "real (cpufreq DVFS)"
+        case .emulated: return "emulated (cgroup CPU throttling)"
+        case .simulated: return "simulated (virtual clock)"
+        case .predicted: return "predicted (fitted model)"
+        }
+    }
+
     /// The source label of figures drawn from the LUT's measured cells, plus predicted ones if any.
     var latencySourceLabel: String {
         let predicted = lut.variants.contains { $0.latency.values.contains { $0.source == .predicted } }
         let sources = Set(lut.variants.flatMap { $0.latency.values.map(\.source) }).subtracting([.predicted])
-        var parts = MeasurementSource.allCases.filter { sources.contains($0) }.map { Self.describe($0) }
-        if parts.isEmpty { parts = [Self.describe(lut.controller)] }
-        if predicted { parts.append("some cells predicted (hollow markers)") }
-        return "Source: " + parts.joined(separator: "; ")
+        var parts = MeasurementSource.allCases.filter { sources.contains($0) }.map { Self.sourceLabel($0) }
+        if parts.isEmpty { parts = [Self.sourceLabel(lut.controller)] }
+        if predicted { parts.append("some cells predicted by the fitted model (hollow markers)") }
+        return parts.joined(separator: "; ")
     }
 
     var provenanceLabel: String { lut.provenanceLine }

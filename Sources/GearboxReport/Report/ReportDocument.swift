@@ -34,21 +34,36 @@ public struct ReportTable: Sendable, Equatable {
 public struct ReportFigure: Sendable, Equatable {
     public var id: String
     public var title: String
-    /// One or more `<svg>` charts, stacked (e.g. the variant chosen above the latency it gave).
+    /// One or more `<svg>` charts for the page, stacked (e.g. the variant chosen above the
+    /// latency it gave); the page prints source and provenance beside them.
     public var charts: [Node]
-    /// "emulated (cgroup CPU throttling) · predicted points hollow"
+    /// The same charts for standalone `.svg` files, with source and provenance drawn inside.
+    public var standaloneCharts: [Node]
+    /// How the numbers were obtained: "emulated · cgroup CPU throttling; some cells predicted".
     public var source: String
-    /// "device vm-2c · 2026-11-20 10:00 UTC · commit 1a2b3c4d5e"
+    /// "device vm-2c · 2026-11-20 10:00 UTC · commit 1a2b3c4d5e · gearbox 0.1.0"
     public var provenance: String
     /// Explanatory sentence under the chart.
     public var caption: String?
-    public init(id: String, title: String, charts: [Node], source: String, provenance: String, caption: String? = nil) {
-        self.id = Markup.identifier(id); self.title = title; self.charts = charts; self.source = source
+
+    /// A figure of one or more charts; the charts' own footnotes are replaced by source and provenance.
+    public init(id: String, title: String, charts: [any SVGChart], source: String, provenance: String, caption: String? = nil) {
+        self.id = Markup.identifier(id); self.title = title; self.source = source
         self.provenance = provenance; self.caption = caption
+        self.charts = charts.map { chart in
+            var bare = chart
+            bare.footnote = nil
+            return bare.svg()
+        }
+        self.standaloneCharts = charts.map { chart in
+            var labelled = chart
+            labelled.footnote = "Source: \(source) · \(provenance)"
+            return labelled.svg()
+        }
     }
 
-    public init(id: String, title: String, svg: Node, source: String, provenance: String, caption: String? = nil) {
-        self.init(id: id, title: title, charts: [svg], source: source, provenance: provenance, caption: caption)
+    public init(id: String, title: String, chart: any SVGChart, source: String, provenance: String, caption: String? = nil) {
+        self.init(id: id, title: title, charts: [chart], source: source, provenance: provenance, caption: caption)
     }
 }
 

@@ -32,4 +32,11 @@ public struct ReportInputs: Sendable, Equatable {
         let device = try resolvedDevicePath.map { try JSONFile.read(DeviceDescription.self, from: $0) }
         return ReportInputs(lut: lut, lutPath: lutPath, validation: validation, device: device, devicePath: resolvedDevicePath)
     }
+
+    /// Where a report goes when `--out` is not given: the validation directory when there is one
+    /// (the report sits beside what it reports), else `Reports/<device>-<portfolio>`.
+    public var defaultOutputDirectory: String {
+        if let validation { return validation.directory }
+        return "Reports/" + Markup.identifier(lut.device + "-" + lut.portfolio)
+    }
 }

@@ -29,7 +29,7 @@ public enum ReportWriter {
                 default: figures = []
                 }
                 for figure in figures {
-                    for (index, chart) in figure.charts.enumerated() {
+                    for (index, chart) in figure.standaloneCharts.enumerated() {
                         let path = base + "/" + MarkdownRenderer.figurePath(figure, chart: index)
                         try AtomicFile.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + chart.xml() + "\n", to: path)
                         figurePaths.append(path)

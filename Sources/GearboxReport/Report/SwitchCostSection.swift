@@ -17,13 +17,13 @@ extension ReportBuilder {
             names.map { from in names.map { to in lut.switchCostNs[from]?[to].flatMap(pick) } }
         }
         let cold = matrix(\.cold), warm = matrix(\.warm)
-        let source = "Source: " + Self.describe(lut.controller)
+        let source = Self.sourceLabel(lut.controller)
         let coldTitle = warmCache ? "Cold switch (page cache NOT dropped)" : "Cold switch (page cache dropped)"
         let figures = [("cold", coldTitle, cold), ("warm", "Warm switch (variant resident)", warm)].map { kind, title, values in
             let heatmap = Heatmap(
                 id: "switch-\(kind)", title: title, rowLabels: names, columnLabels: names, values: values,
                 format: .durationNs, rowAxisTitle: "from", columnAxisTitle: "to", width: 540)
-            return ReportFigure(id: "switch-\(kind)", title: title, svg: heatmap.svg(), source: source, provenance: provenanceLabel)
+            return ReportFigure(id: "switch-\(kind)", title: title, chart: heatmap, source: source, provenance: provenanceLabel)
         }
         blocks.append(.figureRow(figures))
         if warmCache {

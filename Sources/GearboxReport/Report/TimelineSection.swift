@@ -13,6 +13,23 @@ extension ReportBuilder {
         return preferred.filter { unique.contains($0) } + unique.filter { !preferred.contains($0) }.sorted()
     }
 
+    /// The time axis unit: seconds for runs longer than five seconds.
+    struct TimeUnit {
+        var inSeconds: Bool
+        func value(_ ms: Double) -> Double { inSeconds ? ms / 1000 : ms }
+        var symbol: String { inSeconds ? "s" : "ms" }
+        func range(_ startMs: Double, _ endMs: Double) -> String {
+            "\(Formatting.fixed(value(startMs), decimals: 2))–\(Formatting.fixed(value(endMs), decimals: 2)) \(symbol)"
+        }
+    }
+
+    /// Variants a policy used, in the table's order (unknown names last, sorted).
+    func variantsUsed(in reduced: TimelineSummary) -> [String] {
+        let used = Set(reduced.variantRuns.map(\.value))
+        let known = lut.variants.map(\.name)
+        return known.filter { used.contains($0) } + used.subtracting(known).sorted()
+    }
+
     func timelineSection() -> ReportSection {
         guard let validation = inputs.validation else {
             return ReportSection(id: "timeline", title: "Policy timeline", blocks: [
@@ -26,86 +43,119 @@ extension ReportBuilder {
         }
         let summary = validation.summary
         let objective = LatencyObjective(parsing: summary.objective)
-        let source = "Source: " + Self.describe(summary.controller)
+        let source = Self.sourceLabel(summary.controller)
         let provenance = ProvenanceLine.text(summary.provenance)
         let policies = Self.orderedPolicies(timeline.policies)
         let summaries = policies.map { TimelineSummary(rows: timeline.rows(of: $0), maxBuckets: timelineBuckets) }
         let start = summaries.map(\.startMs).min() ?? 0
         let end = summaries.map(\.endMs).max() ?? 1
-        let inSeconds = end - start > 5_000
-        let timeTitle = inSeconds ? "Time (s)" : "Time (ms)"
-        func t(_ ms: Double) -> Double { inSeconds ? ms / 1000 : ms }
-        let timeAxis = Axis(timeTitle, lower: t(start), upper: t(end), targetTickCount: 8)
+        let unit = TimeUnit(inSeconds: end - start > 5_000)
+        let timeAxis = Axis(unit.inSeconds ? "Time (s)" : "Time (ms)", lower: unit.value(start), upper: unit.value(end), targetTickCount: 8)
+
+        // Every timeline chart shares one plot frame so their time axes line up.
+        let used = summaries.map { variantsUsed(in: $0) }
+        var plotLeft = 70.0
+        for names in used {
+            let probe = XYChart(id: "probe", title: "", x: timeAxis, y: Axis("", labels: .categories(names)), marks: [])
+            plotLeft = max(plotLeft, probe.fittedPlotLeft)
+        }
+        let legendWidth = LegendLayout.width
 
         if objective == nil {
             blocks.append(.note("The objective '\(summary.objective)' names no latency bound this report can read, so no target line is drawn; violations are marked as the validator recorded them."))
         }
         if let first = summaries.first {
-            var points = first.frequencySteps.map { Point(x: t($0.timeMs), y: Self.mhz($0.kHz)) }
-            if let last = first.frequencySteps.last { points.append(Point(x: t(end), y: Self.mhz(last.kHz))) }
+            var points = first.frequencySteps.map { Point(x: unit.value($0.timeMs), y: Self.mhz($0.kHz)) }
+            if let last = first.frequencySteps.last { points.append(Point(x: unit.value(end), y: Self.mhz(last.kHz))) }
             let chart = XYChart(
                 id: "timeline-frequency", title: "CPU frequency over the trace \(summary.trace)",
                 x: timeAxis, y: Axis("Frequency (MHz)", includesZero: true, targetTickCount: 4),
                 marks: [.line(points: points, color: Palette.frequency, width: 2, stepped: true)],
-                footnote: "\(source) · trace \(summary.trace) · \(provenance)", width: 1000, height: 190)
-            blocks.append(.figure(ReportFigure(id: "timeline-frequency", title: "Frequency trace", svg: chart.svg(), source: source, provenance: provenance)))
+                legend: [LegendEntry("frequency", color: Palette.frequency, symbol: .line(.solid))],
+                width: 1000, height: 190, plotLeft: plotLeft, legendWidth: legendWidth)
+            blocks.append(.figure(ReportFigure(id: "timeline-frequency", title: "Frequency trace \(summary.trace)", chart: chart,
+                                               source: source, provenance: provenance)))
         }
 
-        let maxLatency = summaries.flatMap { $0.buckets.map(\.maxNs) }.max() ?? 1
-        let minLatency = summaries.flatMap { $0.buckets.map(\.minNs) }.filter { $0 > 0 }.min() ?? 1
-        let targetNs = objective?.limitNs
-        let logY = maxLatency / max(minLatency, 1) > 30
+        let latencyAxis = sharedLatencyAxis(summaries, targetNs: objective?.limitNs)
         if let downsampled = summaries.first(where: \.downsampled) {
             blocks.append(.paragraph("Each policy ran \(downsampled.inferences) inferences; the latency charts group them into \(timelineBuckets) time buckets: the band spans each bucket's fastest to slowest inference, the line is its mean, and every bucket holding a violation carries a red cross at its worst violating latency. Variant and frequency changes are drawn exactly."))
         }
-        for (policy, reduced) in zip(policies, summaries) {
-            var marks: [Mark] = []
-            let mids = reduced.buckets.map { t(($0.startMs + $0.endMs) / 2) }
-            if reduced.downsampled {
-                marks.append(.band(x: mids, lower: reduced.buckets.map { Self.ms($0.minNs) }, upper: reduced.buckets.map { Self.ms($0.maxNs) }, color: Palette.series(0), opacity: 0.2))
-            }
-            marks.append(.line(points: zip(mids, reduced.buckets).map { Point(x: $0, y: Self.ms($1.meanNs)) }, color: Palette.series(0), width: 1.4))
-            if let targetNs, let objective {
-                marks.append(.horizontalRule(y: Self.ms(targetNs), color: Palette.target, dash: .dashed,
-                                             label: "target \(objective.statistic) ≤ \(Formatting.duration(ns: targetNs))"))
-            }
-            let violating = reduced.buckets.filter { $0.violations > 0 }
-            if !violating.isEmpty {
-                marks.append(.points(
-                    points: violating.map { Point(x: t(($0.startMs + $0.endMs) / 2), y: Self.ms($0.worstViolationNs ?? $0.maxNs)) },
-                    color: Palette.violation, shape: .cross, size: 7,
-                    tooltips: violating.map { "\($0.violations) violation\($0.violations == 1 ? "" : "s") between \(Formatting.fixed(t($0.startMs), decimals: 2)) and \(Formatting.fixed(t($0.endMs), decimals: 2)) \(inSeconds ? "s" : "ms"); worst \(Formatting.duration(ns: $0.worstViolationNs ?? $0.maxNs))" }))
-            }
-            let rate = reduced.inferences > 0 ? Double(reduced.violations) / Double(reduced.inferences) : 0
-            var legend = [LegendEntry(reduced.downsampled ? "mean latency" : "latency", color: Palette.series(0), symbol: .line(.solid))]
-            if reduced.downsampled { legend.append(LegendEntry("min–max per bucket", color: Palette.series(0), symbol: .band)) }
-            if targetNs != nil { legend.append(LegendEntry("target", color: Palette.target, symbol: .line(.dashed))) }
-            legend.append(LegendEntry("violation (\(Formatting.percent(rate)))", color: Palette.violation, symbol: .marker(.cross)))
-            let upper = max(Self.ms(maxLatency), Self.ms(targetNs ?? 0) * 1.15)
+        for (index, policy) in policies.enumerated() {
+            let reduced = summaries[index]
             let latencyChart = XYChart(
                 id: "timeline-latency-\(policy)", title: "\(policy): latency against the target",
-                x: timeAxis,
-                y: Axis(logY ? "Latency (ms, log)" : "Latency (ms)", kind: logY ? .logarithmic : .linear,
-                        lower: logY ? nil : 0, upper: logY ? nil : NiceTicks(covering: 0, upper, targetCount: 4).upper, targetTickCount: 4),
-                marks: marks, legend: legend, footnote: "\(source) · \(provenance)", width: 1000, height: 230)
-
-            let used = lut.variants.map(\.name).filter { name in reduced.variantRuns.contains { $0.value == name } }
-                + Array(Set(reduced.variantRuns.map(\.value)).subtracting(lut.variants.map(\.name))).sorted()
-            let spans = reduced.variantRuns.compactMap { run -> Span? in
-                guard let row = used.firstIndex(of: run.value) else { return nil }
-                return Span(x0: t(run.startMs), x1: t(run.endMs), y0: Double(row) - 0.36, y1: Double(row) + 0.36,
-                            color: color(ofVariant: run.value),
-                            tooltip: "\(run.value) from \(Formatting.fixed(t(run.startMs), decimals: 2)) to \(Formatting.fixed(t(run.endMs), decimals: 2)) \(inSeconds ? "s" : "ms")")
+                x: timeAxis, y: latencyAxis, marks: latencyMarks(reduced, objective: objective, unit: unit),
+                legend: latencyLegend(reduced, hasTarget: objective != nil), width: 1000, height: 230,
+                plotLeft: plotLeft, legendWidth: legendWidth)
+            let names = used[index]
+            var spans: [Span] = []
+            for run in reduced.variantRuns {
+                guard let row = names.firstIndex(of: run.value) else { continue }
+                let tooltip = "\(run.value), \(unit.range(run.startMs, run.endMs))"
+                spans.append(Span(x0: unit.value(run.startMs), x1: unit.value(run.endMs), y0: Double(row) - 0.36,
+                                  y1: Double(row) + 0.36, color: color(ofVariant: run.value), tooltip: tooltip))
             }
             let variantChart = XYChart(
                 id: "timeline-variant-\(policy)", title: "\(policy): variant chosen over time",
-                x: timeAxis, y: Axis("Variant", labels: .categories(used)),
-                marks: [.spans(spans)], legend: [], footnote: nil, width: 1000, height: Double(74 + 26 * max(used.count, 1)))
-            blocks.append(.figure(ReportFigure(
-                id: "timeline-\(policy)", title: "\(policy): \(reduced.switches) switch\(reduced.switches == 1 ? "" : "es"), \(reduced.violations) of \(reduced.inferences) inferences over the target",
-                charts: [variantChart.svg(), latencyChart.svg()],
-                source: source, provenance: provenance)))
+                x: timeAxis, y: Axis("Variant", labels: .categories(names)),
+                marks: [.spans(spans)], width: 1000, height: Double(74 + 24 * max(names.count, 1)),
+                plotLeft: plotLeft, legendWidth: legendWidth)
+            let switches = reduced.switches == 1 ? "1 switch" : "\(reduced.switches) switches"
+            let title = "\(policy): \(switches), \(reduced.violations) of \(reduced.inferences) inferences over the target"
+            blocks.append(.figure(ReportFigure(id: "timeline-\(policy)", title: title, charts: [variantChart, latencyChart],
+                                               source: source, provenance: provenance)))
         }
         return ReportSection(id: "timeline", title: "Policy timeline", blocks: blocks)
+    }
+
+    /// One latency axis for every policy, so their charts compare at a glance; log when the
+    /// latencies span more than 30×.
+    func sharedLatencyAxis(_ summaries: [TimelineSummary], targetNs: Double?) -> Axis {
+        let maxLatency = summaries.flatMap { $0.buckets.map(\.maxNs) }.max() ?? 1
+        let minLatency = summaries.flatMap { $0.buckets.map(\.minNs) }.filter { $0 > 0 }.min() ?? 1
+        let upperMs = max(Self.ms(maxLatency), Self.ms(targetNs ?? 0) * 1.15)
+        if maxLatency / max(minLatency, 1) > 30 {
+            let ticks = NiceTicks.logarithmic(covering: Self.ms(minLatency), upperMs)
+            return Axis("Latency (ms, log)", kind: .logarithmic, lower: ticks.first, upper: ticks.last)
+        }
+        return Axis("Latency (ms)", lower: 0, upper: NiceTicks(covering: 0, upperMs, targetCount: 4).upper, targetTickCount: 4)
+    }
+
+    func latencyMarks(_ reduced: TimelineSummary, objective: LatencyObjective?, unit: TimeUnit) -> [Mark] {
+        var marks: [Mark] = []
+        let mids = reduced.buckets.map { unit.value(($0.startMs + $0.endMs) / 2) }
+        if reduced.downsampled {
+            marks.append(.band(x: mids, lower: reduced.buckets.map { Self.ms($0.minNs) }, upper: reduced.buckets.map { Self.ms($0.maxNs) },
+                               color: Palette.series(0), opacity: 0.2))
+        }
+        let means = zip(mids, reduced.buckets).map { Point(x: $0.0, y: Self.ms($0.1.meanNs)) }
+        marks.append(.line(points: means, color: Palette.series(0), width: 1.4))
+        if let objective {
+            marks.append(.horizontalRule(y: Self.ms(objective.limitNs), color: Palette.target, dash: .dashed,
+                                         label: "target \(objective.statistic) ≤ \(Formatting.duration(ns: objective.limitNs))"))
+        }
+        let violating = reduced.buckets.filter { $0.violations > 0 }
+        if !violating.isEmpty {
+            var points: [Point] = []
+            var tooltips: [String] = []
+            for bucket in violating {
+                let worst = bucket.worstViolationNs ?? bucket.maxNs
+                points.append(Point(x: unit.value((bucket.startMs + bucket.endMs) / 2), y: Self.ms(worst)))
+                let count = bucket.violations == 1 ? "1 violation" : "\(bucket.violations) violations"
+                tooltips.append("\(count), \(unit.range(bucket.startMs, bucket.endMs)); worst \(Formatting.duration(ns: worst))")
+            }
+            marks.append(.points(points: points, color: Palette.violation, shape: .cross, size: 7, tooltips: tooltips))
+        }
+        return marks
+    }
+
+    func latencyLegend(_ reduced: TimelineSummary, hasTarget: Bool) -> [LegendEntry] {
+        let rate = reduced.inferences > 0 ? Double(reduced.violations) / Double(reduced.inferences) : 0
+        var legend = [LegendEntry(reduced.downsampled ? "mean latency" : "latency", color: Palette.series(0), symbol: .line(.solid))]
+        if reduced.downsampled { legend.append(LegendEntry("min–max per bucket", color: Palette.series(0), symbol: .band)) }
+        if hasTarget { legend.append(LegendEntry("target", color: Palette.target, symbol: .line(.dashed))) }
+        legend.append(LegendEntry("violation (\(Formatting.percent(rate)))", color: Palette.violation, symbol: .marker(.cross)))
+        return legend
     }
 }
