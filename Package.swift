@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "GearboxPolicyTests",
             dependencies: ["GearboxPolicy", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"]),
+        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"], exclude: ["Fixtures"]),
         .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
         .testTarget(name: "GearboxCLITests", dependencies: ["gearbox"]),
