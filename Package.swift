@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .systemLibrary(name: "CCpufreq", providers: [.apt(["libcpufreq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CGearboxShims"),
 
         // File formats' common ground: atomic writes, JSON conventions, provenance labels.
@@ -73,7 +74,7 @@ let package = Package(
             dependencies: ["GearboxProfiler", "GearboxPolicy", "GearboxHardware"]),
         .target(
             name: "GearboxTraining",
-            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS"]),
+            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib"]),
         .executableTarget(
             name: "gearbox",
             dependencies: [
