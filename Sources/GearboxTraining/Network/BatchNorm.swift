@@ -23,6 +23,22 @@ public final class BatchNorm: @unchecked Sendable {
         self.momentum = momentum
     }
 
+    /// A layer over existing parameters and statistics (structured surgery).
+    public init(scale: Parameter, shift: Parameter, runningMean: [Float], runningVariance: [Float],
+                epsilon: Float, momentum: Float) {
+        self.scale = scale
+        self.shift = shift
+        self.runningMean = runningMean
+        self.runningVariance = runningVariance
+        self.epsilon = epsilon
+        self.momentum = momentum
+    }
+
+    /// The constant this channel outputs when its input channel is all zeros.
+    func outputForZeroInput(_ c: Int) -> Float {
+        shift.value[c] - scale.value[c] * runningMean[c] / (runningVariance[c] + epsilon).squareRoot()
+    }
+
     /// What backward needs: normalised input and 1/σ per channel.
     struct Cache { var normalized: [Float]; var inverseStd: [Float] }
 

@@ -30,6 +30,15 @@ public final class Conv2d: @unchecked Sendable {
         self.padding = padding
     }
 
+    /// A convolution over existing parameters (structured surgery, checkpoints).
+    public init(weight: Parameter, bias: Parameter?, stride: Int, padding: Int) {
+        self.weight = weight
+        self.bias = bias
+        self.kernel = weight.shape[2]
+        self.stride = stride
+        self.padding = padding
+    }
+
     public func outputSize(_ inputSize: Int) -> Int { (inputSize + 2 * padding - kernel) / stride + 1 }
 
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }

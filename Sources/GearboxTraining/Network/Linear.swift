@@ -18,6 +18,12 @@ public final class Linear: @unchecked Sendable {
                          value: [Float](repeating: 0, count: outFeatures))
     }
 
+    /// A layer over existing parameters (structured surgery).
+    public init(weight: Parameter, bias: Parameter) {
+        self.weight = weight
+        self.bias = bias
+    }
+
     func forward(_ x: TrainingTensor) -> TrainingTensor {
         let n = x.shape[0]
         precondition(x.shape[1] == inFeatures, "linear \(weight.name) expects \(inFeatures) features, got \(x.shape[1])")
