@@ -17,7 +17,7 @@ public final class BuildContext {
 
     public init(options: PortfolioBuildOptions, log: @escaping (String) -> Void) throws {
         self.options = options
-        self.plan = BuildPlan.make(quick: options.quick, model: options.model)
+        self.plan = options.plan ?? BuildPlan.make(quick: options.quick, model: options.model)
         self.log = log
         let trainAll = try FashionMNIST.load(split: .train, directory: options.dataDirectory)
         let testAll = try FashionMNIST.load(split: .test, directory: options.dataDirectory)

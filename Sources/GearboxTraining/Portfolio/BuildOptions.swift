@@ -32,10 +32,12 @@ public struct PortfolioBuildOptions: Sendable {
     public var fresh: Bool
     /// OpenBLAS threads while training.
     public var threads: Int
+    /// Replaces the default plan (experiments); nil uses `BuildPlan.make`.
+    public var plan: BuildPlan?
 
     public init(method: PruningMethod, model: ModelKind = .cnn, outputDirectory: String,
                 dataDirectory: String = FashionMNIST.defaultDirectory, workDirectory: String = ".build/portfolio-work",
-                quick: Bool = false, seed: UInt64 = 1, fresh: Bool = false, threads: Int = 2) {
+                quick: Bool = false, seed: UInt64 = 1, fresh: Bool = false, threads: Int = 2, plan: BuildPlan? = nil) {
         self.method = method
         self.model = model
         self.outputDirectory = outputDirectory
@@ -45,6 +47,7 @@ public struct PortfolioBuildOptions: Sendable {
         self.seed = seed
         self.fresh = fresh
         self.threads = threads
+        self.plan = plan
     }
 
     /// The portfolio directory name used when `--out` is not given, e.g. `fashion-dnnshifter`.

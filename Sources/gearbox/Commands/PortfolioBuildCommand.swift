@@ -55,6 +55,9 @@ struct PortfolioBuildCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads while training.")
     var threads: Int = 2
 
+    @Option(help: "A JSON training plan replacing the defaults (for experiments; see build.json's 'plan').")
+    var plan: String?
+
     @Flag(help: "Print the written directories as JSON at the end.")
     var json = false
 
@@ -70,6 +73,15 @@ struct PortfolioBuildCommand: ParsableCommand {
 
     func run() throws {
         let kind = ModelKind(rawValue: model) ?? .cnn
+        var customPlan: BuildPlan?
+        if let plan {
+            do {
+                customPlan = try JSONDecoder().decode(BuildPlan.self, from: Data(contentsOf: URL(fileURLWithPath: plan)))
+            } catch {
+                FileHandle.standardError.write(Data("error: cannot use --plan \(plan): \(error.localizedDescription) (give a JSON BuildPlan)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let methods: [PruningMethod] = method == .all ? PruningMethod.allCases : [PruningMethod(rawValue: method.rawValue)!]
         var written: [String] = []
         for m in methods {
@@ -78,7 +90,7 @@ struct PortfolioBuildCommand: ParsableCommand {
             if let out { directory = method == .all ? out + "/" + name : out } else { directory = "Portfolios/" + name }
             let options = PortfolioBuildOptions(
                 method: m, model: kind, outputDirectory: directory, dataDirectory: dataDir, workDirectory: workDir,
-                quick: quick, seed: seed, fresh: fresh, threads: threads)
+                quick: quick, seed: seed, fresh: fresh, threads: threads, plan: customPlan)
             do {
                 written.append(try PortfolioBuilder.build(options) { line in
                     FileHandle.standardError.write(Data((line + "\n").utf8))
