@@ -16,7 +16,7 @@ enum DNNShifter {
 
         let network = dense.copy()
         var previous = NetworkState(of: dense)
-        for round in 1...plan.impRounds {
+        for round in stride(from: 1, through: plan.impRounds, by: 1) {
             let meta = try ctx.checkpointed("imp-round-\(round)", network) {
                 try previous.restore(into: network)
                 MagnitudePruning.pruneGlobally(network, fraction: plan.impPruneFraction)

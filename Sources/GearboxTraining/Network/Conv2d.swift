@@ -51,7 +51,7 @@ public final class Conv2d: @unchecked Sendable {
         let np = n * oh * ow
         let cols = isPointwise ? x.data : Self.im2col(x.data, c: c, n: n, h: h, w: w, k: kernel, stride: stride,
                                                         pad: padding, oh: oh, ow: ow)
-        var y = [Float](repeating: 0, count: outChannels * np)
+        var y = uninitializedFloats(outChannels * np)  // sgemm with beta 0 writes every element
         weight.value.withUnsafeBufferPointer { wp in
             cols.withUnsafeBufferPointer { cp in
                 y.withUnsafeMutableBufferPointer { yp in
@@ -98,7 +98,7 @@ public final class Conv2d: @unchecked Sendable {
             }
         }
         guard needInputGrad else { return nil }
-        var dcols = [Float](repeating: 0, count: columns * np)
+        var dcols = uninitializedFloats(columns * np)  // sgemm with beta 0 writes every element
         weight.value.withUnsafeBufferPointer { wp in
             dy.data.withUnsafeBufferPointer { dyp in
                 dcols.withUnsafeMutableBufferPointer { dp in
@@ -171,9 +171,19 @@ public final class Conv2d: @unchecked Sendable {
                                 for y in 0..<oh {
                                     let iy = y * stride - pad + kh
                                     if iy < 0 || iy >= h { continue }
-                                    for xo in 0..<ow {
-                                        let ix = xo * stride - pad + kw
-                                        if ix >= 0 && ix < w { plane[iy * w + ix] += src[y * ow + xo] }
+                                    let dst = plane + iy * w
+                                    let row = src + y * ow
+                                    if stride == 1 {
+                                        let lo = max(0, pad - kw), hi = min(ow, w + pad - kw)
+                                        if lo < hi {
+                                            let off = lo - pad + kw
+                                            for xo in lo..<hi { dst[off + xo - lo] += row[xo] }
+                                        }
+                                    } else {
+                                        for xo in 0..<ow {
+                                            let ix = xo * stride - pad + kw
+                                            if ix >= 0 && ix < w { dst[ix] += row[xo] }
+                                        }
                                     }
                                 }
                             }
@@ -184,4 +194,9 @@ public final class Conv2d: @unchecked Sendable {
         }
         return x
     }
+}
+
+/// An array whose every element the caller overwrites before reading (sgemm with beta 0).
+func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }

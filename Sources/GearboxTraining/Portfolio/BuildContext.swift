@@ -24,6 +24,7 @@ public final class BuildContext {
         train = trainAll.prefix(plan.trainExamples)
         test = testAll.prefix(plan.testExamples)
         BLAS.setThreads(options.threads)
+        BLAS.keepLargeAllocationsInHeap()
     }
 
     /// Test-set description for accuracySource strings.

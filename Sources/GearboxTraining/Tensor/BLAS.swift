@@ -1,6 +1,7 @@
 // GearboxTraining/BLAS: the one call into OpenBLAS the trainer makes (row-major sgemm), with
 // Swift-sized arguments so no C types leak out of this file.
 
+import CMalloc
 import COpenBLAS
 
 enum BLAS {
@@ -18,6 +19,16 @@ enum BLAS {
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Keeps freed activation buffers in the heap instead of returning them to the kernel:
+    /// training reallocates the same large arrays every batch, and without this glibc maps and
+    /// unmaps them each time, so page faults cost more than the convolutions.
+    static func keepLargeAllocationsInHeap() {
+        #if canImport(Glibc)
+        _ = mallopt(M_MMAP_THRESHOLD, 512 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        #endif
     }
 
     /// Limits OpenBLAS's own thread pool (the trainer shares a small machine).
