@@ -26,7 +26,7 @@ quick: build
 ## The test suite (what CI runs).
 test: deps
 	$(SWIFT) build --product gearbox
-	$(SWIFT) test --parallel --num-workers 2 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	$(SWIFT) test
 
 bench: build
 	$(GEARBOX) bench all

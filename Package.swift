@@ -52,7 +52,8 @@ let package = Package(
             dependencies: [
                 "GearboxHardware", "COpenBLAS", "CGearboxShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]),
+            ],
+            swiftSettings: engineKernelSettings),
         .target(
             name: "GearboxPortfolio",
             dependencies: [
@@ -100,3 +101,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The engine's SIMD kernels: Swift compiles for baseline x86-64 (SSE2, no FMA) unless told
+// otherwise, which would pit 128-bit Swift kernels against OpenBLAS's runtime-dispatched AVX
+// ones. On an x86-64 host, build the engine for x86-64-v3 (AVX2 + FMA); GEARBOX_PORTABLE=1 opts
+// out. aarch64 has NEON and FMA in its baseline and needs nothing.
+var engineKernelSettings: [SwiftSetting] {
+    #if arch(x86_64)
+    if Context.environment["GEARBOX_PORTABLE"] == nil {
+        return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("GEARBOX_FMA")]
+    }
+    #endif
+    return []
+}
