@@ -24,7 +24,16 @@ enum AllInOne {
         let plan = ctx.plan
         let (dense, _, denseSeconds) = try ctx.denseBaseline()
         let network = gated(dense.copy())
-        let meta = try ctx.checkpointed("allinone", network) {
+        // The engine's masked kernels skip masked output rows but still add the bias, so a
+        // masked channel would output ReLU(bias); with zero biases it outputs exactly zero.
+        for node in network.nodes {
+            if case let .conv(c) = node.op, let bias = c.bias {
+                bias.mask = [Float](repeating: 0, count: bias.count)
+                bias.applyMask()
+            }
+        }
+        let key = ctx.denseKey + " allinone \(plan.allInOneRatios) x\(plan.allInOneEpochs)"
+        let meta = try ctx.checkpointed("allinone", network, key: key) {
             ctx.log("All-in-One: training ratios \(plan.allInOneRatios.map(label).joined(separator: ", ")) jointly for \(plan.allInOneEpochs) epochs")
             let seconds = trainJointly(network, ctx: ctx)
             setRatio(network, 1)

@@ -17,7 +17,8 @@ enum DNNShifter {
         let network = dense.copy()
         var previous = NetworkState(of: dense)
         for round in stride(from: 1, through: plan.impRounds, by: 1) {
-            let meta = try ctx.checkpointed("imp-round-\(round)", network) {
+            let impKey = ctx.denseKey + ctx.retrainKey + " imp \(plan.impPruneFraction) x\(plan.impEpochs) round \(round)"
+            let meta = try ctx.checkpointed("imp-round-\(round)", network, key: impKey) {
                 try previous.restore(into: network)
                 MagnitudePruning.pruneGlobally(network, fraction: plan.impPruneFraction)
                 let masks = network.masks
@@ -26,7 +27,7 @@ enum DNNShifter {
                 MagnitudePruning.propagateDeadChannels(network)
                 ctx.log(String(format: "IMP round %d/%d: sparsity %.2f%%, rewound to iteration %d",
                                round, plan.impRounds, network.sparsity * 100, plan.rewindIteration))
-                let seconds = ctx.train(network, ctx.schedule(epochs: plan.impEpochs, warmup: false),
+                let seconds = ctx.train(network, ctx.schedule(epochs: plan.impEpochs, warmup: false, retraining: true),
                                         label: "round \(round)", seed: ctx.options.seed &+ UInt64(round))
                 return ["seconds": String(seconds)]
             }
@@ -61,7 +62,7 @@ enum DNNShifter {
 
             if plan.scratchRounds.contains(round) {
                 let scratch = structured.copy()
-                let scratchMeta = try ctx.checkpointed("scratch-round-\(round)", scratch) {
+                let scratchMeta = try ctx.checkpointed("scratch-round-\(round)", scratch, key: impKey + " scratch") {
                     scratch.reinitialize(seed: ctx.options.seed &+ 1000 &+ UInt64(round))
                     ctx.log("training the \(structuredCandidate.name) architecture from scratch for comparison")
                     let seconds = ctx.train(scratch, ctx.schedule(epochs: plan.denseEpochs), label: "scratch r\(round)",

@@ -19,7 +19,7 @@ enum Reconvene {
         for sparsity in plan.reconveneSparsities {
             let tag = String(format: "s%02d", Int((sparsity * 100).rounded()))
             let network = ctx.makeNetwork(seed: ctx.options.seed &+ 500)
-            let meta = try ctx.checkpointed("pai-\(tag)", network) {
+            let meta = try ctx.checkpointed("pai-\(tag)", network, key: ctx.baseKey + " pai x\(plan.reconveneEpochs) \(tag)") {
                 let t0 = Date()
                 snipPrune(network, sparsity: sparsity, ctx: ctx)
                 let scoring = Date().timeIntervalSince(t0)

@@ -20,7 +20,8 @@ enum UnalignedBlocks {
             for pattern in BlockPattern.allCases {
                 let network = dense.copy()
                 let name = "\(pattern.format.rawValue)-\(tag)"
-                let meta = try ctx.checkpointed("blocks-\(name)", network) {
+                let key = ctx.denseKey + ctx.retrainKey + " blocks \(block) steps \(plan.blockSteps) x\(plan.blockEpochs) \(name)"
+                let meta = try ctx.checkpointed("blocks-\(name)", network, key: key) {
                     let start = Date()
                     var selectionSeconds = 0.0
                     for step in 1...plan.blockSteps {
@@ -32,9 +33,10 @@ enum UnalignedBlocks {
                         ctx.log(String(format: "%@: step %d/%d, %@ pattern keeps %.1f%% of weights", name, step,
                                        plan.blockSteps, pattern.rawValue, kept * 100))
                         _ = ctx.train(network, ctx.schedule(epochs: plan.blockEpochs, warmup: false,
-                                                            learningRate: plan.learningRate * 0.2),
+                                                            learningRate: plan.learningRate * 0.2, retraining: true),
                                       label: name, seed: ctx.options.seed &+ UInt64(step))
                     }
+                    if pattern == .unaligned { BlockPruning.fillKeptZeros(network) }
                     return ["seconds": String(Date().timeIntervalSince(start)), "selectionSeconds": String(selectionSeconds)]
                 }
                 var candidate = VariantCandidate.sparse(name, network, method: pattern == .unaligned ? "ubp" : pattern.rawValue,

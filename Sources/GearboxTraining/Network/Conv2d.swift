@@ -134,10 +134,7 @@ public final class Conv2d: @unchecked Sendable {
                                     let dst = out + y * ow
                                     if stride == 1 {
                                         let lo = max(0, pad - kw), hi = min(ow, w + pad - kw)
-                                        if lo < hi {
-                                            let off = lo - pad + kw
-                                            for xo in lo..<hi { dst[xo] = src[off + xo - lo] }
-                                        }
+                                        if lo < hi { (dst + lo).update(from: src + (lo - pad + kw), count: hi - lo) }
                                     } else {
                                         for xo in 0..<ow {
                                             let ix = xo * stride - pad + kw

@@ -33,11 +33,16 @@ public final class BuildContext {
             : "fashion-mnist test subset (first \(test.count) images, --quick)"
     }
 
-    /// Settings that make checkpoints comparable; a checkpoint made under others is not reused.
-    var fingerprint: String {
-        let planData = (try? JSONFile.encoder().encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return "\(options.model.rawValue)|seed \(options.seed)|\(planData.hashValueStable)"
+    /// Settings every checkpoint depends on.
+    var baseKey: String {
+        "\(options.model.rawValue) seed \(options.seed) n \(plan.trainExamples) width \(plan.widthScale) batch \(plan.batchSize) lr \(plan.learningRate)"
     }
+
+    /// The dense baseline's settings (every method starting from it depends on them).
+    var denseKey: String { baseKey + " dense \(plan.denseEpochs) rewind \(plan.rewindIteration)" }
+
+    /// Pruning-phase retraining settings.
+    var retrainKey: String { " retrain \(plan.retrainExamples.map(String.init) ?? "all")" }
 
     var checkpointDirectory: String {
         options.workDirectory + "/" + options.model.rawValue + (options.quick ? "-quick" : "") + "-seed\(options.seed)"
@@ -45,12 +50,14 @@ public final class BuildContext {
 
     func checkpointPath(_ step: String) -> String { checkpointDirectory + "/" + step + ".gbck" }
 
-    /// Loads step `name` into `network` when a matching checkpoint exists; otherwise runs
-    /// `body` (which trains `network` and returns metadata such as seconds), then saves it.
-    /// Returns the metadata either way.
+    /// Loads step `name` into `network` when a checkpoint made with the same settings (`key`)
+    /// exists; otherwise runs `body` (which trains `network` and returns metadata such as
+    /// seconds), then saves it. Returns the metadata either way.
     @discardableResult
-    func checkpointed(_ name: String, _ network: Network, _ body: () throws -> [String: String]) throws -> [String: String] {
+    func checkpointed(_ name: String, _ network: Network, key: String,
+                      _ body: () throws -> [String: String]) throws -> [String: String] {
         let path = checkpointPath(name)
+        let fingerprint = key.hashValueStable
         if options.fresh { try? FileManager.default.removeItem(atPath: path) }
         if FileManager.default.fileExists(atPath: path) {
             let state = try NetworkState.read(from: path)
@@ -86,9 +93,10 @@ public final class BuildContext {
     }
 
     /// The dense schedule for the build.
-    func schedule(epochs: Int, warmup: Bool = true, learningRate: Float? = nil) -> TrainingSchedule {
+    func schedule(epochs: Int, warmup: Bool = true, learningRate: Float? = nil, retraining: Bool = false) -> TrainingSchedule {
         TrainingSchedule(epochs: epochs, batchSize: plan.batchSize, learningRate: learningRate ?? plan.learningRate,
-                         warmupIterations: warmup ? min(100, train.count / plan.batchSize / 2) : 0)
+                         warmupIterations: warmup ? min(100, train.count / plan.batchSize / 2) : 0,
+                         examplesPerEpoch: retraining ? plan.retrainExamples : nil)
     }
 
     /// The dense baseline (shared by methods): trained once, with the DNNShifter rewind point
@@ -100,13 +108,13 @@ public final class BuildContext {
         var seconds = 0.0
         // The rewind point is saved first (it is needed whenever the dense model is).
         let rewindPath = checkpointPath("dense-rewind")
-        let meta = try checkpointed("dense", network) {
+        let meta = try checkpointed("dense", network, key: denseKey) {
             log("training the dense \(options.model.rawValue) (\(plan.denseEpochs) epochs on \(train.count) images)")
             seconds = train(network, schedule(epochs: plan.denseEpochs), label: "dense", seed: options.seed) { it in
                 if it == self.plan.rewindIteration { rewind = NetworkState(of: network) }
             }
             var r = rewind ?? NetworkState(of: network)
-            r.metadata["fingerprint"] = fingerprint
+            r.metadata["fingerprint"] = denseKey.hashValueStable
             try r.write(to: rewindPath)
             return ["seconds": String(seconds)]
         }

@@ -70,6 +70,8 @@ public struct BuildPlan: Codable, Equatable, Sendable {
     public var impRounds: Int
     public var impPruneFraction: Double
     public var impEpochs: Int
+    /// Images per retraining epoch in pruning phases (IMP rounds, block fine-tuning); nil: all.
+    public var retrainExamples: Int?
     /// DNNShifter: the rounds that become portfolio variants.
     public var impVariantRounds: [Int]
     /// DNNShifter: variants also trained from scratch (by round) to compare generation time.
@@ -93,17 +95,19 @@ public struct BuildPlan: Codable, Equatable, Sendable {
         if quick {
             return BuildPlan(
                 trainExamples: 512, testExamples: 200, widthScale: 0.25, denseEpochs: 1, batchSize: 32,
-                learningRate: 0.05, rewindIteration: 4, impRounds: 3, impPruneFraction: 0.5, impEpochs: 1,
+                learningRate: 0.05, rewindIteration: 4, impRounds: 3, impPruneFraction: 0.5, impEpochs: 1, retrainExamples: nil,
                 impVariantRounds: [1, 3], scratchRounds: [3], reconveneSparsities: [0.5, 0.9], reconveneEpochs: 1,
                 blockDensities: [0.5], blockRows: 2, blockColumns: 2, blockSteps: 1, blockEpochs: 1,
                 allInOneRatios: [0.5, 1.0], allInOneEpochs: 1, latencyRuns: 5)
         }
+        // Sized for a shared 2-core VM: a half-width CNN (8-16-16-32 channels, 2.3 M MACs) and
+        // retraining phases on 20 000-image epochs.
         return BuildPlan(
-            trainExamples: 60_000, testExamples: 10_000, widthScale: 1, denseEpochs: 8, batchSize: 64,
-            learningRate: model == .cnn ? 0.05 : 0.1, rewindIteration: 500, impRounds: 18, impPruneFraction: 0.2,
-            impEpochs: 3, impVariantRounds: [3, 6, 9, 12, 15, 18], scratchRounds: [9, 18],
-            reconveneSparsities: [0.5, 0.8, 0.9, 0.95, 0.98], reconveneEpochs: 8,
-            blockDensities: [0.5, 0.25, 0.1], blockRows: 4, blockColumns: 4, blockSteps: 3, blockEpochs: 3,
-            allInOneRatios: [0.25, 0.5, 0.75, 1.0], allInOneEpochs: 12, latencyRuns: 300)
+            trainExamples: 60_000, testExamples: 10_000, widthScale: 0.5, denseEpochs: 6, batchSize: 64,
+            learningRate: model == .cnn ? 0.05 : 0.1, rewindIteration: 500, impRounds: 20, impPruneFraction: 0.2,
+            impEpochs: 1, retrainExamples: 20_000, impVariantRounds: [3, 6, 9, 12, 15, 18, 20], scratchRounds: [20],
+            reconveneSparsities: [0.8, 0.9, 0.95], reconveneEpochs: 4,
+            blockDensities: [0.25, 0.1], blockRows: 4, blockColumns: 4, blockSteps: 2, blockEpochs: 1,
+            allInOneRatios: [0.25, 0.5, 0.75, 1.0], allInOneEpochs: 4, latencyRuns: 300)
     }
 }

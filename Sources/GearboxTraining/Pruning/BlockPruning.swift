@@ -84,6 +84,19 @@ public enum BlockPruning {
     }
 }
 
+extension BlockPruning {
+    /// Gives every kept weight that is exactly zero the smallest normal float instead. The
+    /// engine rebuilds `ubp` blocks from a file's nonzeros (each block from its top-left
+    /// nonzero), which is exact only when no kept weight is zero; a weight of 1e-38 changes no
+    /// output a float can show.
+    public static func fillKeptZeros(_ network: Network) {
+        for p in network.prunableWeights {
+            guard let mask = p.mask else { continue }
+            for i in 0..<p.count where mask[i] != 0 && p.value[i] == 0 { p.value[i] = .leastNormalMagnitude }
+        }
+    }
+}
+
 /// Σw² over any rectangle of a row-major matrix in O(1).
 struct PrefixSums {
     let columns: Int

@@ -12,15 +12,18 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
     public var weightDecay: Float
     /// Linear warm-up over this many iterations, then cosine decay to zero.
     public var warmupIterations: Int
+    /// Examples drawn (without replacement, reshuffled each epoch) per epoch; nil uses all.
+    public var examplesPerEpoch: Int?
 
     public init(epochs: Int, batchSize: Int = 64, learningRate: Float = 0.05, momentum: Float = 0.9,
-                weightDecay: Float = 5e-4, warmupIterations: Int = 100) {
+                weightDecay: Float = 5e-4, warmupIterations: Int = 100, examplesPerEpoch: Int? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
         self.warmupIterations = warmupIterations
+        self.examplesPerEpoch = examplesPerEpoch
     }
 
     /// Learning rate at `iteration` of `total`.
@@ -80,7 +83,9 @@ public struct Trainer {
     }
 
     /// Iterations per epoch for a data set of `count` examples (last partial batch dropped).
-    public func iterationsPerEpoch(_ count: Int) -> Int { max(1, count / schedule.batchSize) }
+    public func iterationsPerEpoch(_ count: Int) -> Int {
+        max(1, min(count, schedule.examplesPerEpoch ?? count) / schedule.batchSize)
+    }
 
     /// Trains for `schedule.epochs` epochs. `afterIteration(globalIteration)` runs after every
     /// optimiser step (used to capture rewind points); `progress` after every epoch.
