@@ -57,3 +57,29 @@ extension InferenceModel {
         }
     }
 }
+
+/// Time spent in one execution step (a node, or a Conv with its fused BatchNorm/activation/Add).
+public struct StepTiming: Sendable, Codable {
+    public var node: String
+    public var opType: String
+    /// Median over the timed runs, in nanoseconds.
+    public var p50Ns: Int
+}
+
+extension InferenceModel {
+    /// Runs `runs` times after warm-up, timing each step separately (adds two clock reads per step);
+    /// reports each step's median.
+    public func profileSteps(runs: Int, warmupRuns: Int = 3) -> [StepTiming] {
+        for _ in 0..<max(0, warmupRuns) { run() }
+        let labels = planLabels
+        let count = max(labels.count, 1), rounds = max(1, runs)
+        let times = UnsafeMutablePointer<Int>.allocate(capacity: count * rounds)
+        times.initialize(repeating: 0, count: count * rounds)
+        defer { times.deallocate() }
+        for round in 0..<rounds { runTimed(into: times + round * count) }
+        return labels.enumerated().map { index, label in
+            let samples = (0..<rounds).map { times[$0 * count + index] }
+            return StepTiming(node: label.name, opType: label.opType, p50Ns: LatencySummary(nanoseconds: samples).p50Ns)
+        }
+    }
+}

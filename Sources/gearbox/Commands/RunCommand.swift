@@ -32,6 +32,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seed for random inputs.") var seed: UInt64 = 1
     @Option(name: .customLong("format"), help: "Weight format for Conv/Gemm weights (dense unless formats are registered).") var weightFormat = "dense"
     @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
+    @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node).") var profileSteps = false
     @Flag(help: "Print JSON.") var json = false
 
     struct OutputInfo: Codable { var name: String; var shape: [Int]; var file: String?; var head: [Float] }
@@ -48,6 +49,7 @@ struct RunCommand: ParsableCommand {
         var minNs: Int?
         var meanNs: Int?
         var source: MeasurementSource?
+        var steps: [StepTiming]?
     }
 
     func validate() throws {
@@ -93,11 +95,12 @@ struct RunCommand: ParsableCommand {
                 outputs.append(OutputInfo(name: description.name, shape: description.shape, file: path, head: Array(tensor.scalars.prefix(8))))
             }
             let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup) }
+            let steps = profileSteps ? model.profileSteps(runs: `repeat` ?? 10, warmupRuns: 1) : nil
             let load = model.loadDuration.components
             let report = Report(model: file, threads: threads, pinned: pinnedCPUs.map { Array($0.prefix(threads)) }, inputs: model.inputs,
                                 outputs: outputs, loadNs: Int(load.seconds) * 1_000_000_000 + Int(load.attoseconds / 1_000_000_000),
                                 samples: latency?.samples, p50Ns: latency?.p50Ns, p99Ns: latency?.p99Ns, minNs: latency?.minNs,
-                                meanNs: latency?.meanNs, source: latency?.source)
+                                meanNs: latency?.meanNs, source: latency?.source, steps: steps)
             if json {
                 print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
                 return
@@ -107,6 +110,13 @@ struct RunCommand: ParsableCommand {
                 print("output  \(output.name) [\(output.shape.map(String.init).joined(separator: "x"))] "
                       + output.head.map { String(format: "%.5g", $0) }.joined(separator: " ") + (output.head.count < Tensor.elementCount(output.shape) ? " …" : "")
                       + (output.file.map { " → \($0)" } ?? ""))
+            }
+            if let steps {
+                let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
+                for step in steps {
+                    print(String(format: "step    %-28@ %-20@ %9.3f ms %5.1f%%", step.node as NSString, step.opType as NSString,
+                                 Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)))
+                }
             }
             if let latency {
                 print(String(format: "latency p50 %.3f ms  p99 %.3f ms  min %.3f ms  (%d runs after %d warm-up, %d thread%@, %@)",
