@@ -1,7 +1,8 @@
-// GearboxEngine/PackedConvolution: the fast path for dense convolutions. Weights are packed at
-// load into 6-row panels ([k][6], the micro-kernel's layout); activations are packed into
-// 16-pixel strips straight from the input (im2col written in strip order), so no operand is
-// repacked per call. The micro-kernel (GearboxKernels) keeps a 6×16 block of C in registers.
+// GearboxEngine/PackedConvolution: the fast path for dense convolutions. Weights are packed once
+// at load into 6-row panels ([k][6], blocked by 256 columns: the micro-kernel's layout), so they
+// are never repacked per call as a BLAS would; the micro-kernel (GearboxKernels) reads
+// 16-pixel strips straight from the im2col rows (or from the input for 1×1 convolutions) and
+// keeps a 6×16 block of C in registers.
 
 import GearboxKernels
 
@@ -15,20 +16,30 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
     let storage: AlignedBuffer
 
     /// Packs `dense`. Only valid where `PackedDenseWeightMatrix.isSupported`.
+    ///
+    /// Layout: reduction blocks of `reductionBlock` columns one after another; inside a block,
+    /// panel after panel, each [kLen][6]. A kernel sweeping all panels of one block then reads
+    /// the weights as one sequential stream.
     public init(_ dense: DenseWeightMatrix) {
         rows = dense.rows
         columns = dense.columns
         panels = (dense.rows + packedPanelRows - 1) / packedPanelRows
         storage = AlignedBuffer(count: max(1, panels * columns * packedPanelRows))
         let p = storage.baseAddress
+        let block = Self.reductionBlock
         dense.withUnsafeValues { values in
             for row in 0..<rows {
                 let panel = row / packedPanelRows, lane = row % packedPanelRows
-                let base = p + panel * columns * packedPanelRows + lane
-                for k in 0..<columns { base[k * packedPanelRows] = values[row * columns + k] }
+                for k in 0..<columns {
+                    let k0 = k / block * block, length = min(block, columns - k0)
+                    p[k0 * panels * packedPanelRows + (panel * length + (k - k0)) * packedPanelRows + lane] = values[row * columns + k]
+                }
             }
         }
     }
+
+    /// Reduction block of the layout (and of the kernels' k loop): 256 columns.
+    static let reductionBlock = 256
 
     /// Whether this CPU runs the packed micro-kernels (x86-64 with AVX2+FMA, or arm64).
     public static var isSupported: Bool { KernelSupport.packedKernelsAvailable }
@@ -36,10 +47,11 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
     public var storedBytes: Int { storage.byteCount }
     public var formatName: String { "dense" }
 
-    /// Start of panel `panel`, column `k`.
+    /// Start of panel `panel` at column `k0`, which must start a reduction block.
     @inline(__always)
-    func panel(_ panel: Int, column k: Int) -> UnsafePointer<Float> {
-        UnsafePointer(storage.baseAddress + (panel * columns + k) * packedPanelRows)
+    func panel(_ panel: Int, column k0: Int) -> UnsafePointer<Float> {
+        let length = min(Self.reductionBlock, columns - k0)
+        return UnsafePointer(storage.baseAddress + (k0 * panels + panel * length) * packedPanelRows)
     }
 
     public func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -53,7 +65,7 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
             for r in range { (c + r * ldc).update(repeating: 0, count: n) }
             return
         }
-        let block = PackedConvStep.reductionBlock
+        let block = Self.reductionBlock
         withUnsafeTemporaryAllocation(of: Float.self, capacity: block * packedStripColumns) { strip in
             let s = strip.baseAddress!
             var kc0 = 0
@@ -98,7 +110,7 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
 
 final class PackedConvStep: ExecutionStep, ParallelWork {
     /// Reduction block: a 256×16 activation strip (16 KiB) stays in L1 while the panels stream.
-    static let reductionBlock = 256
+    static var reductionBlock: Int { PackedDenseWeightMatrix.reductionBlock }
 
     let g: ConvGeometry
     let weights: [PackedDenseWeightMatrix]
@@ -111,22 +123,29 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
     let tiling: ConvTiling
     let gemmTasks: Int
     let packSplit: (tasks: Int, perTask: Int)
-    private var image = 0, blockStart = 0, blockColumns = 0, blockStrips = 0
+    /// Row stride of the im2col block.
+    let stride: Int
+    private var image = 0, blockStart = 0, blockColumns = 0
     private var packing = false
 
-    /// Per-worker scratch: one im2col row of a block, or a pointwise tail strip.
+    /// Per-worker scratch: a pointwise tail strip.
     static func scratchFloats(_ g: ConvGeometry) -> Int {
-        let t = ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRows)
-        let strips = (t.blockWidth + packedStripColumns - 1) / packedStripColumns
-        return max(strips * packedStripColumns, min(g.reduction, reductionBlock) * packedStripColumns)
+        g.isPointwise ? min(g.reduction, reductionBlock) * packedStripColumns : 0
     }
 
-    /// Shared scratch: the block's activations in strip order, all groups.
+    /// Row stride of the im2col block: the block width, nudged off multiples of 1024 floats so
+    /// that a strip's rows do not all land in the same L1 sets.
+    static func rowStride(_ g: ConvGeometry) -> Int {
+        let width = ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRows).blockWidth
+        let padded = (width + packedStripColumns - 1) / packedStripColumns * packedStripColumns
+        return padded % 1024 == 0 ? padded + packedStripColumns : padded
+    }
+
+    /// Shared scratch: the block's im2col rows (all groups), plus one strip of slack because
+    /// the kernel loads whole 16-column strips at the block's ragged end.
     static func sharedFloats(_ g: ConvGeometry) -> Int {
         guard !g.isPointwise else { return 0 }
-        let t = ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRows)
-        let strips = (t.blockWidth + packedStripColumns - 1) / packedStripColumns
-        return g.inChannels * g.kernelHeight * g.kernelWidth * strips * packedStripColumns
+        return g.inChannels * g.kernelHeight * g.kernelWidth * rowStride(g) + packedStripColumns
     }
 
     init(geometry: ConvGeometry, weights: [PackedDenseWeightMatrix], input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
@@ -139,6 +158,7 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         self.packed = packed
         self.scratch = scratch
         self.scratchStride = scratchStride
+        stride = Self.rowStride(geometry)
         tiling = ConvTiling(geometry: geometry, rowSplittable: true, rowUnit: packedPanelRows)
         gemmTasks = geometry.groups * tiling.tiles * tiling.panels
         let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
@@ -151,7 +171,6 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
                 image = n
                 blockStart = block * tiling.blockWidth
                 blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
-                blockStrips = (blockColumns + packedStripColumns - 1) / packedStripColumns
                 if !g.isPointwise {
                     packing = true
                     pool.parallelFor(packSplit.tasks, self)
@@ -166,29 +185,18 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         if packing { pack(task: task, worker: worker) } else { multiply(task: task, worker: worker) }
     }
 
-    /// Writes im2col rows of the block in strip order: strip s of row r at ((group·strips + s)·Kg + k)·16.
+    /// Writes rows of the block's im2col matrix (row r = (channel, ky, kx), all groups stacked).
     private func pack(task: Int, worker: Int) {
         let rows = g.inChannels * g.kernelHeight * g.kernelWidth
         let first = task * packSplit.perTask, last = min(rows, first + packSplit.perTask)
         let kernelArea = g.kernelHeight * g.kernelWidth
         let plane = g.inHeight * g.inWidth
         let source = input + image * g.inChannels * plane
-        let line = scratch + worker * scratchStride
-        let padded = blockStrips * packedStripColumns
-        let kg = g.reduction
         var r = first
         while r < last {
             let c = r / kernelArea, k = r % kernelArea
-            im2colRow(source + c * plane, line, ky: k / g.kernelWidth, kx: k % g.kernelWidth, p0: blockStart, width: blockColumns)
-            if padded > blockColumns { (line + blockColumns).update(repeating: 0, count: padded - blockColumns) }
-            let group = r / kg, local = r % kg
-            var dst = packed + ((group * blockStrips) * kg + local) * packedStripColumns
-            var s = 0
-            while s < blockStrips {
-                dst.update(from: line + s * packedStripColumns, count: packedStripColumns)
-                dst += kg * packedStripColumns
-                s += 1
-            }
+            convolutionIm2colRow(g, source + c * plane, packed + r * stride, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
+                                 p0: blockStart, width: blockColumns)
             r += 1
         }
     }
@@ -237,8 +245,9 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
                         ldb = packedStripColumns
                     }
                 } else {
-                    b = UnsafePointer(packed + ((group * blockStrips + strip) * kg + kc0) * packedStripColumns)
-                    ldb = packedStripColumns
+                    // Columns past the block's end in a ragged last strip are read but never stored.
+                    b = UnsafePointer(packed + (group * kg + kc0) * stride + column)
+                    ldb = stride
                 }
                 var panel = firstPanel
                 while panel < panelEnd {
@@ -260,11 +269,6 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         }
     }
 
-    /// One im2col row: input channel plane, kernel offset (ky, kx), output pixels p0..<p0+width.
-    @inline(__always)
-    private func im2colRow(_ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>, ky: Int, kx: Int, p0: Int, width: Int) {
-        convolutionIm2colRow(g, plane, row, ky: ky, kx: kx, p0: p0, width: width)
-    }
 }
 
 /// One row of the im2col matrix (input channel plane, kernel tap (ky, kx)) for output pixels
@@ -294,12 +298,18 @@ func convolutionIm2colRow(_ g: ConvGeometry, _ plane: UnsafeMutablePointer<Float
                 if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
                 if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
             } else {
-                var j = 0
-                while j < n {
-                    let ix = ixBase + j * sW
-                    dst[j] = (ix >= 0 && ix < inW) ? line[ix] : 0
-                    j += 1
+                // Valid j: 0 <= ixBase + j·sW < inW.
+                let lo = min(n, ixBase >= 0 ? 0 : (-ixBase + sW - 1) / sW)
+                let hi = max(lo, min(n, inW - ixBase <= 0 ? 0 : (inW - ixBase + sW - 1) / sW))
+                if lo > 0 { dst.update(repeating: 0, count: lo) }
+                var j = lo
+                var source = line + ixBase + lo * sW
+                while j < hi {
+                    dst[j] = source.pointee
+                    source += sW
+                    j &+= 1
                 }
+                if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
             }
         }
         dst += n
