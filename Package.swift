@@ -5,6 +5,15 @@
 //   → GearboxPolicy → GearboxReport → gearbox (CLI)
 import PackageDescription
 
+// GearboxKernels holds only SIMD micro-kernels. It is always optimised (also in debug builds)
+// and, on x86-64 hosts, compiled for AVX2 + FMA; the engine calls it only after checking the
+// CPU, and falls back to OpenBLAS otherwise.
+#if arch(x86_64)
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell", "-enforce-exclusivity=unchecked"])]
+#else
+let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
+#endif
+
 let package = Package(
     name: "Gearbox",
     platforms: [.macOS(.v14)],
@@ -47,10 +56,11 @@ let package = Package(
                 "GearboxCore", "CHwloc", "CPfm", "CCpufreq", "CGearboxShims",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(name: "GearboxKernels", swiftSettings: kernelFlags),
         .target(
             name: "GearboxEngine",
             dependencies: [
-                "GearboxHardware", "COpenBLAS", "CGearboxShims",
+                "GearboxHardware", "GearboxKernels", "COpenBLAS", "CGearboxShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: engineKernelSettings),

@@ -33,14 +33,35 @@ import Testing
         b.addInput("x", shape: [c.batch, c.channels, c.size, c.size])
         b.addOutput(b.conv("x", weights: w, bias: bias, strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad],
                            dilations: [c.dilation, c.dilation], group: c.groups))
-        for threads in [1, 2] {
-            let model = try load(b, EngineOptions(threads: threads))
+        for (threads, kernel) in [(1, DenseConvolutionKernel.automatic), (2, .automatic), (1, .openBLAS), (2, .openBLAS)] {
+            var options = EngineOptions(threads: threads)
+            options.denseConvolutionKernel = kernel
+            let model = try load(b, options)
             let x = Tensor.random(shape: [c.batch, c.channels, c.size, c.size], seed: 4)
             let y = try #require(try model.run(["x": x]).values.first)
             let expected = referenceConv(x, w, bias: bias.scalars, stride: (c.stride, c.stride), pads: (c.pad, c.pad, c.pad, c.pad),
                                          dilation: (c.dilation, c.dilation), groups: c.groups)
             #expect(y.shape == expected.shape)
-            #expect(maxRelativeError(y, expected) < 1e-4)
+            #expect(maxRelativeError(y, expected) < 1e-4, "\(kernel), \(threads) threads")
+        }
+    }
+
+    @Test func packedWeightsMultiplyLikeDenseOnAnyRowRange() throws {
+        guard PackedDenseWeightMatrix.isSupported else {
+            print("skipped: this CPU lacks AVX2/FMA, the packed kernels do not run here")
+            return
+        }
+        let dense = DenseWeightMatrix(rows: 13, columns: 300, values: Tensor.random(shape: [13, 300], seed: 1))
+        let packed = PackedDenseWeightMatrix(dense)
+        #expect(packed.formatName == "dense")
+        let b = Tensor.random(shape: [300, 37], seed: 2)
+        for range in [0..<13, 0..<6, 6..<13, 2..<11, 7..<8] {
+            var expected = Tensor(zeros: [13, 37]), actual = Tensor(zeros: [13, 37])
+            b.withUnsafeBufferPointer { pb in
+                expected.withUnsafeMutableBufferPointer { dense.multiply(rows: range, pb.baseAddress!, ldb: 37, n: 37, into: $0.baseAddress!, ldc: 37) }
+                actual.withUnsafeMutableBufferPointer { packed.multiply(rows: range, pb.baseAddress!, ldb: 37, n: 37, into: $0.baseAddress!, ldc: 37) }
+            }
+            #expect(maxRelativeError(actual, expected) < 1e-5, "rows \(range)")
         }
     }
 

@@ -25,6 +25,8 @@ public struct EngineOptions: Sendable {
     }
     /// Fuse BatchNorm, activations and residual Adds into Conv/Gemm (on by default; off for debugging).
     public var fusesOperators: Bool
+    /// Kernel for dense convolutions: Gearbox's packed kernels when the CPU allows, or OpenBLAS.
+    public var denseConvolutionKernel: DenseConvolutionKernel = .automatic
 
     /// Bound inputs of any element type (the conformance runner binds int64 shape inputs).
     var boundInputs: [String: ConstantTensor] = [:]

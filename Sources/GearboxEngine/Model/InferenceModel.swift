@@ -161,6 +161,9 @@ public final class InferenceModel {
         return Tensor(shape: port.shape, storage: AlignedBuffer(copying: UnsafeBufferPointer(start: port.address, count: port.count)))
     }
 
+    var planLabels: [NodeLabel] { plan.labels }
+    func runTimed(into totals: UnsafeMutablePointer<Int>, clock: () -> UInt64) { plan.runTimed(into: totals, clock: clock) }
+
     /// Pins the calling thread as worker 0 with `options.pinning` (no-op without pinning).
     public func pinCallingThread() throws {
         try options.pinning?.pin(worker: 0, of: options.threads)

@@ -34,15 +34,25 @@ public struct LatencySummary: Sendable, Codable, Equatable {
     }
 }
 
+/// What a latency sample measures.
+public enum LatencyClock: String, Sendable, Codable, CaseIterable {
+    /// Wall time on the monotonic clock: the latency a caller sees.
+    case wall
+    /// CPU time of the calling thread: excludes time the thread waited for a CPU, so it is
+    /// steadier on a loaded machine. Only meaningful with one thread.
+    case threadCPU
+}
+
 extension InferenceModel {
     /// Runs `warmupRuns` untimed, then times `runs` calls of `run()` on the current inputs.
-    public func measureLatency(runs: Int, warmupRuns: Int = 3) -> LatencySummary {
+    public func measureLatency(runs: Int, warmupRuns: Int = 3, clock: LatencyClock = .wall) -> LatencySummary {
         for _ in 0..<max(0, warmupRuns) { run() }
         var samples = [Int](repeating: 0, count: max(0, runs))
+        let read: () -> UInt64 = clock == .wall ? monotonicNanoseconds : threadCPUNanoseconds
         for i in 0..<samples.count {
-            let start = monotonicNanoseconds()
+            let start = read()
             run()
-            samples[i] = Int(monotonicNanoseconds() - start)
+            samples[i] = Int(read() - start)
         }
         return LatencySummary(nanoseconds: samples)
     }
@@ -54,6 +64,33 @@ extension InferenceModel {
             withInputBuffer(at: index) { buffer in
                 for i in buffer.indices { buffer[i] = rng.nextUnitFloat() * 2 - 1 }
             }
+        }
+    }
+}
+
+/// Time spent in one execution step (a node, or a Conv with its fused BatchNorm/activation/Add).
+public struct StepTiming: Sendable, Codable {
+    public var node: String
+    public var opType: String
+    /// Median over the timed runs, in nanoseconds.
+    public var p50Ns: Int
+}
+
+extension InferenceModel {
+    /// Runs `runs` times after warm-up, timing each step separately (adds two clock reads per step);
+    /// reports each step's median.
+    public func profileSteps(runs: Int, warmupRuns: Int = 3, clock: LatencyClock = .wall) -> [StepTiming] {
+        for _ in 0..<max(0, warmupRuns) { run() }
+        let labels = planLabels
+        let count = max(labels.count, 1), rounds = max(1, runs)
+        let times = UnsafeMutablePointer<Int>.allocate(capacity: count * rounds)
+        times.initialize(repeating: 0, count: count * rounds)
+        defer { times.deallocate() }
+        let read: () -> UInt64 = clock == .wall ? monotonicNanoseconds : threadCPUNanoseconds
+        for round in 0..<rounds { runTimed(into: times + round * count, clock: read) }
+        return labels.enumerated().map { index, label in
+            let samples = (0..<rounds).map { times[$0 * count + index] }
+            return StepTiming(node: label.name, opType: label.opType, p50Ns: LatencySummary(nanoseconds: samples).p50Ns)
         }
     }
 }

@@ -112,7 +112,12 @@ final class ConvOperation: WeightedOperation {
             let dense = DenseWeightMatrix(rows: rows, columns: columns, values: values)
             let description = WeightLayerDescription(nodeName: label.name, opType: "Conv", kernelShape: kernelShape,
                                                      groupIndex: group, groupCount: g.groups, layerIndex: layerIndex)
-            matrices.append(try convert(dense, factory: factory, block: block, layer: description))
+            if factory == nil && kernelChoice == .automatic && PackedDenseWeightMatrix.isSupported {
+                // Dense weights go straight into the micro-kernel layout (no unpacked copy is kept).
+                matrices.append(PackedDenseWeightMatrix(dense))
+            } else {
+                matrices.append(try convert(dense, factory: factory, block: block, layer: description))
+            }
             descriptions.append(description)
         }
         layerIndex += 1
@@ -122,9 +127,21 @@ final class ConvOperation: WeightedOperation {
         Array(zip(descriptions, matrices)).map { (description: $0.0, matrix: $0.1) }
     }
 
-    var sharedScratchFloats: Int {
-        geometry.isDepthwise ? 0 : ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)
+    /// Which kernel runs this layer (set from EngineOptions before planning).
+    var kernelChoice: DenseConvolutionKernel = .automatic
+
+    /// Whether the packed micro-kernel path runs this layer: dense weights, CPU support, not depthwise.
+    var usesPackedKernel: Bool {
+        !geometry.isDepthwise && !matrices.isEmpty && matrices.allSatisfy { $0 is PackedDenseWeightMatrix }
     }
+
+    var sharedScratchFloats: Int {
+        if geometry.isDepthwise { return 0 }
+        if usesPackedKernel { return PackedConvStep.sharedFloats(geometry) }
+        return ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)
+    }
+
+    var scratchFloatsPerWorker: Int { usesPackedKernel ? PackedConvStep.scratchFloats(geometry) : 0 }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {
         let epilogue = Epilogue(bias: bias.map { AlignedBuffer(copying: $0) }, activation: activation,
@@ -134,9 +151,15 @@ final class ConvOperation: WeightedOperation {
                                      output: binding.address(output), epilogue: epilogue)
         }
         if matrices.isEmpty {
-            // Folded at load before prepareWeights ran: use dense weights.
+            // Folded at load before prepareWeights ran (scratch was sized for OpenBLAS): use dense weights.
+            kernelChoice = .openBLAS
             var index = 0
             try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
+        }
+        if usesPackedKernel {
+            return PackedConvStep(geometry: geometry, weights: matrices.compactMap { $0 as? PackedDenseWeightMatrix }, input: binding.address(input),
+                                  output: binding.address(output), epilogue: epilogue, packed: binding.sharedScratch,
+                                  scratch: binding.scratch, scratchStride: binding.scratchStride)
         }
         return ConvGemmStep(geometry: geometry, matrices: matrices, input: binding.address(input),
                             output: binding.address(output), epilogue: epilogue, columns: binding.sharedScratch)
@@ -190,7 +213,7 @@ struct ConvTiling: Sendable, Equatable {
     var panels: Int
     var panelRows: Int
 
-    init(geometry g: ConvGeometry, rowSplittable: Bool) {
+    init(geometry g: ConvGeometry, rowSplittable: Bool, rowUnit: Int = 16) {
         let pixels = max(g.pixels, 1)
         let columnRows = max(g.inChannels * g.kernelHeight * g.kernelWidth, 1)
         blockWidth = g.isPointwise ? pixels : min(pixels, max(16, Self.columnBudgetFloats / columnRows / 16 * 16))
@@ -211,7 +234,7 @@ struct ConvTiling: Sendable, Equatable {
             if rowSplittable && g.outChannelsPerGroup >= 64 {
                 let want = min((desired + natural - 1) / natural, g.outChannelsPerGroup / 32)
                 if want > 1 {
-                    panelRows = ((g.outChannelsPerGroup + want - 1) / want + 15) / 16 * 16
+                    panelRows = ((g.outChannelsPerGroup + want - 1) / want + rowUnit - 1) / rowUnit * rowUnit
                     panels = (g.outChannelsPerGroup + panelRows - 1) / panelRows
                 }
             } else if !rowSplittable && blockWidth >= 64 {
@@ -330,40 +353,9 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
         }
     }
 
-    /// One im2col row: input channel plane, kernel offset (ky, kx), output pixels p0..<p0+width.
     @inline(__always)
     private func im2colRow(_ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>, ky: Int, kx: Int, p0: Int, width: Int) {
-        let outW = g.outWidth, inH = g.inHeight, inW = g.inWidth
-        let sH = g.strideHeight, sW = g.strideWidth
-        var p = p0
-        var dst = row
-        let end = p0 + width
-        while p < end {
-            let oy = p / outW
-            let ox0 = p - oy * outW
-            let n = min(outW - ox0, end - p)
-            let iy = oy * sH - g.padTop + ky * g.dilationHeight
-            if iy < 0 || iy >= inH {
-                dst.update(repeating: 0, count: n)
-            } else {
-                let line = plane + iy * inW
-                let ixBase = ox0 * sW - g.padLeft + kx * g.dilationWidth
-                if sW == 1 {
-                    let lo = min(n, max(0, -ixBase))
-                    let hi = max(lo, min(n, inW - ixBase))
-                    if lo > 0 { dst.update(repeating: 0, count: lo) }
-                    if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
-                    if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
-                } else {
-                    for j in 0..<n {
-                        let ix = ixBase + j * sW
-                        dst[j] = (ix >= 0 && ix < inW) ? line[ix] : 0
-                    }
-                }
-            }
-            dst += n
-            p += n
-        }
+        convolutionIm2colRow(g, plane, row, ky: ky, kx: kx, p0: p0, width: width)
     }
 }
 

@@ -39,12 +39,22 @@ final class PoolStep: ExecutionStep, ParallelWork {
     let kind: PoolOperation.Kind
     let g: PoolGeometry
     let split: (tasks: Int, perTask: Int)
+    /// For each output column: window start x0, first and last+1 valid kernel column.
+    let columnTaps: UnsafeMutableBufferPointer<Int32>
 
     init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, kind: PoolOperation.Kind, geometry: PoolGeometry) {
         self.input = input
         self.output = output
         self.kind = kind
         g = geometry
+        columnTaps = .allocate(capacity: max(1, 3 * geometry.outWidth))
+        for ox in 0..<geometry.outWidth {
+            let x0 = ox * geometry.strideWidth - geometry.padLeft
+            let (lo, hi) = Self.validTaps(start: x0, kernel: geometry.kernelWidth, dilation: geometry.dilationWidth, size: geometry.inWidth)
+            columnTaps[3 * ox] = Int32(x0)
+            columnTaps[3 * ox + 1] = Int32(lo)
+            columnTaps[3 * ox + 2] = Int32(hi)
+        }
         let work = max(1, geometry.outHeight * geometry.outWidth * geometry.kernelHeight * geometry.kernelWidth)
         let global = geometry.inHeight * geometry.inWidth
         switch kind {
@@ -52,6 +62,8 @@ final class PoolStep: ExecutionStep, ParallelWork {
         default: split = taskSplit(geometry.planes, grain: max(1, 32_768 / work))
         }
     }
+
+    deinit { columnTaps.deallocate() }
 
     func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
 
@@ -80,42 +92,88 @@ final class PoolStep: ExecutionStep, ParallelWork {
         default: break
         }
         let dst = output + plane * g.outHeight * g.outWidth
+        switch kind {
+        case .max: maxPlane(src, dst)
+        case let .average(countIncludePad): averagePlane(src, dst, countIncludePad: countIncludePad)
+        default: break
+        }
+    }
+
+    /// First and last+1 kernel taps whose input index lies inside 0..<size.
+    static func validTaps(start: Int, kernel: Int, dilation: Int, size: Int) -> (Int, Int) {
+        let lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation
+        let hi = min(kernel, size - start <= 0 ? 0 : (size - start + dilation - 1) / dilation)
+        return (lo, max(lo, hi))
+    }
+
+    private func maxPlane(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        let inW = g.inWidth, outW = g.outWidth, dH = g.dilationHeight, dW = g.dilationWidth
+        let columns = columnTaps.baseAddress!
+        for oy in 0..<g.outHeight {
+            let y0 = oy &* g.strideHeight &- g.padTop
+            let (kyLo, kyHi) = Self.validTaps(start: y0, kernel: g.kernelHeight, dilation: dH, size: g.inHeight)
+            let out = dst + oy &* outW
+            let base = src + y0 &* inW
+            for ox in 0..<outW {
+                // Per-column window start and valid taps, precomputed at load.
+                let x0 = Int(columns[3 &* ox]), kxLo = Int(columns[3 &* ox &+ 1]), kxHi = Int(columns[3 &* ox &+ 2])
+                var best = -Float.infinity
+                var ky = kyLo
+                if dW == 1 && kxLo == 0 && kxHi == 2 {
+                    // The common 2-wide window, unrolled.
+                    while ky < kyHi {
+                        let line = base + (ky &* dH &* inW &+ x0)
+                        let m = line[0] > line[1] ? line[0] : line[1]
+                        best = m > best ? m : best
+                        ky &+= 1
+                    }
+                } else if dW == 1 && kxLo == 0 && kxHi == 3 {
+                    while ky < kyHi {
+                        let line = base + (ky &* dH &* inW &+ x0)
+                        let m01 = line[0] > line[1] ? line[0] : line[1]
+                        let m = m01 > line[2] ? m01 : line[2]
+                        best = m > best ? m : best
+                        ky &+= 1
+                    }
+                } else {
+                    while ky < kyHi {
+                        let line = base + (ky &* dH &* inW &+ x0)
+                        var kx = kxLo
+                        while kx < kxHi {
+                            let v = line[kx &* dW]
+                            best = v > best ? v : best
+                            kx &+= 1
+                        }
+                        ky &+= 1
+                    }
+                }
+                out[ox] = best
+            }
+        }
+    }
+
+    private func averagePlane(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, countIncludePad: Bool) {
+        let inW = g.inWidth, inH = g.inHeight, outW = g.outWidth
         for oy in 0..<g.outHeight {
             let y0 = oy * g.strideHeight - g.padTop
-            for ox in 0..<g.outWidth {
+            // Window clipped to the padded input (PyTorch/ORT); with ceil_mode it can pass the end padding.
+            let yEnd = min(y0 + g.kernelHeight, inH + g.padBottom)
+            let ys = max(y0, 0), ye = min(yEnd, inH)
+            let out = dst + oy * outW
+            for ox in 0..<outW {
                 let x0 = ox * g.strideWidth - g.padLeft
-                switch kind {
-                case .max:
-                    var best = -Float.infinity
-                    for ky in 0..<g.kernelHeight {
-                        let iy = y0 + ky * g.dilationHeight
-                        if iy < 0 || iy >= g.inHeight { continue }
-                        let line = src + iy * g.inWidth
-                        for kx in 0..<g.kernelWidth {
-                            let ix = x0 + kx * g.dilationWidth
-                            if ix < 0 || ix >= g.inWidth { continue }
-                            best = max(best, line[ix])
-                        }
-                    }
-                    dst[oy * g.outWidth + ox] = best
-                case let .average(countIncludePad):
-                    // Window clipped to the padded input (PyTorch/ORT); with ceil_mode it can pass the end padding.
-                    let yEnd = min(y0 + g.kernelHeight, g.inHeight + g.padBottom)
-                    let xEnd = min(x0 + g.kernelWidth, g.inWidth + g.padRight)
-                    let paddedCount = (yEnd - y0) * (xEnd - x0)
-                    let ys = max(y0, 0), ye = min(yEnd, g.inHeight)
-                    let xs = max(x0, 0), xe = min(xEnd, g.inWidth)
-                    var sum: Float = 0
-                    if ys < ye && xs < xe {
-                        for iy in ys..<ye {
-                            let line = src + iy * g.inWidth
-                            for ix in xs..<xe { sum += line[ix] }
-                        }
-                    }
-                    let divisor = countIncludePad ? paddedCount : max(0, ye - ys) * max(0, xe - xs)
-                    dst[oy * g.outWidth + ox] = divisor > 0 ? sum / Float(divisor) : 0
-                default: break
+                let xEnd = min(x0 + g.kernelWidth, inW + g.padRight)
+                let xs = max(x0, 0), xe = min(xEnd, inW)
+                var sum: Float = 0
+                var iy = ys
+                while iy < ye {
+                    let line = src + iy * inW
+                    var ix = xs
+                    while ix < xe { sum += line[ix]; ix += 1 }
+                    iy += 1
                 }
+                let divisor = countIncludePad ? (yEnd - y0) * (xEnd - x0) : max(0, ye - ys) * max(0, xe - xs)
+                out[ox] = divisor > 0 ? sum / Float(divisor) : 0
             }
         }
     }

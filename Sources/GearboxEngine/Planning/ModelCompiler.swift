@@ -174,6 +174,7 @@ final class ModelCompiler {
             throw EngineError.weightFormat(format: format, reason: "unknown format (available: \(options.weightFormats.formatNames.joined(separator: ", ")))")
         }
         var layerIndex = 0
+        for op in operations { (op as? ConvOperation)?.kernelChoice = options.denseConvolutionKernel }
         for op in operations {
             guard let layer = op as? WeightedOperation else { continue }
             try layer.prepareWeights(factory: factory, block: options.weightBlock, layerIndex: &layerIndex)

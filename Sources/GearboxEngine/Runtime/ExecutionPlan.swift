@@ -15,16 +15,19 @@ final class ExecutionPlan {
     /// Constant tensors the steps read through raw pointers.
     let retained: [AlignedBuffer]
     let steps: [any ExecutionStep]
+    /// The node each step came from (fused nodes name the first one).
+    let labels: [NodeLabel]
     let inputs: [Port]
     let outputs: [Port]
     let pool: WorkerPool
 
-    init(arena: AlignedBuffer, scratch: AlignedBuffer, retained: [AlignedBuffer], steps: [any ExecutionStep], inputs: [Port], outputs: [Port],
+    init(arena: AlignedBuffer, scratch: AlignedBuffer, retained: [AlignedBuffer], steps: [any ExecutionStep], labels: [NodeLabel], inputs: [Port], outputs: [Port],
          workerCount: Int, pinning: (any WorkerPinning)?) {
         self.arena = arena
         self.scratch = scratch
         self.retained = retained
         self.steps = steps
+        self.labels = labels
         stepCount = steps.count
         stepTable = .allocate(capacity: max(steps.count, 1))
         stepTable.initialize(from: steps, count: steps.count)
@@ -50,6 +53,17 @@ final class ExecutionPlan {
     deinit {
         stepTable.deinitialize(count: steps.count)
         stepTable.deallocate()
+    }
+
+    /// Runs every step once, writing each step's wall time (ns) to `times[step]`.
+    func runTimed(into times: UnsafeMutablePointer<Int>, clock: () -> UInt64) {
+        var index = 0
+        while index < stepCount {
+            let start = clock()
+            stepTable[index].execute(pool)
+            times[index] = Int(clock() - start)
+            index += 1
+        }
     }
 
     /// Bytes of activations and scratch (the arena), excluding weights.

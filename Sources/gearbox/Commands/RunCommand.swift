@@ -30,8 +30,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Time this many runs after warm-up and print p50/p99.") var `repeat`: Int?
     @Option(help: "Untimed runs before timing.") var warmup = 5
     @Option(help: "Seed for random inputs.") var seed: UInt64 = 1
+    @Option(help: "What --repeat measures: wall (latency) or threadCPU (CPU time of the calling thread; steadier on a busy machine).")
+    var clock: LatencyClock = .wall
     @Option(name: .customLong("format"), help: "Weight format for Conv/Gemm weights (dense unless formats are registered).") var weightFormat = "dense"
+    @Option(name: .customLong("dense-kernel"), help: "Dense convolution kernel: automatic (packed when the CPU allows) or openBLAS.")
+    var denseKernel: DenseConvolutionKernel = .automatic
     @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
+    @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node).") var profileSteps = false
     @Flag(help: "Print JSON.") var json = false
 
     struct OutputInfo: Codable { var name: String; var shape: [Int]; var file: String?; var head: [Float] }
@@ -48,6 +53,7 @@ struct RunCommand: ParsableCommand {
         var minNs: Int?
         var meanNs: Int?
         var source: MeasurementSource?
+        var steps: [StepTiming]?
     }
 
     func validate() throws {
@@ -58,6 +64,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         var options = EngineOptions(threads: threads, weightFormat: weightFormat)
+        options.denseConvolutionKernel = denseKernel
         let pinnedCPUs = try pin.map(parseCPUList)
         if let pinnedCPUs {
             guard pinnedCPUs.count >= threads else { throw ValidationError("--pin lists \(pinnedCPUs.count) CPUs for \(threads) threads") }
@@ -92,12 +99,13 @@ struct RunCommand: ParsableCommand {
                 }
                 outputs.append(OutputInfo(name: description.name, shape: description.shape, file: path, head: Array(tensor.scalars.prefix(8))))
             }
-            let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup) }
+            let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup, clock: clock) }
+            let steps = profileSteps ? model.profileSteps(runs: `repeat` ?? 10, warmupRuns: 1, clock: clock) : nil
             let load = model.loadDuration.components
             let report = Report(model: file, threads: threads, pinned: pinnedCPUs.map { Array($0.prefix(threads)) }, inputs: model.inputs,
                                 outputs: outputs, loadNs: Int(load.seconds) * 1_000_000_000 + Int(load.attoseconds / 1_000_000_000),
                                 samples: latency?.samples, p50Ns: latency?.p50Ns, p99Ns: latency?.p99Ns, minNs: latency?.minNs,
-                                meanNs: latency?.meanNs, source: latency?.source)
+                                meanNs: latency?.meanNs, source: latency?.source, steps: steps)
             if json {
                 print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
                 return
@@ -108,10 +116,18 @@ struct RunCommand: ParsableCommand {
                       + output.head.map { String(format: "%.5g", $0) }.joined(separator: " ") + (output.head.count < Tensor.elementCount(output.shape) ? " …" : "")
                       + (output.file.map { " → \($0)" } ?? ""))
             }
+            if let steps {
+                let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
+                for step in steps {
+                    print(String(format: "step    %-28@ %-20@ %9.3f ms %5.1f%%", step.node as NSString, step.opType as NSString,
+                                 Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)))
+                }
+            }
             if let latency {
                 print(String(format: "latency p50 %.3f ms  p99 %.3f ms  min %.3f ms  (%d runs after %d warm-up, %d thread%@, %@)",
                              Double(latency.p50Ns) / 1e6, Double(latency.p99Ns) / 1e6, Double(latency.minNs) / 1e6,
-                             latency.samples, warmup, threads, threads == 1 ? "" : "s", latency.source.rawValue))
+                             latency.samples, warmup, threads, threads == 1 ? "" : "s", latency.source.rawValue)
+                      + (clock == .wall ? "" : ", thread CPU time"))
             }
         } catch let error as ValidationError {
             throw error
@@ -120,6 +136,9 @@ struct RunCommand: ParsableCommand {
         }
     }
 }
+
+extension DenseConvolutionKernel: ExpressibleByArgument {}
+extension LatencyClock: ExpressibleByArgument {}
 
 /// Parses "0,1,3" into CPU numbers.
 func parseCPUList(_ text: String) throws -> [Int] {

@@ -1,0 +1,318 @@
+// GearboxEngine/PackedConvolution: the fast path for dense convolutions. Weights are packed once
+// at load into 6-row panels ([k][6], blocked by 256 columns: the micro-kernel's layout), so they
+// are never repacked per call as a BLAS would; the micro-kernel (GearboxKernels) reads
+// 16-pixel strips straight from the im2col rows (or from the input for 1×1 convolutions) and
+// keeps a 6×16 block of C in registers.
+
+import GearboxKernels
+
+/// The `dense` format in micro-kernel layout: rows packed in panels of 6 as [k][6] (zero-padded),
+/// so kernels never repack weights. Convolutions use it directly; `multiply` makes it a
+/// `WeightMatrix` like any other (used for Gemm layers and tests).
+public struct PackedDenseWeightMatrix: RowRangeMultiplying {
+    public let rows: Int
+    public let columns: Int
+    let panels: Int
+    let storage: AlignedBuffer
+
+    /// Packs `dense`. Only valid where `PackedDenseWeightMatrix.isSupported`.
+    ///
+    /// Layout: reduction blocks of `reductionBlock` columns one after another; inside a block,
+    /// panel after panel, each [kLen][6]. A kernel sweeping all panels of one block then reads
+    /// the weights as one sequential stream.
+    public init(_ dense: DenseWeightMatrix) {
+        rows = dense.rows
+        columns = dense.columns
+        panels = (dense.rows + packedPanelRows - 1) / packedPanelRows
+        storage = AlignedBuffer(count: max(1, panels * columns * packedPanelRows))
+        let p = storage.baseAddress
+        let block = Self.reductionBlock
+        dense.withUnsafeValues { values in
+            for row in 0..<rows {
+                let panel = row / packedPanelRows, lane = row % packedPanelRows
+                for k in 0..<columns {
+                    let k0 = k / block * block, length = min(block, columns - k0)
+                    p[k0 * panels * packedPanelRows + (panel * length + (k - k0)) * packedPanelRows + lane] = values[row * columns + k]
+                }
+            }
+        }
+    }
+
+    /// Reduction block of the layout (and of the kernels' k loop): 256 columns.
+    static let reductionBlock = 256
+
+    /// Whether this CPU runs the packed micro-kernels (x86-64 with AVX2+FMA, or arm64).
+    public static var isSupported: Bool { KernelSupport.packedKernelsAvailable }
+
+    public var storedBytes: Int { storage.byteCount }
+    public var formatName: String { "dense" }
+
+    /// Start of panel `panel` at column `k0`, which must start a reduction block.
+    @inline(__always)
+    func panel(_ panel: Int, column k0: Int) -> UnsafePointer<Float> {
+        let length = min(Self.reductionBlock, columns - k0)
+        return UnsafePointer(storage.baseAddress + (k0 * panels + panel * length) * packedPanelRows)
+    }
+
+    public func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        multiply(rows: 0..<rows, b, ldb: ldb, n: n, into: c, ldc: ldc)
+    }
+
+    public func multiply(rows range: Range<Int>, _ b: UnsafePointer<Float>, ldb: Int, n: Int,
+                         into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard !range.isEmpty, n > 0 else { return }
+        if columns == 0 {
+            for r in range { (c + r * ldc).update(repeating: 0, count: n) }
+            return
+        }
+        let block = Self.reductionBlock
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: block * packedStripColumns) { strip in
+            let s = strip.baseAddress!
+            var kc0 = 0
+            while kc0 < columns {
+                let kn = min(block, columns - kc0)
+                var j = 0
+                while j < n {
+                    let width = min(packedStripColumns, n - j)
+                    for k in 0..<kn {
+                        let d = s + k * packedStripColumns
+                        d.update(from: b + (kc0 + k) * ldb + j, count: width)
+                        if width < packedStripColumns { (d + width).update(repeating: 0, count: packedStripColumns - width) }
+                    }
+                    var panel = range.lowerBound / packedPanelRows
+                    while panel * packedPanelRows < range.upperBound {
+                        let row = panel * packedPanelRows
+                        let hi = min(row + packedPanelRows, range.upperBound)
+                        if row >= range.lowerBound {
+                            packedKernel6x16(self.panel(panel, column: kc0), s, ldb: packedStripColumns, k: kn, c + row * ldc + j, ldc: ldc,
+                                             rows: hi - row, columns: width, accumulate: kc0 > 0)
+                        } else {
+                            // The range starts inside this panel: compute it aside, keep the requested rows.
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: packedPanelRows * packedStripColumns) { part in
+                                let t = part.baseAddress!
+                                packedKernel6x16(self.panel(panel, column: kc0), s, ldb: packedStripColumns, k: kn, t, ldc: packedStripColumns,
+                                                 rows: hi - row, columns: width, accumulate: false)
+                                for r in range.lowerBound..<hi {
+                                    let out = c + r * ldc + j, value = t + (r - row) * packedStripColumns
+                                    for q in 0..<width { out[q] = kc0 > 0 ? out[q] + value[q] : value[q] }
+                                }
+                            }
+                        }
+                        panel += 1
+                    }
+                    j += packedStripColumns
+                }
+                kc0 += kn
+            }
+        }
+    }
+}
+
+final class PackedConvStep: ExecutionStep, ParallelWork {
+    /// Reduction block: a 256×16 activation strip (16 KiB) stays in L1 while the panels stream.
+    static var reductionBlock: Int { PackedDenseWeightMatrix.reductionBlock }
+
+    let g: ConvGeometry
+    let weights: [PackedDenseWeightMatrix]
+    let input: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let epilogue: Epilogue
+    let packed: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    let scratchStride: Int
+    let tiling: ConvTiling
+    let gemmTasks: Int
+    let packSplit: (tasks: Int, perTask: Int)
+    /// Row stride of the im2col block.
+    let stride: Int
+    private var image = 0, blockStart = 0, blockColumns = 0
+    private var packing = false
+
+    /// Per-worker scratch: a pointwise tail strip.
+    static func scratchFloats(_ g: ConvGeometry) -> Int {
+        g.isPointwise ? min(g.reduction, reductionBlock) * packedStripColumns : 0
+    }
+
+    /// Row stride of the im2col block: the block width, nudged off multiples of 1024 floats so
+    /// that a strip's rows do not all land in the same L1 sets.
+    static func rowStride(_ g: ConvGeometry) -> Int {
+        let width = ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRows).blockWidth
+        let padded = (width + packedStripColumns - 1) / packedStripColumns * packedStripColumns
+        return padded % 1024 == 0 ? padded + packedStripColumns : padded
+    }
+
+    /// Shared scratch: the block's im2col rows (all groups), plus one strip of slack because
+    /// the kernel loads whole 16-column strips at the block's ragged end.
+    static func sharedFloats(_ g: ConvGeometry) -> Int {
+        guard !g.isPointwise else { return 0 }
+        return g.inChannels * g.kernelHeight * g.kernelWidth * rowStride(g) + packedStripColumns
+    }
+
+    init(geometry: ConvGeometry, weights: [PackedDenseWeightMatrix], input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+         epilogue: Epilogue, packed: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
+        g = geometry
+        self.weights = weights
+        self.input = input
+        self.output = output
+        self.epilogue = epilogue
+        self.packed = packed
+        self.scratch = scratch
+        self.scratchStride = scratchStride
+        stride = Self.rowStride(geometry)
+        tiling = ConvTiling(geometry: geometry, rowSplittable: true, rowUnit: packedPanelRows)
+        gemmTasks = geometry.groups * tiling.tiles * tiling.panels
+        let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
+        packSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
+    }
+
+    func execute(_ pool: WorkerPool) {
+        for n in 0..<g.batch {
+            for block in 0..<tiling.blocks {
+                image = n
+                blockStart = block * tiling.blockWidth
+                blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
+                if !g.isPointwise {
+                    packing = true
+                    pool.parallelFor(packSplit.tasks, self)
+                }
+                packing = false
+                pool.parallelFor(gemmTasks, self)
+            }
+        }
+    }
+
+    func perform(task: Int, worker: Int) {
+        if packing { pack(task: task, worker: worker) } else { multiply(task: task, worker: worker) }
+    }
+
+    /// Writes rows of the block's im2col matrix (row r = (channel, ky, kx), all groups stacked).
+    private func pack(task: Int, worker: Int) {
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let first = task * packSplit.perTask, last = min(rows, first + packSplit.perTask)
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        let plane = g.inHeight * g.inWidth
+        let source = input + image * g.inChannels * plane
+        var r = first
+        while r < last {
+            let c = r / kernelArea, k = r % kernelArea
+            convolutionIm2colRow(g, source + c * plane, packed + r * stride, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
+                                 p0: blockStart, width: blockColumns)
+            r += 1
+        }
+    }
+
+    private func multiply(task: Int, worker: Int) {
+        let panelTask = task % tiling.panels
+        let rest = task / tiling.panels
+        let tile = rest % tiling.tiles
+        let group = rest / tiling.tiles
+        let t0 = tile * tiling.tileWidth
+        guard t0 < blockColumns else { return }
+        let width = min(tiling.tileWidth, blockColumns - t0)
+        let firstStrip = t0 / packedStripColumns
+        let strips = (width + packedStripColumns - 1) / packedStripColumns
+        let mg = g.outChannelsPerGroup, kg = g.reduction, pixels = g.pixels
+        let rowStart = panelTask * tiling.panelRows
+        let rowEnd = min(mg, rowStart + tiling.panelRows)
+        let firstPanel = rowStart / packedPanelRows
+        let panelEnd = (rowEnd + packedPanelRows - 1) / packedPanelRows
+        let w = weights[group]
+        let outBase = output + (image * g.outChannels + group * mg) * pixels + blockStart
+        let tail = scratch + worker * scratchStride
+        var kc0 = 0
+        while kc0 < kg {
+            let kn = min(Self.reductionBlock, kg - kc0)
+            var s = 0
+            while s < strips {
+                let strip = firstStrip + s
+                let column = strip * packedStripColumns
+                let columns = min(packedStripColumns, blockColumns - column)
+                let b: UnsafePointer<Float>
+                let ldb: Int
+                if g.isPointwise {
+                    let source = input + (image * g.inChannels + group * g.inChannelsPerGroup + kc0) * pixels + blockStart + column
+                    if columns == packedStripColumns {
+                        b = UnsafePointer(source)
+                        ldb = pixels
+                    } else {
+                        // Tail strip: copy into scratch, zero-padded, so the kernel never reads past the input.
+                        for k in 0..<kn {
+                            let d = tail + k * packedStripColumns
+                            d.update(from: source + k * pixels, count: columns)
+                            (d + columns).update(repeating: 0, count: packedStripColumns - columns)
+                        }
+                        b = UnsafePointer(tail)
+                        ldb = packedStripColumns
+                    }
+                } else {
+                    // Columns past the block's end in a ragged last strip are read but never stored.
+                    b = UnsafePointer(packed + (group * kg + kc0) * stride + column)
+                    ldb = stride
+                }
+                var panel = firstPanel
+                while panel < panelEnd {
+                    let row = panel * packedPanelRows
+                    packedKernel6x16(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
+                                     rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    panel += 1
+                }
+                s += 1
+            }
+            kc0 += kn
+        }
+        if !epilogue.isEmpty {
+            let outOffset = (image * g.outChannels + group * mg) * pixels + blockStart + t0
+            for m in rowStart..<rowEnd {
+                let offset = outOffset + m * pixels
+                epilogue.apply(row: output + offset, count: width, channel: group * mg + m, offset: offset)
+            }
+        }
+    }
+
+}
+
+/// One row of the im2col matrix (input channel plane, kernel tap (ky, kx)) for output pixels
+/// p0..<p0+width, written contiguously to `row`; padding reads as zero.
+@inline(__always)
+func convolutionIm2colRow(_ g: ConvGeometry, _ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>,
+                          ky: Int, kx: Int, p0: Int, width: Int) {
+    let outW = g.outWidth, inH = g.inHeight, inW = g.inWidth
+    let sH = g.strideHeight, sW = g.strideWidth
+    var p = p0
+    var dst = row
+    let end = p0 + width
+    while p < end {
+        let oy = p / outW
+        let ox0 = p - oy * outW
+        let n = min(outW - ox0, end - p)
+        let iy = oy * sH - g.padTop + ky * g.dilationHeight
+        if iy < 0 || iy >= inH {
+            dst.update(repeating: 0, count: n)
+        } else {
+            let line = plane + iy * inW
+            let ixBase = ox0 * sW - g.padLeft + kx * g.dilationWidth
+            if sW == 1 {
+                let lo = min(n, max(0, -ixBase))
+                let hi = max(lo, min(n, inW - ixBase))
+                if lo > 0 { dst.update(repeating: 0, count: lo) }
+                if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
+                if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
+            } else {
+                // Valid j: 0 <= ixBase + j·sW < inW.
+                let lo = min(n, ixBase >= 0 ? 0 : (-ixBase + sW - 1) / sW)
+                let hi = max(lo, min(n, inW - ixBase <= 0 ? 0 : (inW - ixBase + sW - 1) / sW))
+                if lo > 0 { dst.update(repeating: 0, count: lo) }
+                var j = lo
+                var source = line + ixBase + lo * sW
+                while j < hi {
+                    dst[j] = source.pointee
+                    source += sW
+                    j &+= 1
+                }
+                if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
+            }
+        }
+        dst += n
+        p += n
+    }
+}
