@@ -28,15 +28,19 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         public var retried: Bool?
         /// The controller's effective speed (f / fmax) for this cell: read-back, calibrated or exact.
         public var speedRatio: Double?
+        /// Consecutive inferences averaged into one sample (absent = 1). Emulated sweeps average
+        /// over windows of several throttling periods, so their percentiles describe window means.
+        public var inferencesPerSample: Int?
         public init(
             p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,
             stddevNs: Double, ciHalfWidthNs: Double, samples: Int, source: MeasurementSource, stopRule: String? = nil,
-            noisy: Bool? = nil, cv: Double? = nil, retried: Bool? = nil, speedRatio: Double? = nil
+            noisy: Bool? = nil, cv: Double? = nil, retried: Bool? = nil, speedRatio: Double? = nil,
+            inferencesPerSample: Int? = nil
         ) {
             self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns; self.p999Ns = p999Ns; self.maxNs = maxNs
             self.meanNs = meanNs; self.stddevNs = stddevNs; self.ciHalfWidthNs = ciHalfWidthNs; self.samples = samples
             self.source = source; self.stopRule = stopRule; self.noisy = noisy; self.cv = cv; self.retried = retried
-            self.speedRatio = speedRatio
+            self.speedRatio = speedRatio; self.inferencesPerSample = inferencesPerSample
         }
     }
 

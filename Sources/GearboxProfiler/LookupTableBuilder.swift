@@ -22,7 +22,8 @@ public enum LookupTableBuilder {
                     p50Ns: l.p50Ns, p90Ns: l.p90Ns, p99Ns: l.p99Ns, p999Ns: l.p999Ns, maxNs: l.maxNs, meanNs: l.meanNs,
                     stddevNs: l.stddevNs, ciHalfWidthNs: l.ciHalfWidthNs, samples: l.samples, source: cell.source,
                     stopRule: cell.stopRule.rawValue, noisy: cell.noisy, cv: l.cv, retried: cell.attempt > 0 ? true : nil,
-                    speedRatio: cell.speedRatio)
+                    speedRatio: cell.speedRatio,
+                    inferencesPerSample: (cell.inferencesPerSample ?? 1) > 1 ? cell.inferencesPerSample : nil)
                 if let c = cell.counters { counters[String(cell.kHz)] = c }
             }
             let model = LookupTable.FrequencyModel.fit(points: cells.map { ($0.kHz, $0.latency.p50Ns) })
@@ -54,7 +55,9 @@ public enum LookupTableBuilder {
         let method = LookupTable.Method(
             clock: checkpoint.clock.clock, clockResolutionNs: checkpoint.clock.observedResolutionNs,
             clockReadCostNs: checkpoint.clock.readCostNs,
-            stopRule: "95% CI of the median (order statistics) within ±\(percent(s.targetRelativeCI)), \(s.minSamples)...\(s.maxSamples) samples, ≤ \(seconds(s.maxNs)) per cell; warm-up until successive batch medians are within \(percent(s.warmupStableTolerance)) (≤ \(s.warmupMaxBatches) batches, ≤ \(seconds(s.warmupMaxNs)))",
+            stopRule: (kept.contains { ($0.inferencesPerSample ?? 1) > 1 }
+                ? "one sample = the mean of consecutive inferences filling 4 throttling periods (emulated DVFS); " : "")
+                + "95% CI of the median (order statistics) within ±\(percent(s.targetRelativeCI)), \(s.minSamples)...\(s.maxSamples) samples, ≤ \(seconds(s.maxNs)) per cell; warm-up until successive batch medians are within \(percent(s.warmupStableTolerance)) (≤ \(s.warmupMaxBatches) batches, ≤ \(seconds(s.warmupMaxNs)))",
             stopRuleCounts: stopCounts, noisyCV: config.noisyCV,
             noisyCells: checkpoint.cells.filter { $0.attempt == 0 && $0.noisy }.count,
             retriedCells: checkpoint.cells.filter { $0.attempt > 0 }.count, seed: config.seed,

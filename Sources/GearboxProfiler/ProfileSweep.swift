@@ -286,7 +286,7 @@ public final class ProfileSweep {
         }
         var totals: CounterTotals?
         var counterFailure: String?
-        let sampler = Sampler(clock: env.clock, policy: configuration.sampling)
+        let sampler = Sampler(clock: env.clock, policy: configuration.sampling, sampleWindowNs: sampleWindowNs(kHz: kHz))
         let sampling: CellSampling
         do {
             sampling = try sampler.measure(
@@ -305,7 +305,7 @@ public final class ProfileSweep {
         let summary = LatencySummary(samplesNs: sampling.samplesNs, confidence: configuration.sampling.confidence)
         var counterCell: LookupTable.CounterCell?
         if let totals {
-            counterCell = CounterDerivation.perInference(totals, inferences: sampling.samplesNs.count)
+            counterCell = CounterDerivation.perInference(totals, inferences: sampling.samplesNs.count * sampling.inferencesPerSample)
         } else if let counterFailure {
             counterCell = LookupTable.CounterCell(
                 values: [:], unsupported: Dictionary(uniqueKeysWithValues: CounterDerivation.defaultEvents.map { ($0, counterFailure) }),
@@ -313,13 +313,21 @@ public final class ProfileSweep {
         }
         let record = CellRecord(
             kHz: kHz, variant: runner.variant.name, threads: configuration.threads, pin: configuration.pin.description,
-            attempt: attempt, source: env.controller.source, latency: summary, stopRule: sampling.stopRule,
+            attempt: attempt, source: env.controller.source, latency: summary,
+            inferencesPerSample: sampling.inferencesPerSample, stopRule: sampling.stopRule,
             warmupRule: sampling.warmupRule, warmupIterations: sampling.warmupIterations, appliedKHz: change.appliedKHz,
             speedRatio: change.speedRatio, frequencyVerified: verified, counters: counterCell, milliCelsiusBefore: before,
             milliCelsiusAfter: after, thermalPauseNs: pause,
             loopOverheadFraction: summary.p50Ns > 0 ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
             noisy: summary.cv > configuration.noisyCV, startedAt: startedAt)
         return (record, sampling.samplesNs)
+    }
+
+    /// Emulated DVFS: a sample spans 4 throttling periods of the step (see `Sampler`); 0 otherwise.
+    func sampleWindowNs(kHz: Int) -> UInt64 {
+        guard let emulated = environment.controller as? EmulatedFrequencyController else { return 0 }
+        let period = emulated.calibrationTable.first { $0.requestedKHz == kHz }?.periodUs ?? emulated.options.periodUs
+        return UInt64(4 * period) * 1000
     }
 
     private func save(_ checkpoint: SweepCheckpoint) throws {

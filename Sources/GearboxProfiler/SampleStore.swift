@@ -1,6 +1,7 @@
 // GearboxProfiler/SampleStore: the raw samples database next to a LUT
 // (`Profiles/<id>/<name>.samples.sqlite`), written through GRDB. One row per timed inference,
-// one row per cell with its statistics, stop rules and thermal readings, the switch and memory
+// one row per cell with its statistics, stop rules and thermal readings (a sample row is one
+// inference, or the mean of `inferencesPerSample` consecutive ones under emulated DVFS), the switch and memory
 // records, and the sweep's provenance in `meta`. Each cell is one transaction.
 
 import Foundation
@@ -55,6 +56,9 @@ public final class SampleStore {
                     loadNs INTEGER NOT NULL, rssDeltaBytes INTEGER, peakRSSDeltaBytes INTEGER);
                 """)
         }
+        migrator.registerMigration("v2: inferences per sample") { db in
+            try db.execute(sql: "ALTER TABLE cell ADD COLUMN inferencesPerSample INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 
@@ -81,13 +85,14 @@ public final class SampleStore {
                 l.ciHighNs, l.ciHalfWidthNs, l.samples, cell.stopRule.rawValue, cell.warmupRule.rawValue,
                 cell.warmupIterations, cell.appliedKHz, cell.speedRatio, cell.frequencyVerified, cell.noisy,
                 cell.loopOverheadFraction, Int64(clamping: cell.thermalPauseNs), before, after, counters, cell.startedAt,
+                cell.inferencesPerSample ?? 1,
             ]
             try db.execute(
                 sql: """
                     INSERT INTO cell(key, kHz, variant, threads, pin, attempt, source, p50Ns, p90Ns, p99Ns, p999Ns,
                     minNs, maxNs, meanNs, stddevNs, cv, ciLowNs, ciHighNs, ciHalfWidthNs, samples, stopRule, warmupRule,
                     warmupIterations, appliedKHz, speedRatio, frequencyVerified, noisy, loopOverheadFraction,
-                    thermalPauseNs, milliCelsiusBefore, milliCelsiusAfter, counters, startedAt)
+                    thermalPauseNs, milliCelsiusBefore, milliCelsiusAfter, counters, startedAt, inferencesPerSample)
                     VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))
                     """,
                 arguments: StatementArguments(columns))

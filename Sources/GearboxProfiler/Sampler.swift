@@ -73,7 +73,10 @@ public enum WarmupRule: String, Codable, Sendable {
 
 /// The raw outcome of sampling one cell.
 public struct CellSampling: Sendable {
+    /// One value per sample: the latency of one inference, or with `inferencesPerSample` > 1
+    /// the mean latency of that many consecutive inferences.
     public var samplesNs: [UInt64]
+    public var inferencesPerSample: Int
     public var warmupIterations: Int
     public var warmupRule: WarmupRule
     public var warmupBatchMediansNs: [UInt64]
@@ -85,12 +88,19 @@ public struct CellSampling: Sendable {
 }
 
 /// Times a workload on one clock under a `SamplingPolicy`. Call it from the measuring thread.
+///
+/// With a `sampleWindowNs`, one sample is the mean of as many consecutive inferences as fill the
+/// window (measured after warm-up). Emulated DVFS needs this: CPU-bandwidth throttling does not
+/// slow each inference, it lets inferences run at full speed and then stalls whichever one hits
+/// the end of the quota, so single-inference latencies are bimodal and their median follows the
+/// quota only when windows span several throttling periods.
 public struct Sampler {
     public let clock: LatencyClock
     public let policy: SamplingPolicy
+    public let sampleWindowNs: UInt64
 
-    public init(clock: LatencyClock, policy: SamplingPolicy) {
-        self.clock = clock; self.policy = policy
+    public init(clock: LatencyClock, policy: SamplingPolicy, sampleWindowNs: UInt64 = 0) {
+        self.clock = clock; self.policy = policy; self.sampleWindowNs = sampleWindowNs
     }
 
     /// Warms up, then samples `workload` until a stop rule fires. `beforeSampling` and
@@ -99,6 +109,11 @@ public struct Sampler {
         _ workload: () throws -> Void, beforeSampling: () throws -> Void = {}, afterSampling: () throws -> Void = {}
     ) throws -> CellSampling {
         let (warmupIterations, warmupRule, medians) = try warmUp(workload)
+        // Inferences per sample: enough to fill the window at the latency warm-up ended with.
+        var perSample = 1
+        if sampleWindowNs > 0, let last = medians.last, last > 0 {
+            perSample = Swift.max(1, Int((Double(sampleWindowNs) / Double(last)).rounded(.up)))
+        }
         try beforeSampling()
         var samples: [UInt64] = []
         samples.reserveCapacity(policy.maxSamples)
@@ -110,11 +125,15 @@ public struct Sampler {
         var sum: UInt64 = 0
         var t0 = start
         while samples.count < policy.maxSamples {
-            try workload()
+            if perSample == 1 {
+                try workload()
+            } else {
+                for _ in 0..<perSample { try workload() }
+            }
             let t1 = clock.nowNs()
-            let sample = t1 &- t0
+            let sample = (t1 &- t0) / UInt64(perSample)
             samples.append(sample)
-            sum &+= sample
+            sum &+= t1 &- t0
             if t1 &- start >= policy.maxNs { stop = .maxTime; break }
             if samples.count >= nextCheck {
                 scratch.removeAll(keepingCapacity: true)
@@ -132,10 +151,40 @@ public struct Sampler {
         }
         let elapsed = clock.nowNs() &- start
         try afterSampling()
-        let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(samples.count)
+        let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(samples.count * perSample)
         return CellSampling(
-            samplesNs: samples, warmupIterations: warmupIterations, warmupRule: warmupRule,
+            samplesNs: samples, inferencesPerSample: perSample, warmupIterations: warmupIterations, warmupRule: warmupRule,
             warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed, outsideWindowNsPerIteration: outside)
+    }
+
+    /// Warm-up in window mode: each batch runs until `max(warmupBatchTargetNs, sampleWindowNs)`
+    /// has passed; its value is elapsed / inferences.
+    func warmUpWindowed(_ workload: () throws -> Void) rethrows -> (Int, WarmupRule, [UInt64]) {
+        let start = clock.nowNs()
+        let batchNs = Swift.max(policy.warmupBatchTargetNs, sampleWindowNs)
+        var iterations = 0
+        var means: [UInt64] = []
+        var stableRun = 0
+        while true {
+            let t0 = clock.nowNs()
+            var count = 0
+            var now = t0
+            repeat {
+                try workload()
+                count += 1
+                now = clock.nowNs()
+            } while now &- t0 < batchNs || count < policy.warmupMinBatchIterations
+            iterations += count
+            let mean = (now &- t0) / UInt64(count)
+            if let previous = means.last, previous > 0 {
+                let change = abs(Double(mean) - Double(previous)) / Double(previous)
+                stableRun = change <= policy.warmupStableTolerance ? stableRun + 1 : 0
+            }
+            means.append(mean)
+            if stableRun >= policy.warmupStableBatches { return (iterations, .stable, means) }
+            if means.count >= policy.warmupMaxBatches { return (iterations, .maxBatches, means) }
+            if now &- start >= policy.warmupMaxNs { return (iterations, .maxTime, means) }
+        }
     }
 
     /// Sorts with libc's qsort: the stop check runs between inferences, and qsort through a C
@@ -152,8 +201,10 @@ public struct Sampler {
     }
 
     /// Runs batches of about `warmupBatchTargetNs` until `warmupStableBatches` successive pairs of
-    /// batch medians differ by at most `warmupStableTolerance`, or a limit is hit.
+    /// batch medians differ by at most `warmupStableTolerance`, or a limit is hit. With a sample
+    /// window, a batch lasts at least the window and its statistic is its mean latency.
     func warmUp(_ workload: () throws -> Void) rethrows -> (Int, WarmupRule, [UInt64]) {
+        if sampleWindowNs > 0 { return try warmUpWindowed(workload) }
         let start = clock.nowNs()
         var t0 = start
         try workload()

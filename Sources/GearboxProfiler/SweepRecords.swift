@@ -54,6 +54,8 @@ public struct CellRecord: Codable, Equatable, Sendable {
     public var attempt: Int
     public var source: MeasurementSource
     public var latency: LatencySummary
+    /// Consecutive inferences averaged per sample (1 except under emulated DVFS, see `Sampler`).
+    public var inferencesPerSample: Int?
     public var stopRule: StopRule
     public var warmupRule: WarmupRule
     public var warmupIterations: Int

@@ -104,3 +104,46 @@ import Testing
     let virtual = ClockCalibration.measure(VirtualLatencyClock())
     #expect(virtual.clock == "virtual" && virtual.readCostNs == 0)
 }
+
+/// A CPU-bandwidth throttle on the virtual clock: inferences run at full speed until the
+/// period's quota is used up, then wait for the next period (what cgroup throttling does).
+private final class ThrottledWorkload {
+    let clock: VirtualLatencyClock
+    let workNs: UInt64, periodNs: UInt64, quotaNs: UInt64
+    private var usedInPeriod: UInt64 = 0
+    private var periodStart: UInt64 = 0
+    init(clock: VirtualLatencyClock, workNs: UInt64, periodNs: UInt64, ratio: Double) {
+        self.clock = clock; self.workNs = workNs; self.periodNs = periodNs; quotaNs = UInt64(Double(periodNs) * ratio)
+    }
+    func run() {
+        var remaining = workNs
+        while remaining > 0 {
+            let now = clock.nowNs()
+            if now >= periodStart + periodNs { periodStart = now - (now - periodStart) % periodNs; usedInPeriod = 0 }
+            if usedInPeriod >= quotaNs {
+                clock.advance(byNs: periodStart + periodNs - now)
+                continue
+            }
+            let slice = min(remaining, quotaNs - usedInPeriod, periodStart + periodNs - now)
+            clock.advance(byNs: slice)
+            usedInPeriod += slice
+            remaining -= slice
+        }
+    }
+}
+
+@Test func windowedSamplesFollowAThrottledSlowDownWhereSingleInferencesDoNot() throws {
+    // 1 ms of work at 50% of an 8 ms period: the true slow-down is 2×.
+    let clock = VirtualLatencyClock()
+    let throttled = ThrottledWorkload(clock: clock, workNs: 1_000_000, periodNs: 8_000_000, ratio: 0.5)
+    var policy = tinySampling
+    policy.maxNs = 2_000_000_000
+    let single = try Sampler(clock: clock, policy: policy).measure { throttled.run() }
+    let windowed = try Sampler(clock: clock, policy: policy, sampleWindowNs: 32_000_000).measure { throttled.run() }
+    let singleP50 = LatencySummary(samplesNs: single.samplesNs).p50Ns
+    let windowedP50 = LatencySummary(samplesNs: windowed.samplesNs).p50Ns
+    #expect(single.inferencesPerSample == 1)
+    #expect(windowed.inferencesPerSample >= 16)
+    #expect(singleP50 < 1_100_000, "single inferences mostly run unthrottled: \(singleP50)")
+    #expect(abs(windowedP50 / 2_000_000 - 1) < 0.05, "windows see the 2× slow-down: \(windowedP50)")
+}
