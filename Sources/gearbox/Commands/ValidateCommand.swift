@@ -183,8 +183,11 @@ extension ValidateCommand {
             guard let portfolio else {
                 throw PolicyError.badSetting(name: "--portfolio", reason: "--runner portfolio needs the portfolio directory the table was profiled from")
             }
-            _ = try Portfolio.open(directory: portfolio)
-            throw PolicyError.runFailed(reason: "--runner portfolio: this build has no engine-backed variant runner yet (the profiler branch provides it); use --runner work for a calibrated CPU-work stand-in")
+            let backend = EngineBackend(threads: table.threads ?? 1)
+            let runners = try VariantRunnerSet(
+                table: table, tableName: lut, portfolio: Portfolio.open(directory: portfolio), backend: backend)
+            inference = runners
+            notes.append("runner: real inference, \(backend.name) backend with \(backend.threads) thread(s), variants from \(portfolio)")
         default:
             throw PolicyError.badSetting(name: "--runner", reason: "'\(runner)' is not one of portfolio, work")
         }
