@@ -173,7 +173,7 @@ public enum HTMLRenderer {
         .table-wrap{overflow-x:auto;margin:12px 0 16px}
         table{border-collapse:collapse;font-size:13.5px;min-width:50%}
         caption{text-align:left;font-weight:600;padding:0 0 6px;color:var(--ink)}
-        th,td{padding:5px 12px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:break-word}
+        th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:break-word}
         thead th{background:#f7f9fb;font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line);vertical-align:bottom}
         tbody th{font-weight:600;white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
         tbody tr:hover{background:#fafbfd}
