@@ -191,3 +191,22 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
     #expect(try fixtureInputs().defaultOutputDirectory == Fixtures.path("validation"))
     #expect(try fixtureInputs(validation: false).defaultOutputDirectory == "Reports/vm-epyc-2c-fashion-cnn")
 }
+
+@Test func hybridCPUKindsGetATableAndCountersGroupByReason() throws {
+    var inputs = try fixtureInputs()
+    inputs.device?.cpuKinds = [
+        .init(cpus: [0, 1, 2, 3], efficiency: 0, infos: ["CoreType": "IntelAtom"]),
+        .init(cpus: [4, 5], efficiency: 1, infos: ["CoreType": "IntelCore"]),
+    ]
+    let device = try #require(ReportBuilder(inputs: inputs).build().sections.first { $0.id == "device" })
+    let kinds = try #require(device.blocks.compactMap { if case let .table(table) = $0, table.caption.hasPrefix("CPU kinds") { return table } else { return nil } }.first)
+    #expect(kinds.rows.map { $0[0].text } == ["0-3", "4-5"])
+    let facts = device.blocks.compactMap { if case let .facts(facts) = $0 { return facts } else { return nil } }.flatMap { $0 }
+    let unsupported = try #require(facts.first { $0.label == "Counters unsupported" })
+    #expect(unsupported.value == "cycles, instructions, cache-misses, branch-misses: no hardware PMU in this VM (perf_event_open: ENOENT)")
+}
+
+@Test func cpuListsUseRanges() {
+    #expect(CPUList.text([0, 1, 2, 3, 6, 8, 9]) == "0-3,6,8-9")
+    #expect(CPUList.text([]) == "none")
+}

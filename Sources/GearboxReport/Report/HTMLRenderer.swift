@@ -177,7 +177,8 @@ public enum HTMLRenderer {
         thead th{background:#f7f9fb;font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line);vertical-align:bottom}
         tbody th{font-weight:600;white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
         tbody tr:hover{background:#fafbfd}
-        .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        .num{text-align:right;font-variant-numeric:tabular-nums}
+        td.num{white-space:nowrap}
         .good{color:var(--good);font-weight:700}
         .bad{color:var(--bad);font-weight:600}
         .muted{color:#8a94a3}
