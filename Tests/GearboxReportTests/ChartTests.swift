@@ -77,7 +77,7 @@ func sampleHeatmap(names: [String]) -> Heatmap {
 }
 
 @Test func footnotesWrapInsteadOfRunningOffTheChart() {
-    let long = Array(repeating: "device vm-epyc-2c", count: 12).joined(separator: " · ")
+    let long = Array(repeating: "device fixture-vm-2c", count: 12).joined(separator: " · ")
     let lines = Footnote.lines(long, width: 400)
     #expect(lines.count > 1)
     #expect(lines.allSatisfy { Double($0.count) * 10.5 * 0.56 <= 400 })

@@ -11,7 +11,7 @@ func fixtureInputs(validation: Bool = true, device: Bool = true) throws -> Repor
     try ReportInputs.load(
         lutPath: Fixtures.path("baseline.lut.json"),
         validationPath: validation ? Fixtures.path("validation") : nil,
-        devicePath: device ? Fixtures.path("vm-epyc-2c.json") : nil)
+        devicePath: device ? Fixtures.path("fixture-vm-2c.json") : nil)
 }
 
 func allTables(_ document: ReportDocument) -> [ReportTable] {
@@ -61,7 +61,7 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
     #expect(figures.count >= 10)
     for figure in figures {
         #expect(["real", "emulated", "simulated", "predicted", "engine accounting"].contains { figure.source.contains($0) }, "\(figure.id): \(figure.source)")
-        #expect(figure.provenance.contains("device vm-epyc-2c") && figure.provenance.contains("commit "), "\(figure.id)")
+        #expect(figure.provenance.contains("device fixture-vm-2c") && figure.provenance.contains("commit "), "\(figure.id)")
         for chart in figure.standaloneCharts {
             let svg = chart.xml()
             #expect(xmlError(svg) == nil, "\(figure.id) is not well-formed")
@@ -189,7 +189,7 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
 
 @Test func defaultOutputGoesBesideTheValidation() throws {
     #expect(try fixtureInputs().defaultOutputDirectory == Fixtures.path("validation"))
-    #expect(try fixtureInputs(validation: false).defaultOutputDirectory == "Reports/vm-epyc-2c-fashion-cnn")
+    #expect(try fixtureInputs(validation: false).defaultOutputDirectory == "Reports/fixture-vm-2c-fashion-cnn")
 }
 
 @Test func hybridCPUKindsGetATableAndCountersGroupByReason() throws {
@@ -209,4 +209,11 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
 @Test func cpuListsUseRanges() {
     #expect(CPUList.text([0, 1, 2, 3, 6, 8, 9]) == "0-3,6,8-9")
     #expect(CPUList.text([]) == "none")
+}
+
+@Test func provenanceNotesReachThePageAndTheMarkdown() throws {
+    let document = ReportBuilder(inputs: try fixtureInputs()).build()
+    #expect(document.provenanceNotes.contains { $0.hasPrefix("synthetic test fixture") })
+    #expect(HTMLRenderer.render(document).contains("synthetic test fixture"))
+    #expect(MarkdownRenderer.render(document).contains("> synthetic test fixture"))
 }

@@ -35,7 +35,9 @@ public enum HTMLRenderer {
                 .el("dl", [("class", "headline")], document.headline.map { fact in
                     .el("div", [], [.el("dt", text: fact.label), .el("dd", text: fact.value)])
                 }),
-            ]),
+            ] + (document.provenanceNotes.isEmpty ? [] : [
+                .el("ul", [("class", "provenance-notes")], document.provenanceNotes.map { .el("li", text: $0) }),
+            ])),
         ])
     }
 
@@ -146,6 +148,8 @@ public enum HTMLRenderer {
         .headline div{min-width:0}
         .headline dt{font-size:11px;text-transform:uppercase;letter-spacing:.08em;opacity:.75}
         .headline dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+        .provenance-notes{margin:14px 0 0;padding:0;list-style:none;font-size:13.5px;opacity:.92}
+        .provenance-notes li::before{content:"Provenance note: ";font-weight:600}
         .toc{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.96);border-bottom:1px solid var(--line)}
         .toc .wrap{display:flex;gap:4px;flex-wrap:wrap;padding-top:8px;padding-bottom:8px}
         .toc a{color:var(--accent);text-decoration:none;font-size:14px;font-weight:600;padding:3px 10px;border-radius:6px}
