@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .systemLibrary(name: "CCpufreq", providers: [.apt(["libcpufreq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "CGearboxShims"),
 
         // File formats' common ground: atomic writes, JSON conventions, provenance labels.
@@ -50,7 +52,8 @@ let package = Package(
             dependencies: [
                 "GearboxHardware", "COpenBLAS", "CGearboxShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]),
+            ],
+            swiftSettings: engineKernelSettings),
         .target(
             name: "GearboxPortfolio",
             dependencies: [
@@ -73,7 +76,7 @@ let package = Package(
             dependencies: ["GearboxProfiler", "GearboxPolicy", "GearboxHardware"]),
         .target(
             name: "GearboxTraining",
-            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS"]),
+            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib", "CMalloc"]),
         .executableTarget(
             name: "gearbox",
             dependencies: [
@@ -85,7 +88,9 @@ let package = Package(
 
         .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore"]),
         .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware"]),
-        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine"]),
+        // Test-only malloc counter: proves steady-state inference allocates nothing.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine", "CAllocationCounter"]),
         .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio"]),
         .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler"]),
         .testTarget(
@@ -98,3 +103,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The engine's SIMD kernels: Swift compiles for baseline x86-64 (SSE2, no FMA) unless told
+// otherwise, which would pit 128-bit Swift kernels against OpenBLAS's runtime-dispatched AVX
+// ones. On an x86-64 host, build the engine for x86-64-v3 (AVX2 + FMA); GEARBOX_PORTABLE=1 opts
+// out. aarch64 has NEON and FMA in its baseline and needs nothing.
+var engineKernelSettings: [SwiftSetting] {
+    #if arch(x86_64)
+    if Context.environment["GEARBOX_PORTABLE"] == nil {
+        return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("GEARBOX_FMA")]
+    }
+    #endif
+    return []
+}

@@ -26,9 +26,16 @@ public struct FrequencyChange: Codable, Equatable, Sendable {
     /// Time from the request until the read-back settled (0 for simulated).
     public var settleNs: Int
     public var source: MeasurementSource
-    public init(requestedKHz: Int, appliedKHz: Int, speedRatio: Double, settleNs: Int, source: MeasurementSource) {
+    /// Whether the read-back reached the request within the settle timeout (nil: not checked).
+    public var settled: Bool?
+    /// Why the change is less than it seems (did not settle, not verified, calibration drift).
+    public var warning: String?
+    public init(
+        requestedKHz: Int, appliedKHz: Int, speedRatio: Double, settleNs: Int, source: MeasurementSource,
+        settled: Bool? = nil, warning: String? = nil
+    ) {
         self.requestedKHz = requestedKHz; self.appliedKHz = appliedKHz; self.speedRatio = speedRatio
-        self.settleNs = settleNs; self.source = source
+        self.settleNs = settleNs; self.source = source; self.settled = settled; self.warning = warning
     }
 }
 

@@ -1,14 +1,138 @@
-// gearbox run: Run a model on TensorProto inputs and time it.
+// gearbox run: runs a model on TensorProto inputs (or seeded random ones), saves the outputs
+// as TensorProto files and, with --repeat, times N runs after warm-up (p50/p99).
 
 import ArgumentParser
+import Foundation
+import GearboxCore
+import GearboxEngine
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a model on TensorProto inputs and time it."
+        abstract: "Run a model on TensorProto inputs and time it.",
+        discussion: """
+            Inputs come from TensorProto files (--input NAME=x.pb, like the ONNX test data's \
+            input_0.pb); inputs not given are filled with seeded uniform values in [-1, 1]. \
+            Outputs are written as DIR/output_K.pb. With --repeat N, N runs after warm-up are \
+            timed on the monotonic clock (real wall time on this machine) and p50/p99 printed.
+
+            Example:
+              gearbox run model.onnx --input input=x.pb --save-outputs out/
+              gearbox run model.onnx --threads 2 --pin 0,1 --repeat 200 --json
+            """
     )
 
-    func run() throws {
-        throw ValidationError("'gearbox run' is not implemented yet")
+    @Argument(help: "The ONNX model file.") var file: String
+    @Option(name: .customLong("input"), help: "NAME=FILE.pb: a TensorProto for input NAME (repeatable).") var inputFiles: [String] = []
+    @Option(name: .customLong("shape"), help: "NAME=1x3x224x224 for inputs with symbolic dimensions (repeatable).") var shapes: [String] = []
+    @Option(help: "Worker threads (the calling thread included).") var threads = 1
+    @Option(help: "Pin worker K to CPU K of this comma-separated list (e.g. 0,1).") var pin: String?
+    @Option(help: "Time this many runs after warm-up and print p50/p99.") var `repeat`: Int?
+    @Option(help: "Untimed runs before timing.") var warmup = 5
+    @Option(help: "Seed for random inputs.") var seed: UInt64 = 1
+    @Option(name: .customLong("format"), help: "Weight format for Conv/Gemm weights (dense unless formats are registered).") var weightFormat = "dense"
+    @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    struct OutputInfo: Codable { var name: String; var shape: [Int]; var file: String?; var head: [Float] }
+    struct Report: Codable {
+        var model: String
+        var threads: Int
+        var pinned: [Int]?
+        var inputs: [TensorDescription]
+        var outputs: [OutputInfo]
+        var loadNs: Int
+        var samples: Int?
+        var p50Ns: Int?
+        var p99Ns: Int?
+        var minNs: Int?
+        var meanNs: Int?
+        var source: MeasurementSource?
     }
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let r = `repeat`, r < 1 { throw ValidationError("--repeat must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+    }
+
+    func run() throws {
+        var options = EngineOptions(threads: threads, weightFormat: weightFormat)
+        let pinnedCPUs = try pin.map(parseCPUList)
+        if let pinnedCPUs {
+            guard pinnedCPUs.count >= threads else { throw ValidationError("--pin lists \(pinnedCPUs.count) CPUs for \(threads) threads") }
+            options.pinning = try workerPinning(cpus: pinnedCPUs)
+        }
+        for text in shapes {
+            let (name, shape) = try parseShapeOption(text)
+            options.inputShapes[name] = shape
+        }
+        var given: [String: Tensor] = [:]
+        do {
+            for text in inputFiles {
+                let parts = text.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { throw ValidationError("--input '\(text)': expected NAME=FILE.pb") }
+                let tensor = try Tensor(contentsOfTensorProto: String(parts[1]))
+                given[String(parts[0])] = tensor
+                options.inputShapes[String(parts[0])] = tensor.shape
+            }
+            let model = try InferenceModel(contentsOf: file, options: options)
+            if !model.pinningErrors.isEmpty { throw EngineError.invalidOption(name: "--pin", reason: model.pinningErrors.joined(separator: "; ")) }
+            try model.pinCallingThread()
+            model.fillInputsRandomly(seed: seed)
+            for (name, tensor) in given { try model.setInput(name, tensor) }
+            model.run()
+            var outputs: [OutputInfo] = []
+            for (index, description) in model.outputs.enumerated() {
+                let tensor = try model.output(named: description.name)
+                var path: String? = nil
+                if let directory = saveOutputs {
+                    path = directory + "/output_\(index).pb"
+                    try tensor.writeTensorProto(to: path!, name: description.name)
+                }
+                outputs.append(OutputInfo(name: description.name, shape: description.shape, file: path, head: Array(tensor.scalars.prefix(8))))
+            }
+            let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup) }
+            let load = model.loadDuration.components
+            let report = Report(model: file, threads: threads, pinned: pinnedCPUs.map { Array($0.prefix(threads)) }, inputs: model.inputs,
+                                outputs: outputs, loadNs: Int(load.seconds) * 1_000_000_000 + Int(load.attoseconds / 1_000_000_000),
+                                samples: latency?.samples, p50Ns: latency?.p50Ns, p99Ns: latency?.p99Ns, minNs: latency?.minNs,
+                                meanNs: latency?.meanNs, source: latency?.source)
+            if json {
+                print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
+                return
+            }
+            for input in model.inputs { print("input   \(input)\(given[input.name] == nil ? " (random, seed \(seed))" : "")") }
+            for output in outputs {
+                print("output  \(output.name) [\(output.shape.map(String.init).joined(separator: "x"))] "
+                      + output.head.map { String(format: "%.5g", $0) }.joined(separator: " ") + (output.head.count < Tensor.elementCount(output.shape) ? " …" : "")
+                      + (output.file.map { " → \($0)" } ?? ""))
+            }
+            if let latency {
+                print(String(format: "latency p50 %.3f ms  p99 %.3f ms  min %.3f ms  (%d runs after %d warm-up, %d thread%@, %@)",
+                             Double(latency.p50Ns) / 1e6, Double(latency.p99Ns) / 1e6, Double(latency.minNs) / 1e6,
+                             latency.samples, warmup, threads, threads == 1 ? "" : "s", latency.source.rawValue))
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw exitForEngineError(error)
+        }
+    }
+}
+
+/// Parses "0,1,3" into CPU numbers.
+func parseCPUList(_ text: String) throws -> [Int] {
+    let cpus = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !cpus.isEmpty, cpus.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+        throw ValidationError("--pin '\(text)': expected a comma-separated list of CPU numbers, e.g. 0,1")
+    }
+    return cpus.map { $0! }
+}
+
+/// Worker K → CPU cpus[K]. Binding goes through GearboxHardware's thread pinning.
+func workerPinning(cpus: [Int]) throws -> any WorkerPinning {
+    // GearboxHardware.ThreadPinning (branch hw) is not in this build yet; refuse rather than
+    // pretend the threads are pinned.
+    throw ValidationError("--pin is not available in this build: GearboxHardware thread pinning is not merged yet (run without --pin)")
 }

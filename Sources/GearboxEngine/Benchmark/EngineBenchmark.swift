@@ -1,0 +1,176 @@
+// GearboxEngine/EngineBenchmark: the measurements behind `gearbox bench engine`, each taken side
+// by side in one process run: dense 3×3 convolution throughput against OpenBLAS sgemm on the
+// same im2col matrix, and Gearbox against onnxruntime (a Python subprocess on the same ONNX
+// file) at 1 and 2 threads. Figures are real wall-clock times on this machine.
+
+import Foundation
+import GearboxCore
+
+/// One convolution layer timed against the bare sgemm it lowers to.
+public struct ConvolutionThroughput: Sendable, Codable {
+    /// e.g. "3x3 64->64 @56x56".
+    public var layer: String
+    /// Median time of the whole Conv step (im2col + sgemm + bias), one thread.
+    public var convolutionP50Ns: Int
+    /// Median time of one sgemm on the layer's full, prebuilt im2col matrix.
+    public var sgemmP50Ns: Int
+    /// sgemm time / convolution time: the convolution's throughput as a fraction of sgemm's.
+    public var fractionOfSGEMM: Double
+    public var convolutionGFLOPS: Double
+    public var sgemmGFLOPS: Double
+}
+
+/// Gearbox and onnxruntime on the same model file.
+public struct RuntimeComparison: Sendable, Codable {
+    public var model: String
+    public var threads: Int
+    public var gearboxP50Ns: Int
+    public var onnxruntimeP50Ns: Int?
+    /// Gearbox latency / onnxruntime latency (< 1 means Gearbox is faster).
+    public var latencyRatio: Double?
+    /// Largest |Gearbox − onnxruntime| over the first output, for the same input.
+    public var maxAbsoluteDifference: Float?
+    public var onnxruntimeVersion: String?
+    /// Why onnxruntime figures are missing, when they are.
+    public var note: String?
+}
+
+public enum EngineBenchmark {
+    /// The layers timed by `convolutionThroughput`: ResNet stage shapes (3×3, stride 1, pad 1).
+    public static let convolutionLayers: [(channels: Int, size: Int)] = [(64, 56), (128, 28), (256, 14), (512, 7)]
+
+    /// Times each 3×3 layer as a one-node model and its bare sgemm, alternating, single-threaded.
+    public static func convolutionThroughput(runs: Int = 30, layers: [(channels: Int, size: Int)] = convolutionLayers) throws -> [ConvolutionThroughput] {
+        BLAS.useSingleThread()
+        var results: [ConvolutionThroughput] = []
+        for (c, size) in layers {
+            var builder = ONNXModelBuilder(graphName: "conv3x3")
+            builder.addInput("x", shape: [1, c, size, size])
+            let y = builder.conv("x", weights: Tensor.random(shape: [c, c, 3, 3], seed: 7, in: -0.05...0.05),
+                                 bias: Tensor.random(shape: [c], seed: 8), pads: [1, 1, 1, 1])
+            builder.addOutput(y)
+            let model = try InferenceModel(onnx: try builder.serializedData(), source: "conv3x3", options: EngineOptions(threads: 1))
+            model.fillInputsRandomly(seed: 1)
+            let k = c * 9, n = size * size
+            let a = Tensor.random(shape: [c, k], seed: 3), b = Tensor.random(shape: [k, n], seed: 4)
+            var out = Tensor(zeros: [c, n])
+            var convSamples: [Int] = [], gemmSamples: [Int] = []
+            for _ in 0..<3 { model.run() }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        for round in 0..<(runs + 3) {
+                            var t = monotonicNanoseconds()
+                            BLAS.sgemm(m: c, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                            let gemm = Int(monotonicNanoseconds() - t)
+                            t = monotonicNanoseconds()
+                            model.run()
+                            let conv = Int(monotonicNanoseconds() - t)
+                            if round >= 3 { gemmSamples.append(gemm); convSamples.append(conv) }
+                        }
+                    }
+                }
+            }
+            let conv = LatencySummary(nanoseconds: convSamples).p50Ns, gemm = LatencySummary(nanoseconds: gemmSamples).p50Ns
+            let flops = 2.0 * Double(c) * Double(k) * Double(n)
+            results.append(ConvolutionThroughput(layer: "3x3 \(c)->\(c) @\(size)x\(size)", convolutionP50Ns: conv, sgemmP50Ns: gemm,
+                                                 fractionOfSGEMM: Double(gemm) / Double(max(conv, 1)),
+                                                 convolutionGFLOPS: flops / Double(max(conv, 1)), sgemmGFLOPS: flops / Double(max(gemm, 1))))
+        }
+        return results
+    }
+
+    /// Times `modelPath` in Gearbox (in process) and in onnxruntime (subprocess) with the same
+    /// seeded input, `runs` timed runs each after warm-up; also compares their first outputs.
+    public static func compareWithOnnxRuntime(modelPath: String, name: String, threads: Int, runs: Int,
+                                              python: String = "python3", workDirectory: String) throws -> RuntimeComparison {
+        let model = try InferenceModel(contentsOf: modelPath, options: EngineOptions(threads: threads))
+        model.fillInputsRandomly(seed: 11)
+        let inputPath = workDirectory + "/\(name)-input.pb"
+        let input = model.withInputBuffer(at: 0) { buffer in
+            Tensor(shape: model.inputs[0].shape, scalars: Array(buffer))
+        }
+        try input.writeTensorProto(to: inputPath, name: model.inputs[0].name)
+        let gearbox = model.measureLatency(runs: runs, warmupRuns: max(3, runs / 10))
+        var comparison = RuntimeComparison(model: name, threads: threads, gearboxP50Ns: gearbox.p50Ns)
+        let outputPath = workDirectory + "/\(name)-ort-output-\(threads).pb"
+        do {
+            let report = try OnnxRuntimeBaseline.run(python: python, script: workDirectory + "/ort_baseline.py", model: modelPath,
+                                                     input: inputPath, output: outputPath, threads: threads, runs: runs)
+            comparison.onnxruntimeP50Ns = report.p50Ns
+            comparison.onnxruntimeVersion = report.version
+            comparison.latencyRatio = Double(gearbox.p50Ns) / Double(max(report.p50Ns, 1))
+            let reference = try Tensor(contentsOfTensorProto: outputPath)
+            let ours = try model.output(named: model.outputs[0].name)
+            if reference.count == ours.count { comparison.maxAbsoluteDifference = ours.maxAbsoluteDifference(to: reference) }
+        } catch {
+            comparison.note = "\(error)"
+        }
+        return comparison
+    }
+}
+
+/// onnxruntime in a Python subprocess, timed the same way (perf_counter_ns around each run).
+enum OnnxRuntimeBaseline {
+    struct Report: Decodable { var p50Ns: Int; var samples: Int; var version: String }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let script = #"""
+    # Gearbox's onnxruntime baseline: same model file, same input, same timing method.
+    import sys, json, time
+    try:
+        import numpy as np
+        import onnxruntime as ort
+        from onnx import numpy_helper, TensorProto
+    except ImportError as e:
+        print(json.dumps({"error": "missing Python package: %s (pip install onnxruntime onnx numpy)" % e.name})); sys.exit(0)
+    model, input_path, output_path, threads, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    t = TensorProto(); t.ParseFromString(open(input_path, "rb").read())
+    x = numpy_helper.to_array(t)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    feed = {name: x}
+    for _ in range(max(3, runs // 10)):
+        y = sess.run(None, feed)
+    samples = []
+    for _ in range(runs):
+        s = time.perf_counter_ns(); sess.run(None, feed); samples.append(time.perf_counter_ns() - s)
+    samples.sort()
+    import math
+    p50 = samples[max(0, math.ceil(0.5 * len(samples)) - 1)]
+    open(output_path, "wb").write(numpy_helper.from_array(np.ascontiguousarray(y[0], dtype=np.float32)).SerializeToString())
+    print(json.dumps({"p50Ns": p50, "samples": len(samples), "version": ort.__version__}))
+    """#
+
+    static func run(python: String, script path: String, model: String, input: String, output: String, threads: Int, runs: Int) throws -> Report {
+        try AtomicFile.write(script, to: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, path, model, input, output, "\(threads)", "\(runs)"]
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        do { try process.run() } catch { throw Failure(description: "cannot start \(python): \(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard let line = text.split(separator: "\n").last else {
+            throw Failure(description: "onnxruntime baseline printed nothing (\(errorText.split(separator: "\n").last ?? "no error output"))")
+        }
+        if let failure = try? JSONDecoder().decode([String: String].self, from: Data(line.utf8)), let message = failure["error"] {
+            throw Failure(description: message)
+        }
+        do { return try JSONDecoder().decode(Report.self, from: Data(line.utf8)) } catch {
+            throw Failure(description: "unexpected onnxruntime baseline output: \(line.prefix(200))")
+        }
+    }
+}

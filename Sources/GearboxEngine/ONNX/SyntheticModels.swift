@@ -1,0 +1,74 @@
+// GearboxEngine/SyntheticModels: deterministic ONNX models with random weights for benchmarks
+// and tests — a small Fashion-MNIST-sized CNN and a ResNet-style network (basic blocks with
+// BatchNorm, residual Adds, stride-2 downsampling). Same seed, same bytes.
+
+/// Generators for reproducible benchmark models.
+public enum SyntheticModels {
+    /// A Fashion-MNIST-sized classifier: 1×1×28×28 → conv3×3(16)+BN+ReLU → maxpool →
+    /// conv3×3(32)+BN+ReLU → maxpool → Linear(128)+ReLU → Linear(10) → Softmax. About 1.2 M MACs.
+    public static func fashionMNISTCNN(seed: UInt64 = 1, batch: Int = 1) -> ONNXModelBuilder {
+        var b = ONNXModelBuilder(graphName: "fashion_mnist_cnn")
+        var rng = SplitMix64(seed: seed)
+        b.addInput("input", shape: [batch, 1, 28, 28])
+        var x = convBNReLU(&b, "input", in: 1, out: 16, kernel: 3, stride: 1, rng: &rng)
+        x = b.maxPool(x, kernel: [2, 2], strides: [2, 2])
+        x = convBNReLU(&b, x, in: 16, out: 32, kernel: 3, stride: 1, rng: &rng)
+        x = b.maxPool(x, kernel: [2, 2], strides: [2, 2])
+        x = b.flatten(x)
+        x = b.relu(b.linear(x, weights: heUniform([128, 32 * 7 * 7], fanIn: 32 * 7 * 7, rng: &rng), bias: small([128], rng: &rng)))
+        x = b.linear(x, weights: heUniform([10, 128], fanIn: 128, rng: &rng), bias: small([10], rng: &rng))
+        b.addOutput(b.softmax(x, axis: 1))
+        return b
+    }
+
+    /// A ResNet-18-style network: conv7×7/2 + BN + ReLU + maxpool/2, four stages of two basic
+    /// blocks (widths `widths`, stride 2 from the second stage on, 1×1 projection shortcuts),
+    /// global average pooling and a Linear classifier.
+    public static func resNet(seed: UInt64 = 2, batch: Int = 1, imageSize: Int = 112, widths: [Int] = [64, 128, 256, 512],
+                              blocksPerStage: Int = 2, classes: Int = 1000) -> ONNXModelBuilder {
+        var b = ONNXModelBuilder(graphName: "resnet_style")
+        var rng = SplitMix64(seed: seed)
+        b.addInput("input", shape: [batch, 3, imageSize, imageSize])
+        var x = convBNReLU(&b, "input", in: 3, out: widths[0], kernel: 7, stride: 2, rng: &rng)
+        x = b.maxPool(x, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])
+        var channels = widths[0]
+        for (stage, width) in widths.enumerated() {
+            for block in 0..<blocksPerStage {
+                let stride = stage > 0 && block == 0 ? 2 : 1
+                var y = convBNReLU(&b, x, in: channels, out: width, kernel: 3, stride: stride, rng: &rng)
+                y = convBN(&b, y, in: width, out: width, kernel: 3, stride: 1, rng: &rng)
+                let shortcut = stride != 1 || channels != width ? convBN(&b, x, in: channels, out: width, kernel: 1, stride: stride, rng: &rng) : x
+                x = b.relu(b.add(y, shortcut))
+                channels = width
+            }
+        }
+        x = b.flatten(b.globalAveragePool(x))
+        b.addOutput(b.linear(x, weights: heUniform([classes, channels], fanIn: channels, rng: &rng), bias: small([classes], rng: &rng)))
+        return b
+    }
+
+    static func convBN(_ b: inout ONNXModelBuilder, _ x: String, in c: Int, out m: Int, kernel k: Int, stride: Int,
+                       rng: inout SplitMix64) -> String {
+        let pad = k / 2
+        let y = b.conv(x, weights: heUniform([m, c, k, k], fanIn: c * k * k, rng: &rng), strides: [stride, stride], pads: [pad, pad, pad, pad])
+        return b.batchNormalization(y, scale: uniform([m], 0.5...1.5, rng: &rng), bias: small([m], rng: &rng),
+                                    mean: small([m], rng: &rng), variance: uniform([m], 0.5...1.5, rng: &rng))
+    }
+
+    static func convBNReLU(_ b: inout ONNXModelBuilder, _ x: String, in c: Int, out m: Int, kernel k: Int, stride: Int,
+                           rng: inout SplitMix64) -> String {
+        b.relu(convBN(&b, x, in: c, out: m, kernel: k, stride: stride, rng: &rng))
+    }
+
+    static func heUniform(_ shape: [Int], fanIn: Int, rng: inout SplitMix64) -> Tensor {
+        let limit = (6 / Float(max(fanIn, 1))).squareRoot()
+        return uniform(shape, -limit...limit, rng: &rng)
+    }
+
+    static func small(_ shape: [Int], rng: inout SplitMix64) -> Tensor { uniform(shape, -0.1...0.1, rng: &rng) }
+
+    static func uniform(_ shape: [Int], _ range: ClosedRange<Float>, rng: inout SplitMix64) -> Tensor {
+        let width = range.upperBound - range.lowerBound
+        return Tensor(shape: shape) { _ in range.lowerBound + width * rng.nextUnitFloat() }
+    }
+}

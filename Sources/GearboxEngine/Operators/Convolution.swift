@@ -1,0 +1,435 @@
+// GearboxEngine/Convolution: 1-D and 2-D Conv. General and grouped convolutions lower to
+// C = A · im2col(X) through `any WeightMatrix` (dense sgemm or a pruned format), tiled over
+// output pixels (and over output-channel panels for row-splittable formats) with the bias,
+// residual Add and activation applied per tile. Depthwise convolutions use a direct kernel.
+
+/// Sizes of one convolution, normalised to 2-D (1-D uses height 1).
+struct ConvGeometry: Sendable, Equatable {
+    var batch = 1, inChannels = 1, inHeight = 1, inWidth = 1
+    var outChannels = 1, outHeight = 1, outWidth = 1
+    var kernelHeight = 1, kernelWidth = 1
+    var strideHeight = 1, strideWidth = 1
+    var padTop = 0, padLeft = 0, padBottom = 0, padRight = 0
+    var dilationHeight = 1, dilationWidth = 1
+    var groups = 1
+
+    var inChannelsPerGroup: Int { inChannels / groups }
+    var outChannelsPerGroup: Int { outChannels / groups }
+    /// Reduction length of one group: (C/g)·kH·kW.
+    var reduction: Int { inChannelsPerGroup * kernelHeight * kernelWidth }
+    /// Output pixels per image.
+    var pixels: Int { outHeight * outWidth }
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+            && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
+    }
+    var isDepthwise: Bool { groups > 1 && inChannelsPerGroup == 1 }
+    var macs: Int { batch * outChannels * pixels * reduction }
+}
+
+/// Output length and begin/end padding of one spatial axis, per ONNX's auto_pad rules.
+func convolutionAxis(input: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int,
+                     autoPad: String, ceilMode: Bool = false) -> (output: Int, padBegin: Int, padEnd: Int)? {
+    let effectiveKernel = (kernel - 1) * dilation + 1
+    switch autoPad {
+    case "SAME_UPPER", "SAME_LOWER":
+        let output = (input + stride - 1) / stride
+        let total = max(0, (output - 1) * stride + effectiveKernel - input)
+        let small = total / 2
+        return autoPad == "SAME_UPPER" ? (output, small, total - small) : (output, total - small, small)
+    case "VALID":
+        let span = input - effectiveKernel
+        guard span >= 0 else { return nil }
+        return (span / stride + 1, 0, 0)
+    default:
+        let span = input + padBegin + padEnd - effectiveKernel
+        guard span >= 0 else { return nil }
+        var output = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+        // A ceil-mode window must start inside the input or the begin padding (PyTorch/ORT rule).
+        if ceilMode && (output - 1) * stride >= input + padBegin { output -= 1 }
+        return (output, padBegin, padEnd)
+    }
+}
+
+final class ConvOperation: WeightedOperation {
+    let label: NodeLabel
+    let input: Int
+    var output: Int
+    var geometry: ConvGeometry
+    /// [M, C/g, kH, kW].
+    var weights: Tensor
+    var bias: [Float]?
+    var activation: Activation = .identity
+    var residual: Int?
+    private(set) var matrices: [any WeightMatrix] = []
+    private var descriptions: [WeightLayerDescription] = []
+
+    var inputs: [Int] { residual.map { [input, $0] } ?? [input] }
+    var outputs: [Int] { [output] }
+    var macs: Int { geometry.macs }
+
+    init(label: NodeLabel, input: Int, output: Int, geometry: ConvGeometry, weights: Tensor, bias: [Float]?) {
+        self.label = label
+        self.input = input
+        self.output = output
+        self.geometry = geometry
+        self.weights = weights
+        self.bias = bias
+    }
+
+    /// Folds a following per-channel affine map y = x · scale[c] + shift[c] (an inference
+    /// BatchNormalization) into the weights and bias.
+    func foldAffine(scale: [Float], shift: [Float]) {
+        let m = geometry.outChannels
+        let perChannel = weights.count / m
+        var folded = weights
+        var newBias = bias ?? [Float](repeating: 0, count: m)
+        folded.withUnsafeMutableBufferPointer { w in
+            for c in 0..<m {
+                for i in 0..<perChannel { w[c * perChannel + i] *= scale[c] }
+                newBias[c] = newBias[c] * scale[c] + shift[c]
+            }
+        }
+        weights = folded
+        bias = newBias
+    }
+
+    func prepareWeights(factory: (any WeightFormatFactory)?, block: WeightBlockShape?, layerIndex: inout Int) throws {
+        matrices = []
+        descriptions = []
+        guard !geometry.isDepthwise else { return }
+        let g = geometry
+        let rows = g.outChannelsPerGroup, columns = g.reduction
+        let kernelShape = [g.outChannels, g.inChannelsPerGroup, g.kernelHeight, g.kernelWidth]
+        for group in 0..<g.groups {
+            let values: Tensor
+            if g.groups == 1 {
+                values = weights.reshaped(to: [rows, columns])
+            } else {
+                let all = weights.scalars
+                values = Tensor(shape: [rows, columns], scalars: Array(all[(group * rows * columns)..<((group + 1) * rows * columns)]))
+            }
+            let dense = DenseWeightMatrix(rows: rows, columns: columns, values: values)
+            let description = WeightLayerDescription(nodeName: label.name, opType: "Conv", kernelShape: kernelShape,
+                                                     groupIndex: group, groupCount: g.groups, layerIndex: layerIndex)
+            matrices.append(try convert(dense, factory: factory, block: block, layer: description))
+            descriptions.append(description)
+        }
+        layerIndex += 1
+    }
+
+    var weightMatrices: [(description: WeightLayerDescription, matrix: any WeightMatrix)] {
+        Array(zip(descriptions, matrices)).map { (description: $0.0, matrix: $0.1) }
+    }
+
+    var sharedScratchFloats: Int {
+        geometry.isDepthwise ? 0 : ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)
+    }
+
+    func makeStep(_ binding: StepBinding) -> any ExecutionStep {
+        let epilogue = Epilogue(bias: bias.map { AlignedBuffer(copying: $0) }, activation: activation,
+                                residual: residual.map { UnsafePointer(binding.address($0)) })
+        if geometry.isDepthwise {
+            return DepthwiseConvStep(geometry: geometry, weights: weights, input: binding.address(input),
+                                     output: binding.address(output), epilogue: epilogue)
+        }
+        if matrices.isEmpty {
+            // Folded at load before prepareWeights ran: use dense weights.
+            var index = 0
+            try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
+        }
+        return ConvGemmStep(geometry: geometry, matrices: matrices, input: binding.address(input),
+                            output: binding.address(output), epilogue: epilogue, columns: binding.sharedScratch)
+    }
+}
+
+/// Bias, residual and activation applied to an output tile.
+struct Epilogue {
+    /// Per output channel (Conv) or output feature (Gemm).
+    let bias: AlignedBuffer?
+    let activation: Activation
+    /// Same layout as the output; added before the activation.
+    let residual: UnsafePointer<Float>?
+
+    /// Applies to `count` outputs at `row`, all of channel `channel`; `offset` is the row's
+    /// position in the output (for the residual).
+    @inline(__always)
+    func apply(row: UnsafeMutablePointer<Float>, count: Int, channel: Int, offset: Int) {
+        let b = bias.map { $0.baseAddress[channel] } ?? 0
+        if let residual {
+            let r = residual + offset
+            for i in 0..<count { row[i] += b + r[i] }
+        } else if b != 0 {
+            for i in 0..<count { row[i] += b }
+        }
+        if activation != .identity { activation.apply(row, count) }
+    }
+
+    var isEmpty: Bool { bias == nil && residual == nil && activation == .identity }
+}
+
+/// How a convolution's work is cut into tasks. Depends only on shapes (never on the thread
+/// count), so every output element is computed by the same sgemm call for any N.
+///
+/// The im2col matrix of a block of output pixels (all groups) is built once into shared
+/// scratch by parallel tasks, then gemm tasks cover (group, row panel, pixel tile) of the block.
+struct ConvTiling: Sendable, Equatable {
+    /// Largest im2col block: 2 Mi floats (8 MiB); a ResNet layer at 224 px fits whole.
+    static let columnBudgetFloats = 2_097_152
+    /// Minimum multiply-accumulates per gemm task, so each sgemm call amortises its packing.
+    static let minimumTaskMACs = 524_288
+    static let maximumTasks = 8
+
+    /// Output pixels per im2col block, and blocks per image.
+    var blockWidth: Int
+    var blocks: Int
+    /// Pixel tiles per block and their width.
+    var tileWidth: Int
+    var tiles: Int
+    /// Output-channel panels per group and their height.
+    var panels: Int
+    var panelRows: Int
+
+    init(geometry g: ConvGeometry, rowSplittable: Bool) {
+        let pixels = max(g.pixels, 1)
+        let columnRows = max(g.inChannels * g.kernelHeight * g.kernelWidth, 1)
+        blockWidth = g.isPointwise ? pixels : min(pixels, max(16, Self.columnBudgetFloats / columnRows / 16 * 16))
+        blocks = (pixels + blockWidth - 1) / blockWidth
+        blockWidth = min(pixels, ((pixels + blocks - 1) / blocks + 15) / 16 * 16)
+        blocks = (pixels + blockWidth - 1) / blockWidth
+        let blockMACs = g.outChannels * g.reduction * blockWidth
+        let desired = min(Self.maximumTasks, max(1, blockMACs / Self.minimumTaskMACs))
+        // Pixel tiles of at least 128 columns first (cheap to split), then row panels.
+        let perGroup = max(1, (desired + g.groups - 1) / g.groups)
+        tiles = max(1, min(perGroup, blockWidth / 128))
+        tileWidth = min(blockWidth, ((blockWidth + tiles - 1) / tiles + 15) / 16 * 16)
+        tiles = (blockWidth + tileWidth - 1) / tileWidth
+        panels = 1
+        panelRows = g.outChannelsPerGroup
+        let natural = g.groups * tiles
+        if natural < desired {
+            if rowSplittable && g.outChannelsPerGroup >= 64 {
+                let want = min((desired + natural - 1) / natural, g.outChannelsPerGroup / 32)
+                if want > 1 {
+                    panelRows = ((g.outChannelsPerGroup + want - 1) / want + 15) / 16 * 16
+                    panels = (g.outChannelsPerGroup + panelRows - 1) / panelRows
+                }
+            } else if !rowSplittable && blockWidth >= 64 {
+                // Formats that cannot split rows get narrower pixel tiles instead.
+                tiles = min((desired + g.groups - 1) / g.groups, blockWidth / 32)
+                tileWidth = min(blockWidth, ((blockWidth + tiles - 1) / tiles + 15) / 16 * 16)
+                tiles = (blockWidth + tileWidth - 1) / tileWidth
+            }
+        }
+    }
+
+    /// Floats of the shared im2col block.
+    func columnFloats(_ g: ConvGeometry) -> Int {
+        g.isPointwise ? 0 : g.inChannels * g.kernelHeight * g.kernelWidth * blockWidth
+    }
+}
+
+final class ConvGemmStep: ExecutionStep, ParallelWork {
+    let g: ConvGeometry
+    let matrices: [any WeightMatrix]
+    let rowMatrices: [(any RowRangeMultiplying)?]
+    let input: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let epilogue: Epilogue
+    let columns: UnsafeMutablePointer<Float>
+    let tiling: ConvTiling
+    let gemmTasks: Int
+    let columnSplit: (tasks: Int, perTask: Int)
+    /// Set per block before the two parallel phases run.
+    private var image = 0, blockStart = 0, blockColumns = 0
+    private var buildingColumns = false
+
+    init(geometry: ConvGeometry, matrices: [any WeightMatrix], input: UnsafeMutablePointer<Float>,
+         output: UnsafeMutablePointer<Float>, epilogue: Epilogue, columns: UnsafeMutablePointer<Float>) {
+        g = geometry
+        self.matrices = matrices
+        rowMatrices = matrices.map { $0 as? any RowRangeMultiplying }
+        self.input = input
+        self.output = output
+        self.epilogue = epilogue
+        self.columns = columns
+        tiling = ConvTiling(geometry: geometry, rowSplittable: rowMatrices.allSatisfy { $0 != nil })
+        gemmTasks = geometry.groups * tiling.tiles * tiling.panels
+        let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
+        columnSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
+    }
+
+    func execute(_ pool: WorkerPool) {
+        for n in 0..<g.batch {
+            for block in 0..<tiling.blocks {
+                image = n
+                blockStart = block * tiling.blockWidth
+                blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
+                if !g.isPointwise {
+                    buildingColumns = true
+                    pool.parallelFor(columnSplit.tasks, self)
+                }
+                buildingColumns = false
+                pool.parallelFor(gemmTasks, self)
+            }
+        }
+    }
+
+    func perform(task: Int, worker: Int) {
+        if buildingColumns { buildColumns(task: task) } else { multiply(task: task) }
+    }
+
+    /// Fills rows of the im2col block (row r = (channel, ky, kx), all groups stacked).
+    private func buildColumns(task: Int) {
+        let first = task * columnSplit.perTask
+        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
+        let last = min(rows, first + columnSplit.perTask)
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        let plane = g.inHeight * g.inWidth
+        let source = input + image * g.inChannels * plane
+        for r in first..<last {
+            let c = r / kernelArea, k = r % kernelArea
+            im2colRow(source + c * plane, columns + r * blockColumns, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
+                      p0: blockStart, width: blockColumns)
+        }
+    }
+
+    private func multiply(task: Int) {
+        let panel = task % tiling.panels
+        let rest = task / tiling.panels
+        let tile = rest % tiling.tiles
+        let group = rest / tiling.tiles
+        let t0 = tile * tiling.tileWidth
+        guard t0 < blockColumns else { return }
+        let width = min(tiling.tileWidth, blockColumns - t0)
+        let pixels = g.pixels
+        let p0 = blockStart + t0
+        let b: UnsafePointer<Float>
+        let ldb: Int
+        if g.isPointwise {
+            b = UnsafePointer(input + (image * g.inChannels + group * g.inChannelsPerGroup) * pixels + p0)
+            ldb = pixels
+        } else {
+            b = UnsafePointer(columns + group * g.reduction * blockColumns + t0)
+            ldb = blockColumns
+        }
+        let outOffset = (image * g.outChannels + group * g.outChannelsPerGroup) * pixels
+        let rows: Range<Int>
+        if tiling.panels == 1 {
+            rows = 0..<g.outChannelsPerGroup
+            matrices[group].multiply(b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
+        } else {
+            rows = (panel * tiling.panelRows)..<min(g.outChannelsPerGroup, (panel + 1) * tiling.panelRows)
+            rowMatrices[group]!.multiply(rows: rows, b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
+        }
+        if !epilogue.isEmpty {
+            for m in rows {
+                let offset = outOffset + m * pixels + p0
+                epilogue.apply(row: output + offset, count: width, channel: group * g.outChannelsPerGroup + m, offset: offset)
+            }
+        }
+    }
+
+    /// One im2col row: input channel plane, kernel offset (ky, kx), output pixels p0..<p0+width.
+    @inline(__always)
+    private func im2colRow(_ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>, ky: Int, kx: Int, p0: Int, width: Int) {
+        let outW = g.outWidth, inH = g.inHeight, inW = g.inWidth
+        let sH = g.strideHeight, sW = g.strideWidth
+        var p = p0
+        var dst = row
+        let end = p0 + width
+        while p < end {
+            let oy = p / outW
+            let ox0 = p - oy * outW
+            let n = min(outW - ox0, end - p)
+            let iy = oy * sH - g.padTop + ky * g.dilationHeight
+            if iy < 0 || iy >= inH {
+                dst.update(repeating: 0, count: n)
+            } else {
+                let line = plane + iy * inW
+                let ixBase = ox0 * sW - g.padLeft + kx * g.dilationWidth
+                if sW == 1 {
+                    let lo = min(n, max(0, -ixBase))
+                    let hi = max(lo, min(n, inW - ixBase))
+                    if lo > 0 { dst.update(repeating: 0, count: lo) }
+                    if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
+                    if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
+                } else {
+                    for j in 0..<n {
+                        let ix = ixBase + j * sW
+                        dst[j] = (ix >= 0 && ix < inW) ? line[ix] : 0
+                    }
+                }
+            }
+            dst += n
+            p += n
+        }
+    }
+}
+
+/// Direct depthwise convolution: each output channel reads one input channel.
+final class DepthwiseConvStep: ExecutionStep, ParallelWork {
+    let g: ConvGeometry
+    let weights: AlignedBuffer
+    let input: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let epilogue: Epilogue
+    let split: (tasks: Int, perTask: Int)
+
+    init(geometry: ConvGeometry, weights: Tensor, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+        g = geometry
+        self.weights = weights.sharedStorage
+        self.input = input
+        self.output = output
+        self.epilogue = epilogue
+        let planeMACs = geometry.pixels * geometry.kernelHeight * geometry.kernelWidth
+        split = taskSplit(geometry.batch * geometry.outChannels, grain: max(1, 65_536 / max(planeMACs, 1)))
+    }
+
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, g.batch * g.outChannels)
+        var plane = first
+        while plane < last { run(plane: plane); plane += 1 }
+    }
+
+    @inline(__always)
+    private func run(plane: Int) {
+        let image = plane / g.outChannels, m = plane % g.outChannels
+        let multiplier = g.outChannelsPerGroup
+        let channel = m / multiplier
+        let inH = g.inHeight, inW = g.inWidth, outH = g.outHeight, outW = g.outWidth
+        let src = input + (image * g.inChannels + channel) * inH * inW
+        let outOffset = (image * g.outChannels + m) * outH * outW
+        let dst = output + outOffset
+        let kH = g.kernelHeight, kW = g.kernelWidth
+        let w = weights.baseAddress + m * kH * kW
+        let sW = g.strideWidth
+        dst.update(repeating: 0, count: outH * outW)
+        for oy in 0..<outH {
+            let outRow = dst + oy * outW
+            for ky in 0..<kH {
+                let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
+                if iy < 0 || iy >= inH { continue }
+                let line = src + iy * inW
+                for kx in 0..<kW {
+                    let weight = w[ky * kW + kx]
+                    let shift = kx * g.dilationWidth - g.padLeft
+                    // ox valid where 0 <= ox*sW + shift < inW.
+                    let lo = shift >= 0 ? 0 : (-shift + sW - 1) / sW
+                    let hi = min(outW, inW - shift <= 0 ? 0 : (inW - shift + sW - 1) / sW)
+                    if lo >= hi { continue }
+                    if sW == 1 {
+                        let s = line + shift
+                        for ox in lo..<hi { outRow[ox] += weight * s[ox] }
+                    } else {
+                        for ox in lo..<hi { outRow[ox] += weight * line[ox * sW + shift] }
+                    }
+                }
+            }
+        }
+        epilogue.apply(row: dst, count: outH * outW, channel: m, offset: outOffset)
+    }
+}

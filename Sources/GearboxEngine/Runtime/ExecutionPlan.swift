@@ -1,0 +1,57 @@
+// GearboxEngine/ExecutionPlan: a compiled model ready to run — the arena, the per-worker
+// scratch, the ordered steps and the worker pool. `run()` walks the steps and allocates nothing.
+
+final class ExecutionPlan {
+    /// A graph input or output and where its data lives in the arena.
+    struct Port {
+        let name: String
+        let shape: [Int]
+        let address: UnsafeMutablePointer<Float>
+        var count: Int { Tensor.elementCount(shape) }
+    }
+
+    let arena: AlignedBuffer
+    let scratch: AlignedBuffer
+    /// Constant tensors the steps read through raw pointers.
+    let retained: [AlignedBuffer]
+    let steps: [any ExecutionStep]
+    let inputs: [Port]
+    let outputs: [Port]
+    let pool: WorkerPool
+
+    init(arena: AlignedBuffer, scratch: AlignedBuffer, retained: [AlignedBuffer], steps: [any ExecutionStep], inputs: [Port], outputs: [Port],
+         workerCount: Int, pinning: (any WorkerPinning)?) {
+        self.arena = arena
+        self.scratch = scratch
+        self.retained = retained
+        self.steps = steps
+        stepCount = steps.count
+        stepTable = .allocate(capacity: max(steps.count, 1))
+        stepTable.initialize(from: steps, count: steps.count)
+        self.inputs = inputs
+        self.outputs = outputs
+        pool = WorkerPool(workerCount: workerCount, pinning: pinning)
+    }
+
+    /// Runs every step once on the data already in the input slots.
+    func run() {
+        // An index loop over a raw table: an unspecialised `for step in steps` (debug builds)
+        // boxes each element and would allocate.
+        var index = 0
+        while index < stepCount {
+            stepTable[index].execute(pool)
+            index += 1
+        }
+    }
+
+    private let stepCount: Int
+    private let stepTable: UnsafeMutablePointer<any ExecutionStep>
+
+    deinit {
+        stepTable.deinitialize(count: steps.count)
+        stepTable.deallocate()
+    }
+
+    /// Bytes of activations and scratch (the arena), excluding weights.
+    var arenaBytes: Int { arena.byteCount + scratch.byteCount }
+}

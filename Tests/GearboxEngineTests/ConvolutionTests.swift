@@ -1,0 +1,107 @@
+// Tests for Conv: the im2col/sgemm path (tiled, row-panelled), the depthwise kernel and the
+// fused epilogue, each against a direct-loop reference.
+
+import Testing
+@testable import GearboxEngine
+
+@Suite struct ConvolutionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var batch = 1, channels = 3, size = 9, outChannels = 4, kernel = 3
+        var stride = 1, pad = 1, dilation = 1, groups = 1
+        var testDescription: String { "n\(batch) c\(channels) \(size)px m\(outChannels) k\(kernel) s\(stride) p\(pad) d\(dilation) g\(groups)" }
+    }
+
+    static let cases: [Case] = [
+        Case(),
+        Case(stride: 2, pad: 0),
+        Case(size: 10, kernel: 5, stride: 2, pad: 2, dilation: 2),
+        Case(batch: 2, channels: 4, outChannels: 6, groups: 2),
+        Case(channels: 8, outChannels: 8, groups: 8),                 // depthwise
+        Case(channels: 4, outChannels: 8, stride: 2, groups: 4),      // depthwise, multiplier 2
+        Case(channels: 16, size: 7, outChannels: 32, kernel: 1, pad: 0), // pointwise: no im2col
+        Case(channels: 32, size: 40, outChannels: 16, kernel: 3),     // several pixel tiles
+        Case(channels: 128, size: 6, outChannels: 192, kernel: 3),    // row panels
+        Case(channels: 24, size: 300, outChannels: 8, kernel: 3),     // several im2col blocks
+        Case(channels: 1, size: 28, outChannels: 16, kernel: 3),      // one input channel (not depthwise)
+    ]
+
+    @Test(arguments: cases)
+    func matchesTheDirectReference(_ c: Case) throws {
+        let w = Tensor.random(shape: [c.outChannels, c.channels / c.groups, c.kernel, c.kernel], seed: 2)
+        let bias = Tensor.random(shape: [c.outChannels], seed: 3)
+        var b = ONNXModelBuilder()
+        b.addInput("x", shape: [c.batch, c.channels, c.size, c.size])
+        b.addOutput(b.conv("x", weights: w, bias: bias, strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad],
+                           dilations: [c.dilation, c.dilation], group: c.groups))
+        for threads in [1, 2] {
+            let model = try load(b, EngineOptions(threads: threads))
+            let x = Tensor.random(shape: [c.batch, c.channels, c.size, c.size], seed: 4)
+            let y = try #require(try model.run(["x": x]).values.first)
+            let expected = referenceConv(x, w, bias: bias.scalars, stride: (c.stride, c.stride), pads: (c.pad, c.pad, c.pad, c.pad),
+                                         dilation: (c.dilation, c.dilation), groups: c.groups)
+            #expect(y.shape == expected.shape)
+            #expect(maxRelativeError(y, expected) < 1e-4)
+        }
+    }
+
+    @Test func tilingSplitsLargeLayersAndKeepsSmallOnesWhole() {
+        var g = ConvGeometry()
+        g.inChannels = 64; g.outChannels = 64; g.inHeight = 56; g.inWidth = 56; g.outHeight = 56; g.outWidth = 56
+        g.kernelHeight = 3; g.kernelWidth = 3; g.padTop = 1; g.padLeft = 1; g.padBottom = 1; g.padRight = 1
+        let big = ConvTiling(geometry: g, rowSplittable: true)
+        #expect(big.tiles > 1)
+        #expect(big.blocks == 1)
+        #expect(big.columnFloats(g) <= ConvTiling.columnBudgetFloats)
+        g.inChannels = 1; g.outChannels = 4; g.inHeight = 4; g.inWidth = 4; g.outHeight = 4; g.outWidth = 4
+        let small = ConvTiling(geometry: g, rowSplittable: true)
+        #expect(small.tiles == 1 && small.panels == 1)
+        // Few pixels, many channels: row panels give the threads work.
+        g.inChannels = 512; g.outChannels = 512; g.inHeight = 7; g.inWidth = 7; g.outHeight = 7; g.outWidth = 7
+        let deep = ConvTiling(geometry: g, rowSplittable: true)
+        #expect(deep.tiles == 1 && deep.panels > 1)
+        // Large layers are cut into blocks that fit the im2col budget.
+        g.inChannels = 64; g.inHeight = 224; g.inWidth = 224; g.outHeight = 224; g.outWidth = 224
+        let wide = ConvTiling(geometry: g, rowSplittable: true)
+        #expect(wide.blocks > 1 && wide.columnFloats(g) <= ConvTiling.columnBudgetFloats)
+    }
+
+    @Test func autoPadSameUpperAndLowerPlaceTheOddPixel() {
+        #expect(convolutionAxis(input: 5, kernel: 2, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, autoPad: "SAME_UPPER")! == (5, 0, 1))
+        #expect(convolutionAxis(input: 5, kernel: 2, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, autoPad: "SAME_LOWER")! == (5, 1, 0))
+        #expect(convolutionAxis(input: 5, kernel: 3, stride: 2, dilation: 1, padBegin: 0, padEnd: 0, autoPad: "VALID")! == (2, 0, 0))
+        #expect(convolutionAxis(input: 2, kernel: 3, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, autoPad: "NOTSET") == nil)
+    }
+}
+
+@Suite struct FusionTests {
+    /// Conv+BN+ReLU, a residual block with a projection shortcut, Gemm+ReLU: fused and unfused agree.
+    @Test func fusedAndUnfusedPlansAgree() throws {
+        let builder = SyntheticModels.resNet(imageSize: 32, widths: [8, 16], blocksPerStage: 1, classes: 10)
+        let fused = try load(builder)
+        let plain = try load(builder, EngineOptions(fusesOperators: false))
+        #expect(fused.statistics.stepCount < plain.statistics.stepCount)
+        let a = try runRandom(fused), b = try runRandom(plain)
+        #expect(maxRelativeError(a, b) < 1e-4)
+    }
+
+    @Test func batchNormFoldsIntoTheConvAndReluIntoItsEpilogue() throws {
+        var b = ONNXModelBuilder()
+        var rng = SplitMix64(seed: 1)
+        b.addInput("x", shape: [1, 3, 8, 8])
+        b.addOutput(SyntheticModels.convBNReLU(&b, "x", in: 3, out: 4, kernel: 3, stride: 1, rng: &rng))
+        let model = try load(b)
+        #expect(model.statistics.stepCount == 1)
+        #expect(try runRandom(model).scalars.allSatisfy { $0 >= 0 })
+    }
+
+    @Test func aValueReadTwiceIsNotFusedAway() throws {
+        // relu(conv) is an output, and conv's result also feeds an Add: the Relu must stay separate.
+        var b = ONNXModelBuilder()
+        b.addInput("x", shape: [1, 2, 4, 4])
+        let c = b.conv("x", weights: Tensor.random(shape: [2, 2, 1, 1], seed: 1))
+        let r = b.relu(c)
+        b.addOutput(b.add(c, r))
+        let fused = try load(b), plain = try load(b, EngineOptions(fusesOperators: false))
+        #expect(bits(try runRandom(fused)) == bits(try runRandom(plain)))
+    }
+}
