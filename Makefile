@@ -2,7 +2,7 @@
 # fresh Debian machine (apt packages, skipping those already present), then build and run.
 
 APT_PACKAGES := libhwloc-dev libpfm4-dev libcpufreq-dev libopenblas-dev pkg-config \
-                libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev
+                libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev chromium
 SHELL := /bin/bash
 SWIFT ?= swift
 BUILD_FLAGS ?= -c release

@@ -30,11 +30,15 @@ public struct NiceTicks: Sendable, Equatable {
         let first = floor(low / step + 1e-9) * step
         let last = ceil(high / step - 1e-9) * step
         let count = Int(((last - first) / step).rounded()) + 1
-        // Multiply rather than accumulate so 0.1 + 0.2 noise doesn't creep in; snap -0 to 0.
-        self.values = (0..<count).map { index in
-            let value = first + Double(index) * step
-            let snapped = (value / step).rounded() * step
-            return snapped == 0 ? 0 : snapped
+        // Tick k is k × step, computed as k / (1/step) for fractional steps so 3 × 0.1 is
+        // written 0.3 and not 0.30000000000000004; never -0.
+        let firstIndex = (first / step).rounded()
+        let inverse = (1 / step).rounded()
+        let exactInverse = step < 1 && abs(inverse * step - 1) < 1e-12
+        self.values = (0..<count).map { offset in
+            let k = firstIndex + Double(offset)
+            let value = exactInverse ? k / inverse : k * step
+            return value == 0 ? 0 : value
         }
         self.step = step
     }
@@ -68,14 +72,14 @@ public struct NiceTicks: Sendable, Equatable {
     }
 
     /// Ticks for a log axis over positive `lower...upper`: every decade, and 2× and 5× when the
-    /// range spans fewer than three decades. The list always brackets the range.
+    /// range spans at most three decades. The list always brackets the range.
     public static func logarithmic(covering lower: Double, _ upper: Double) -> [Double] {
         let low = max(min(lower, upper), Double.leastNormalMagnitude)
         let high = max(max(lower, upper), low)
         let firstDecade = floor(log10(low))
         var lastDecade = ceil(log10(high))
         if lastDecade == firstDecade { lastDecade += 1 }
-        let multipliers: [Double] = (lastDecade - firstDecade) < 3 ? [1, 2, 5] : [1]
+        let multipliers: [Double] = (lastDecade - firstDecade) <= 3 ? [1, 2, 5] : [1]
         var ticks: [Double] = []
         var decade = firstDecade
         while decade <= lastDecade {

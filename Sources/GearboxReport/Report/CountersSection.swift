@@ -17,7 +17,9 @@ extension ReportBuilder {
         for name in counted { unsupported[name] = nil }
         let columns = counted.sorted() + derived.sorted()
         if !unsupported.isEmpty {
-            let list = unsupported.keys.sorted().map { "\($0) (\(unsupported[$0] ?? "unsupported"))" }.joined(separator: ", ")
+            // Grouped by reason, so a missing PMU reads as one clause.
+            let reasons = Dictionary(grouping: unsupported.keys.sorted(), by: { unsupported[$0] ?? "unsupported" })
+            let list = reasons.keys.sorted().map { reason in "\((reasons[reason] ?? []).joined(separator: ", ")) (\(reason))" }.joined(separator: "; ")
             blocks.append(.note("Not counted on this device, so not shown: \(list)."))
         }
         guard !columns.isEmpty else {

@@ -36,6 +36,25 @@ extension ReportBuilder {
         }
         facts.append(Fact("Timer", "resolution \(Formatting.duration(ns: Double(device.timer.resolutionNs))) · read cost \(Formatting.duration(ns: device.timer.readCostNs))"))
         if let threads = lut.threads { facts.append(Fact("Profiling threads", "\(threads)\(lut.pin.map { " pinned to \($0)" } ?? "")")) }
+        if device.cpuKinds.count <= 1 {
+            facts.append(Fact("CPU kinds", device.cpuKinds.isEmpty ? "one (hwloc reports no distinct kinds: homogeneous cores)" : "one kind on CPUs \(CPUList.text(device.cpuKinds[0].cpus))"))
+        }
+        let supported = device.counters.filter { $0.status == "supported" }.map(\.name)
+        if !device.counters.isEmpty {
+            facts.append(Fact("Counters supported", supported.isEmpty ? "none" : supported.joined(separator: ", ")))
+            // Unsupported counters grouped by reason, so a missing PMU reads as one line.
+            var byReason: [(reason: String, names: [String])] = []
+            for counter in device.counters where counter.status != "supported" {
+                if let index = byReason.firstIndex(where: { $0.reason == counter.reason }) {
+                    byReason[index].names.append(counter.name)
+                } else {
+                    byReason.append((counter.reason, [counter.name]))
+                }
+            }
+            if !byReason.isEmpty {
+                facts.append(Fact("Counters unsupported", byReason.map { "\($0.names.joined(separator: ", ")): \($0.reason)" }.joined(separator: "; ")))
+            }
+        }
         let temperatures = device.thermalZones.compactMap { zone in zone.milliCelsius.map { "\(zone.type) \(Formatting.fixed(Double($0) / 1000, decimals: 1)) °C" } }
         if !temperatures.isEmpty { facts.append(Fact("Thermal zones at probe", temperatures.joined(separator: " · "))) }
         blocks.append(.facts(facts))
@@ -45,7 +64,7 @@ extension ReportBuilder {
             blocks.append(.note("The device file says its controller is '\(device.dvfs.controller)' while the lookup table was measured with '\(lut.controller.rawValue)'; the table's label is used for every figure."))
         }
 
-        if !device.cpuKinds.isEmpty {
+        if device.cpuKinds.count > 1 {
             blocks.append(.table(ReportTable(
                 caption: "CPU kinds (hwloc; efficiency 0 = most power-efficient)",
                 header: ["CPUs", "Efficiency rank", "Details"],
@@ -71,16 +90,6 @@ extension ReportBuilder {
                 })))
         }
 
-        if !device.counters.isEmpty {
-            blocks.append(.table(ReportTable(
-                caption: "Performance counters on this device",
-                header: ["Counter", "Status", "Reason"],
-                rows: device.counters.map { counter in
-                    let supported = counter.status == "supported"
-                    return [TableCell(counter.name), TableCell(counter.status, emphasis: supported ? .good : .bad),
-                            TableCell(counter.reason, emphasis: .muted)]
-                })))
-        }
         return ReportSection(id: "device", title: "Device", blocks: blocks)
     }
 }

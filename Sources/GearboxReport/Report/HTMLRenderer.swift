@@ -35,7 +35,9 @@ public enum HTMLRenderer {
                 .el("dl", [("class", "headline")], document.headline.map { fact in
                     .el("div", [], [.el("dt", text: fact.label), .el("dd", text: fact.value)])
                 }),
-            ]),
+            ] + (document.provenanceNotes.isEmpty ? [] : [
+                .el("ul", [("class", "provenance-notes")], document.provenanceNotes.map { .el("li", text: $0) }),
+            ])),
         ])
     }
 
@@ -146,6 +148,8 @@ public enum HTMLRenderer {
         .headline div{min-width:0}
         .headline dt{font-size:11px;text-transform:uppercase;letter-spacing:.08em;opacity:.75}
         .headline dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+        .provenance-notes{margin:14px 0 0;padding:0;list-style:none;font-size:13.5px;opacity:.92}
+        .provenance-notes li::before{content:"Provenance note: ";font-weight:600}
         .toc{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.96);border-bottom:1px solid var(--line)}
         .toc .wrap{display:flex;gap:4px;flex-wrap:wrap;padding-top:8px;padding-bottom:8px}
         .toc a{color:var(--accent);text-decoration:none;font-size:14px;font-weight:600;padding:3px 10px;border-radius:6px}
@@ -173,11 +177,12 @@ public enum HTMLRenderer {
         .table-wrap{overflow-x:auto;margin:12px 0 16px}
         table{border-collapse:collapse;font-size:13.5px;min-width:50%}
         caption{text-align:left;font-weight:600;padding:0 0 6px;color:var(--ink)}
-        th,td{padding:5px 12px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:break-word}
+        th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top;overflow-wrap:break-word}
         thead th{background:#f7f9fb;font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line);vertical-align:bottom}
         tbody th{font-weight:600;white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
         tbody tr:hover{background:#fafbfd}
-        .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        .num{text-align:right;font-variant-numeric:tabular-nums}
+        td.num{white-space:nowrap}
         .good{color:var(--good);font-weight:700}
         .bad{color:var(--bad);font-weight:600}
         .muted{color:#8a94a3}

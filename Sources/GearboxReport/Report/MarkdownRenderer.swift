@@ -18,6 +18,10 @@ public enum MarkdownRenderer {
         lines.append("")
         lines.append(document.headline.map { "**\(escape($0.label)):** \(escape($0.value))" }.joined(separator: " · "))
         lines.append("")
+        for note in document.provenanceNotes {
+            lines.append("> " + escape(note))
+            lines.append("")
+        }
         lines.append(document.sections.map { "[\(escape($0.title))](#\($0.id))" }.joined(separator: " · "))
         for section in document.sections {
             lines.append("")

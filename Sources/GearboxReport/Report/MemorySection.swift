@@ -37,10 +37,10 @@ extension ReportBuilder {
              rss[index].map { TableCell(Formatting.bytes($0)) } ?? TableCell("not measured", emphasis: .muted),
              peak[index].map { TableCell(Formatting.bytes($0)) } ?? TableCell("not measured", emphasis: .muted)]
         }
-        rows.append([TableCell("sum of variants loaded one by one", emphasis: .strong), "", "", TableCell(Formatting.bytes(sumOfVariants), emphasis: .strong), "", ""])
+        rows.append([TableCell("sum of all variants", emphasis: .strong), "", "", TableCell(Formatting.bytes(sumOfVariants), emphasis: .strong), "", ""])
         if let resident = lut.residentPortfolioBytes {
             let saving = sumOfVariants > 0 ? Double(resident) / sumOfVariants : 1
-            rows.append([TableCell("resident portfolio (all at once)", emphasis: .strong), "", "",
+            rows.append([TableCell("resident portfolio", emphasis: .strong), "", "",
                          TableCell(Formatting.bytes(Double(resident)) + " (\(Formatting.ratio(saving)) of the sum)", emphasis: .strong), "", ""])
         }
         blocks.append(.table(ReportTable(

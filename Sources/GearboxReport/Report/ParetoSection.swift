@@ -69,7 +69,7 @@ extension ReportBuilder {
                 id: "pareto-\(kHz)", title: "Accuracy against p50 latency at \(Formatting.frequency(kHz: kHz))",
                 x: Axis("p50 latency (ms)", includesZero: true, targetTickCount: 5),
                 y: Axis(yTitle, lower: yLow - yPad, upper: yHigh + yPad, targetTickCount: 5),
-                marks: marks, width: 360, height: 300)
+                marks: marks, width: 360, height: 330)
             figures.append(ReportFigure(id: "pareto-\(kHz)", title: "At \(Formatting.frequency(kHz: kHz))", chart: chart, source: source, provenance: provenanceLabel))
             let dominated = points.indices.filter { !front.contains($0) }.map { names[$0] }
             rows.append([

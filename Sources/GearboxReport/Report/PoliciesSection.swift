@@ -42,7 +42,7 @@ extension ReportBuilder {
         }
         blocks.append(.table(ReportTable(
             caption: "Per-policy results over the whole trace (best in each column highlighted)",
-            header: ["Policy", "Violation rate", "Mean accuracy", "p50", "p99", "Switches", "Switch time", "Regret vs oracle", "Latency CV across f", "Inferences"],
+            header: ["Policy", "Violations", "Mean accuracy", "p50", "p99", "Switches", "Switch time", "Regret vs oracle", "Latency CV over f", "Inferences"],
             rows: results.map { name, result in
                 [TableCell(name, emphasis: name == "gearbox" ? .strong : .none),
                  mark(result.violationRate, bestViolation, Formatting.percent(result.violationRate)),

@@ -36,10 +36,19 @@ public struct ReportBuilder: Sendable {
             subtitle: "Latency, accuracy, switching and memory of \(lut.variants.count) pruned variants under DVFS",
             controllerBadge: lut.controller.rawValue,
             headline: headline,
+            provenanceNotes: provenanceNotes,
             sections: [
                 deviceSection(), latencySection(), paretoSection(), switchCostSection(), memorySection(),
                 countersSection(), timelineSection(), policiesSection(),
             ])
+    }
+
+    /// Notes from the inputs' provenance (LUT, validation, device), each once, in that order.
+    var provenanceNotes: [String] {
+        var notes: [String] = []
+        let all = lut.provenance.notes + (inputs.validation?.summary.provenance.notes ?? []) + (inputs.device?.provenance?.notes ?? [])
+        for note in all where !notes.contains(note) { notes.append(note) }
+        return notes
     }
 
     // MARK: Shared vocabulary

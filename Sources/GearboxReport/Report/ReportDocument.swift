@@ -105,11 +105,16 @@ public struct ReportDocument: Sendable, Equatable {
     public var controllerBadge: String
     /// Short label–value pairs in the page header (device, portfolio, date, commit).
     public var headline: [Fact]
+    /// The inputs' provenance notes, shown under the header (e.g. "synthetic test fixture").
+    public var provenanceNotes: [String]
     public var sections: [ReportSection]
 
-    public init(title: String, subtitle: String, controllerBadge: String, headline: [Fact], sections: [ReportSection]) {
+    public init(
+        title: String, subtitle: String, controllerBadge: String, headline: [Fact], provenanceNotes: [String] = [],
+        sections: [ReportSection]
+    ) {
         self.title = title; self.subtitle = subtitle; self.controllerBadge = controllerBadge
-        self.headline = headline; self.sections = sections
+        self.headline = headline; self.provenanceNotes = provenanceNotes; self.sections = sections
     }
 
     /// The ids every report has, in page order.

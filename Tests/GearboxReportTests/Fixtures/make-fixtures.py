@@ -11,9 +11,10 @@ FREQS = [800000, 1100000, 1400000, 1700000, 2000000, 2200000, 2400000]
 FMAX = FREQS[-1]
 
 def provenance(date, commit="4f9c2d17ab03e5c8d9e1f2a3b4c5d6e7f8091a2b"):
-    return {"compiler": "Swift 6.3+", "controller": "emulated", "date": date, "deviceID": "vm-epyc-2c",
-            "gearboxVersion": "0.1.0", "gitCommit": commit, "governors": [], "hostname": "vm",
-            "limitsKHz": [[800000, 2400000]], "milliCelsius": {}, "notes": ["cgroup v1 cpu.cfs_quota_us throttling"]}
+    return {"compiler": "Swift 6.3+", "controller": "emulated", "date": date, "deviceID": "fixture-vm-2c",
+            "gearboxVersion": "0.1.0", "gitCommit": commit, "governors": [], "hostname": "fixture",
+            "limitsKHz": [[800000, 2400000]], "milliCelsius": {},
+            "notes": ["synthetic test fixture (Tests/GearboxReportTests/Fixtures/make-fixtures.py): generated numbers, not measurements"]}
 
 # name, format, accuracy, params, macs, p50 at fmax (ns), fixed part a (ns), memory bytes
 VARIANTS = [
@@ -41,7 +42,9 @@ def lut(date, tweak=lambda name, khz: 1.0, ci_scale=1.0, drop=(), commit=None):
         for khz in FREQS:
             base = model_ns(a, p50max, khz) * tweak(name, khz)
             predicted = (name, khz) in PREDICTED
-            p50 = base * (1 + rng.uniform(-0.015, 0.015))
+            # The same measurement jitter in every table made from these shapes (keyed by cell),
+            # so a comparison sees only what `tweak` changed.
+            p50 = base * (1 + random.Random(f"{name}@{khz}").uniform(-0.015, 0.015))
             tail = 1.12 + 0.55 * (1 - khz / FMAX)  # throttling widens the tail at low "frequency"
             cell = {"p50Ns": round(p50, 1), "p90Ns": round(p50 * (1 + (tail - 1) * 0.4), 1),
                     "p99Ns": round(p50 * tail, 1), "meanNs": round(p50 * 1.03, 1),
@@ -86,7 +89,7 @@ def lut(date, tweak=lambda name, khz: 1.0, ci_scale=1.0, drop=(), commit=None):
             warm = round((8_000 if shared else 40_000 + sizes[dst] * 0.12) * rng.uniform(0.9, 1.1), 1)
             switch[src][dst] = {"cold": cold, "warm": warm, "coldCache": "cold"}
     resident = sum(sizes.values()) - (1_800_000 if "masked-0.25" in sizes else 0)  # masked variants share weights
-    return {"schemaVersion": 1, "device": "vm-epyc-2c", "portfolio": "fashion-cnn", "controller": "emulated",
+    return {"schemaVersion": 1, "device": "fixture-vm-2c", "portfolio": "fashion-cnn", "controller": "emulated",
             "provenance": provenance(date, commit or "4f9c2d17ab03e5c8d9e1f2a3b4c5d6e7f8091a2b"),
             "frequenciesKHz": FREQS, "threads": 1, "pin": "cpu1",
             "residentPortfolioBytes": resident, "variants": variants, "switchCostNs": switch}
@@ -104,7 +107,7 @@ def after(name, khz):
 write("candidate.lut.json", lut("2026-11-21T14:30:02Z", tweak=after, ci_scale=0.5, drop=("bsr-80",), commit="9a8b7c6d5e4f30211203f4e5d6c7b8a990817263"))
 
 device = {
-    "schemaVersion": 1, "id": "vm-epyc-2c", "hostname": "vm", "cpuModel": "AMD EPYC (2 vCPU, KVM)",
+    "schemaVersion": 1, "id": "fixture-vm-2c", "hostname": "fixture", "cpuModel": "AMD EPYC (2 vCPU, KVM) [fixture]",
     "topology": {"packages": 1, "cores": 2, "pus": 2, "numaNodes": 1, "caches": [
         {"level": 1, "sizeBytes": 32768, "lineBytes": 64, "cpus": [0]}, {"level": 1, "sizeBytes": 32768, "lineBytes": 64, "cpus": [1]},
         {"level": 2, "sizeBytes": 524288, "lineBytes": 64, "cpus": [0]}, {"level": 2, "sizeBytes": 524288, "lineBytes": 64, "cpus": [1]},
@@ -117,7 +120,7 @@ device = {
         + [{"name": n, "status": "unsupported", "reason": "no hardware PMU in this VM (perf_event_open: ENOENT)"} for n in ["cycles", "instructions", "cache-misses", "branch-misses"]],
     "thermalZones": [], "timer": {"resolutionNs": 1, "readCostNs": 21.5}, "sysfsRoot": "live",
     "provenance": provenance("2026-11-20T09:02:10Z")}
-write("vm-epyc-2c.json", device)
+write("fixture-vm-2c.json", device)
 
 # Validation: a step trace, one inference every 5 ms for 7.5 s, four policies.
 TARGET = 2_200_000
@@ -186,7 +189,7 @@ summary_policies["static-fast"]["note"] = "never switches; always the fastest va
 
 os.makedirs(os.path.join(HERE, "validation"), exist_ok=True)
 write("validation/summary.json", {
-    "schemaVersion": 1, "lut": "Profiles/vm-epyc-2c/fashion-cnn.lut.json", "trace": "step-2400-800-1700-2400-1100",
+    "schemaVersion": 1, "lut": "Profiles/fixture-vm-2c/fashion-cnn.lut.json", "trace": "step-2400-800-1700-2400-1100",
     "objective": "p99<=2.2ms", "controller": "emulated", "seed": 42, "durationMs": 7500.0,
     "provenance": provenance("2026-11-20T09:40:05Z"), "policies": summary_policies,
     "notes": ["frequency changes applied through cgroup CPU-bandwidth throttling (emulated DVFS)"]})
