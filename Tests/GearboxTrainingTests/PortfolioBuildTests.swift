@@ -33,6 +33,9 @@ private func build(_ method: PruningMethod, model: ModelKind = .cnn, in root: St
         #expect(variant.accuracySource?.contains("gearbox engine") == true)
     }
     #expect(report.checks.allSatisfy { $0.passed })
+    let readme = try String(contentsOfFile: out + "/README.md", encoding: .utf8)
+    #expect(readme.contains("| variant | format | method | sparsity | params | MACs | accuracy | p50 (ms) |"))
+    #expect(portfolio.variants.allSatisfy { readme.contains("| \($0.name) |") })
     return (portfolio, report)
 }
 

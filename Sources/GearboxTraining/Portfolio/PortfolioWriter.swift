@@ -83,6 +83,7 @@ enum PortfolioWriter {
             denseTrainingSeconds: result.denseTrainingSeconds, buildSeconds: ctx.elapsed, variants: facts, ratios: ratios,
             checks: checks, notes: result.notes)
         try JSONFile.write(report, to: directory + "/build.json")
+        try AtomicFile.write(PortfolioReadme.render(manifest, report), to: directory + "/README.md")
         try JSONFile.write(manifest, to: directory + "/" + Portfolio.manifestFileName)
         return (manifest, report)
     }
