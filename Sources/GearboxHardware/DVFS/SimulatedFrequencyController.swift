@@ -31,7 +31,7 @@ public final class SimulatedFrequencyController: FrequencyController, @unchecked
         self.clock = clock
         self.transitionLatency = transitionLatency
         initialKHz = domains.map { $0.gridKHz.last ?? $0.maxKHz }
-        lock.withLock { current = initialKHz }
+        current = initialKHz
     }
 
     /// Simulates the DVFS domains of a probed device.
