@@ -38,7 +38,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         public var gridSteps: Int
         /// The CFS bandwidth period (see the measurements at the top of this file).
         public var periodUs: Int
-        /// Spin work per calibration measurement, in ns of unthrottled CPU time.
+        /// Spin work in each of the three throttled calibration trials, in ns of unthrottled CPU time.
         public var calibrationWorkNs: Int
         /// Re-adjust the quota (up to twice) when a step's measured speed is off by more than
         /// `calibrationTolerance`. Off by default: at an 8 ms period the plain quota is already
@@ -52,7 +52,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
-            periodUs: Int = 8000, calibrationWorkNs: Int = 96_000_000, correctQuota: Bool = false,
+            periodUs: Int = 8000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
             calibrationTolerance: Double = 0.05, boostWeight: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
@@ -270,26 +270,30 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// task or hypervisor steal does not decide the calibration). The quota is for that one
     /// thread; the caller re-applies the measurement quota afterwards.
     private func measure(quotaUs: Int, periodUs: Int) throws -> (ratio: Double, workNs: Int) {
-        let trials = 3, chunks = 8
-        let chunkNs = max(1_000_000, options.calibrationWorkNs / (trials * chunks))
+        // The throttled run is long (16 chunks) because its end is biased: the last period's
+        // quota runs without its idle tail, which makes W ns of work look faster by about
+        // period·r(1−r)/W (6% for W = 32 ms at r = 3/8, 3% at 64 ms; with 32 ms runs we measured
+        // 0.42 for 0.375, so the start edge adds about as much again).
+        let trials = 3, referenceChunks = 8, throttledChunks = 16
+        let chunkNs = max(1_000_000, options.calibrationWorkNs / throttledChunks)
         return try onEnrolledThread { () throws -> (Double, Int) in
             try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
             let iterations = SpinWorkload.iterations(forNs: chunkNs)
-            func chunkTimes() -> [UInt64] { (0..<chunks).map { _ in SpinWorkload.timeNs(iterations: iterations) } }
+            func chunkTimes(_ count: Int) -> [UInt64] { (0..<count).map { _ in SpinWorkload.timeNs(iterations: iterations) } }
             var ratios: [Double] = []
             var references: [Double] = []
             for _ in 0..<trials {
-                let before = chunkTimes()
+                let before = chunkTimes(referenceChunks)
                 try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
                 _ = SpinWorkload.timeNs(iterations: iterations)  // let the first throttled period begin
-                let throttled = chunkTimes().reduce(0, +)
+                let throttled = chunkTimes(throttledChunks).reduce(0, +)
                 try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
-                let after = chunkTimes()
+                let after = chunkTimes(referenceChunks)
                 // Unthrottled chunks take the same time unless something interferes, so their
                 // median is the clean reference; the throttled time is a sum because throttling
                 // makes single chunks bimodal.
                 let sorted = (before + after).sorted()
-                let unthrottled = Double(sorted[sorted.count / 2]) * Double(chunks)
+                let unthrottled = Double(sorted[sorted.count / 2]) * Double(throttledChunks)
                 ratios.append(unthrottled / Double(max(throttled, 1)))
                 references.append(unthrottled)
             }

@@ -41,8 +41,9 @@ public struct FrequencyChange: Codable, Equatable, Sendable {
 
 /// Moves a DVFS domain's clock (really, by emulation, or virtually).
 ///
-/// Measurement threads call `enroll()` once from the thread that does the measured work, so that
-/// an emulating controller can put that thread under its throttle. Controllers remember the
+/// Measurement threads call `enrollCurrentThread()` once from the thread that does the measured
+/// work (a dedicated OS thread), so that an emulating controller can put that thread under its
+/// throttle; the emulated quota is per enrolled thread. Controllers remember the
 /// original state before their first change and put it back in `restore()`.
 public protocol FrequencyController: AnyObject {
     /// `real`, `emulated` or `simulated`: printed next to every figure measured under it.

@@ -2,6 +2,7 @@
 // Frequencies change instantly (or after a configured transition latency of virtual time);
 // the speed ratio is exactly f / fmax; nothing on the machine is touched. Labelled `simulated`.
 
+import Foundation
 import GearboxCore
 
 /// A controller whose changes only exist on a `VirtualClock`.
@@ -19,7 +20,8 @@ public final class SimulatedFrequencyController: FrequencyController, @unchecked
     /// Virtual time a change takes (cpuinfo_transition_latency on a real board).
     public let transitionLatency: Duration
 
-    private var initialKHz: [Int]
+    private let lock = NSLock()
+    private let initialKHz: [Int]
     private var current: [Int]
     private var log: [LoggedChange] = []
 
@@ -38,10 +40,10 @@ public final class SimulatedFrequencyController: FrequencyController, @unchecked
     }
 
     /// The frequency each domain is at now.
-    public var currentKHz: [Int] { current }
+    public var currentKHz: [Int] { lock.withLock { current } }
 
     /// Every change made, in order, with its virtual time.
-    public var changes: [LoggedChange] { log }
+    public var changes: [LoggedChange] { lock.withLock { log } }
 
     public func enrollCurrentThread() throws {}
 
@@ -57,9 +59,11 @@ public final class SimulatedFrequencyController: FrequencyController, @unchecked
         guard (low...high).contains(frequency.kHz) else {
             throw HardwareError.dvfsRequest(reason: "\(frequency.kHz) kHz is outside simulated domain \(domainIndex)'s range \(low)–\(high) kHz")
         }
-        clock.advance(by: transitionLatency)
-        current[domainIndex] = frequency.kHz
-        log.append(LoggedChange(at: clock.now, domainIndex: domainIndex, kHz: frequency.kHz))
+        lock.withLock {
+            clock.advance(by: transitionLatency)
+            current[domainIndex] = frequency.kHz
+            log.append(LoggedChange(at: clock.now, domainIndex: domainIndex, kHz: frequency.kHz))
+        }
         let (seconds, attoseconds) = transitionLatency.components
         return FrequencyChange(
             requestedKHz: frequency.kHz, appliedKHz: frequency.kHz, speedRatio: Double(frequency.kHz) / Double(high),
@@ -68,6 +72,6 @@ public final class SimulatedFrequencyController: FrequencyController, @unchecked
 
     /// Puts every domain back at its starting frequency (no virtual time passes).
     public func restore() throws {
-        current = initialKHz
+        lock.withLock { current = initialKHz }
     }
 }
