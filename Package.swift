@@ -116,13 +116,13 @@ let package = Package(
 
 // The engine's SIMD kernels: Swift compiles for baseline x86-64 (SSE2, no FMA) unless told
 // otherwise, which would pit 128-bit Swift kernels against OpenBLAS's runtime-dispatched AVX
-// ones. On an x86-64 host, build the engine for x86-64-v3 (AVX2 + FMA); GEARBOX_PORTABLE=1 opts
-// out. aarch64 has NEON and FMA in its baseline and needs nothing.
+// ones. On an x86-64 host, build the engine for x86-64-v3 (AVX2 + FMA; any x86-64 CPU since
+// 2015). aarch64 has NEON and FMA in its baseline and needs nothing. (Not keyed on an
+// environment variable: that would make every change of the environment rebuild the package.)
 var engineKernelSettings: [SwiftSetting] {
     #if arch(x86_64)
-    if Context.environment["GEARBOX_PORTABLE"] == nil {
-        return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("GEARBOX_FMA")]
-    }
-    #endif
+    return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("GEARBOX_FMA")]
+    #else
     return []
+    #endif
 }

@@ -113,7 +113,9 @@ struct BlockBands: Hashable, Sendable {
 
     /// C[M×N] = A·B.
     func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
-        for row in uncoveredRows { zeroFill(c + Int(row) &* ldc, count: n) }
+        // Index loops, not for-in over arrays: unspecialized (debug) iterators allocate, and the
+        // engine's steady state must not, in any build.
+        for index in 0..<uncoveredRows.count { zeroFill(c + Int(uncoveredRows[index]) &* ldc, count: n) }
         guard n > 0, !bandRows.isEmpty else { return }
         pieceColumns.withUnsafeBufferPointer { columnBuffer in
             pieceValueOffsets.withUnsafeBufferPointer { offsetBuffer in
