@@ -132,8 +132,8 @@ public struct LUTComparison: Codable, Sendable, Equatable {
 
     /// Reads both tables (one-line errors for missing or corrupt files) and compares them.
     public static func load(baselinePath: String, candidatePath: String) throws -> LUTComparison {
-        let a = try JSONFile.read(LookupTable.self, from: baselinePath)
-        let b = try JSONFile.read(LookupTable.self, from: candidatePath)
+        let a = try LookupTable.read(from: baselinePath)
+        let b = try LookupTable.read(from: candidatePath)
         return try LUTComparison(baseline: a, baselinePath: baselinePath, candidate: b, candidatePath: candidatePath)
     }
 

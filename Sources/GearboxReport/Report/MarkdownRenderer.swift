@@ -54,6 +54,8 @@ public enum MarkdownRenderer {
             return figureLines(figure)
         case let .figureRow(figures):
             return figures.flatMap { figureLines($0) + [""] }.dropLast()
+        case let .bullets(title, items):
+            return ["**\(escape(title))**", ""] + items.map { "- " + escape($0) }
         }
     }
 
