@@ -27,6 +27,7 @@ public enum ValueFormat: Sendable, Equatable {
         }
     }
 
+    /// `value` written with its unit ("1.23 ms", "4.5 MiB", "3.1%").
     public func text(_ value: Double) -> String {
         switch self {
         case .durationNs: return Formatting.duration(ns: value)
@@ -77,7 +78,8 @@ public struct Heatmap: Sendable, Equatable {
         return (value - low) / (high - low)
     }
 
-    /// The heatmap as an `<svg>` element.
+    /// The heatmap as an `<svg>` element: cells coloured on a sequential scale (log when values
+    /// span more than 20×), values written in one unit per map, a colour key, missing cells grey.
     public func svg() -> Node {
         let rows = rowLabels.count, columns = columnLabels.count
         let labelWidth = min(150, (rowLabels.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 20), size: 11) }.max() ?? 40) + 14)
