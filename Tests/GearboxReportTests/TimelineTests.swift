@@ -1,5 +1,4 @@
-// Tests for Inputs/Timeline (CSV reading), Inputs/TimelineSummary (downsampling) and
-// Inputs/LatencyObjective.
+// Tests for Inputs/TimelineFile (CSV reading) and Inputs/TimelineSummary (downsampling).
 
 import Testing
 @testable import GearboxReport
@@ -11,21 +10,21 @@ import Testing
         gearbox,"odd, name",5.0,800000,2500000,true,1,y
 
         """
-    let timeline = try Timeline.parse(csv, path: "t.csv")
+    let timeline = try TimelineFile.parse(csv, path: "t.csv")
     #expect(timeline.rows.count == 2)
-    #expect(timeline.rows[1] == Timeline.Row(timeMs: 5, kHz: 800_000, policy: "gearbox", variant: "odd, name", latencyNs: 2_500_000, violation: true, switched: true))
+    #expect(timeline.rows[1] == TimelineFile.Row(timeMs: 5, kHz: 800_000, policy: "gearbox", variant: "odd, name", latencyNs: 2_500_000, violation: true, switched: true))
 }
 
 @Test func timelineMissingColumnNamesTheColumn() {
     #expect(throws: ReportError.timelineMissingColumn(path: "t.csv", column: "latency_ns")) {
-        try Timeline.parse("time_ms,khz,policy,variant,violation,switch\n", path: "t.csv")
+        try TimelineFile.parse("time_ms,khz,policy,variant,violation,switch\n", path: "t.csv")
     }
 }
 
 @Test func timelineBadRowNamesTheLine() {
     let csv = "time_ms,khz,policy,variant,latency_ns,violation,switch\n0,1,p,v,10,0,0\n5,1,p,v,fast,0,0\n"
     do {
-        _ = try Timeline.parse(csv, path: "t.csv")
+        _ = try TimelineFile.parse(csv, path: "t.csv")
         Issue.record("a non-numeric latency must be rejected")
     } catch let error as ReportError {
         #expect(error.description.hasPrefix("t.csv line 3: latency_ns 'fast' is not a number"))
@@ -36,15 +35,15 @@ import Testing
 }
 
 @Test func fixtureTimelineHasFourPoliciesAndThousandsOfRows() throws {
-    let timeline = try Timeline.read(from: Fixtures.path("validation/timeline.csv"))
+    let timeline = try TimelineFile.read(from: Fixtures.path("validation/timeline.csv"))
     #expect(timeline.rows.count == 6000)
     #expect(Set(timeline.policies) == ["gearbox", "oracle", "static-accurate", "static-fast"])
 }
 
-func rows(_ count: Int, violationEvery: Int = 0, switchEvery: Int = 0) -> [Timeline.Row] {
+func rows(_ count: Int, violationEvery: Int = 0, switchEvery: Int = 0) -> [TimelineFile.Row] {
     (0..<count).map { index in
         let variant = switchEvery > 0 ? "v\((index / switchEvery) % 2)" : "v0"
-        return Timeline.Row(timeMs: Double(index) * 5, kHz: index < count / 2 ? 2_400_000 : 800_000, policy: "p", variant: variant,
+        return TimelineFile.Row(timeMs: Double(index) * 5, kHz: index < count / 2 ? 2_400_000 : 800_000, policy: "p", variant: variant,
                             latencyNs: 1_000_000 + Double(index % 7) * 10_000, violation: violationEvery > 0 && index % violationEvery == 0,
                             switched: switchEvery > 0 && index > 0 && index % switchEvery == 0)
     }
@@ -74,10 +73,8 @@ func rows(_ count: Int, violationEvery: Int = 0, switchEvery: Int = 0) -> [Timel
     #expect(summary.switches == 9)
 }
 
-@Test func objectivesYieldTheirLatencyBound() {
-    #expect(LatencyObjective(parsing: "p99<=2.2ms") == LatencyObjective(statistic: "p99", limitNs: 2_200_000))
-    #expect(LatencyObjective(parsing: "p50 <= 750us") == LatencyObjective(statistic: "p50", limitNs: 750_000))
-    #expect(LatencyObjective(parsing: "mean<=2 s")?.limitNs == 2_000_000_000)
-    #expect(LatencyObjective(parsing: "maximise accuracy") == nil)
-    #expect(LatencyObjective(parsing: "p99<=8parsecs") == nil)
+@Test func switchTimesAreReadWhenTheFileHasThem() throws {
+    let csv = "time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns\n0,2400000,gearbox,a,1000,0,1,61000\n"
+    #expect(try TimelineFile.parse(csv, path: "t.csv").rows[0].switchNs == 61_000)
+    #expect(try TimelineFile.parse("time_ms,khz,policy,variant,latency_ns,violation,switch\n0,1,p,a,1,0,0\n", path: "t.csv").rows[0].switchNs == nil)
 }

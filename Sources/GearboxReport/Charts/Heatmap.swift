@@ -27,6 +27,7 @@ public enum ValueFormat: Sendable, Equatable {
         }
     }
 
+    /// `value` written with its unit ("1.23 ms", "4.5 MiB", "3.1%").
     public func text(_ value: Double) -> String {
         switch self {
         case .durationNs: return Formatting.duration(ns: value)
@@ -77,15 +78,19 @@ public struct Heatmap: Sendable, Equatable {
         return (value - low) / (high - low)
     }
 
-    /// The heatmap as an `<svg>` element.
+    /// The heatmap as an `<svg>` element: cells coloured on a sequential scale (log when values
+    /// span more than 20×), values written in one unit per map, a colour key, missing cells grey.
     public func svg() -> Node {
         let rows = rowLabels.count, columns = columnLabels.count
         let labelWidth = min(150, (rowLabels.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 20), size: 11) }.max() ?? 40) + 14)
-        let columnLabelHeight = min(120, (columnLabels.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 20), size: 11) }.max() ?? 20) * 0.72 + 18)
         let left = 24 + labelWidth
-        let top = 8 + columnLabelHeight
         let keyWidth = 96.0
         let cell = max(26, min(64, (width - left - keyWidth - 16) / Double(max(columns, 1))))
+        // Column labels lean at 45° when cells are wide enough, else stand upright.
+        let upright = cell < 40
+        let longestColumnLabel = columnLabels.map { SVG.estimatedWidth(SVG.truncated($0, maxCharacters: 20), size: 11) }.max() ?? 20
+        let columnLabelHeight = min(130, longestColumnLabel * (upright ? 1 : 0.72) + 18)
+        let top = 8 + columnLabelHeight
         let gridWidth = cell * Double(columns), gridHeight = cell * Double(rows)
         let footnoteHeight = Footnote.height(footnote, width: width - 24)
         let totalHeight = max(top + gridHeight + 34, top + 170) + footnoteHeight
@@ -121,8 +126,8 @@ public struct Heatmap: Sendable, Equatable {
         }
         for column in 0..<columns {
             let label = SVG.truncated(columnLabels[column], maxCharacters: 20)
-            let x = left + (Double(column) + 0.5) * cell + 3, y = top - 8
-            var text = SVG.text(label, x: x, y: y, size: 11, rotate: -45)
+            let x = left + (Double(column) + 0.5) * cell + (upright ? 4 : 3), y = top - 8
+            var text = SVG.text(label, x: x, y: y, size: 11, rotate: upright ? -90 : -45)
             if label != columnLabels[column] { text = .el("g", [], [.el("title", text: columnLabels[column]), text]) }
             children.append(text)
         }
@@ -131,7 +136,9 @@ public struct Heatmap: Sendable, Equatable {
         children.append(SVG.text(rowAxisTitle, x: 12, y: top + gridHeight / 2, size: 12, anchor: .middle, weight: "600", rotate: -90))
         children.append(colourKey(x: left + gridWidth + 18, top: top, height: max(110, min(gridHeight, 220)), low: low, high: high, hasValues: !present.isEmpty))
         if let note = Footnote.render(footnote, width: width - 24, bottom: totalHeight - 4) { children.append(note) }
-        return SVG.root(id: id, width: width, height: totalHeight, title: title, description: footnote, children)
+        // Many variants can need more room than asked for; the page scales the SVG down to fit.
+        let totalWidth = max(width, left + gridWidth + keyWidth + 24)
+        return SVG.root(id: id, width: totalWidth, height: totalHeight, title: title, description: footnote, children)
     }
 
     private func colourKey(x: Double, top: Double, height: Double, low: Double, high: Double, hasValues: Bool) -> Node {

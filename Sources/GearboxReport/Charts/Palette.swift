@@ -45,9 +45,11 @@ public struct Color: Sendable, Equatable {
 
 /// Colours with a meaning, shared by every chart and the page's CSS.
 public enum Palette {
-    /// Categorical colours for variants, after Tableau 10 with red moved last (red means violation).
+    /// Categorical colours for variants: Tableau 10 (red moved last: red means violation), then ten
+    /// darker companions so portfolios of up to 20 variants need no repeated colour.
     public static let categorical: [Color] = [
         "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac", "#e15759",
+        "#1f4e79", "#b35806", "#2d6a2e", "#6a3d9a", "#17807e", "#8c6d1f", "#5b3a29", "#c2185b", "#525252", "#9e0142",
     ].compactMap { Color(hex: $0) }
 
     public static let ink = Color(red: 0x1f, green: 0x29, blue: 0x37)

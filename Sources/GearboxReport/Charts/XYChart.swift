@@ -285,7 +285,8 @@ enum LabelPlacer {
         let obstacles = markers.map { Box(left: $0.0 - 5, top: $0.1 - 5, right: $0.0 + 5, bottom: $0.1 + 5) }
         var nodes: [Node] = []
         for ((x, y), text) in labels {
-            let width = SVG.estimatedWidth(text, size: size), height = size + 2
+            // A little wider than the usual estimate: a clipped label is worse than a moved one.
+            let width = SVG.estimatedWidth(text, size: size) * 1.1, height = size + 2
             // (dx, dy of the baseline, anchor)
             let spots: [(Double, Double, SVG.Anchor)] = [
                 (8.0, -6.0, SVG.Anchor.start), (8.0, 12.0, SVG.Anchor.start), (-8.0, -6.0, SVG.Anchor.end), (-8.0, 12.0, SVG.Anchor.end),
@@ -301,7 +302,7 @@ enum LabelPlacer {
                 }
                 return Box(left: left, top: baseY - height + 2, right: left + width, bottom: baseY + 2)
             }
-            let allowedRight: Double = frame.right + 12
+            let allowedRight: Double = frame.right
             let allowedTop: Double = frame.top - 4
             func insidePlot(_ candidate: Box) -> Bool {
                 let horizontal: Bool = candidate.left >= frame.left && candidate.right <= allowedRight

@@ -69,7 +69,8 @@ public struct LUTComparison: Codable, Sendable, Equatable {
         abs(a - b) <= abs(aHalfWidth) + abs(bHalfWidth)
     }
 
-    /// Compares `candidate` against `baseline`. Throws when they share no (variant, frequency).
+    /// Compares `candidate` against `baseline` for every (variant, frequency) both tables hold.
+    /// - Throws: `ReportError.nothingToCompare` when they share no (variant, frequency).
     public init(baseline a: LookupTable, baselinePath: String, candidate b: LookupTable, candidatePath: String) throws {
         func side(_ table: LookupTable, _ path: String) -> Side {
             Side(path: path, device: table.device, portfolio: table.portfolio, controller: table.controller,
@@ -132,8 +133,8 @@ public struct LUTComparison: Codable, Sendable, Equatable {
 
     /// Reads both tables (one-line errors for missing or corrupt files) and compares them.
     public static func load(baselinePath: String, candidatePath: String) throws -> LUTComparison {
-        let a = try JSONFile.read(LookupTable.self, from: baselinePath)
-        let b = try JSONFile.read(LookupTable.self, from: candidatePath)
+        let a = try LookupTable.read(from: baselinePath)
+        let b = try LookupTable.read(from: candidatePath)
         return try LUTComparison(baseline: a, baselinePath: baselinePath, candidate: b, candidatePath: candidatePath)
     }
 

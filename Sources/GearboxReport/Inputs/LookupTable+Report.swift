@@ -30,6 +30,7 @@ extension LookupTable.Variant {
 
 /// "device vm-2c · 2026-11-20 · commit 1a2b3c4": where a figure's data came from.
 public enum ProvenanceLine {
+    /// Device, date (UTC, to the minute), short commit and gearbox version, joined by " · ".
     public static func text(_ provenance: Provenance) -> String {
         let commit = provenance.gitCommit == "unknown" ? "commit unknown" : "commit " + String(provenance.gitCommit.prefix(10))
         return "device \(provenance.deviceID) · \(day(provenance.date)) · \(commit) · gearbox \(provenance.gearboxVersion)"

@@ -45,7 +45,7 @@ public struct TimelineSummary: Sendable, Equatable {
     public var switches: Int
 
     /// Summarises `rows` (one policy, any order) into at most `maxBuckets` latency buckets.
-    public init(rows unsorted: [Timeline.Row], maxBuckets: Int = 480) {
+    public init(rows unsorted: [TimelineFile.Row], maxBuckets: Int = 480) {
         let rows = unsorted.sorted { $0.timeMs < $1.timeMs }
         startMs = rows.first?.timeMs ?? 0
         let lastTime = rows.last?.timeMs ?? 0
@@ -73,7 +73,7 @@ public struct TimelineSummary: Sendable, Equatable {
         var buckets: [Bucket] = []
         if !rows.isEmpty {
             let span = endMs - startMs
-            var grouped = [[Timeline.Row]](repeating: [], count: bucketCount)
+            var grouped = [[TimelineFile.Row]](repeating: [], count: bucketCount)
             if downsampled {
                 for row in rows {
                     let position = Int(((row.timeMs - startMs) / span) * Double(bucketCount))

@@ -10,10 +10,10 @@ public struct ValidationRun: Sendable, Equatable {
     public var directory: String
     public var summary: ValidationSummary
     /// nil when the directory has no timeline.csv (said in `notes`).
-    public var timeline: Timeline?
+    public var timeline: TimelineFile?
     public var notes: [String]
 
-    public init(directory: String, summary: ValidationSummary, timeline: Timeline?, notes: [String] = []) {
+    public init(directory: String, summary: ValidationSummary, timeline: TimelineFile?, notes: [String] = []) {
         self.directory = directory; self.summary = summary; self.timeline = timeline; self.notes = notes
     }
 
@@ -28,7 +28,7 @@ public struct ValidationRun: Sendable, Equatable {
         let summary = try JSONFile.read(ValidationSummary.self, from: summaryPath)
         let timelinePath = (directory as NSString).appendingPathComponent("timeline.csv")
         if FileManager.default.fileExists(atPath: timelinePath) {
-            return ValidationRun(directory: directory, summary: summary, timeline: try Timeline.read(from: timelinePath))
+            return ValidationRun(directory: directory, summary: summary, timeline: try TimelineFile.read(from: timelinePath))
         }
         return ValidationRun(directory: directory, summary: summary, timeline: nil,
                              notes: ["\(timelinePath) not found: the timeline is not drawn (rerun gearbox validate to write it)"])

@@ -96,6 +96,7 @@ extension ReportBuilder {
 
 /// CPU lists in the kernel's compact form: [0,1,2,3,6] → "0-3,6".
 public enum CPUList {
+    /// Sorted, deduplicated, consecutive runs collapsed; "none" for an empty list.
     public static func text(_ cpus: [Int]) -> String {
         let sorted = Array(Set(cpus)).sorted()
         guard var start = sorted.first else { return "none" }

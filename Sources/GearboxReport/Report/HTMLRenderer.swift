@@ -35,10 +35,16 @@ public enum HTMLRenderer {
                 .el("dl", [("class", "headline")], document.headline.map { fact in
                     .el("div", [], [.el("dt", text: fact.label), .el("dd", text: fact.value)])
                 }),
-            ] + (document.provenanceNotes.isEmpty ? [] : [
-                .el("ul", [("class", "provenance-notes")], document.provenanceNotes.map { .el("li", text: $0) }),
-            ])),
+            ] + provenanceNotes(document.provenanceNotes)),
         ])
+    }
+
+    /// Up to two notes are shown; more fold into a `<details>` so the header stays short.
+    static func provenanceNotes(_ notes: [String]) -> [Node] {
+        guard !notes.isEmpty else { return [] }
+        let list = Node.el("ul", [("class", "provenance-notes")], notes.map { .el("li", text: $0) })
+        if notes.count <= 2 { return [list] }
+        return [.el("details", [("class", "provenance-details")], [.el("summary", text: "Provenance notes (\(notes.count))"), list])]
     }
 
     static func badgeExplanation(_ controller: String) -> String {
@@ -87,6 +93,9 @@ public enum HTMLRenderer {
             return figureNode(figure)
         case let .figureRow(figures):
             return .el("div", [("class", "figure-row")], figures.map(figureNode))
+        case let .bullets(title, items):
+            return .el("div", [("class", "bullets")], [.el("p", [("class", "bullets-title")], text: title),
+                                                       .el("ul", [], items.map { .el("li", text: $0) })])
         }
     }
 
@@ -150,6 +159,10 @@ public enum HTMLRenderer {
         .headline dd{margin:0;font-weight:600;overflow-wrap:anywhere}
         .provenance-notes{margin:14px 0 0;padding:0;list-style:none;font-size:13.5px;opacity:.92}
         .provenance-notes li::before{content:"Provenance note: ";font-weight:600}
+        .provenance-details{margin-top:12px}
+        .provenance-details summary{color:#fff;font-weight:600;font-size:13.5px}
+        .provenance-details .provenance-notes{margin-top:6px}
+        .provenance-details .provenance-notes li::before{content:"· "}
         .toc{position:sticky;top:0;z-index:2;background:rgba(255,255,255,.96);border-bottom:1px solid var(--line)}
         .toc .wrap{display:flex;gap:4px;flex-wrap:wrap;padding-top:8px;padding-bottom:8px}
         .toc a{color:var(--accent);text-decoration:none;font-size:14px;font-weight:600;padding:3px 10px;border-radius:6px}
@@ -189,6 +202,8 @@ public enum HTMLRenderer {
         .strong{font-weight:700}
         .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:7px;vertical-align:baseline}
         details{margin:8px 0 14px}
+        .bullets-title{font-weight:600;margin-bottom:2px}
+        .bullets ul{margin:4px 0 10px;padding-left:22px;color:var(--muted);font-size:14px}
         summary{cursor:pointer;color:var(--accent);font-weight:600}
         .page-footer{color:var(--muted);font-size:13px;padding-bottom:30px}
         @media print{.toc{display:none}body{background:#fff}.card{box-shadow:none;break-inside:avoid-page}}

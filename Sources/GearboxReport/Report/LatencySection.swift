@@ -97,16 +97,43 @@ extension ReportBuilder {
         if !noisy.isEmpty {
             blocks.append(.note("Noisy cells (the sampler flagged unstable timing): " + noisy.joined(separator: ", ") + "."))
         }
-        let stopRules = Dictionary(grouping: lut.variants.flatMap { $0.latency.values.filter { $0.source != .predicted }.compactMap(\.stopRule) }, by: { $0 })
-        if !stopRules.isEmpty {
-            let text = stopRules.keys.sorted().map { "\(stopRules[$0]?.count ?? 0) by \($0)" }.joined(separator: ", ")
-            blocks.append(.paragraph("Measured cells ended: \(text)."))
+        if let method = lut.method {
+            blocks.append(.facts(methodFacts(method)))
+        } else {
+            let stopRules = Dictionary(grouping: lut.variants.flatMap { $0.latency.values.filter { $0.source != .predicted }.compactMap(\.stopRule) }, by: { $0 })
+            if !stopRules.isEmpty {
+                let text = stopRules.keys.sorted().map { "\(stopRules[$0]?.count ?? 0) by \($0)" }.joined(separator: ", ")
+                blocks.append(.paragraph("Measured cells ended: \(text)."))
+            }
         }
         return ReportSection(id: "latency", title: "Latency vs frequency", blocks: blocks)
     }
 
     func tooltip(_ name: String, _ kHz: Int, _ cell: LookupTable.LatencyCell) -> String {
-        "\(name) @ \(Formatting.frequency(kHz: kHz)): p50 \(Formatting.duration(ns: cell.p50Ns)), p90 \(Formatting.duration(ns: cell.p90Ns)), "
-            + "p99 \(Formatting.duration(ns: cell.p99Ns)) ± \(Formatting.duration(ns: cell.ciHalfWidthNs)) (\(cell.samples) samples, \(cell.source.rawValue))"
+        var text = "\(name) @ \(Formatting.frequency(kHz: kHz)): p50 \(Formatting.duration(ns: cell.p50Ns)) ± \(Formatting.duration(ns: cell.ciHalfWidthNs))"
+        text += ", p90 \(Formatting.duration(ns: cell.p90Ns)), p99 \(Formatting.duration(ns: cell.p99Ns)); \(cell.samples) samples, \(cell.source.rawValue)"
+        if let ratio = cell.speedRatio { text += ", speed \(Formatting.fixed(ratio, decimals: 3)) of max" }
+        if let cv = cell.cv { text += ", CV \(Formatting.fixed(cv, decimals: 3))" }
+        if cell.retried == true { text += ", retried (noisy first attempt)" }
+        return text
+    }
+
+    /// How the table was measured, as label–value pairs.
+    func methodFacts(_ method: LookupTable.Method) -> [Fact] {
+        var facts = [
+            Fact("Clock", "\(method.clock) · resolution \(Formatting.duration(ns: Double(method.clockResolutionNs))) · read \(Formatting.duration(ns: method.clockReadCostNs))"),
+            Fact("Stop rule", method.stopRule),
+            Fact("Cells ended by", method.stopRuleCounts.keys.sorted().map { "\($0) \(method.stopRuleCounts[$0] ?? 0)" }.joined(separator: " · ")),
+            Fact("Noisy cells", "\(method.noisyCells) over CV \(Formatting.fixed(method.noisyCV, decimals: 2)), \(method.retriedCells) retried"),
+            Fact("Frequency order", method.frequencyOrderKHz.map { Formatting.frequency(kHz: $0) }.joined(separator: " → ")),
+            Fact("Placement", method.placement),
+            Fact("Backend", method.backend),
+            Fact("Seed", "\(method.seed)"),
+        ]
+        if method.resumes > 0 { facts.append(Fact("Resumed", "\(method.resumes) time\(method.resumes == 1 ? "" : "s") from a checkpoint")) }
+        if !method.predictedKHz.isEmpty {
+            facts.append(Fact("Predicted, not measured, at", method.predictedKHz.map { Formatting.frequency(kHz: $0) }.joined(separator: ", ")))
+        }
+        return facts
     }
 }

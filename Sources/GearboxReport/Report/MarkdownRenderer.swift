@@ -8,6 +8,8 @@ public enum MarkdownRenderer {
         figure.charts.count == 1 ? "figures/\(figure.id).svg" : "figures/\(figure.id)-\(index + 1).svg"
     }
 
+    /// The whole report as Markdown: the same sections, facts, notes and tables as the HTML
+    /// page, with figures linked as `figures/<id>.svg` (written by `ReportWriter`).
     public static func render(_ document: ReportDocument) -> String {
         var lines: [String] = []
         lines.append("# " + escape(document.title))
@@ -54,6 +56,8 @@ public enum MarkdownRenderer {
             return figureLines(figure)
         case let .figureRow(figures):
             return figures.flatMap { figureLines($0) + [""] }.dropLast()
+        case let .bullets(title, items):
+            return ["**\(escape(title))**", ""] + items.map { "- " + escape($0) }
         }
     }
 

@@ -10,15 +10,18 @@ extension ReportBuilder {
         let engine = variants.map { Double($0.memory?.engineBytes ?? $0.memoryBytes) }
         let rss = variants.map { $0.memory?.rssDeltaBytes.map(Double.init) }
         let peak = variants.map { $0.memory?.peakRSSDeltaBytes.map(Double.init) }
-        let sumOfVariants = engine.reduce(0, +)
+        let portfolio = lut.portfolioMemory
+        let sumOfVariants = portfolio.map { Double($0.sumSeparateEngineBytes) } ?? engine.reduce(0, +)
+        let residentEngine = portfolio.map { Double($0.allResidentEngineBytes) } ?? lut.residentPortfolioBytes.map(Double.init)
+        let residentRSS = portfolio?.allResidentRSSDeltaBytes.map(Double.init)
         var categories = variants.map(\.name)
         var colors = variants.map { color(ofVariant: $0.name) }
         var engineValues: [Double?] = engine
         var rssValues = rss, peakValues = peak
-        if let resident = lut.residentPortfolioBytes {
+        if let residentEngine {
             categories.append("resident (all \(variants.count))")
             colors.append(Palette.target)
-            engineValues.append(Double(resident)); rssValues.append(nil); peakValues.append(nil)
+            engineValues.append(residentEngine); rssValues.append(residentRSS); peakValues.append(nil)
         }
         var series = [BarSeries(name: "engine bytes", color: Palette.series(0), values: engineValues)]
         if rss.contains(where: { $0 != nil }) { series.append(BarSeries(name: "RSS growth", color: Palette.series(4), values: rssValues)) }
@@ -37,17 +40,30 @@ extension ReportBuilder {
              rss[index].map { TableCell(Formatting.bytes($0)) } ?? TableCell("not measured", emphasis: .muted),
              peak[index].map { TableCell(Formatting.bytes($0)) } ?? TableCell("not measured", emphasis: .muted)]
         }
-        rows.append([TableCell("sum of all variants", emphasis: .strong), "", "", TableCell(Formatting.bytes(sumOfVariants), emphasis: .strong), "", ""])
-        if let resident = lut.residentPortfolioBytes {
-            let saving = sumOfVariants > 0 ? Double(resident) / sumOfVariants : 1
+        let sumRSS = portfolio?.sumSeparateRSSDeltaBytes.map(Double.init)
+        rows.append([TableCell("sum of all variants", emphasis: .strong), "", "", TableCell(Formatting.bytes(sumOfVariants), emphasis: .strong),
+                     sumRSS.map { TableCell(Formatting.bytes($0), emphasis: .strong) } ?? "", ""])
+        if let residentEngine {
+            let share = sumOfVariants > 0 ? residentEngine / sumOfVariants : 1
             rows.append([TableCell("resident portfolio", emphasis: .strong), "", "",
-                         TableCell(Formatting.bytes(Double(resident)) + " (\(Formatting.ratio(saving)) of the sum)", emphasis: .strong), "", ""])
+                         TableCell(Formatting.bytes(residentEngine) + " (\(Formatting.ratio(share)) of the sum)", emphasis: .strong),
+                         residentRSS.map { TableCell(Formatting.bytes($0), emphasis: .strong) } ?? "", ""])
+        }
+        // Columns nothing was measured for are left out (and said so) rather than filled with "not measured".
+        var header = ["Variant", "Format", "Parameters", "Engine bytes", "RSS growth", "Peak RSS growth"]
+        var dropped: [Int] = []
+        if !rss.contains(where: { $0 != nil }) && residentRSS == nil && sumRSS == nil { dropped.append(4) }
+        if !peak.contains(where: { $0 != nil }) { dropped.append(5) }
+        for column in dropped.sorted(by: >) {
+            header.remove(at: column)
+            rows = rows.map { row in var row = row; if row.indices.contains(column) { row.remove(at: column) }; return row }
         }
         blocks.append(.table(ReportTable(
-            caption: "Memory per variant",
-            header: ["Variant", "Format", "Parameters", "Engine bytes", "RSS growth", "Peak RSS growth"],
-            rows: rows, numericColumns: [2, 3, 4, 5])))
-        if lut.residentPortfolioBytes == nil {
+            caption: "Memory per variant", header: header, rows: rows, numericColumns: Set(2..<header.count))))
+        if !dropped.isEmpty {
+            blocks.append(.note("Process memory (RSS) was not measured for this table (e.g. --skip-memory or a simulated run); only the engine's own accounting is shown."))
+        }
+        if residentEngine == nil {
             blocks.append(.note("The table does not record the resident portfolio's memory (all variants loaded at once)."))
         }
         return ReportSection(id: "memory", title: "Memory", blocks: blocks)

@@ -19,6 +19,15 @@ extension ReportBuilder {
         }
     }
 
+    /// Linear from zero, or log when the latencies span more than 20×.
+    func latencyAxis(_ latenciesMs: [Double]) -> Axis {
+        let positive = latenciesMs.filter { $0 > 0 }
+        if let low = positive.min(), let high = positive.max(), high / low > 20 {
+            return Axis("p50 latency (ms, log)", kind: .logarithmic, targetTickCount: 5)
+        }
+        return Axis("p50 latency (ms)", includesZero: true, targetTickCount: 5)
+    }
+
     func paretoSection() -> ReportSection {
         var blocks: [ReportBlock] = []
         let measure = qualityMeasure
@@ -38,6 +47,10 @@ extension ReportBuilder {
         let qualities = lut.variants.compactMap { quality(of: $0) }
         let yLow = qualities.min() ?? 0, yHigh = qualities.max() ?? 1
         let yPad = max((yHigh - yLow) * 0.08, measure == .accuracy ? 0.2 : 0.05)
+        // Portfolios spanning orders of magnitude read on log axes; otherwise everything piles up at 0.
+        let logY = measure == .macs && yLow > 0 && yHigh / yLow > 20
+        let yAxis = logY ? Axis(yTitle + ", log", kind: .logarithmic, targetTickCount: 5)
+            : Axis(yTitle, lower: yLow - yPad, upper: yHigh + yPad, targetTickCount: 5)
         for kHz in frequencies {
             var points: [Point] = []
             var names: [String] = []
@@ -67,8 +80,7 @@ extension ReportBuilder {
             let source = anyPredicted ? latencySourceLabel : Self.sourceLabel(lut.controller)
             let chart = XYChart(
                 id: "pareto-\(kHz)", title: "Accuracy against p50 latency at \(Formatting.frequency(kHz: kHz))",
-                x: Axis("p50 latency (ms)", includesZero: true, targetTickCount: 5),
-                y: Axis(yTitle, lower: yLow - yPad, upper: yHigh + yPad, targetTickCount: 5),
+                x: latencyAxis(points.map(\.x)), y: yAxis,
                 marks: marks, width: 360, height: 330)
             figures.append(ReportFigure(id: "pareto-\(kHz)", title: "At \(Formatting.frequency(kHz: kHz))", chart: chart, source: source, provenance: provenanceLabel))
             let dominated = points.indices.filter { !front.contains($0) }.map { names[$0] }

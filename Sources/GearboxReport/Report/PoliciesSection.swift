@@ -78,7 +78,7 @@ extension ReportBuilder {
                 numericColumns: Set(1...max(1, segments.count)))))
         }
         let notes = summary.notes + results.compactMap { name, result in result.note.map { "\(name): \($0)" } }
-        blocks += notes.map { .note($0) }
+        if !notes.isEmpty { blocks.append(.bullets(title: "Notes from the validation", items: notes)) }
         return ReportSection(id: "policies", title: "Policy summary", blocks: blocks)
     }
 }

@@ -85,6 +85,8 @@ public enum ReportBlock: Sendable, Equatable {
     case figure(ReportFigure)
     /// Figures shown side by side in HTML (one per frequency, cold/warm).
     case figureRow([ReportFigure])
+    /// A titled list of plain remarks (e.g. the validator's notes).
+    case bullets(title: String, items: [String])
 }
 
 /// A titled part of the report with a stable `id` (the browser test checks each is present).

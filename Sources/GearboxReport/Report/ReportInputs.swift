@@ -21,7 +21,7 @@ public struct ReportInputs: Sendable, Equatable {
     /// Reads the lookup table, then the validation directory and device file when given.
     /// Without `devicePath`, `Devices/<lut.device>.json` is used when it exists.
     public static func load(lutPath: String, validationPath: String? = nil, devicePath: String? = nil) throws -> ReportInputs {
-        let lut = try JSONFile.read(LookupTable.self, from: lutPath)
+        let lut = try LookupTable.read(from: lutPath)
         guard !lut.variants.isEmpty else { throw ReportError.emptyLookupTable(path: lutPath) }
         let validation = try validationPath.map { try ValidationRun.load(from: $0) }
         var resolvedDevicePath = devicePath

@@ -42,7 +42,7 @@ extension ReportBuilder {
             return ReportSection(id: "timeline", title: "Policy timeline", blocks: blocks)
         }
         let summary = validation.summary
-        let objective = LatencyObjective(parsing: summary.objective)
+        let objective = try? LatencyObjective(parsing: summary.objective)
         let source = Self.sourceLabel(summary.controller)
         let provenance = ProvenanceLine.text(summary.provenance)
         let policies = Self.orderedPolicies(timeline.policies)
@@ -77,9 +77,12 @@ extension ReportBuilder {
                                                source: source, provenance: provenance)))
         }
 
-        let latencyAxis = sharedLatencyAxis(summaries, targetNs: objective?.limitNs)
-        if let downsampled = summaries.first(where: \.downsampled) {
-            blocks.append(.paragraph("Each policy ran \(downsampled.inferences) inferences; the latency charts group them into \(timelineBuckets) time buckets: the band spans each bucket's fastest to slowest inference, the line is its mean, and every bucket holding a violation carries a red cross at its worst violating latency. Variant and frequency changes are drawn exactly."))
+        let latencyAxis = sharedLatencyAxis(summaries, targetNs: objective?.targetNs)
+        let bucketed = zip(policies, summaries).filter { $0.1.downsampled }
+        if !bucketed.isEmpty {
+            let which = bucketed.count == policies.count ? "Every policy's latency chart groups its inferences"
+                : "The latency charts of " + bucketed.map { "\($0.0) (\(Formatting.count(Double($0.1.inferences))) inferences)" }.joined(separator: ", ") + " group their inferences"
+            blocks.append(.paragraph("\(which) into \(timelineBuckets) time buckets: the band spans each bucket's fastest to slowest inference, the line is its mean, and every bucket holding a violation carries a red cross at its worst violating latency. Variant and frequency changes are drawn exactly."))
         }
         for (index, policy) in policies.enumerated() {
             let reduced = summaries[index]
@@ -132,8 +135,8 @@ extension ReportBuilder {
         let means = zip(mids, reduced.buckets).map { Point(x: $0.0, y: Self.ms($0.1.meanNs)) }
         marks.append(.line(points: means, color: Palette.series(0), width: 1.4))
         if let objective {
-            marks.append(.horizontalRule(y: Self.ms(objective.limitNs), color: Palette.target, dash: .dashed,
-                                         label: "target \(objective.statistic) ≤ \(Formatting.duration(ns: objective.limitNs))"))
+            marks.append(.horizontalRule(y: Self.ms(objective.targetNs), color: Palette.target, dash: .dashed,
+                                         label: "target \(objective.statisticName) ≤ \(Formatting.duration(ns: objective.targetNs))"))
         }
         let violating = reduced.buckets.filter { $0.violations > 0 }
         if !violating.isEmpty {

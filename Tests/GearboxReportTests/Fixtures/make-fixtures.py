@@ -54,7 +54,8 @@ def lut(date, tweak=lambda name, khz: 1.0, ci_scale=1.0, drop=(), commit=None):
             else:
                 samples = rng.choice([400, 800, 1200, 2000])
                 cell.update({"ciHalfWidthNs": round(p50 * 0.006 * ci_scale * (1 + rng.random()), 1),
-                             "samples": samples, "source": "emulated",
+                             "samples": samples, "source": "emulated", "speedRatio": round(khz / FMAX, 4),
+                             "cv": round(0.04 + 0.1 * (1 - khz / FMAX), 4),
                              "stopRule": "maxTime" if khz == 800000 else "ci",
                              "p999Ns": round(p50 * tail * 1.3, 1), "maxNs": round(p50 * tail * 2.1, 1)})
                 if name == "masked-0.5" and khz == 1100000:
@@ -88,11 +89,21 @@ def lut(date, tweak=lambda name, khz: 1.0, ci_scale=1.0, drop=(), commit=None):
             cold = None if (src, dst) == ("imp-csr-90", "bsr-80") else round(2_500_000 + sizes[dst] * 6.5 * (0.2 if shared else 1) * rng.uniform(0.9, 1.1), 1)
             warm = round((8_000 if shared else 40_000 + sizes[dst] * 0.12) * rng.uniform(0.9, 1.1), 1)
             switch[src][dst] = {"cold": cold, "warm": warm, "coldCache": "cold"}
+            if shared:
+                switch[src][dst]["maskSwitch"] = round(3_100 * rng.uniform(0.9, 1.1), 1)
     resident = sum(sizes.values()) - (1_800_000 if "masked-0.25" in sizes else 0)  # masked variants share weights
+    method = {"clock": "CLOCK_MONOTONIC_RAW", "clockResolutionNs": 1, "clockReadCostNs": 21.5,
+              "stopRule": "95% CI of the median within ±1.0%, 30...4000 samples, ≤ 4.0 s per cell",
+              "stopRuleCounts": {"ci": 41, "maxTime": 6}, "noisyCV": 0.25, "noisyCells": 1, "retriedCells": 1, "seed": 7,
+              "frequencyOrderKHz": [2400000, 800000, 2000000, 1100000, 1700000, 1400000, 2200000],
+              "placement": "cpu1 (hwloc bind, strict)", "backend": "engine", "resumes": 0, "predictedKHz": [800000, 1100000]}
+    memory = {"allResidentEngineBytes": resident, "sumSeparateEngineBytes": sum(sizes.values()),
+              "allResidentRSSDeltaBytes": int(resident * 1.18), "sumSeparateRSSDeltaBytes": int(sum(sizes.values()) * 1.22)}
     return {"schemaVersion": 1, "device": "fixture-vm-2c", "portfolio": "fashion-cnn", "controller": "emulated",
             "provenance": provenance(date, commit or "4f9c2d17ab03e5c8d9e1f2a3b4c5d6e7f8091a2b"),
             "frequenciesKHz": FREQS, "threads": 1, "pin": "cpu1",
-            "residentPortfolioBytes": resident, "variants": variants, "switchCostNs": switch}
+            "residentPortfolioBytes": resident, "variants": variants, "switchCostNs": switch,
+            "method": method, "portfolioMemory": memory}
 
 def write(path, value):
     with open(os.path.join(HERE, path), "w") as f:
@@ -194,9 +205,9 @@ write("validation/summary.json", {
     "provenance": provenance("2026-11-20T09:40:05Z"), "policies": summary_policies,
     "notes": ["frequency changes applied through cgroup CPU-bandwidth throttling (emulated DVFS)"]})
 with open(os.path.join(HERE, "validation/timeline.csv"), "w") as f:
-    f.write("time_ms,khz,policy,variant,latency_ns,violation,switch\n")
+    f.write("time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns\n")
     for t, khz, policy, variant, lat, vio, sw in rows:
-        f.write(f"{t:.1f},{khz},{policy},{variant},{lat:.0f},{int(vio)},{int(sw)}\n")
+        f.write(f"{t:.1f},{khz},{policy},{variant},{lat:.0f},{int(vio)},{int(sw)},{61000 if sw else 0}\n")
 
 with open(os.path.join(HERE, "corrupt.lut.json"), "w") as f:
     f.write(json.dumps(baseline, indent=2)[:1500])

@@ -1,10 +1,12 @@
-// GearboxReport/Inputs/Timeline: reads the `timeline.csv` that `gearbox validate` writes next to
-// summary.json (time_ms,khz,policy,variant,latency_ns,violation,switch), one row per inference.
+// GearboxReport/Inputs/TimelineFile: reads the `timeline.csv` that `gearbox validate` writes next
+// to summary.json (time_ms,khz,policy,variant,latency_ns,violation,switch[,switch_ns]), one row per
+// inference. GearboxPolicy writes the file; this side reads it by column name and keeps policy
+// names as text, so a report still draws runs of policies it doesn't know.
 
 import Foundation
 
 /// One validation run's per-inference timeline.
-public struct Timeline: Sendable, Equatable {
+public struct TimelineFile: Sendable, Equatable {
     /// One inference.
     public struct Row: Sendable, Equatable {
         public var timeMs: Double
@@ -15,9 +17,14 @@ public struct Timeline: Sendable, Equatable {
         public var violation: Bool
         /// Whether the policy switched variant before this inference.
         public var switched: Bool
-        public init(timeMs: Double, kHz: Int, policy: String, variant: String, latencyNs: Double, violation: Bool, switched: Bool) {
+        /// The switch's own time, when the file has a `switch_ns` column.
+        public var switchNs: Double?
+        public init(
+            timeMs: Double, kHz: Int, policy: String, variant: String, latencyNs: Double, violation: Bool, switched: Bool,
+            switchNs: Double? = nil
+        ) {
             self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant
-            self.latencyNs = latencyNs; self.violation = violation; self.switched = switched
+            self.latencyNs = latencyNs; self.violation = violation; self.switched = switched; self.switchNs = switchNs
         }
     }
 
@@ -38,7 +45,7 @@ public struct Timeline: Sendable, Equatable {
     }
 
     /// Reads and parses a timeline file.
-    public static func read(from path: String) throws -> Timeline {
+    public static func read(from path: String) throws -> TimelineFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ReportError.timelineMalformed(path: path, line: 0, reason: "not readable as UTF-8 text")
@@ -49,7 +56,7 @@ public struct Timeline: Sendable, Equatable {
     static let requiredColumns = ["time_ms", "khz", "policy", "variant", "latency_ns", "violation", "switch"]
 
     /// Parses CSV text; columns are found by header name, so order and extra columns don't matter.
-    public static func parse(_ text: String, path: String) throws -> Timeline {
+    public static func parse(_ text: String, path: String) throws -> TimelineFile {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
         guard let header = lines.first else { throw ReportError.timelineMissingColumn(path: path, column: "time_ms") }
@@ -61,6 +68,7 @@ public struct Timeline: Sendable, Equatable {
             }
             index[column] = position
         }
+        let switchNsColumn = names.firstIndex(of: "switch_ns")
         func at(_ fields: [String], _ column: String) -> String {
             let position = index[column] ?? 0
             return fields.indices.contains(position) ? fields[position].trimmingCharacters(in: .whitespaces) : ""
@@ -85,10 +93,18 @@ public struct Timeline: Sendable, Equatable {
             guard let violation = flag(at(fields, "violation")), let switched = flag(at(fields, "switch")) else {
                 throw ReportError.timelineMalformed(path: path, line: lineNumber, reason: "violation and switch must be 0/1 or true/false")
             }
+            var switchNs: Double? = nil
+            if let position = switchNsColumn, fields.indices.contains(position) {
+                let text = fields[position].trimmingCharacters(in: .whitespaces)
+                guard let value = Double(text), value.isFinite else {
+                    throw ReportError.timelineMalformed(path: path, line: lineNumber, reason: "switch_ns '\(text)' is not a number")
+                }
+                switchNs = value
+            }
             rows.append(Row(timeMs: time, kHz: kHz, policy: at(fields, "policy"), variant: at(fields, "variant"),
-                            latencyNs: latency, violation: violation, switched: switched))
+                            latencyNs: latency, violation: violation, switched: switched, switchNs: switchNs))
         }
-        return Timeline(rows: rows)
+        return TimelineFile(rows: rows)
     }
 
     static func flag(_ text: String) -> Bool? {
