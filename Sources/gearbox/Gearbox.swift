@@ -36,6 +36,8 @@ struct Gearbox: ParsableCommand {
     /// Runs the command with Gearbox's exit codes: 0 ok, 1 measurement or validation failure,
     /// 2 usage or input error (ArgumentParser's own usage errors would exit 64).
     static func main() {
+        // Line-buffer stdout so progress lines stream when piped or logged, not only on a TTY.
+        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             var command = try parseAsRoot()
             try command.run()
