@@ -137,11 +137,16 @@ final class ConvOperation: WeightedOperation {
 
     var sharedScratchFloats: Int {
         if geometry.isDepthwise { return 0 }
-        if usesPackedKernel { return PackedConvStep.sharedFloats(geometry) }
+        if usesPackedKernel {
+            return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.sharedFloats(geometry) : PackedConvStep.sharedFloats(geometry)
+        }
         return ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)
     }
 
-    var scratchFloatsPerWorker: Int { usesPackedKernel ? PackedConvStep.scratchFloats(geometry) : 0 }
+    var scratchFloatsPerWorker: Int {
+        guard usesPackedKernel else { return 0 }
+        return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.scratchFloats(geometry) : PackedConvStep.scratchFloats(geometry)
+    }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {
         let epilogue = Epilogue(bias: bias.map { AlignedBuffer(copying: $0) }, activation: activation,
@@ -155,6 +160,11 @@ final class ConvOperation: WeightedOperation {
             kernelChoice = .openBLAS
             var index = 0
             try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
+        }
+        if usesPackedKernel && ImplicitConvStep.applies(to: geometry) {
+            return ImplicitConvStep(geometry: geometry, weights: matrices.compactMap { $0 as? PackedDenseWeightMatrix },
+                                    input: binding.address(input), output: binding.address(output), epilogue: epilogue,
+                                    padded: binding.sharedScratch, scratch: binding.scratch, scratchStride: binding.scratchStride)
         }
         if usesPackedKernel {
             return PackedConvStep(geometry: geometry, weights: matrices.compactMap { $0 as? PackedDenseWeightMatrix }, input: binding.address(input),
