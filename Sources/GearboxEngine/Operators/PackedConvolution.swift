@@ -396,8 +396,13 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
     private var image = 0
     private var padding = false
 
+    /// Stride-1, non-pointwise layers whose padded rows waste little work: the virtual pixels,
+    /// rounded to whole strips, may exceed the real ones by at most 15% (large and medium maps);
+    /// small maps go through im2col, whose matrix is small there anyway.
     static func applies(to g: ConvGeometry) -> Bool {
-        g.strideHeight == 1 && g.strideWidth == 1 && !g.isPointwise && !g.isDepthwise
+        guard g.strideHeight == 1 && g.strideWidth == 1 && !g.isPointwise && !g.isDepthwise else { return false }
+        let virtual = (layout(g).virtualPixels + packedStripColumns - 1) / packedStripColumns * packedStripColumns
+        return virtual * 100 <= g.pixels * 115
     }
 
     static func layout(_ g: ConvGeometry) -> (width: Int, height: Int, plane: Int, virtualPixels: Int) {
