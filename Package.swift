@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .systemLibrary(name: "CCpufreq", providers: [.apt(["libcpufreq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "CGearboxShims"),
 
         // File formats' common ground: atomic writes, JSON conventions, provenance labels.
@@ -60,7 +62,8 @@ let package = Package(
             dependencies: [
                 "GearboxHardware", "GearboxKernels", "COpenBLAS", "CGearboxShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]),
+            ],
+            swiftSettings: engineKernelSettings),
         .target(
             name: "GearboxPortfolio",
             dependencies: [
@@ -83,7 +86,7 @@ let package = Package(
             dependencies: ["GearboxProfiler", "GearboxPolicy", "GearboxHardware"]),
         .target(
             name: "GearboxTraining",
-            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS"]),
+            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib", "CMalloc"]),
         .executableTarget(
             name: "gearbox",
             dependencies: [
@@ -103,10 +106,23 @@ let package = Package(
         .testTarget(
             name: "GearboxPolicyTests",
             dependencies: ["GearboxPolicy", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"]),
+        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"], exclude: ["Fixtures"]),
         .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
         .testTarget(name: "GearboxCLITests", dependencies: ["gearbox"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The engine's SIMD kernels: Swift compiles for baseline x86-64 (SSE2, no FMA) unless told
+// otherwise, which would pit 128-bit Swift kernels against OpenBLAS's runtime-dispatched AVX
+// ones. On an x86-64 host, build the engine for x86-64-v3 (AVX2 + FMA; any x86-64 CPU since
+// 2015). aarch64 has NEON and FMA in its baseline and needs nothing. (Not keyed on an
+// environment variable: that would make every change of the environment rebuild the package.)
+var engineKernelSettings: [SwiftSetting] {
+    #if arch(x86_64)
+    return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"]), .define("GEARBOX_FMA")]
+    #else
+    return []
+    #endif
+}

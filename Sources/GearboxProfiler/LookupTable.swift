@@ -22,14 +22,25 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// Which stop rule ended the cell: "ci", "maxSamples", "maxTime".
         public var stopRule: String?
         public var noisy: Bool?
+        /// Coefficient of variation (stddev / mean).
+        public var cv: Double?
+        /// True when this cell is a noisy cell's retry (the less noisy attempt is kept).
+        public var retried: Bool?
+        /// The controller's effective speed (f / fmax) for this cell: read-back, calibrated or exact.
+        public var speedRatio: Double?
+        /// Consecutive inferences averaged into one sample (absent = 1). Emulated sweeps average
+        /// over windows of several throttling periods, so their percentiles describe window means.
+        public var inferencesPerSample: Int?
         public init(
             p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,
             stddevNs: Double, ciHalfWidthNs: Double, samples: Int, source: MeasurementSource, stopRule: String? = nil,
-            noisy: Bool? = nil
+            noisy: Bool? = nil, cv: Double? = nil, retried: Bool? = nil, speedRatio: Double? = nil,
+            inferencesPerSample: Int? = nil
         ) {
             self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns; self.p999Ns = p999Ns; self.maxNs = maxNs
             self.meanNs = meanNs; self.stddevNs = stddevNs; self.ciHalfWidthNs = ciHalfWidthNs; self.samples = samples
-            self.source = source; self.stopRule = stopRule; self.noisy = noisy
+            self.source = source; self.stopRule = stopRule; self.noisy = noisy; self.cv = cv; self.retried = retried
+            self.speedRatio = speedRatio; self.inferencesPerSample = inferencesPerSample
         }
     }
 
@@ -94,8 +105,56 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         public var warm: Double?
         /// "cold" measured with the page cache dropped, or "warm-cache" when that was not permitted.
         public var coldCache: String?
-        public init(cold: Double?, warm: Double?, coldCache: String? = nil) {
-            self.cold = cold; self.warm = warm; self.coldCache = coldCache
+        /// For masked variants sharing one model: the mask switch alone, in ns.
+        public var maskSwitch: Double?
+        public init(cold: Double?, warm: Double?, coldCache: String? = nil, maskSwitch: Double? = nil) {
+            self.cold = cold; self.warm = warm; self.coldCache = coldCache; self.maskSwitch = maskSwitch
+        }
+    }
+
+    /// The whole portfolio resident at once against the sum of separately loaded variants.
+    public struct PortfolioMemory: Codable, Equatable, Sendable {
+        public var allResidentEngineBytes: Int
+        public var sumSeparateEngineBytes: Int
+        public var allResidentRSSDeltaBytes: Int?
+        public var sumSeparateRSSDeltaBytes: Int?
+        public init(allResidentEngineBytes: Int, sumSeparateEngineBytes: Int, allResidentRSSDeltaBytes: Int?,
+                    sumSeparateRSSDeltaBytes: Int?) {
+            self.allResidentEngineBytes = allResidentEngineBytes; self.sumSeparateEngineBytes = sumSeparateEngineBytes
+            self.allResidentRSSDeltaBytes = allResidentRSSDeltaBytes; self.sumSeparateRSSDeltaBytes = sumSeparateRSSDeltaBytes
+        }
+    }
+
+    /// How the table was measured: clock, stop rules, order, pinning. Enough to judge and rerun it.
+    public struct Method: Codable, Equatable, Sendable {
+        public var clock: String
+        public var clockResolutionNs: Int
+        public var clockReadCostNs: Double
+        /// e.g. "95% CI of the median (order statistics) within ±1.0%, 30...4000 samples, ≤ 4.0 s per cell"
+        public var stopRule: String
+        /// How many cells each stop rule ended ("ci", "maxSamples", "maxTime").
+        public var stopRuleCounts: [String: Int]
+        public var noisyCV: Double
+        public var noisyCells: Int
+        public var retriedCells: Int
+        public var seed: UInt64
+        /// The order the frequencies were visited in.
+        public var frequencyOrderKHz: [Int]
+        /// The CPUs the measuring thread was bound to, and how.
+        public var placement: String
+        /// The backend that ran the variants ("engine", "simulated", ...).
+        public var backend: String
+        public var resumes: Int
+        /// Frequencies that were not measured but predicted from each variant's model.
+        public var predictedKHz: [Int]
+        public init(clock: String, clockResolutionNs: Int, clockReadCostNs: Double, stopRule: String,
+                    stopRuleCounts: [String: Int], noisyCV: Double, noisyCells: Int, retriedCells: Int, seed: UInt64,
+                    frequencyOrderKHz: [Int], placement: String, backend: String, resumes: Int, predictedKHz: [Int]) {
+            self.clock = clock; self.clockResolutionNs = clockResolutionNs; self.clockReadCostNs = clockReadCostNs
+            self.stopRule = stopRule; self.stopRuleCounts = stopRuleCounts; self.noisyCV = noisyCV
+            self.noisyCells = noisyCells; self.retriedCells = retriedCells; self.seed = seed
+            self.frequencyOrderKHz = frequencyOrderKHz; self.placement = placement; self.backend = backend
+            self.resumes = resumes; self.predictedKHz = predictedKHz
         }
     }
 
@@ -112,15 +171,38 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
     public var variants: [Variant]
     /// switchCostNs[from][to]
     public var switchCostNs: [String: [String: SwitchCost]]
+    public var portfolioMemory: PortfolioMemory?
+    public var method: Method?
 
     public init(
         device: String, portfolio: String, controller: MeasurementSource, provenance: Provenance,
         frequenciesKHz: [Int], threads: Int? = nil, pin: String? = nil, residentPortfolioBytes: Int? = nil,
-        variants: [Variant], switchCostNs: [String: [String: SwitchCost]]
+        variants: [Variant], switchCostNs: [String: [String: SwitchCost]], portfolioMemory: PortfolioMemory? = nil,
+        method: Method? = nil
     ) {
         self.schemaVersion = Self.currentSchemaVersion
         self.device = device; self.portfolio = portfolio; self.controller = controller; self.provenance = provenance
         self.frequenciesKHz = frequenciesKHz; self.threads = threads; self.pin = pin
         self.residentPortfolioBytes = residentPortfolioBytes; self.variants = variants; self.switchCostNs = switchCostNs
+        self.portfolioMemory = portfolioMemory; self.method = method
     }
+
+    /// Reads and checks a LUT file; a missing, truncated or corrupt file is one line naming it.
+    public static func read(from path: String) throws -> LookupTable {
+        let lut = try JSONFile.read(LookupTable.self, from: path)
+        for variant in lut.variants {
+            for (key, cell) in variant.latency {
+                guard Int(key) != nil else {
+                    throw FileFormatError.malformed(path: path, reason: "variant '\(variant.name)': latency key '\(key)' is not a frequency in kHz")
+                }
+                guard cell.p50Ns.isFinite, cell.p50Ns >= 0 else {
+                    throw FileFormatError.malformed(path: path, reason: "variant '\(variant.name)' at \(key) kHz: p50Ns \(cell.p50Ns) is not a latency")
+                }
+            }
+        }
+        return lut
+    }
+
+    /// The variant called `name`.
+    public func variant(named name: String) -> Variant? { variants.first { $0.name == name } }
 }

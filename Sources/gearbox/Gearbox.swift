@@ -2,6 +2,8 @@
 // every piece of logic lives in the Gearbox* modules.
 
 import ArgumentParser
+import Foundation
+import GearboxCore
 
 @main
 struct Gearbox: ParsableCommand {
@@ -30,4 +32,20 @@ struct Gearbox: ParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// Runs the command with Gearbox's exit codes: 0 ok, 1 measurement or validation failure,
+    /// 2 usage or input error (ArgumentParser's own usage errors would exit 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure || error is FileFormatError {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -4,6 +4,7 @@
 #define CGEARBOX_SHIMS_H
 
 #include <sys/types.h>
+#include "CGearboxPerf.h"
 
 /// ioctl(fd, request, arg) with an integer argument.
 int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg);
@@ -13,5 +14,11 @@ int gearbox_current_cpu(void);
 
 /// The kernel thread id of the calling thread (gettid).
 pid_t gearbox_gettid(void);
+
+/// unshare(CLONE_NEWNS): gives the calling thread its own mount namespace (0, or -1 with errno set).
+int gearbox_unshare_mount_namespace(void);
+
+/// statfs(path).f_type (the filesystem magic, e.g. 0x62656572 for sysfs), or -1 with errno set.
+long gearbox_filesystem_type(const char *path);
 
 #endif

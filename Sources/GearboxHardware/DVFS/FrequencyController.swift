@@ -26,16 +26,24 @@ public struct FrequencyChange: Codable, Equatable, Sendable {
     /// Time from the request until the read-back settled (0 for simulated).
     public var settleNs: Int
     public var source: MeasurementSource
-    public init(requestedKHz: Int, appliedKHz: Int, speedRatio: Double, settleNs: Int, source: MeasurementSource) {
+    /// Whether the read-back reached the request within the settle timeout (nil: not checked).
+    public var settled: Bool?
+    /// Why the change is less than it seems (did not settle, not verified, calibration drift).
+    public var warning: String?
+    public init(
+        requestedKHz: Int, appliedKHz: Int, speedRatio: Double, settleNs: Int, source: MeasurementSource,
+        settled: Bool? = nil, warning: String? = nil
+    ) {
         self.requestedKHz = requestedKHz; self.appliedKHz = appliedKHz; self.speedRatio = speedRatio
-        self.settleNs = settleNs; self.source = source
+        self.settleNs = settleNs; self.source = source; self.settled = settled; self.warning = warning
     }
 }
 
 /// Moves a DVFS domain's clock (really, by emulation, or virtually).
 ///
-/// Measurement threads call `enroll()` once from the thread that does the measured work, so that
-/// an emulating controller can put that thread under its throttle. Controllers remember the
+/// Measurement threads call `enrollCurrentThread()` once from the thread that does the measured
+/// work (a dedicated OS thread), so that an emulating controller can put that thread under its
+/// throttle; the emulated quota is per enrolled thread. Controllers remember the
 /// original state before their first change and put it back in `restore()`.
 public protocol FrequencyController: AnyObject {
     /// `real`, `emulated` or `simulated`: printed next to every figure measured under it.

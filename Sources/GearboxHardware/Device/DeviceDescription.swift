@@ -11,8 +11,11 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         public var sizeBytes: Int
         public var lineBytes: Int
         public var cpus: [Int]
-        public init(level: Int, sizeBytes: Int, lineBytes: Int, cpus: [Int]) {
+        /// "unified", "data" or "instruction", where known.
+        public var type: String?
+        public init(level: Int, sizeBytes: Int, lineBytes: Int, cpus: [Int], type: String? = nil) {
             self.level = level; self.sizeBytes = sizeBytes; self.lineBytes = lineBytes; self.cpus = cpus
+            self.type = type
         }
     }
 
@@ -89,8 +92,15 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         public var type: String
         public var milliCelsius: Int?
         public var tripPoints: [TripPoint]?
-        public init(type: String, milliCelsius: Int?, tripPoints: [TripPoint]? = nil) {
+        /// The sysfs zone name (`thermal_zone0`).
+        public var zone: String?
+        /// Why `milliCelsius` is null (missing or garbled `temp` file), when it is.
+        public var note: String?
+        public init(
+            type: String, milliCelsius: Int?, tripPoints: [TripPoint]? = nil, zone: String? = nil, note: String? = nil
+        ) {
             self.type = type; self.milliCelsius = milliCelsius; self.tripPoints = tripPoints
+            self.zone = zone; self.note = note
         }
     }
 
@@ -103,7 +113,14 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
     public struct Timer: Codable, Equatable, Sendable {
         public var resolutionNs: Int
         public var readCostNs: Double
-        public init(resolutionNs: Int, readCostNs: Double) { self.resolutionNs = resolutionNs; self.readCostNs = readCostNs }
+        /// The smallest nonzero step seen between back-to-back reads.
+        public var smallestDeltaNs: Int?
+        /// Which clock was measured (e.g. "CLOCK_MONOTONIC_RAW").
+        public var clock: String?
+        public init(resolutionNs: Int, readCostNs: Double, smallestDeltaNs: Int? = nil, clock: String? = nil) {
+            self.resolutionNs = resolutionNs; self.readCostNs = readCostNs
+            self.smallestDeltaNs = smallestDeltaNs; self.clock = clock
+        }
     }
 
     public var schemaVersion: Int

@@ -1,14 +1,87 @@
-// gearbox bench profiler: Profiler quality: loop overhead and rerun stability.
+// gearbox bench profiler: the profiler's quality bars side by side in one run: loop overhead
+// vs an empty workload, rerun stability of two sweeps, the emulated latency ratio vs the
+// calibrated slow-down, the frequency model's leave-one-out error, and the full-sweep time.
 
 import ArgumentParser
+import Foundation
+import GearboxCore
+import GearboxProfiler
 
 struct BenchProfilerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiler",
-        abstract: "Profiler quality: loop overhead and rerun stability."
+        abstract: "Profiler quality: loop overhead and rerun stability.",
+        discussion: """
+            Runs two sweeps of the portfolio (the second without memory and switch costs) and \
+            prints: sampling-loop overhead as a fraction of a 1 ms workload (bar < 0.5%); the share \
+            of cells above 1 ms whose p50 agrees within 3% across the sweeps; per variant, the \
+            lowest/highest-step latency ratio against the controller's calibrated slow-down (bar \
+            10%); the worst leave-one-frequency-out error of t(f) = a + b/f (bar 5%); and the first \
+            sweep's wall time (bar 10 min). Exit 1 when a bar fails.
+
+            Examples:
+              gearbox bench profiler
+              gearbox bench profiler --quick --frequencies 500000,1000000,1500000,2000000
+              gearbox bench profiler --controller simulated --json
+            """
     )
 
+    @Option(help: "The portfolio directory.") var portfolio: String = "Portfolios/default"
+    @Option(help: "emulated (default), real or simulated.") var controller: String = "emulated"
+    @Option(help: "all, or a comma-separated list of kHz.") var frequencies: String = "all"
+    @Option(help: "Where the two sweeps' LUTs and sample databases go.") var out: String = "Profiles/bench"
+    @Flag(help: "CI-sized budget (±2% CI, ≤ 1 s per cell).") var quick = false
+    @Option(help: "Upper bound on one cell's sampling time, in seconds.") var maxCellSeconds: Double?
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "No progress output.") var noProgress = false
+
     func run() throws {
-        throw ValidationError("'gearbox bench profiler' is not implemented yet")
+        let report: ProfilerBenchmarkReport
+        do {
+            let request = ProfileRequest(
+                portfolioDirectory: portfolio, controller: try ProfileCommand.controllerSource(controller),
+                frequencies: frequencies, quick: quick, maxCellSeconds: maxCellSeconds)
+            let display = ProgressDisplay(enabled: !noProgress)
+            report = try ProfilerBenchmark.run(request: request, outputDirectory: out) { display.show($0) }
+            display.finish()
+        } catch {
+            throw ProfilerCLI.fail(error)
+        }
+        if json {
+            print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
+        } else {
+            print(Self.render(report))
+        }
+        let pass = report.loopOverhead.pass && (report.rerun?.pass ?? false)
+            && (report.controller != .emulated || report.emulatedRatioPass) && (report.frequencyModel?.pass ?? false)
+            && (report.sweepTime?.pass ?? false)
+        if !pass { throw ExitCode(1) }
+    }
+
+    static func render(_ r: ProfilerBenchmarkReport) -> String {
+        func mark(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
+        func pct(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+        var lines = ["gearbox bench profiler — \(r.portfolio), \(r.controller) controller, \(r.cpuModel) (\(r.host)), \(r.date)", ""]
+        let o = r.loopOverhead
+        lines.append("loop overhead      \(mark(o.pass))  \(String(format: "%.0f", o.emptyPerIterationNs)) ns/iteration on an empty workload (\(String(format: "%.0f", o.emptyWindowNs)) ns in the timed window) = \(pct(o.fraction)) of a \(String(format: "%.3f", o.workloadMedianNs / 1e6)) ms workload (bar < \(pct(o.bar)))")
+        if let rerun = r.rerun {
+            lines.append("rerun stability    \(mark(rerun.pass))  \(rerun.cellsWithin3Percent)/\(rerun.cellsCompared) cells > 1 ms within 3%; median deviation \(pct(rerun.medianDeviation)), max \(pct(rerun.maxDeviation)) (\(rerun.worstCell))")
+        }
+        if !r.emulatedRatio.isEmpty {
+            let worst = r.emulatedRatio.max { $0.error < $1.error }
+            lines.append("\(r.controller) ratio     \(mark(r.emulatedRatioPass))  lowest/highest step p50 ratio vs calibrated slow-down: worst error \(pct(worst?.error ?? 0)) (\(worst?.variant ?? "")), bar 10%")
+            for c in r.emulatedRatio {
+                lines.append(String(format: "    %-22@ p50 ×%.2f  mean ×%.2f  calibrated ×%.2f  error %@", c.variant as NSString, c.p50Ratio, c.meanRatio, c.calibratedSlowDown, pct(c.error)))
+            }
+        }
+        if let m = r.frequencyModel {
+            lines.append("model LOO error    \(mark(m.pass))  t(f) = a + b/f: median \(pct(m.medianLooMape)), worst \(pct(m.maxLooMape)) (\(m.worstVariant)), bar \(pct(m.bar))")
+        }
+        if let t = r.sweepTime {
+            lines.append("full sweep time    \(mark(t.pass))  \(t.variants) variants × \(t.frequencies) frequencies in \(String(format: "%.0f", t.firstSweepSeconds)) s (with memory and switch costs; second sweep \(String(format: "%.0f", t.secondSweepSeconds)) s), bar \(String(format: "%.0f", t.bar)) s")
+        }
+        lines.append("")
+        lines.append("LUTs: " + r.luts.joined(separator: ", "))
+        return lines.joined(separator: "\n")
     }
 }

@@ -1,14 +1,155 @@
-// gearbox trace: Record or generate frequency traces.
+// gearbox trace: records the real CPU frequency (scaling_cur_freq) into a trace CSV, or writes a
+// generated trace (step, square, random-walk, …) to a CSV for inspection and replay.
 
 import ArgumentParser
+import Foundation
+import GearboxCore
+import GearboxPolicy
+import GearboxProfiler
 
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "Record or generate frequency traces."
+        abstract: "Record or generate frequency traces.",
+        discussion: """
+            Example:
+              gearbox trace record --duration 60s --interval 100ms --out traces/board.csv
+              gearbox trace generate random-walk:seed=7 --lut Profiles/board/fmnist.lut.json --duration 60s --out traces/rw.csv
+            """,
+        subcommands: [TraceRecordCommand.self, TraceGenerateCommand.self]
+    )
+}
+
+struct TraceRecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Sample every cpufreq domain's scaling_cur_freq into a trace CSV.",
+        discussion: """
+            Reads <sysfs-root>/sys/devices/system/cpu/cpufreq/policy*/scaling_cur_freq every --interval \
+            for --duration of wall time. On a machine without cpufreq it says so and exits 1 without \
+            writing anything.
+
+            Example:
+              gearbox trace record --duration 60s --interval 100ms --out traces/board.csv
+            """
     )
 
+    @Option(help: "How long to record (e.g. 60s).")
+    var duration: String
+
+    @Option(help: "Sampling interval.")
+    var interval: String = "100ms"
+
+    @Option(help: "Output CSV.")
+    var out: String = "recorded-trace.csv"
+
+    @Option(name: .customLong("sysfs-root"), help: "Read sysfs from this root (an extracted dump) instead of /.")
+    var sysfsRoot: String = "/"
+
+    @Flag(help: "Print a JSON summary of the recording.")
+    var json = false
+
     func run() throws {
-        throw ValidationError("'gearbox trace' is not implemented yet")
+        do {
+            let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+            let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
+            let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
+            if !json {
+                print("recording \(recorder.domains.map(\.name).joined(separator: ", ")) every \(interval) for \(duration)")
+            }
+            let trace = try recorder.record(durationMs: durationMs, intervalMs: intervalMs)
+            try trace.write(to: out)
+            try TraceOutput.print(trace, path: out, json: json)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw PolicyCLI.fail(error)
+        }
+    }
+}
+
+struct TraceGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write a generated trace (step, ramp, square, sawtooth, random-walk, governor-like) to a CSV.",
+        discussion: """
+            Frequency levels come from the lookup table's grid (--lut) or from --min-khz/--max-khz \
+            (plus --levels evenly spaced levels). The CSV is labelled simulated.
+
+            Example:
+              gearbox trace generate square:period=2s --min-khz 600000 --max-khz 1800000 --duration 20s --out traces/square.csv
+            """
+    )
+
+    @Argument(help: "Generator spec, e.g. step, square:period=2s, random-walk:seed=7, governor-like:seed=3.")
+    var spec: String
+
+    @Option(help: "Take the frequency levels from this lookup table.")
+    var lut: String?
+
+    @Option(name: .customLong("min-khz"), help: "Lowest frequency (without --lut).")
+    var minKHz: Int?
+
+    @Option(name: .customLong("max-khz"), help: "Highest frequency (without --lut).")
+    var maxKHz: Int?
+
+    @Option(help: "Number of evenly spaced levels between --min-khz and --max-khz.")
+    var levels: Int = 7
+
+    @Option(help: "Trace length.")
+    var duration: String = "20s"
+
+    @Option(help: "Output CSV.")
+    var out: String
+
+    @Flag(help: "Print a JSON summary of the trace.")
+    var json = false
+
+    func run() throws {
+        do {
+            let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+            let levelsKHz: [Int]
+            if let lut {
+                levelsKHz = try JSONFile.read(LookupTable.self, from: lut).frequenciesKHz
+            } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz {
+                let n = max(2, levels)
+                levelsKHz = (0..<n).map { minKHz + (maxKHz - minKHz) * $0 / (n - 1) }
+            } else {
+                throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive)")
+            }
+            let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
+            try trace.write(to: out)
+            try TraceOutput.print(trace, path: out, json: json)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw PolicyCLI.fail(error)
+        }
+    }
+}
+
+/// What both trace commands print after writing a CSV.
+enum TraceOutput {
+    struct Summary: Encodable {
+        var path: String
+        var name: String
+        var source: MeasurementSource
+        var domains: [String]
+        var samples: Int
+        var segments: Int
+        var durationMs: Double
+        var distinctKHz: [Int]
+    }
+
+    static func print(_ trace: FrequencyTrace, path: String, json: Bool) throws {
+        let summary = Summary(
+            path: path, name: trace.name, source: trace.source, domains: trace.domainNames, samples: trace.samples.count,
+            segments: trace.segments().count, durationMs: trace.durationMs, distinctKHz: trace.distinctKHz())
+        if json {
+            Swift.print(String(decoding: try JSONFile.encoder().encode(summary), as: UTF8.self))
+        } else {
+            Swift.print("wrote \(path): \(summary.samples) samples, \(summary.segments) segments over \(DurationText.format(ns: trace.durationMs * 1e6)), "
+                + "\(summary.distinctKHz.count) distinct frequencies (\(summary.distinctKHz.first ?? 0)–\(summary.distinctKHz.last ?? 0) kHz on \(trace.domainNames[0])), \(trace.source)")
+        }
     }
 }

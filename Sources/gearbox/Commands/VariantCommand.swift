@@ -1,14 +1,11 @@
-// gearbox variant: Convert a dense model into a pruned weight format.
+// gearbox variant: groups the commands that make pruned variants of a model (convert).
 
 import ArgumentParser
 
 struct VariantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "variant",
-        abstract: "Convert a dense model into a pruned weight format."
+        abstract: "Make pruned variants of a dense model.",
+        subcommands: [VariantConvertCommand.self]
     )
-
-    func run() throws {
-        throw ValidationError("'gearbox variant' is not implemented yet")
-    }
 }

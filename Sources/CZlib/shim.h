@@ -1,0 +1,2 @@
+// CZlib: exposes zlib's C API (inflate of gzip streams) to Swift. No logic here.
+#include <zlib.h>

@@ -1,0 +1,81 @@
+// GearboxHardware/MonotonicClock: the clock every real measurement is timed with —
+// CLOCK_MONOTONIC_RAW, which NTP never slews, so a latency measured across a DVFS change or a
+// time sync is not stretched or shrunk by the kernel's frequency correction.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `CLOCK_MONOTONIC_RAW` as nanoseconds, and as a Swift `Clock` for generic code.
+///
+/// ```swift
+/// let start = MonotonicClock.nowNs()
+/// work()
+/// let elapsedNs = MonotonicClock.nowNs() - start
+/// ```
+public struct MonotonicClock: Clock, Sendable {
+    /// A reading of `CLOCK_MONOTONIC_RAW`.
+    public struct Instant: InstantProtocol, Hashable, Sendable, CustomStringConvertible {
+        /// Nanoseconds since an arbitrary, fixed point (usually boot).
+        public let nanoseconds: UInt64
+
+        public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+        public func advanced(by duration: Duration) -> Instant {
+            let delta = MonotonicClock.nanoseconds(of: duration)
+            return Instant(nanoseconds: delta >= 0 ? nanoseconds &+ UInt64(delta) : nanoseconds &- UInt64(-delta))
+        }
+
+        public func duration(to other: Instant) -> Duration {
+            other.nanoseconds >= nanoseconds
+                ? .nanoseconds(Int64(clamping: other.nanoseconds - nanoseconds))
+                : .nanoseconds(-Int64(clamping: nanoseconds - other.nanoseconds))
+        }
+
+        public static func < (a: Instant, b: Instant) -> Bool { a.nanoseconds < b.nanoseconds }
+
+        public var description: String { "\(nanoseconds) ns" }
+    }
+
+    public init() {}
+
+    /// The current time in nanoseconds.
+    @inline(__always)
+    public static func nowNs() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_RAW, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+    }
+
+    /// The current instant.
+    public static func now() -> Instant { Instant(nanoseconds: nowNs()) }
+
+    public var now: Instant { Self.now() }
+
+    /// The clock's resolution as the kernel reports it (`clock_getres`).
+    public var minimumResolution: Duration { .nanoseconds(Int64(Self.reportedResolutionNs())) }
+
+    /// Sleeps until `deadline` on this clock. The waiting itself uses the continuous clock;
+    /// the two can differ by NTP's slew, so it re-checks and sleeps the rest rather than
+    /// ever returning early.
+    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+        var remaining = Self.now().duration(to: deadline)
+        while remaining > .zero {
+            try await ContinuousClock().sleep(for: remaining, tolerance: tolerance)
+            remaining = Self.now().duration(to: deadline)
+        }
+    }
+
+    /// `clock_getres(CLOCK_MONOTONIC_RAW)` in nanoseconds.
+    public static func reportedResolutionNs() -> UInt64 {
+        var resolution = timespec()
+        guard clock_getres(CLOCK_MONOTONIC_RAW, &resolution) == 0 else { return 0 }
+        return UInt64(resolution.tv_sec) * 1_000_000_000 + UInt64(resolution.tv_nsec)
+    }
+
+    /// A `Duration` as whole nanoseconds (truncated toward zero).
+    public static func nanoseconds(of duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,163 @@
+// GearboxPolicy/FrequencyTrace: a CPU frequency over time, per DVFS domain, held piecewise
+// constant between samples; read from and written to the trace CSV (`time_ms,khz`, one `khz…`
+// column per domain).
+
+import Foundation
+import GearboxCore
+
+/// Frequencies over time for one or more DVFS domains; each sample holds until the next one.
+public struct FrequencyTrace: Equatable, Sendable {
+    /// One sample: the time it starts and each domain's frequency from then on.
+    public struct Sample: Equatable, Sendable {
+        public var timeMs: Double
+        public var kHz: [Int]
+        public init(timeMs: Double, kHz: [Int]) { self.timeMs = timeMs; self.kHz = kHz }
+    }
+
+    /// A run of one frequency on one domain: `[startMs, endMs)`.
+    public struct Segment: Equatable, Sendable {
+        public var startMs: Double
+        public var endMs: Double
+        public var kHz: Int
+    }
+
+    /// The generator spec or file the trace came from.
+    public var name: String
+    /// One name per domain (the CSV's `khz…` column headers).
+    public var domainNames: [String]
+    /// Samples in time order; the first starts at 0 or later.
+    public var samples: [Sample]
+    /// When the trace ends; the last sample holds until then.
+    public var durationMs: Double
+    /// `real` for a recorded trace, `simulated` for a generated one.
+    public var source: MeasurementSource
+
+    public init(name: String, domainNames: [String] = ["khz"], samples: [Sample], durationMs: Double, source: MeasurementSource) {
+        self.name = name; self.domainNames = domainNames; self.samples = samples
+        self.durationMs = durationMs; self.source = source
+    }
+
+    /// A single-domain trace from `(timeMs, kHz)` pairs.
+    public init(name: String, points: [(timeMs: Double, kHz: Int)], durationMs: Double, source: MeasurementSource = .simulated) {
+        self.init(name: name, samples: points.map { Sample(timeMs: $0.timeMs, kHz: [$0.kHz]) }, durationMs: durationMs, source: source)
+    }
+
+    /// The frequency of `domain` at `timeMs` (the first sample's before it starts).
+    public func kHz(atMs timeMs: Double, domain: Int = 0) -> Int {
+        samples[sampleIndex(atMs: timeMs)].kHz[domain]
+    }
+
+    /// Index of the sample in force at `timeMs`.
+    public func sampleIndex(atMs timeMs: Double) -> Int {
+        var lo = 0, hi = samples.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if samples[mid].timeMs <= timeMs { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    /// The runs of constant frequency on `domain`, merged across samples that repeat a frequency.
+    public func segments(domain: Int = 0) -> [Segment] {
+        var result: [Segment] = []
+        for (i, sample) in samples.enumerated() {
+            let end = i + 1 < samples.count ? samples[i + 1].timeMs : durationMs
+            let start = i == 0 ? 0 : sample.timeMs
+            if let last = result.last, last.kHz == sample.kHz[domain] {
+                result[result.count - 1].endMs = end
+            } else {
+                result.append(Segment(startMs: start, endMs: end, kHz: sample.kHz[domain]))
+            }
+        }
+        return result
+    }
+
+    /// The distinct frequencies the trace visits on `domain`, ascending.
+    public func distinctKHz(domain: Int = 0) -> [Int] { Array(Set(samples.map { $0.kHz[domain] })).sorted() }
+
+    // MARK: CSV
+
+    /// The trace as CSV: `time_ms,khz` (or `time_ms,khz_policy0,khz_policy4,…`), one row per sample.
+    public func csv() -> String {
+        var text = "# source=\(source.rawValue) duration_ms=\(DurationText.compact(durationMs)) name=\(name)\n"
+        text += "time_ms," + domainNames.joined(separator: ",") + "\n"
+        for s in samples {
+            text += DurationText.compact(s.timeMs) + "," + s.kHz.map(String.init).joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// Writes the CSV atomically.
+    public func write(to path: String) throws { try AtomicFile.write(csv(), to: path) }
+
+    /// Reads a trace CSV. Blank lines and `#` comments are skipped (a `# source=simulated` comment
+    /// labels a generated trace; without one a trace counts as recorded, `real`); the header is `time_ms` then
+    /// one column per domain whose name starts with `khz`; times must not go backwards.
+    /// - Throws: ``PolicyError/badTraceFile(path:line:reason:)`` naming the file and line.
+    public static func read(csvAt path: String) throws -> FrequencyTrace {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw FileFormatError.cannotRead(path: path, reason: "no such file or not readable")
+        }
+        return try parse(csv: text, path: path)
+    }
+
+    /// Parses trace CSV text; `path` names it in errors.
+    public static func parse(csv text: String, path: String) throws -> FrequencyTrace {
+        var header: [String]?
+        var samples: [Sample] = []
+        var source = MeasurementSource.real
+        var statedDurationMs: Double?
+        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = offset + 1
+            let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.hasPrefix("#") {
+                for word in trimmed.dropFirst().split(separator: " ") where word.hasPrefix("source=") {
+                    source = MeasurementSource(rawValue: String(word.dropFirst(7))) ?? source
+                }
+                for word in trimmed.dropFirst().split(separator: " ") where word.hasPrefix("duration_ms=") {
+                    statedDurationMs = Double(word.dropFirst(12))
+                }
+                continue
+            }
+            if trimmed.isEmpty { continue }
+            let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let columns = header else {
+                guard fields.count >= 2, fields[0].lowercased() == "time_ms",
+                      fields.dropFirst().allSatisfy({ $0.lowercased().hasPrefix("khz") }) else {
+                    throw PolicyError.badTraceFile(path: path, line: line, reason: "header must be 'time_ms,khz' (or time_ms,khz_<domain>,...), found '\(trimmed)'")
+                }
+                header = Array(fields.dropFirst())
+                continue
+            }
+            guard fields.count == columns.count + 1 else {
+                throw PolicyError.badTraceFile(path: path, line: line, reason: "expected \(columns.count + 1) columns, found \(fields.count)")
+            }
+            guard let time = Double(fields[0]), time.isFinite, time >= 0 else {
+                throw PolicyError.badTraceFile(path: path, line: line, reason: "time_ms '\(fields[0])' is not a non-negative number")
+            }
+            if let previous = samples.last, time < previous.timeMs {
+                throw PolicyError.badTraceFile(path: path, line: line, reason: "time_ms \(fields[0]) goes backwards (previous row is \(DurationText.compact(previous.timeMs)))")
+            }
+            var kHz: [Int] = []
+            for (column, field) in zip(columns, fields.dropFirst()) {
+                guard let value = Double(field), value.isFinite, value >= 1 else {
+                    throw PolicyError.badTraceFile(path: path, line: line, reason: "\(column) '\(field)' is not a positive frequency in kHz")
+                }
+                kHz.append(Int(value.rounded()))
+            }
+            samples.append(Sample(timeMs: time, kHz: kHz))
+        }
+        guard let columns = header else {
+            throw PolicyError.badTraceFile(path: path, line: 1, reason: "empty file")
+        }
+        guard let last = samples.last else {
+            throw PolicyError.badTraceFile(path: path, line: 2, reason: "no samples after the header")
+        }
+        // The last sample holds until the stated end, else for one more typical interval.
+        let intervals = zip(samples.dropFirst(), samples).map { $0.timeMs - $1.timeMs }.filter { $0 > 0 }.sorted()
+        let typical = intervals.isEmpty ? 1000 : intervals[intervals.count / 2]
+        return FrequencyTrace(name: path, domainNames: columns, samples: samples, durationMs: max(statedDurationMs ?? last.timeMs + typical, last.timeMs), source: source)
+    }
+}

@@ -1,0 +1,126 @@
+// GearboxPolicy/LatencyDistribution: a whole latency distribution rebuilt from the summary a
+// lookup-table cell keeps (p50, p90, p99, optional p99.9 and max, mean, stddev), so the policy can
+// ask for any percentile and the simulator can draw latencies.
+//
+// How it is rebuilt (the quantile function Q(u)):
+// - Upper half (u ≥ 0.5): piecewise linear in x = −ln(1−u) through the measured p50, p90, p99 and
+//   p99.9. Linear in x is exactly an exponential tail between knots, the usual shape of latency
+//   tails. Without a measured p99.9 the p90→p99 slope continues (p99.9 = p99 + (p99 − p90)); beyond
+//   p99.9 the last slope continues up to the measured max (or p99.9 + 3·(p99.9 − p99) without one).
+// - Lower half (u < 0.5): linear in u from a floor to p50; the floor is solved so that the
+//   distribution's mean equals the cell's measured mean, clamped to [p50/2, p50].
+// - stddev is used only when the percentiles are degenerate (all equal): then the knots come from
+//   a normal distribution with the cell's mean and stddev.
+
+import Foundation
+import GearboxProfiler
+
+/// A latency distribution reconstructed from a lookup-table cell's summary statistics.
+public struct LatencyDistribution: Equatable, Sendable {
+    /// Q(0): the fastest latency the reconstruction allows.
+    public private(set) var floorNs: Double
+    public private(set) var p50Ns: Double
+    public private(set) var p90Ns: Double
+    public private(set) var p99Ns: Double
+    public private(set) var p999Ns: Double
+    /// Q(1): the slowest latency the reconstruction allows.
+    public private(set) var capNs: Double
+    /// The cell's mean (the reconstruction's mean matches it unless the floor clamp bites).
+    public private(set) var meanNs: Double
+
+    static let x50 = log(2.0), x90 = log(10.0), x99 = log(100.0), x999 = log(1000.0)
+
+    /// Rebuilds the distribution of `cell` as described in this file's header.
+    public init(cell: LookupTable.LatencyCell) {
+        var p50 = max(0, cell.p50Ns), p90 = cell.p90Ns, p99 = cell.p99Ns
+        var p999 = cell.p999Ns
+        if p90 <= p50 && p99 <= p50 && cell.stddevNs > 0 {
+            // Degenerate percentiles: fall back to a normal shape from mean and stddev.
+            let mean = cell.meanNs, sd = cell.stddevNs
+            p50 = max(0, mean); p90 = mean + 1.2816 * sd; p99 = mean + 2.3263 * sd; p999 = mean + 3.0902 * sd
+        }
+        p90 = max(p90, p50); p99 = max(p99, p90)
+        let tail999 = max(p999 ?? (p99 + (p99 - p90)), p99)
+        let cap = max(cell.maxNs ?? (tail999 + 3 * (tail999 - p99)), tail999)
+        self.init(floorNs: p50, p50Ns: p50, p90Ns: p90, p99Ns: p99, p999Ns: tail999, capNs: cap, meanNs: cell.meanNs)
+        // The lower half contributes 0.25·(floor + p50) to the mean; solve the floor from the mean.
+        let solved = 4 * (cell.meanNs - upperHalfIntegral()) - p50
+        floorNs = min(p50, max(p50 / 2, solved.isFinite ? solved : p50))
+    }
+
+    init(floorNs: Double, p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double, capNs: Double, meanNs: Double) {
+        self.floorNs = floorNs; self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns
+        self.p999Ns = p999Ns; self.capNs = capNs; self.meanNs = meanNs
+    }
+
+    /// The same shape with every latency multiplied by `factor` (frequency scaling, drift).
+    public func scaled(by factor: Double) -> LatencyDistribution {
+        LatencyDistribution(
+            floorNs: floorNs * factor, p50Ns: p50Ns * factor, p90Ns: p90Ns * factor, p99Ns: p99Ns * factor,
+            p999Ns: p999Ns * factor, capNs: capNs * factor, meanNs: meanNs * factor)
+    }
+
+    /// Q(u): the latency at quantile `u` in [0, 1]. Exact at the measured knots.
+    public func quantileNs(_ u: Double) -> Double {
+        if u <= 0.5 { return floorNs + (p50Ns - floorNs) * max(0, u) / 0.5 }
+        if u == 0.9 { return p90Ns }
+        if u == 0.99 { return p99Ns }
+        if u == 0.999 { return p999Ns }
+        let x = u >= 1 ? Double.infinity : -log(1 - u)
+        return valueAt(x: x)
+    }
+
+    /// The statistic `objective` constrains: the percentile, or the mean.
+    public func value(of statistic: LatencyObjective.Statistic) -> Double {
+        switch statistic {
+        case .mean: return meanNs
+        case let .percentile(p): return quantileNs(p / 100)
+        }
+    }
+
+    /// The mean of the reconstruction itself (the cell's mean unless the floor clamp bit).
+    public var reconstructedMeanNs: Double { 0.25 * (floorNs + p50Ns) + upperHalfIntegral() }
+
+    // Q as a function of x = −ln(1−u) on the upper half.
+    private func valueAt(x: Double) -> Double {
+        func between(_ x0: Double, _ q0: Double, _ x1: Double, _ q1: Double) -> Double {
+            q0 + (q1 - q0) * (x - x0) / (x1 - x0)
+        }
+        if x <= Self.x90 { return between(Self.x50, p50Ns, Self.x90, p90Ns) }
+        if x <= Self.x99 { return between(Self.x90, p90Ns, Self.x99, p99Ns) }
+        if x <= Self.x999 { return between(Self.x99, p99Ns, Self.x999, p999Ns) }
+        let slope = (p999Ns - p99Ns) / (Self.x999 - Self.x99)
+        return min(capNs, p999Ns + slope * (x - Self.x999))
+    }
+
+    // ∫ from u = 0.5 to 1 of Q(u) du, exact for the piecewise shape (u = 1 − e^−x, du = e^−x dx).
+    private func upperHalfIntegral() -> Double {
+        // ∫ (q0 + s(x − x0)) e^−x dx over [x0, x1] = q0·e^−x0 − q1·e^−x1 + s·(e^−x0 − e^−x1).
+        func segment(_ x0: Double, _ q0: Double, _ x1: Double, _ q1: Double) -> Double {
+            let s = (q1 - q0) / (x1 - x0)
+            return q0 * exp(-x0) - q1 * exp(-x1) + s * (exp(-x0) - exp(-x1))
+        }
+        var total = segment(Self.x50, p50Ns, Self.x90, p90Ns) + segment(Self.x90, p90Ns, Self.x99, p99Ns)
+            + segment(Self.x99, p99Ns, Self.x999, p999Ns)
+        let slope = (p999Ns - p99Ns) / (Self.x999 - Self.x99)
+        let xCap = slope > 0 ? Self.x999 + (capNs - p999Ns) / slope : Self.x999
+        if xCap > Self.x999 { total += segment(Self.x999, p999Ns, xCap, capNs) }
+        return total + capNs * exp(-xCap)
+    }
+}
+
+/// A small, seedable random number generator (SplitMix64): the simulator's only source of
+/// randomness, so a seed reproduces a run exactly on every platform.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// A uniform draw in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}

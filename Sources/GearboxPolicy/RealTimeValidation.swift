@@ -1,0 +1,145 @@
+// GearboxPolicy/RealTimeValidation: replays a trace in real time. A FrequencyController applies
+// the trace's frequencies (real cpufreq DVFS, or emulated by cgroup throttling) while the calling
+// thread runs real inference through an InferenceRunner with whatever variant the policy chose,
+// timing every inference and every switch on the monotonic clock.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import GearboxCore
+import GearboxHardware
+import GearboxProfiler
+
+/// Runs inference with one variant at a time: the seam to the engine's variant runners.
+///
+/// The validator times both calls itself; a runner only has to do the work.
+public protocol InferenceRunner: AnyObject {
+    /// Makes `name` the variant that ``runInference()`` runs, loading or switching as needed.
+    func activate(variantNamed name: String) throws
+    /// Runs one inference with the active variant.
+    func runInference() throws
+}
+
+/// Replays a trace in real time through a frequency controller and an inference runner.
+public final class RealTimeValidation {
+    public let table: LookupTable
+    public let trace: FrequencyTrace
+    public let objective: LatencyObjective
+    public let controller: FrequencyController
+    public let runner: InferenceRunner
+    /// The trace column to replay.
+    public let traceDomain: Int
+    /// The controller's domain the trace is applied to (and whose CPUs the loop should run on).
+    public let controllerDomain: Int
+    public let configuration: VariantSelector.Configuration
+    let clock: () -> Int64
+    let tableName: String
+
+    /// - Parameter clock: monotonic nanoseconds; tests pass a fake one that their fake runner advances.
+    public init(
+        table: LookupTable, trace: FrequencyTrace, objective: LatencyObjective, controller: FrequencyController,
+        runner: InferenceRunner, traceDomain: Int = 0, controllerDomain: Int = 0,
+        configuration: VariantSelector.Configuration = VariantSelector.Configuration(),
+        tableName: String = "lookup table", clock: @escaping () -> Int64 = VariantSelector.monotonicNs
+    ) {
+        self.table = table; self.trace = trace; self.objective = objective; self.controller = controller
+        self.runner = runner; self.traceDomain = traceDomain; self.controllerDomain = controllerDomain
+        self.configuration = configuration; self.tableName = tableName; self.clock = clock
+    }
+
+    /// Runs `policy` for `durationMs` of wall time on the calling thread, which must already be
+    /// enrolled with the controller (``Validator/runRealTime(_:tableName:traceName:policies:durationMs:pinning:binder:beforeEnrolling:afterEnrolling:notes:progress:)``
+    /// does that on a pinned measuring thread, and restores the controller at the end).
+    ///
+    /// The trace's frequency is applied between inferences, when the trace moves to a new sample.
+    /// The policy sees the controller's applied frequency. The oracle here cannot see exact
+    /// latencies of inferences not yet run: it picks, per frequency, the most accurate variant whose
+    /// table statistic meets the target without margin, and its switch time is not charged.
+    /// - Throws: ``PolicyError/runFailed(reason:)`` when the controller or runner fails.
+    public func run(_ policy: ValidationPolicy, durationMs: Double) throws -> PolicyRun {
+        let selector = try VariantSelector(table: table, objective: objective, configuration: configuration, tableName: tableName)
+        let oracleSelector = try VariantSelector(
+            table: table, objective: objective,
+            configuration: .init(safetyMargin: 0, memoryBudgetBytes: configuration.memoryBudgetBytes, feedbackSmoothing: 0, hysteresis: false),
+            tableName: tableName)
+        let names = selector.variants.map(\.name)
+        let count = names.count
+        let target = objective.targetNs
+        let topKHz = table.frequenciesKHz.max() ?? trace.distinctKHz(domain: traceDomain).last ?? 1
+        let byScore = (0..<count).sorted {
+            let a = selector.score(ofVariant: $0), b = selector.score(ofVariant: $1)
+            return a != b ? a > b : selector.predictedMeanNs(variantIndex: $0, frequencyKHz: topKHz) < selector.predictedMeanNs(variantIndex: $1, frequencyKHz: topKHz)
+        }
+        let fastest = (0..<count).min {
+            selector.predictedMeanNs(variantIndex: $0, frequencyKHz: topKHz) < selector.predictedMeanNs(variantIndex: $1, frequencyKHz: topKHz)
+        } ?? 0
+
+        var rows: [TimelineRow] = []
+        var current: Int?
+        var sampleIndex = -1
+        var appliedKHz = 0
+        var frequencyChanges = 0
+        let start = clock()
+        let end = Int64(durationMs * 1e6)
+        while true {
+            let now = clock() - start
+            if now >= end { break }
+            let index = trace.sampleIndex(atMs: Double(now) / 1e6)
+            if index != sampleIndex {
+                let wanted = trace.samples[index].kHz[traceDomain]
+                do {
+                    appliedKHz = try controller.setFrequency(.kHz(wanted), forDomain: controllerDomain).appliedKHz
+                } catch {
+                    throw PolicyError.runFailed(reason: "setting \(wanted) kHz on domain \(controllerDomain) failed: \(error)")
+                }
+                sampleIndex = index
+                frequencyChanges += 1
+            }
+            var chosen: Int
+            switch policy {
+            case .gearbox: chosen = selector.decide(frequencyKHz: appliedKHz, atNs: clock() - start).variantIndex
+            case .staticAccurate: chosen = byScore[0]
+            case .staticFast: chosen = fastest
+            case .oracle: chosen = oracleSelector.decide(frequencyKHz: appliedKHz, atNs: clock() - start).variantIndex
+            }
+            var switchNs = 0.0
+            let switched = current != nil && current != chosen
+            if current != chosen {
+                let before = clock()
+                do { try runner.activate(variantNamed: names[chosen]) } catch {
+                    throw PolicyError.runFailed(reason: "switching to \(names[chosen]) failed: \(error)")
+                }
+                switchNs = Double(clock() - before)
+                if current == nil { switchNs = 0 }  // the initial load is not a switch
+            }
+            current = chosen
+            let before = clock()
+            do { try runner.runInference() } catch {
+                throw PolicyError.runFailed(reason: "inference with \(names[chosen]) failed: \(error)")
+            }
+            let latency = Double(clock() - before)
+            if policy == .gearbox { selector.observe(latencyNs: latency) }
+            let charged = policy == .oracle ? 0 : switchNs
+            rows.append(TimelineRow(
+                timeMs: Double(now) / 1e6, kHz: appliedKHz, policy: policy, variant: names[chosen],
+                latencyNs: charged + latency, violation: charged + latency > target, switched: switched, switchNs: switchNs))
+        }
+
+        var notes = ["\(controller.source) controller applied \(frequencyChanges) frequency changes between inferences"]
+        switch policy {
+        case .gearbox:
+            notes.append("ranking by \(selector.ranking.rawValue); final feedback correction \(DurationText.compact(selector.correction))")
+        case .staticAccurate: notes.append("always \(names[byScore[0]])")
+        case .staticFast: notes.append("always \(names[fastest])")
+        case .oracle:
+            notes.append("table oracle: per frequency the most accurate variant whose table \(objective.statisticName) meets the target without margin; switch time not charged")
+        }
+        var accuracy: [String: Double] = [:]
+        if selector.ranking == .accuracy {
+            for v in selector.variants { if let a = v.accuracy { accuracy[v.name] = a } }
+        }
+        return PolicyRun(policy: policy, rows: rows, accuracyByVariant: accuracy, notes: notes)
+    }
+}

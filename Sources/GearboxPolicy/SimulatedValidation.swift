@@ -1,0 +1,183 @@
+// GearboxPolicy/SimulatedValidation: replays a frequency trace on a virtual clock. Each
+// inference's latency is drawn from the variant's reconstructed distribution at the frequency in
+// force (work is rescaled when the frequency changes mid-inference), so a run is fast and exactly
+// reproducible from its seed. Used for the `simulated` controller and for every property test.
+
+import GearboxProfiler
+
+/// An injected slow-down: every latency in `[startMs, endMs)` is multiplied by `factor`
+/// (thermal throttling or interference the table does not know about).
+public struct Slowdown: Equatable, Sendable {
+    public var startMs: Double
+    public var endMs: Double
+    public var factor: Double
+    public init(startMs: Double, endMs: Double = .infinity, factor: Double) {
+        self.startMs = startMs; self.endMs = endMs; self.factor = factor
+    }
+
+    /// Parses `1.3@10s` (factor from 10 s on) or `1.3@10s-20s`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let factor = Double(parts[0]), factor > 0 else {
+            throw PolicyError.badSetting(name: "--slowdown", reason: "'\(text)' must look like 1.3@10s or 1.3@10s-20s")
+        }
+        let range = parts[1].split(separator: "-", maxSplits: 1).map(String.init)
+        let start = try DurationText.milliseconds(range[0], setting: "--slowdown start")
+        let end = range.count == 2 ? try DurationText.milliseconds(range[1], setting: "--slowdown end") : .infinity
+        guard end > start else { throw PolicyError.badSetting(name: "--slowdown", reason: "'\(text)' ends before it starts") }
+        self.init(startMs: start, endMs: end, factor: factor)
+    }
+}
+
+/// Runs policies against a trace on a virtual clock with latencies drawn from the table.
+public final class SimulatedValidation {
+    /// What a simulated run needs besides the table, trace and objective.
+    public struct Options: Sendable {
+        public var seed: UInt64
+        public var durationMs: Double
+        /// Which domain of the trace drives the clock.
+        public var domain: Int
+        public var slowdowns: [Slowdown]
+        public var selector: VariantSelector.Configuration
+        public init(
+            seed: UInt64 = 1, durationMs: Double, domain: Int = 0, slowdowns: [Slowdown] = [],
+            selector: VariantSelector.Configuration = VariantSelector.Configuration()
+        ) {
+            self.seed = seed; self.durationMs = durationMs; self.domain = domain; self.slowdowns = slowdowns
+            self.selector = selector
+        }
+    }
+
+    public let table: LookupTable
+    public let trace: FrequencyTrace
+    public let objective: LatencyObjective
+    public let options: Options
+    let tableName: String
+    /// Variant i of the selector is `table.variants[tableIndex[i]]`.
+    let tableIndex: [Int]
+    let reference: VariantSelector
+    let predictor: LatencyPredictor
+    private var distributions: [Int: [LatencyDistribution]] = [:]
+
+    /// - Throws: ``PolicyError`` when no variant is usable or the trace lacks the domain.
+    public init(table: LookupTable, trace: FrequencyTrace, objective: LatencyObjective, options: Options, tableName: String = "lookup table") throws {
+        guard options.domain >= 0, options.domain < trace.domainNames.count, !trace.samples.isEmpty else {
+            throw PolicyError.badSetting(name: "--domain", reason: "trace \(trace.name) has \(trace.domainNames.count) domain(s) and \(trace.samples.count) samples; pick a domain in 0..<\(trace.domainNames.count)")
+        }
+        guard options.durationMs > 0 else { throw PolicyError.badSetting(name: "--duration", reason: "must be positive") }
+        self.table = table; self.trace = trace; self.objective = objective; self.options = options
+        self.tableName = tableName
+        reference = try VariantSelector(table: table, objective: objective, configuration: options.selector, tableName: tableName)
+        tableIndex = reference.variants.map { v in table.variants.firstIndex { $0.name == v.name } ?? 0 }
+        predictor = LatencyPredictor(table: table)
+    }
+
+    /// The variants' true distributions at `kHz` (the table's, as the simulator's ground truth).
+    func truth(kHz: Int) -> [LatencyDistribution] {
+        if let cached = distributions[kHz] { return cached }
+        let fallback = LatencyDistribution(cell: .init(p50Ns: 0, p90Ns: 0, p99Ns: 0, meanNs: 0, stddevNs: 0, ciHalfWidthNs: 0, samples: 0, source: .simulated))
+        let result = tableIndex.map { predictor.predict(variant: $0, kHz: max(1, kHz))?.distribution ?? fallback }
+        distributions[kHz] = result
+        return result
+    }
+
+    /// Latency of variant `v` at quantile `u` starting at `startNs`, integrating work across
+    /// frequency changes and slow-downs: the fraction of the inference left is carried into each
+    /// new piece at that piece's speed.
+    func latencyNs(variant v: Int, quantile u: Double, startNs: Double) -> Double {
+        let samples = trace.samples
+        var index = trace.sampleIndex(atMs: startNs / 1e6)
+        var t = startNs, remaining = 1.0, total = 0.0
+        for _ in 0..<100_000 {
+            var factor = 1.0, boundary = Double.infinity
+            for s in options.slowdowns {
+                let a = s.startMs * 1e6, b = s.endMs * 1e6
+                if t >= a && t < b { factor *= s.factor; boundary = min(boundary, b) } else if a > t { boundary = min(boundary, a) }
+            }
+            let full = truth(kHz: samples[index].kHz[options.domain])[v].quantileNs(u) * factor
+            let nextSample = index + 1 < samples.count ? samples[index + 1].timeMs * 1e6 : .infinity
+            let next = min(nextSample, boundary)
+            if full <= 0 { return total }
+            if t + remaining * full <= next { return total + remaining * full }
+            remaining -= (next - t) / full
+            total += next - t
+            t = next
+            if next == nextSample { index += 1 }
+        }
+        return total
+    }
+
+    /// Runs `policy` over the trace from virtual time 0 to the duration.
+    public func run(_ policy: ValidationPolicy) -> PolicyRun {
+        var rng = SeededGenerator(seed: options.seed)
+        let selector = (try? VariantSelector(table: table, objective: objective, configuration: options.selector, tableName: tableName)) ?? reference
+        let names = reference.variants.map(\.name)
+        let count = names.count
+        let target = objective.targetNs
+        let topKHz = trace.distinctKHz(domain: options.domain).last ?? 1
+        // Ranking for the baselines and the oracle: score descending, then latency at the top frequency.
+        let topTruth = truth(kHz: max(topKHz, table.frequenciesKHz.max() ?? topKHz))
+        let byScore = (0..<count).sorted {
+            let a = reference.score(ofVariant: $0), b = reference.score(ofVariant: $1)
+            return a != b ? a > b : topTruth[$0].meanNs < topTruth[$1].meanNs
+        }
+        let fastest = (0..<count).min { topTruth[$0].meanNs < topTruth[$1].meanNs } ?? 0
+
+        var rows: [TimelineRow] = []
+        var t = 0.0
+        let end = options.durationMs * 1e6
+        var current: Int?
+        var unmet = 0
+        while t < end {
+            let kHz = trace.kHz(atMs: t / 1e6, domain: options.domain)
+            let u = rng.nextUnit()
+            var chosen: Int
+            var switchNs = 0.0
+            var switched = false
+            var latency: Double
+            switch policy {
+            case .gearbox:
+                let d = selector.decide(frequencyKHz: kHz, atNs: Int64(t))
+                chosen = d.variantIndex
+                switched = d.switched
+                switchNs = d.switchCostNs
+                if !d.meetsObjective { unmet += 1 }
+                latency = latencyNs(variant: chosen, quantile: u, startNs: t + switchNs)
+                selector.observe(latencyNs: latency)
+            case .staticAccurate, .staticFast:
+                chosen = policy == .staticAccurate ? byScore[0] : fastest
+                latency = latencyNs(variant: chosen, quantile: u, startNs: t)
+            case .oracle:
+                chosen = fastest
+                latency = .infinity
+                for v in byScore {
+                    let l = latencyNs(variant: v, quantile: u, startNs: t)
+                    if l <= target { chosen = v; latency = l; break }
+                    if l < latency { chosen = v; latency = l }
+                }
+                if let c = current, c != chosen { switched = true }
+            }
+            current = chosen
+            let response = switchNs + latency
+            rows.append(TimelineRow(
+                timeMs: t / 1e6, kHz: kHz, policy: policy, variant: names[chosen], latencyNs: response,
+                violation: response > target, switched: switched, switchNs: switchNs))
+            t += max(response, 1)
+        }
+
+        var notes: [String] = []
+        switch policy {
+        case .gearbox:
+            notes.append("ranking by \(selector.ranking.rawValue); safety margin \(DurationText.compact(options.selector.safetyMargin * 100))%; final feedback correction \(DurationText.compact(selector.correction))")
+            if unmet > 0 { notes.append("\(unmet) decisions found no variant predicted to fit and ran the fastest") }
+        case .staticAccurate: notes.append("always \(names[byScore[0]])")
+        case .staticFast: notes.append("always \(names[fastest])")
+        case .oracle: notes.append("clairvoyant: knows the whole trace and each inference's exact simulated latency; switches cost nothing")
+        }
+        var accuracy: [String: Double] = [:]
+        if reference.ranking == .accuracy {
+            for v in reference.variants { if let a = v.accuracy { accuracy[v.name] = a } }
+        }
+        return PolicyRun(policy: policy, rows: rows, accuracyByVariant: accuracy, notes: notes)
+    }
+}

@@ -1,0 +1,94 @@
+// GearboxPolicy/Timeline: the policies a validation compares, one run's per-inference record,
+// and the `timeline.csv` file (time_ms, khz, policy, variant, latency_ns, violation, switch, switch_ns).
+
+/// The policies `gearbox validate` can run side by side.
+public enum ValidationPolicy: String, CaseIterable, Sendable, Comparable {
+    /// ``VariantSelector``: the most accurate fitting variant, with hysteresis and feedback.
+    case gearbox
+    /// Always the most accurate variant.
+    case staticAccurate = "static-accurate"
+    /// Always the fastest variant (at the table's highest frequency).
+    case staticFast = "static-fast"
+    /// Clairvoyant: knows the trace and each inference's exact latency; switches are free.
+    case oracle
+
+    /// Parses `gearbox`, `static-accurate`, `static-fast`, `oracle`, a comma list of them, or `all`.
+    public static func list(parsing text: String) throws -> [ValidationPolicy] {
+        if text.lowercased() == "all" { return allCases }
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let policies = try names.map { name -> ValidationPolicy in
+            guard let policy = ValidationPolicy(rawValue: name) else {
+                throw PolicyError.badSetting(name: "--policy", reason: "unknown policy '\(name)' (use gearbox, static-accurate, static-fast, oracle or all)")
+            }
+            return policy
+        }
+        guard !policies.isEmpty else { throw PolicyError.badSetting(name: "--policy", reason: "empty (use gearbox or all)") }
+        return Array(Set(policies)).sorted()
+    }
+
+    public static func < (a: ValidationPolicy, b: ValidationPolicy) -> Bool {
+        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
+    }
+}
+
+/// One inference of one policy's run.
+public struct TimelineRow: Equatable, Sendable {
+    /// When the request started (before any switch), from the run's start.
+    public var timeMs: Double
+    /// The frequency the policy saw (the trace's, or the controller's read-back).
+    public var kHz: Int
+    public var policy: ValidationPolicy
+    public var variant: String
+    /// What the caller waited: the switch paid just before this inference (if any) plus the inference.
+    public var latencyNs: Double
+    /// `latencyNs` exceeded the objective's target.
+    public var violation: Bool
+    /// The policy switched variant just before this inference.
+    public var switched: Bool
+    /// Time the switch took (0 when none; counted in `latencyNs` except for the oracle, whose switches are free).
+    public var switchNs: Double
+
+    public init(timeMs: Double, kHz: Int, policy: ValidationPolicy, variant: String, latencyNs: Double, violation: Bool, switched: Bool, switchNs: Double) {
+        self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant; self.latencyNs = latencyNs
+        self.violation = violation; self.switched = switched; self.switchNs = switchNs
+    }
+}
+
+/// One policy's run over a trace.
+public struct PolicyRun: Sendable {
+    public var policy: ValidationPolicy
+    public var rows: [TimelineRow]
+    /// Accuracy per variant name (empty when the table has none).
+    public var accuracyByVariant: [String: Double]
+    /// Facts about the run worth keeping in the summary (fallbacks, what "oracle" knew).
+    public var notes: [String]
+
+    public init(policy: ValidationPolicy, rows: [TimelineRow], accuracyByVariant: [String: Double], notes: [String]) {
+        self.policy = policy; self.rows = rows; self.accuracyByVariant = accuracyByVariant; self.notes = notes
+    }
+}
+
+/// The `timeline.csv` format.
+public enum Timeline {
+    public static let header = "time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns"
+
+    /// All rows of all runs, run by run, in time order within each.
+    public static func csv(_ runs: [PolicyRun]) -> String {
+        var lines = [header]
+        lines.reserveCapacity(runs.reduce(1) { $0 + $1.rows.count })
+        for run in runs {
+            for r in run.rows {
+                lines.append(
+                    "\(DurationText.compact(r.timeMs)),\(r.kHz),\(r.policy.rawValue),\(field(r.variant)),\(Int(r.latencyNs.rounded())),"
+                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(Int(r.switchNs.rounded()))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A CSV field, quoted when it holds a comma, quote or newline.
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

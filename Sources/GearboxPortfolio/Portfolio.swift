@@ -1,0 +1,127 @@
+// GearboxPortfolio/Portfolio: a portfolio directory opened and checked: the manifest decoded,
+// every variant's file present and matching its SHA-256, and (given a backend) loadable in its
+// declared format. Errors name the variant and the file.
+
+import Crypto
+import Foundation
+import GearboxCore
+
+/// A portfolio directory whose manifest has been read and whose files have been checked.
+public struct Portfolio: Sendable {
+    /// The directory holding `portfolio.json`.
+    public let directory: String
+    public let manifest: PortfolioManifest
+
+    /// The manifest's file name inside a portfolio directory.
+    public static let manifestFileName = "portfolio.json"
+
+    public var name: String { manifest.name }
+    public var variants: [PortfolioManifest.Variant] { manifest.variants }
+    public var manifestPath: String { directory + "/" + Self.manifestFileName }
+
+    /// The absolute-or-relative path of a variant's file (the manifest stores it relative to the directory).
+    public func path(of variant: PortfolioManifest.Variant) -> String {
+        variant.file.hasPrefix("/") ? variant.file : directory + "/" + variant.file
+    }
+
+    /// The variant called `name`, if the manifest has one.
+    public func variant(named name: String) -> PortfolioManifest.Variant? {
+        manifest.variants.first { $0.name == name }
+    }
+
+    public init(directory: String, manifest: PortfolioManifest) {
+        self.directory = directory
+        self.manifest = manifest
+    }
+
+    /// Opens `directory/portfolio.json`, checks names are unique, every file exists and (where the
+    /// manifest stores one) its SHA-256 matches. With a `backend`, also loads every variant once
+    /// to prove its format loads, then releases it.
+    public static func open(
+        directory: String, verifyHashes: Bool = true, checkLoadingWith backend: VariantBackend? = nil
+    ) throws -> Portfolio {
+        let dir = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        let manifestPath = dir + "/" + manifestFileName
+        let manifest: PortfolioManifest
+        do { manifest = try JSONFile.read(PortfolioManifest.self, from: manifestPath) } catch let error as FileFormatError {
+            switch error {
+            case .cannotRead: throw PortfolioError.manifest(path: manifestPath, reason: "no such file or not readable")
+            case let .malformed(_, reason): throw PortfolioError.manifest(path: manifestPath, reason: reason)
+            case let .unsupportedSchema(_, found, supported):
+                throw PortfolioError.manifest(path: manifestPath, reason: "schemaVersion \(found), this gearbox reads \(supported)")
+            case let .cannotWrite(_, reason): throw PortfolioError.manifest(path: manifestPath, reason: reason)
+            }
+        }
+        let portfolio = Portfolio(directory: dir, manifest: manifest)
+        try portfolio.checkConsistency()
+        for variant in manifest.variants {
+            let path = portfolio.path(of: variant)
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw PortfolioError.missingFile(variant: variant.name, path: path)
+            }
+            if verifyHashes, let expected = variant.sha256 {
+                let actual: String
+                do { actual = try FileDigest.sha256Hex(ofFileAt: path) } catch {
+                    throw PortfolioError.missingFile(variant: variant.name, path: path)
+                }
+                guard actual == expected.lowercased() else {
+                    throw PortfolioError.hashMismatch(variant: variant.name, path: path, expected: expected, actual: actual)
+                }
+            }
+        }
+        if let backend {
+            for variant in manifest.variants {
+                _ = try backend.load(variant, from: portfolio)
+            }
+            backend.releaseAll()
+        }
+        return portfolio
+    }
+
+    /// Names unique and non-empty, at least one variant, numbers in range.
+    func checkConsistency() throws {
+        guard !manifest.variants.isEmpty else {
+            throw PortfolioError.invalidManifest(path: manifestPath, reason: "no variants")
+        }
+        var seen = Set<String>()
+        for variant in manifest.variants {
+            guard !variant.name.isEmpty else {
+                throw PortfolioError.invalidManifest(path: manifestPath, reason: "a variant has an empty name")
+            }
+            guard seen.insert(variant.name).inserted else {
+                throw PortfolioError.invalidManifest(path: manifestPath, reason: "variant name '\(variant.name)' appears twice")
+            }
+            guard (0...1).contains(variant.sparsity) else {
+                throw PortfolioError.invalidManifest(
+                    path: manifestPath, reason: "variant '\(variant.name)': sparsity \(variant.sparsity) is not in 0...1")
+            }
+            if let accuracy = variant.accuracy, !(0...1).contains(accuracy) {
+                throw PortfolioError.invalidManifest(
+                    path: manifestPath, reason: "variant '\(variant.name)': accuracy \(accuracy) is not a fraction in 0...1")
+            }
+        }
+    }
+}
+
+/// SHA-256 of files, streamed so that large weight files are not read whole.
+public enum FileDigest {
+    /// Lower-case hex SHA-256 of the file at `path`.
+    public static func sha256Hex(ofFileAt path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw FileFormatError.cannotRead(path: path, reason: "not readable")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Lower-case hex SHA-256 of `data`.
+    public static func sha256Hex(of data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

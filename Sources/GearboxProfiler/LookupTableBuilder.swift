@@ -1,0 +1,118 @@
+// GearboxProfiler/LookupTableBuilder: turns a finished sweep (its checkpoint) into the lookup
+// table: the kept attempt of each cell, a t(f) = a + b/f model per variant, predictions (marked
+// predicted) for grid frequencies that were not measured, memory and the switch-cost matrix.
+
+import GearboxCore
+import GearboxPortfolio
+
+public enum LookupTableBuilder {
+    /// Builds the LUT of a complete sweep.
+    public static func build(checkpoint: SweepCheckpoint, manifest: PortfolioManifest, provenance: Provenance) -> LookupTable {
+        let config = checkpoint.configuration
+        let kept = keptCells(checkpoint.cells)
+        var predictedKHz = Set<Int>()
+        var variants: [LookupTable.Variant] = []
+        for variant in manifest.variants {
+            let cells = kept.filter { $0.variant == variant.name }.sorted { $0.kHz < $1.kHz }
+            var latency: [String: LookupTable.LatencyCell] = [:]
+            var counters: [String: LookupTable.CounterCell] = [:]
+            for cell in cells {
+                let l = cell.latency
+                latency[String(cell.kHz)] = LookupTable.LatencyCell(
+                    p50Ns: l.p50Ns, p90Ns: l.p90Ns, p99Ns: l.p99Ns, p999Ns: l.p999Ns, maxNs: l.maxNs, meanNs: l.meanNs,
+                    stddevNs: l.stddevNs, ciHalfWidthNs: l.ciHalfWidthNs, samples: l.samples, source: cell.source,
+                    stopRule: cell.stopRule.rawValue, noisy: cell.noisy, cv: l.cv, retried: cell.attempt > 0 ? true : nil,
+                    speedRatio: cell.speedRatio,
+                    inferencesPerSample: (cell.inferencesPerSample ?? 1) > 1 ? cell.inferencesPerSample : nil)
+                if let c = cell.counters { counters[String(cell.kHz)] = c }
+            }
+            let model = LookupTable.FrequencyModel.fit(points: cells.map { ($0.kHz, $0.latency.p50Ns) })
+            if let model {
+                for kHz in config.gridKHz where latency[String(kHz)] == nil {
+                    latency[String(kHz)] = predictedCell(kHz: kHz, model: model, measured: cells)
+                    predictedKHz.insert(kHz)
+                }
+            }
+            let memory = checkpoint.memory?.variants.first { $0.variant == variant.name }
+            variants.append(LookupTable.Variant(
+                name: variant.name, format: variant.format.rawValue, accuracy: variant.accuracy, params: variant.params,
+                macs: variant.macs, memoryBytes: memory?.engineBytes ?? 0,
+                memory: memory.map {
+                    LookupTable.Memory(engineBytes: $0.engineBytes, rssDeltaBytes: $0.rssDeltaBytes, peakRSSDeltaBytes: $0.peakRSSDeltaBytes)
+                },
+                latency: latency, counters: counters, model: model))
+        }
+        var switchCosts: [String: [String: LookupTable.SwitchCost]] = [:]
+        for record in checkpoint.switchCosts ?? [] {
+            switchCosts[record.from, default: [:]][record.to] = LookupTable.SwitchCost(
+                cold: record.coldNs, warm: record.warmNs, coldCache: record.coldCache?.rawValue, maskSwitch: record.maskSwitchNs)
+        }
+        let measuredKHz = Set(kept.map(\.kHz))
+        let memory = checkpoint.memory
+        var stopCounts: [String: Int] = [:]
+        for cell in kept { stopCounts[cell.stopRule.rawValue, default: 0] += 1 }
+        let s = config.sampling
+        let method = LookupTable.Method(
+            clock: checkpoint.clock.clock, clockResolutionNs: checkpoint.clock.observedResolutionNs,
+            clockReadCostNs: checkpoint.clock.readCostNs,
+            stopRule: (kept.contains { ($0.inferencesPerSample ?? 1) > 1 }
+                ? "one sample = the mean of consecutive inferences filling 4 throttling periods (emulated DVFS); " : "")
+                + "95% CI of the median (order statistics) within ±\(percent(s.targetRelativeCI)), \(s.minSamples)...\(s.maxSamples) samples, ≤ \(seconds(s.maxNs)) per cell; warm-up until successive batch medians are within \(percent(s.warmupStableTolerance)) (≤ \(s.warmupMaxBatches) batches, ≤ \(seconds(s.warmupMaxNs)))",
+            stopRuleCounts: stopCounts, noisyCV: config.noisyCV,
+            noisyCells: checkpoint.cells.filter { $0.attempt == 0 && $0.noisy }.count,
+            retriedCells: checkpoint.cells.filter { $0.attempt > 0 }.count, seed: config.seed,
+            frequencyOrderKHz: checkpoint.frequencyOrderKHz,
+            placement: checkpoint.placement.map { "\($0.cpus) (\($0.note))" } ?? "unknown",
+            backend: checkpoint.backend, resumes: checkpoint.resumes, predictedKHz: predictedKHz.sorted())
+        return LookupTable(
+            device: config.deviceID, portfolio: manifest.name, controller: config.controller, provenance: provenance,
+            frequenciesKHz: measuredKHz.union(predictedKHz).sorted(), threads: config.threads, pin: config.pin.description,
+            residentPortfolioBytes: memory?.allResidentEngineBytes, variants: variants, switchCostNs: switchCosts,
+            portfolioMemory: memory.map {
+                LookupTable.PortfolioMemory(
+                    allResidentEngineBytes: $0.allResidentEngineBytes, sumSeparateEngineBytes: $0.sumSeparateEngineBytes,
+                    allResidentRSSDeltaBytes: $0.allResidentRSSDeltaBytes, sumSeparateRSSDeltaBytes: $0.sumSeparateRSSDeltaBytes)
+            },
+            method: method)
+    }
+
+    /// One cell per (frequency, variant): of several attempts, the least noisy (lowest CV).
+    public static func keptCells(_ cells: [CellRecord]) -> [CellRecord] {
+        var best: [String: CellRecord] = [:]
+        for cell in cells {
+            let key = "\(cell.kHz)/\(cell.variant)"
+            if let current = best[key], current.latency.cv <= cell.latency.cv { continue }
+            best[key] = cell
+        }
+        return best.values.sorted { ($0.kHz, $0.variant) < ($1.kHz, $1.variant) }
+    }
+
+    /// A predicted cell: p50 from the model; the other percentiles keep their ratio to p50 at the
+    /// nearest measured frequency; the CI half-width is the model's leave-one-out error × p50.
+    static func predictedCell(kHz: Int, model: LookupTable.FrequencyModel, measured: [CellRecord]) -> LookupTable.LatencyCell {
+        let p50 = model.predictNs(kHz: kHz)
+        guard let nearest = measured.min(by: { abs($0.kHz - kHz) < abs($1.kHz - kHz) }), nearest.latency.p50Ns > 0 else {
+            return LookupTable.LatencyCell(
+                p50Ns: p50, p90Ns: p50, p99Ns: p50, meanNs: p50, stddevNs: 0, ciHalfWidthNs: p50 * model.looMape,
+                samples: 0, source: .predicted)
+        }
+        let l = nearest.latency
+        let scale = p50 / l.p50Ns
+        return LookupTable.LatencyCell(
+            p50Ns: p50, p90Ns: l.p90Ns * scale, p99Ns: l.p99Ns * scale, p999Ns: l.p999Ns * scale, maxNs: nil,
+            meanNs: l.meanNs * scale, stddevNs: l.stddevNs * scale, ciHalfWidthNs: p50 * model.looMape, samples: 0,
+            source: .predicted, cv: l.cv)
+    }
+
+    static func percent(_ fraction: Double) -> String {
+        let value = fraction * 100
+        return value == value.rounded() ? "\(Int(value))%" : String(format: "%.1f%%", value)
+    }
+
+    static func seconds(_ ns: UInt64) -> String { String(format: "%.1f s", Double(ns) / 1e9) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation

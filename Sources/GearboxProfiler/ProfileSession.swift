@@ -1,0 +1,213 @@
+// GearboxProfiler/ProfileSession: turns what `gearbox profile` was asked (portfolio, device,
+// controller, frequencies, threads, pinning, budget) into a ready sweep: the checked portfolio,
+// the frequency controller, the backend, counters, thermal sensor and output paths, and runs it
+// with DVFS restored on SIGINT/SIGTERM. The CLI only parses and prints.
+
+import Foundation
+import GearboxCore
+import GearboxHardware
+import GearboxPortfolio
+
+/// A `gearbox profile` invocation, parsed.
+public struct ProfileRequest: Sendable {
+    public var portfolioDirectory: String
+    public var devicePath: String?
+    /// real, emulated or simulated.
+    public var controller: MeasurementSource
+    /// "all" or a comma-separated list (kHz, or with a MHz/GHz suffix).
+    public var frequencies: String
+    public var threads: Int
+    public var pin: PinningRequest
+    public var outPath: String?
+    public var resume: Bool
+    /// CI-sized budget: `SamplingPolicy.quick`, two switch repetitions.
+    public var quick: Bool
+    /// Upper bound on one cell's sampling time.
+    public var maxCellSeconds: Double?
+    public var seed: UInt64
+    public var measureSwitchCosts: Bool
+    public var measureMemory: Bool
+    /// Where default outputs go: `<profilesDirectory>/<device id>/<portfolio>.lut.json`.
+    public var profilesDirectory: String
+
+    public init(portfolioDirectory: String, devicePath: String? = nil, controller: MeasurementSource = .emulated,
+                frequencies: String = "all", threads: Int = 1, pin: PinningRequest = .pu, outPath: String? = nil,
+                resume: Bool = false, quick: Bool = false, maxCellSeconds: Double? = nil, seed: UInt64 = 1,
+                measureSwitchCosts: Bool = true, measureMemory: Bool = true, profilesDirectory: String = "Profiles") {
+        self.portfolioDirectory = portfolioDirectory; self.devicePath = devicePath; self.controller = controller
+        self.frequencies = frequencies; self.threads = threads; self.pin = pin; self.outPath = outPath
+        self.resume = resume; self.quick = quick; self.maxCellSeconds = maxCellSeconds; self.seed = seed
+        self.measureSwitchCosts = measureSwitchCosts; self.measureMemory = measureMemory
+        self.profilesDirectory = profilesDirectory
+    }
+}
+
+/// A prepared sweep and what it runs with.
+public final class ProfileSession {
+    public let request: ProfileRequest
+    public let portfolio: Portfolio
+    public let deviceID: String
+    public let controller: FrequencyController
+    public let sweep: ProfileSweep
+    /// How the setup went (what was derived, what was stood in for), for the user.
+    public let notes: [String]
+
+    init(request: ProfileRequest, portfolio: Portfolio, deviceID: String, controller: FrequencyController,
+         sweep: ProfileSweep, notes: [String]) {
+        self.request = request; self.portfolio = portfolio; self.deviceID = deviceID; self.controller = controller
+        self.sweep = sweep; self.notes = notes
+    }
+
+    /// Checks the inputs and builds the sweep. Input problems throw `ProfilerError` (exit 2),
+    /// `PortfolioError` or `FileFormatError`; a controller that cannot start throws `HardwareError`.
+    public static func prepare(_ request: ProfileRequest) throws -> ProfileSession {
+        guard request.threads >= 1 else {
+            throw ProfilerError.invalidSetting(name: "--threads", value: String(request.threads), expected: "1 or more")
+        }
+        if let seconds = request.maxCellSeconds, !(seconds > 0) {
+            throw ProfilerError.invalidSetting(name: "--max-cell-seconds", value: String(seconds), expected: "a positive number of seconds")
+        }
+        var notes: [String] = []
+        let portfolio = try Portfolio.open(directory: request.portfolioDirectory)
+        let device = try request.devicePath.map { try JSONFile.read(DeviceDescription.self, from: $0) }
+        let deviceID = try device?.id ?? derivedDeviceID(&notes)
+
+        // The controller, and with it the clock and the backend.
+        let controller: FrequencyController
+        let clock: LatencyClock
+        var simulation: SimulationState?
+        let makeBackend: () -> VariantBackend
+        switch request.controller {
+        case .real:
+            controller = try RealFrequencyController()
+            clock = MonotonicRawClock()
+            let threads = request.threads
+            makeBackend = { EngineBackend(threads: threads) }
+        case .emulated:
+            let removed = EmulatedFrequencyController.removeStaleCgroups()
+            if !removed.isEmpty { notes.append("removed \(removed.count) stale emulation cgroup(s) of crashed runs") }
+            var options = EmulatedFrequencyController.Options()
+            if let domain = device?.dvfs.domains.first, device?.dvfs.controller == "emulated" {
+                options.maxKHz = domain.maxKHz
+                options.gridKHz = domain.gridKHz
+            }
+            controller = try EmulatedFrequencyController(options: options)
+            clock = MonotonicRawClock()
+            let threads = request.threads
+            makeBackend = { EngineBackend(threads: threads) }
+            notes.append("emulated DVFS: the measuring thread runs in a CPU-bandwidth-throttled cgroup; frequencies are emulated, not real")
+        case .simulated:
+            let state = SimulationState(seed: request.seed)
+            let domains = device.map { $0.dvfs.domains.isEmpty ? [] : $0.dvfs.domains } ?? []
+            let simulatedDomains = domains.isEmpty
+                ? [DVFSInventory.emulatedDomain(cpus: [0], maxKHz: DVFSInventory.defaultEmulatedMaxKHz, steps: 8)] : domains
+            controller = SimulatedFrequencyController(domains: simulatedDomains, clock: state.clock.clock)
+            clock = state.clock
+            simulation = state
+            let threads = request.threads
+            makeBackend = { SimulatedBackend(state: state, threads: threads) }
+            notes.append("simulated: latencies come from a deterministic model on a virtual clock; no inference runs")
+        case .predicted:
+            throw ProfilerError.invalidSetting(name: "--controller", value: "predicted", expected: "real, emulated or simulated")
+        }
+
+        let domainIndex = chooseDomain(controller.domains, pin: request.pin)
+        guard controller.domains.indices.contains(domainIndex) else {
+            throw ProfilerError.frequency(reason: "the \(request.controller) controller offers no DVFS domain")
+        }
+        let domain = controller.domains[domainIndex]
+        let grid = domain.gridKHz.isEmpty ? domain.availableKHz : domain.gridKHz
+        let frequencies = try parseFrequencies(request.frequencies, grid: grid, minKHz: domain.minKHz, maxKHz: domain.maxKHz)
+
+        var sampling = request.quick ? SamplingPolicy.quick : SamplingPolicy.standard
+        if let seconds = request.maxCellSeconds { sampling = sampling.limitingCellTime(toNs: UInt64(seconds * 1e9)) }
+        let digest = (try? FileDigest.sha256Hex(ofFileAt: portfolio.manifestPath)) ?? "unknown"
+        let configuration = SweepConfiguration(
+            deviceID: deviceID, portfolioName: portfolio.name, portfolioDigest: digest, controller: controller.source,
+            domainIndex: domainIndex, frequenciesKHz: frequencies, gridKHz: Array(Set(grid + frequencies)).sorted(),
+            threads: request.threads, pin: request.pin, seed: request.seed, sampling: sampling,
+            settleNs: request.controller == .real ? 50_000_000 : request.controller == .emulated ? 20_000_000 : 1_000_000,
+            measureMemory: request.measureMemory, measureSwitchCosts: request.measureSwitchCosts,
+            switchRepetitions: request.quick ? 2 : 3)
+        let simulated = request.controller == .simulated
+        let environment = SweepEnvironment(
+            controller: controller, makeBackend: makeBackend, clock: clock, simulation: simulation,
+            makeCounters: simulated ? { UnavailableCounters(reason: "simulated: nothing ran, nothing to count") } : { PerfCellCounters() },
+            thermal: simulated ? FixedThermalSensor() : ZoneThermalSensor(),
+            binder: simulated ? UnpinnedThreadBinder() : HwlocThreadBinder(), device: device)
+        let out = request.outPath ?? defaultOutput(request, deviceID: deviceID, portfolio: portfolio.name)
+        let sweep = ProfileSweep(portfolio: portfolio, configuration: configuration, environment: environment,
+                                 paths: SweepPaths(lut: out))
+        return ProfileSession(request: request, portfolio: portfolio, deviceID: deviceID, controller: controller,
+                              sweep: sweep, notes: notes)
+    }
+
+    /// Runs the sweep; SIGINT/SIGTERM restore the controller before the process exits (the
+    /// checkpoint then lets `--resume` continue).
+    public func run(stopAfterCells: Int? = nil, progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> SweepResult {
+        let guardSignals = RestoreOnSignal(restoring: [controller])
+        defer { guardSignals.cancel() }
+        defer { try? controller.restore() }
+        return try sweep.run(options: SweepOptions(resume: request.resume, stopAfterCells: stopAfterCells, progress: progress))
+    }
+
+    /// `Profiles/<device>/<portfolio>.lut.json`; simulated sweeps get `.simulated.lut.json` so
+    /// they never overwrite a measured table.
+    static func defaultOutput(_ request: ProfileRequest, deviceID: String, portfolio: String) -> String {
+        let suffix = request.controller == .simulated ? ".simulated.lut.json" : ".lut.json"
+        return "\(request.profilesDirectory)/\(deviceID)/\(portfolio)\(suffix)"
+    }
+
+    /// The id `gearbox device probe` would give this machine.
+    static func derivedDeviceID(_ notes: inout [String]) throws -> String {
+        let topology = try Topology.load()
+        let id = DeviceID.derive(cpuModel: CPUInfo.model(), topology: topology.summary())
+        notes.append("no --device given: device id '\(id)' derived from this machine")
+        return id
+    }
+
+    /// The domain holding the CPU the measuring thread will run on (the last allowed PU, or the
+    /// first PU of the requested CPU kind); 0 when the controller's domains do not say.
+    static func chooseDomain(_ domains: [DeviceDescription.Domain], pin: PinningRequest) -> Int {
+        guard domains.count > 1, let topology = try? Topology.load() else { return 0 }
+        let cpu: Int?
+        if case let .kind(index) = pin, topology.kinds.indices.contains(index) {
+            cpu = topology.kinds[index].cpus.first
+        } else {
+            cpu = topology.pus.last
+        }
+        guard let cpu else { return 0 }
+        return domains.firstIndex { $0.cpus.contains(cpu) } ?? 0
+    }
+
+    /// "all" → the grid; otherwise a list of kHz values (or with MHz/GHz suffixes) within range.
+    public static func parseFrequencies(_ text: String, grid: [Int], minKHz: Int, maxKHz: Int) throws -> [Int] {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if trimmed == "all" {
+            guard !grid.isEmpty else {
+                throw ProfilerError.invalidSetting(name: "--frequencies", value: text, expected: "a list: this domain has no frequency grid")
+            }
+            return grid.sorted()
+        }
+        var result: [Int] = []
+        for item in trimmed.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let value: Double?
+            if item.hasSuffix("ghz") { value = Double(item.dropLast(3)).map { $0 * 1_000_000 } }
+            else if item.hasSuffix("mhz") { value = Double(item.dropLast(3)).map { $0 * 1000 } }
+            else if item.hasSuffix("khz") { value = Double(item.dropLast(3)) }
+            else { value = Double(item) }
+            guard let value, value.isFinite, value > 0 else {
+                throw ProfilerError.invalidSetting(name: "--frequencies", value: text, expected: "all, or kHz values like 400000,800000 (or 400MHz,1.2GHz)")
+            }
+            let kHz = Int(value.rounded())
+            guard kHz >= minKHz && kHz <= maxKHz else {
+                throw ProfilerError.invalidSetting(name: "--frequencies", value: item, expected: "a frequency within \(minKHz)–\(maxKHz) kHz")
+            }
+            result.append(kHz)
+        }
+        guard !result.isEmpty else {
+            throw ProfilerError.invalidSetting(name: "--frequencies", value: text, expected: "all, or at least one frequency")
+        }
+        return Array(Set(result)).sorted()
+    }
+}

@@ -1,0 +1,373 @@
+// GearboxProfiler/ProfileSweep: the DVFS sweep. On one pinned OS thread (enrolled with the
+// frequency controller): memory and switch costs at the top frequency, then every (frequency,
+// variant) cell, frequencies in seeded random order, variants interleaved (seeded order per
+// frequency); noisy cells retried at the end. Each cell is written to the sample database and the
+// checkpoint before the next starts, so a killed sweep resumes losing at most one cell. The
+// controller is restored on every exit path.
+
+import Foundation
+import GearboxCore
+import GearboxHardware
+import GearboxPortfolio
+
+/// What a sweep measures with.
+public struct SweepEnvironment {
+    public var controller: FrequencyController
+    /// Makes a fresh backend (switch-cost and memory meters need empty ones).
+    public var makeBackend: () -> VariantBackend
+    public var clock: LatencyClock
+    /// Set for simulated sweeps: the runners' virtual machine.
+    public var simulation: SimulationState?
+    /// Makes the counter group, on the measuring thread.
+    public var makeCounters: () -> CellCounters
+    public var thermal: ThermalSensor
+    public var binder: ThreadBinder
+    /// The device description, when one was given (governors, limits, CPU kinds for provenance).
+    public var device: DeviceDescription?
+
+    public init(controller: FrequencyController, makeBackend: @escaping () -> VariantBackend, clock: LatencyClock,
+                simulation: SimulationState? = nil, makeCounters: @escaping () -> CellCounters, thermal: ThermalSensor,
+                binder: ThreadBinder, device: DeviceDescription? = nil) {
+        self.controller = controller; self.makeBackend = makeBackend; self.clock = clock; self.simulation = simulation
+        self.makeCounters = makeCounters; self.thermal = thermal; self.binder = binder; self.device = device
+    }
+}
+
+/// Where a sweep writes: the LUT, the sample database beside it, and the checkpoint.
+public struct SweepPaths: Equatable, Sendable {
+    public var lut: String
+    public var samples: String
+    public var checkpoint: String
+
+    /// `X.lut.json` → `X.samples.sqlite` and `X.checkpoint.json` beside it.
+    public init(lut: String) {
+        self.lut = lut
+        let stem = lut.hasSuffix(".lut.json") ? String(lut.dropLast(".lut.json".count))
+            : lut.hasSuffix(".json") ? String(lut.dropLast(".json".count)) : lut
+        samples = stem + ".samples.sqlite"
+        checkpoint = stem + ".checkpoint.json"
+    }
+}
+
+/// What a sweep reports while it runs.
+public enum SweepEvent {
+    case phase(String)
+    case frequencySet(kHz: Int, change: FrequencyChange, verified: Bool)
+    case switchPair(done: Int, total: Int)
+    case cell(CellRecord, done: Int, total: Int, etaSeconds: Double?)
+    case note(String)
+}
+
+public struct SweepOptions {
+    /// Continue the checkpoint at `paths.checkpoint` instead of starting over.
+    public var resume: Bool
+    /// Stop (throwing `stoppedEarly`) after this many cells measured in this run: a test's stand-in for a kill.
+    public var stopAfterCells: Int?
+    public var progress: (SweepEvent) -> Void
+    public init(resume: Bool = false, stopAfterCells: Int? = nil, progress: @escaping (SweepEvent) -> Void = { _ in }) {
+        self.resume = resume; self.stopAfterCells = stopAfterCells; self.progress = progress
+    }
+}
+
+/// The outcome of a finished sweep.
+public struct SweepResult {
+    public var lut: LookupTable
+    public var paths: SweepPaths
+    /// Cells measured in this run (a resumed run measures only the missing ones).
+    public var cellsMeasured: Int
+    public var cellsFromCheckpoint: Int
+    public var checkpoint: SweepCheckpoint
+}
+
+/// One DVFS sweep of one portfolio.
+public final class ProfileSweep {
+    public let portfolio: Portfolio
+    public let configuration: SweepConfiguration
+    public let environment: SweepEnvironment
+    public let paths: SweepPaths
+
+    public init(portfolio: Portfolio, configuration: SweepConfiguration, environment: SweepEnvironment, paths: SweepPaths) {
+        self.portfolio = portfolio; self.configuration = configuration; self.environment = environment; self.paths = paths
+    }
+
+    /// Runs the sweep on a dedicated pinned OS thread; returns when the LUT is written.
+    public func run(options: SweepOptions = SweepOptions()) throws -> SweepResult {
+        try MeasuringThread.run { try self.runOnMeasuringThread(options) }
+    }
+
+    // MARK: - The sweep body (measuring thread)
+
+    private func runOnMeasuringThread(_ options: SweepOptions) throws -> SweepResult {
+        let env = environment
+        let placement = try env.binder.bindCurrentThread(configuration.pin)
+        try env.controller.enrollCurrentThread()
+        defer { try? env.controller.restore() }
+
+        var checkpoint = try startOrResume(options.resume)
+        let fromCheckpoint = checkpoint.cells.count
+        if checkpoint.placement == nil { checkpoint.placement = placement }
+        let store = try SampleStore(path: paths.samples)
+        try store.deleteCells(notIn: Set(checkpoint.cells.map(\.key)))
+        try store.setMeta("configuration", configuration)
+        try store.setMeta("clock", checkpoint.clock)
+        try store.setMeta("provenance", provenance(checkpoint))
+        try store.setMeta("placement", placement)
+        try save(checkpoint)
+
+        let maxKHz = configuration.gridKHz.max() ?? configuration.frequenciesKHz.max() ?? 1
+        if configuration.measureMemory && checkpoint.memory == nil {
+            options.progress(.phase("memory per variant and for the whole portfolio"))
+            _ = try setFrequency(maxKHz, maxKHz: maxKHz, options)
+            let meter = MemoryMeter(portfolio: portfolio, makeBackend: env.makeBackend, measureRSS: !env.clock.isVirtual)
+            let memory = try meter.measure()
+            checkpoint.memory = memory
+            try store.record(memory: memory)
+            try save(checkpoint)
+        }
+        if configuration.measureSwitchCosts && checkpoint.switchCosts == nil {
+            options.progress(.phase("switch-cost matrix (\(portfolio.variants.count * (portfolio.variants.count - 1)) ordered pairs)"))
+            _ = try setFrequency(maxKHz, maxKHz: maxKHz, options)
+            let meter = SwitchCostMeter(
+                portfolio: portfolio, makeBackend: env.makeBackend, clock: env.clock,
+                repetitions: configuration.switchRepetitions, source: env.controller.source,
+                dropPageCache: !env.clock.isVirtual, simulation: env.simulation)
+            let costs = try meter.measure { done, total in options.progress(.switchPair(done: done, total: total)) }
+            checkpoint.switchCosts = costs
+            try store.record(switchCosts: costs)
+            try save(checkpoint)
+        }
+
+        options.progress(.phase("latency cells"))
+        let backend = env.makeBackend()
+        var runners: [String: VariantRunner] = [:]
+        for variant in portfolio.variants { runners[variant.name] = try backend.load(variant, from: portfolio) }
+        let counters = env.makeCounters()
+        var measured = 0
+        var done = Set(checkpoint.cells.map(\.key))
+        let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count
+        let wallStart = Date()
+
+        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int) throws {
+            guard let runner = runners[variant] else { return }
+            let (record, samples) = try measureCell(
+                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
+            try store.record(record, samplesNs: samples)
+            checkpoint.cells.append(record)
+            if attempt > 0 {
+                checkpoint.retriedKeys.append(CellRecord.key(kHz: kHz, variant: variant, threads: configuration.threads,
+                                                             pin: configuration.pin.description, attempt: 0))
+            }
+            try save(checkpoint)
+            done.insert(record.key)
+            measured += 1
+            let finished = checkpoint.cells.filter { $0.attempt == 0 }.count
+            let perCell = Date().timeIntervalSince(wallStart) / Double(measured)
+            options.progress(.cell(record, done: finished, total: total, etaSeconds: perCell * Double(total - finished)))
+            if let limit = options.stopAfterCells, measured >= limit {
+                throw ProfilerError.stoppedEarly(completedCells: checkpoint.cells.count, checkpoint: paths.checkpoint)
+            }
+        }
+
+        for kHz in checkpoint.frequencyOrderKHz {
+            let pending = variantOrder(kHz: kHz).filter {
+                !done.contains(CellRecord.key(kHz: kHz, variant: $0, threads: configuration.threads,
+                                              pin: configuration.pin.description, attempt: 0))
+            }
+            guard !pending.isEmpty else { continue }
+            let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+            for variant in pending {
+                try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant, attempt: 0)
+            }
+        }
+
+        // Noisy cells get one more try, at the end, when conditions may have changed.
+        let noisy = checkpoint.cells.filter {
+            $0.attempt == 0 && $0.noisy && !checkpoint.retriedKeys.contains($0.key)
+        }
+        if !noisy.isEmpty {
+            options.progress(.phase("retrying \(noisy.count) noisy cell(s) (CV > \(configuration.noisyCV))"))
+            for kHz in checkpoint.frequencyOrderKHz {
+                let here = noisy.filter { $0.kHz == kHz }
+                guard !here.isEmpty else { continue }
+                let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+                for cell in here {
+                    try measureAndSave(kHz: kHz, change: change, verified: verified, variant: cell.variant, attempt: 1)
+                }
+            }
+        }
+        runners.removeAll()
+        backend.releaseAll()
+        try env.controller.restore()
+
+        let lut = LookupTableBuilder.build(checkpoint: checkpoint, manifest: portfolio.manifest, provenance: provenance(checkpoint))
+        try JSONFile.write(lut, to: paths.lut)
+        try store.setMeta("lut", lut.method)
+        try? FileManager.default.removeItem(atPath: paths.checkpoint)
+        return SweepResult(lut: lut, paths: paths, cellsMeasured: measured, cellsFromCheckpoint: fromCheckpoint,
+                           checkpoint: checkpoint)
+    }
+
+    // MARK: - Steps
+
+    /// Loads the checkpoint (resume) or starts a new one; refuses to overwrite an unfinished sweep.
+    private func startOrResume(_ resume: Bool) throws -> SweepCheckpoint {
+        let exists = FileManager.default.fileExists(atPath: paths.checkpoint)
+        if resume && exists {
+            var checkpoint: SweepCheckpoint
+            do { checkpoint = try JSONFile.read(SweepCheckpoint.self, from: paths.checkpoint) } catch {
+                throw ProfilerError.unreadable(path: paths.checkpoint, reason: "\(error)")
+            }
+            guard checkpoint.configuration == configuration else {
+                throw ProfilerError.checkpointMismatch(path: paths.checkpoint, reason: Self.difference(checkpoint.configuration, configuration))
+            }
+            checkpoint.resumes += 1
+            checkpoint.notes.append("resumed at \(ISO8601DateFormatter().string(from: Date())) with \(checkpoint.cells.count) cells done")
+            return checkpoint
+        }
+        if exists { throw ProfilerError.checkpointExists(path: paths.checkpoint) }
+        // A fresh sweep replaces an old sample database (the old LUT stays until the new one is written).
+        try? FileManager.default.removeItem(atPath: paths.samples)
+        var random = SeededRandom(seed: configuration.seed, key: "frequency-order")
+        let order = configuration.frequenciesKHz.shuffled(using: &random)
+        return SweepCheckpoint(
+            configuration: configuration, startedAt: ISO8601DateFormatter().string(from: Date()),
+            clock: ClockCalibration.measure(environment.clock), frequencyOrderKHz: order,
+            backend: environment.makeBackend().name)
+    }
+
+    /// The seeded variant order at one frequency (interleaving: every variant once per frequency).
+    func variantOrder(kHz: Int) -> [String] {
+        var random = SeededRandom(seed: configuration.seed, key: "variant-order/\(kHz)")
+        return portfolio.variants.map(\.name).shuffled(using: &random)
+    }
+
+    /// Sets, verifies and settles one frequency.
+    private func setFrequency(_ kHz: Int, maxKHz: Int, _ options: SweepOptions) throws -> (FrequencyChange, Bool) {
+        let change: FrequencyChange
+        do { change = try environment.controller.setFrequency(.kHz(kHz), forDomain: configuration.domainIndex) } catch {
+            throw ProfilerError.frequency(reason: "setting \(kHz) kHz on domain \(configuration.domainIndex) failed: \(error)")
+        }
+        let verified = Self.verify(change, requestedKHz: kHz, maxKHz: maxKHz)
+        environment.simulation?.speedRatio = change.speedRatio
+        environment.clock.pass(ns: configuration.settleNs)
+        options.progress(.frequencySet(kHz: kHz, change: change, verified: verified))
+        if let warning = change.warning { options.progress(.note("\(kHz) kHz: \(warning)")) }
+        if !verified {
+            options.progress(.note("frequency \(kHz) kHz not verified: applied \(change.appliedKHz) kHz, speed ratio \(String(format: "%.3f", change.speedRatio)) (expected \(String(format: "%.3f", Double(kHz) / Double(maxKHz))))"))
+        }
+        return (change, verified)
+    }
+
+    /// Real: read-back within 2% (or 1 MHz); emulated: calibrated speed ratio within 10% of f/fmax.
+    public static func verify(_ change: FrequencyChange, requestedKHz: Int, maxKHz: Int) -> Bool {
+        switch change.source {
+        case .real:
+            return abs(change.appliedKHz - requestedKHz) <= Swift.max(requestedKHz / 50, 1000)
+        case .emulated:
+            let expected = Double(requestedKHz) / Double(Swift.max(maxKHz, 1))
+            return abs(change.speedRatio - expected) / expected <= 0.10
+        case .simulated, .predicted:
+            return true
+        }
+    }
+
+    /// Measures one cell with the thermal guard and counters around it.
+    private func measureCell(kHz: Int, change: FrequencyChange, verified: Bool, runner: VariantRunner, attempt: Int,
+                             counters: CellCounters) throws -> (CellRecord, [UInt64]) {
+        let env = environment
+        let key = CellRecord.key(kHz: kHz, variant: runner.variant.name, threads: configuration.threads,
+                                 pin: configuration.pin.description, attempt: attempt)
+        env.simulation?.beginCell(key: key)
+        let startedAt = ISO8601DateFormatter().string(from: Date())
+        let pause = env.clock.isVirtual ? 0 : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
+        let before = env.thermal.readMilliCelsius()
+        do { try runner.activate() } catch {
+            throw ProfilerError.measurement(variant: runner.variant.name, reason: "activate failed: \(error)")
+        }
+        var totals: CounterTotals?
+        var counterFailure: String?
+        let sampler = Sampler(clock: env.clock, policy: configuration.sampling, sampleWindowNs: sampleWindowNs(kHz: kHz))
+        let sampling: CellSampling
+        do {
+            sampling = try sampler.measure(
+                { try runner.runOnce() },
+                beforeSampling: {
+                    do { try counters.start() } catch { counterFailure = "\(error)" }
+                },
+                afterSampling: {
+                    guard counterFailure == nil else { return }
+                    do { totals = try counters.stop() } catch { counterFailure = "\(error)" }
+                })
+        } catch {
+            throw ProfilerError.measurement(variant: runner.variant.name, reason: "inference failed at \(kHz) kHz: \(error)")
+        }
+        let after = env.thermal.readMilliCelsius()
+        let summary = LatencySummary(samplesNs: sampling.samplesNs, confidence: configuration.sampling.confidence)
+        var counterCell: LookupTable.CounterCell?
+        if let totals {
+            counterCell = CounterDerivation.perInference(totals, inferences: sampling.samplesNs.count * sampling.inferencesPerSample)
+        } else if let counterFailure {
+            counterCell = LookupTable.CounterCell(
+                values: [:], unsupported: Dictionary(uniqueKeysWithValues: CounterDerivation.defaultEvents.map { ($0, counterFailure) }),
+                derived: [:])
+        }
+        let record = CellRecord(
+            kHz: kHz, variant: runner.variant.name, threads: configuration.threads, pin: configuration.pin.description,
+            attempt: attempt, source: env.controller.source, latency: summary,
+            inferencesPerSample: sampling.inferencesPerSample, stopRule: sampling.stopRule,
+            warmupRule: sampling.warmupRule, warmupIterations: sampling.warmupIterations, appliedKHz: change.appliedKHz,
+            speedRatio: change.speedRatio, frequencyVerified: verified, counters: counterCell, milliCelsiusBefore: before,
+            milliCelsiusAfter: after, thermalPauseNs: pause,
+            loopOverheadFraction: summary.p50Ns > 0 ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
+            noisy: summary.cv > configuration.noisyCV, startedAt: startedAt)
+        return (record, sampling.samplesNs)
+    }
+
+    /// Emulated DVFS: a sample spans 4 throttling periods of the step (see `Sampler`); 0 otherwise.
+    func sampleWindowNs(kHz: Int) -> UInt64 {
+        guard let emulated = environment.controller as? EmulatedFrequencyController else { return 0 }
+        let period = emulated.calibrationTable.first { $0.requestedKHz == kHz }?.periodUs ?? emulated.options.periodUs
+        return UInt64(4 * period) * 1000
+    }
+
+    private func save(_ checkpoint: SweepCheckpoint) throws {
+        do { try JSONFile.write(checkpoint, to: paths.checkpoint) } catch {
+            throw ProfilerError.sampleStore(path: paths.checkpoint, reason: "\(error)")
+        }
+    }
+
+    /// The provenance block of the LUT and the sample database.
+    func provenance(_ checkpoint: SweepCheckpoint) -> Provenance {
+        let device = environment.device
+        let domains = device?.dvfs.domains ?? environment.controller.domains
+        var notes = [
+            "clock \(checkpoint.clock.clock): resolution \(checkpoint.clock.observedResolutionNs) ns, read cost \(String(format: "%.1f", checkpoint.clock.readCostNs)) ns",
+            "backend \(checkpoint.backend), \(configuration.threads) thread(s), pin \(configuration.pin)",
+            "sweep started \(checkpoint.startedAt), seed \(configuration.seed)",
+        ]
+        if let placement = checkpoint.placement { notes.append("measuring thread: \(placement.note)") }
+        if environment.controller.source == .simulated {
+            notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
+        }
+        if environment.thermal.readMilliCelsius().isEmpty { notes.append("no thermal zones: temperatures not recorded") }
+        notes += checkpoint.notes
+        return Provenance(
+            deviceID: configuration.deviceID, controller: environment.controller.source, governors: domains.map(\.governor),
+            limitsKHz: domains.map { [$0.minKHz, $0.maxKHz] }, milliCelsius: environment.thermal.readMilliCelsius(),
+            notes: notes)
+    }
+
+    /// Names the settings that differ between two configurations.
+    static func difference(_ a: SweepConfiguration, _ b: SweepConfiguration) -> String {
+        var fields: [String] = []
+        if a.deviceID != b.deviceID { fields.append("device \(a.deviceID) vs \(b.deviceID)") }
+        if a.portfolioName != b.portfolioName || a.portfolioDigest != b.portfolioDigest { fields.append("portfolio") }
+        if a.controller != b.controller { fields.append("controller \(a.controller) vs \(b.controller)") }
+        if a.frequenciesKHz != b.frequenciesKHz { fields.append("frequencies") }
+        if a.threads != b.threads { fields.append("threads \(a.threads) vs \(b.threads)") }
+        if a.pin != b.pin { fields.append("pin \(a.pin) vs \(b.pin)") }
+        if a.seed != b.seed { fields.append("seed") }
+        if a.sampling != b.sampling { fields.append("sampling budget") }
+        return fields.isEmpty ? "other settings differ" : fields.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,190 @@
+// GearboxProfiler/ProfilerBenchmark: the profiler's quality bars, measured side by side in one
+// run: sampling-loop overhead against an empty workload, rerun stability of two sweeps, the
+// emulated controller's latency ratio against its calibrated slow-down, the frequency model's
+// leave-one-out error, and the wall time of a full sweep. Figures, not assertions: the report
+// says which bars pass.
+
+import Foundation
+import GearboxCore
+import GearboxHardware
+import GearboxPortfolio
+
+public struct ProfilerBenchmarkReport: Codable, Sendable {
+    public struct LoopOverhead: Codable, Sendable {
+        /// Whole sampling loop per iteration on an empty workload (timed window + bookkeeping).
+        public var emptyPerIterationNs: Double
+        /// The empty workload's median sample: what one timed window costs by itself.
+        public var emptyWindowNs: Double
+        public var workloadMedianNs: Double
+        /// emptyPerIterationNs / workloadMedianNs.
+        public var fraction: Double
+        public var bar: Double
+        public var pass: Bool
+    }
+
+    public struct Rerun: Codable, Sendable {
+        /// Cells with p50 above 1 ms in both sweeps.
+        public var cellsCompared: Int
+        public var cellsWithin3Percent: Int
+        public var medianDeviation: Double
+        public var maxDeviation: Double
+        /// The cell with the largest deviation ("variant@kHz").
+        public var worstCell: String
+        public var pass: Bool
+    }
+
+    public struct RatioCheck: Codable, Sendable {
+        public var variant: String
+        public var lowKHz: Int
+        public var highKHz: Int
+        /// p50(low) / p50(high).
+        public var p50Ratio: Double
+        /// mean(low) / mean(high).
+        public var meanRatio: Double
+        /// speedRatio(high) / speedRatio(low), from the controller's calibration.
+        public var calibratedSlowDown: Double
+        /// |p50Ratio / calibratedSlowDown − 1|.
+        public var error: Double
+        public var pass: Bool
+    }
+
+    public struct ModelError: Codable, Sendable {
+        public var medianLooMape: Double
+        public var maxLooMape: Double
+        public var worstVariant: String
+        public var bar: Double
+        public var pass: Bool
+    }
+
+    public struct SweepTime: Codable, Sendable {
+        public var variants: Int
+        public var frequencies: Int
+        public var firstSweepSeconds: Double
+        public var secondSweepSeconds: Double
+        public var bar: Double
+        public var pass: Bool
+    }
+
+    public var date: String
+    public var host: String
+    public var cpuModel: String
+    public var controller: MeasurementSource
+    public var portfolio: String
+    public var loopOverhead: LoopOverhead
+    public var rerun: Rerun?
+    public var emulatedRatio: [RatioCheck]
+    public var emulatedRatioPass: Bool
+    public var frequencyModel: ModelError?
+    public var sweepTime: SweepTime?
+    public var luts: [String]
+}
+
+public enum ProfilerBenchmark {
+    /// Runs every check. `request` describes the sweeps (its `outPath` is replaced per sweep,
+    /// under `outputDirectory`).
+    public static func run(request: ProfileRequest, outputDirectory: String,
+                           progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> ProfilerBenchmarkReport {
+        progress(.phase("loop overhead: empty workload vs a 1 ms spin, same sampler"))
+        let overhead = try measureLoopOverhead()
+
+        var luts: [String] = []
+        var results: [(SweepResult, Double)] = []
+        for index in 1...2 {
+            var sweepRequest = request
+            sweepRequest.outPath = "\(outputDirectory)/sweep\(index).lut.json"
+            sweepRequest.resume = false
+            // The second sweep only needs latencies to compare.
+            if index == 2 { sweepRequest.measureSwitchCosts = false; sweepRequest.measureMemory = false }
+            for suffix in [".checkpoint.json", ".samples.sqlite"] {
+                try? FileManager.default.removeItem(atPath: "\(outputDirectory)/sweep\(index)\(suffix)")
+            }
+            progress(.phase("sweep \(index) of 2 (\(request.controller))"))
+            let session = try ProfileSession.prepare(sweepRequest)
+            let start = Date()
+            let result = try session.run(progress: progress)
+            results.append((result, Date().timeIntervalSince(start)))
+            luts.append(result.paths.lut)
+        }
+        let first = results[0].0.lut, second = results[1].0.lut
+        let (ratios, ratioPass) = ratioChecks(first)
+        let memory = ProcessInfo.processInfo
+        return ProfilerBenchmarkReport(
+            date: ISO8601DateFormatter().string(from: Date()), host: memory.hostName, cpuModel: CPUInfo.model(),
+            controller: first.controller, portfolio: first.portfolio, loopOverhead: overhead,
+            rerun: rerunStability(first, second), emulatedRatio: ratios, emulatedRatioPass: ratioPass,
+            frequencyModel: modelError(first),
+            sweepTime: ProfilerBenchmarkReport.SweepTime(
+                variants: first.variants.count, frequencies: first.method?.frequencyOrderKHz.count ?? first.frequenciesKHz.count,
+                firstSweepSeconds: results[0].1, secondSweepSeconds: results[1].1, bar: 600, pass: results[0].1 < 600),
+            luts: luts)
+    }
+
+    /// Sampling-loop cost per iteration on an empty workload as a fraction of a 1 ms workload's
+    /// median, both through the standard sampler on one pinned OS thread.
+    public static func measureLoopOverhead() throws -> ProfilerBenchmarkReport.LoopOverhead {
+        try MeasuringThread.run {
+            _ = try? HwlocThreadBinder().bindCurrentThread(.pu)
+            let clock = MonotonicRawClock()
+            var policy = SamplingPolicy.standard
+            policy.maxNs = 1_000_000_000
+            let sampler = Sampler(clock: clock, policy: policy)
+            // The median of several empty runs: one preemption must not pass for loop cost.
+            let empties = try (0..<9).map { _ in try sampler.measure {} }
+            let perIteration = empties.map { Double($0.samplingNs) / Double(max($0.samplesNs.count, 1)) }.sorted()[4]
+            let empty = empties[4]
+            let window = LatencySummary(samplesNs: empty.samplesNs).p50Ns
+            let spin = SpinRunner(
+                variant: .init(name: "spin-1ms", file: "", format: .dense, method: "spin", sparsity: 0, params: 0, macs: 0,
+                               accuracy: nil, accuracySource: nil), spinNs: 1_000_000)
+            let work = try sampler.measure { try spin.runOnce() }
+            let median = LatencySummary(samplesNs: work.samplesNs).p50Ns
+            let fraction = perIteration / median
+            return .init(emptyPerIterationNs: perIteration, emptyWindowNs: window, workloadMedianNs: median,
+                         fraction: fraction, bar: 0.005, pass: fraction < 0.005)
+        }
+    }
+
+    /// p50 deviation between two sweeps for cells above 1 ms (measured cells only).
+    public static func rerunStability(_ a: LookupTable, _ b: LookupTable) -> ProfilerBenchmarkReport.Rerun {
+        var deviations: [(Double, String)] = []
+        for variant in a.variants {
+            guard let other = b.variant(named: variant.name) else { continue }
+            for (key, cell) in variant.latency where cell.source != .predicted {
+                guard let twin = other.latency[key], twin.source != .predicted, cell.p50Ns > 1e6, twin.p50Ns > 1e6 else { continue }
+                deviations.append((abs(twin.p50Ns / cell.p50Ns - 1), "\(variant.name)@\(key)"))
+            }
+        }
+        let sorted = deviations.sorted { $0.0 < $1.0 }
+        let within = sorted.filter { $0.0 <= 0.03 }.count
+        return .init(cellsCompared: sorted.count, cellsWithin3Percent: within,
+                     medianDeviation: sorted.isEmpty ? 0 : sorted[sorted.count / 2].0, maxDeviation: sorted.last?.0 ?? 0,
+                     worstCell: sorted.last?.1 ?? "", pass: !sorted.isEmpty && within == sorted.count)
+    }
+
+    /// Lowest-vs-highest step latency ratio against the calibrated slow-down, per variant.
+    public static func ratioChecks(_ lut: LookupTable) -> ([ProfilerBenchmarkReport.RatioCheck], Bool) {
+        var checks: [ProfilerBenchmarkReport.RatioCheck] = []
+        for variant in lut.variants {
+            let measured = variant.latency.filter { $0.value.source != .predicted }.compactMap { key, cell in
+                Int(key).map { ($0, cell) }
+            }.sorted { $0.0 < $1.0 }
+            guard let low = measured.first, let high = measured.last, low.0 != high.0,
+                  let lowSpeed = low.1.speedRatio, let highSpeed = high.1.speedRatio, lowSpeed > 0 else { continue }
+            let slowDown = highSpeed / lowSpeed
+            let p50Ratio = low.1.p50Ns / high.1.p50Ns
+            let error = abs(p50Ratio / slowDown - 1)
+            checks.append(.init(variant: variant.name, lowKHz: low.0, highKHz: high.0, p50Ratio: p50Ratio,
+                                meanRatio: low.1.meanNs / high.1.meanNs, calibratedSlowDown: slowDown, error: error,
+                                pass: error <= 0.10))
+        }
+        return (checks, !checks.isEmpty && checks.allSatisfy(\.pass))
+    }
+
+    /// The frequency model's leave-one-frequency-out error across variants.
+    public static func modelError(_ lut: LookupTable) -> ProfilerBenchmarkReport.ModelError? {
+        let models = lut.variants.compactMap { v in v.model.map { (v.name, $0.looMape) } }.sorted { $0.1 < $1.1 }
+        guard let worst = models.last else { return nil }
+        return .init(medianLooMape: models[models.count / 2].1, maxLooMape: worst.1, worstVariant: worst.0, bar: 0.05,
+                     pass: worst.1 <= 0.05)
+    }
+}

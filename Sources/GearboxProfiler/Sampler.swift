@@ -1,0 +1,236 @@
+// GearboxProfiler/Sampler: measures one cell. Warm-up runs batches until their medians stop
+// trending; sampling then times single inferences until the median's 95% CI is within the target
+// (±1% by default), or a sample-count or time limit ends it. Which rule ended each phase is
+// recorded. The timed window holds only the inference and one clock read; bookkeeping (stop
+// checks, sorting) happens outside it.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How long to warm up and when to stop sampling. Values, so sweeps can store them.
+public struct SamplingPolicy: Codable, Equatable, Sendable {
+    /// A warm-up batch lasts about this long (at least `warmupMinBatchIterations` inferences).
+    public var warmupBatchTargetNs: UInt64
+    public var warmupMinBatchIterations: Int
+    /// Successive batch medians within this fraction of each other count as "not trending".
+    public var warmupStableTolerance: Double
+    /// How many successive stable batch pairs end the warm-up.
+    public var warmupStableBatches: Int
+    public var warmupMaxBatches: Int
+    public var warmupMaxNs: UInt64
+    /// Stop when the median's CI half-width is within this fraction of the median.
+    public var targetRelativeCI: Double
+    public var confidence: Double
+    public var minSamples: Int
+    public var maxSamples: Int
+    public var maxNs: UInt64
+
+    public init(
+        warmupBatchTargetNs: UInt64 = 20_000_000, warmupMinBatchIterations: Int = 3, warmupStableTolerance: Double = 0.02,
+        warmupStableBatches: Int = 2, warmupMaxBatches: Int = 25, warmupMaxNs: UInt64 = 1_500_000_000,
+        targetRelativeCI: Double = 0.01, confidence: Double = 0.95, minSamples: Int = 30, maxSamples: Int = 4000,
+        maxNs: UInt64 = 4_000_000_000
+    ) {
+        self.warmupBatchTargetNs = warmupBatchTargetNs; self.warmupMinBatchIterations = warmupMinBatchIterations
+        self.warmupStableTolerance = warmupStableTolerance; self.warmupStableBatches = warmupStableBatches
+        self.warmupMaxBatches = warmupMaxBatches; self.warmupMaxNs = warmupMaxNs
+        self.targetRelativeCI = targetRelativeCI; self.confidence = confidence; self.minSamples = minSamples
+        self.maxSamples = maxSamples; self.maxNs = maxNs
+    }
+
+    /// The default: ±1% CI at 95%, at most 4000 samples or 4 s per cell.
+    public static let standard = SamplingPolicy()
+    /// CI-sized runs: shorter warm-up, ±2% CI, at most 1 s per cell.
+    public static let quick = SamplingPolicy(
+        warmupBatchTargetNs: 10_000_000, warmupMaxBatches: 10, warmupMaxNs: 300_000_000, targetRelativeCI: 0.02,
+        minSamples: 20, maxSamples: 1000, maxNs: 1_000_000_000)
+
+    /// A copy whose per-cell time limit is at most `ns` (warm-up gets at most a third of it).
+    public func limitingCellTime(toNs ns: UInt64) -> SamplingPolicy {
+        var copy = self
+        copy.maxNs = Swift.min(copy.maxNs, ns)
+        copy.warmupMaxNs = Swift.min(copy.warmupMaxNs, ns / 3)
+        return copy
+    }
+}
+
+/// Why sampling ended.
+public enum StopRule: String, Codable, Sendable, CaseIterable {
+    /// The median's CI reached the target half-width.
+    case ci
+    case maxSamples
+    case maxTime
+}
+
+/// Why warm-up ended.
+public enum WarmupRule: String, Codable, Sendable {
+    /// Successive batch medians stopped trending.
+    case stable
+    case maxBatches
+    case maxTime
+}
+
+/// The raw outcome of sampling one cell.
+public struct CellSampling: Sendable {
+    /// One value per sample: the latency of one inference, or with `inferencesPerSample` > 1
+    /// the mean latency of that many consecutive inferences.
+    public var samplesNs: [UInt64]
+    public var inferencesPerSample: Int
+    public var warmupIterations: Int
+    public var warmupRule: WarmupRule
+    public var warmupBatchMediansNs: [UInt64]
+    public var stopRule: StopRule
+    /// Wall time of the sampling phase (excluding warm-up), on the sampler's clock.
+    public var samplingNs: UInt64
+    /// Per-iteration time outside the timed windows: (sampling time − Σ samples) / n.
+    public var outsideWindowNsPerIteration: Double
+}
+
+/// Times a workload on one clock under a `SamplingPolicy`. Call it from the measuring thread.
+///
+/// With a `sampleWindowNs`, one sample is the mean of as many consecutive inferences as fill the
+/// window (measured after warm-up). Emulated DVFS needs this: CPU-bandwidth throttling does not
+/// slow each inference, it lets inferences run at full speed and then stalls whichever one hits
+/// the end of the quota, so single-inference latencies are bimodal and their median follows the
+/// quota only when windows span several throttling periods.
+public struct Sampler {
+    public let clock: LatencyClock
+    public let policy: SamplingPolicy
+    public let sampleWindowNs: UInt64
+
+    public init(clock: LatencyClock, policy: SamplingPolicy, sampleWindowNs: UInt64 = 0) {
+        self.clock = clock; self.policy = policy; self.sampleWindowNs = sampleWindowNs
+    }
+
+    /// Warms up, then samples `workload` until a stop rule fires. `beforeSampling` and
+    /// `afterSampling` bracket the sampling phase only (e.g. to start and stop counters).
+    public func measure(
+        _ workload: () throws -> Void, beforeSampling: () throws -> Void = {}, afterSampling: () throws -> Void = {}
+    ) throws -> CellSampling {
+        let (warmupIterations, warmupRule, medians) = try warmUp(workload)
+        // Inferences per sample: enough to fill the window at the latency warm-up ended with.
+        var perSample = 1
+        if sampleWindowNs > 0, let last = medians.last, last > 0 {
+            perSample = Swift.max(1, Int((Double(sampleWindowNs) / Double(last)).rounded(.up)))
+        }
+        try beforeSampling()
+        var samples: [UInt64] = []
+        samples.reserveCapacity(policy.maxSamples)
+        var scratch: [UInt64] = []
+        scratch.reserveCapacity(policy.maxSamples)
+        var nextCheck = Swift.max(policy.minSamples, 6)
+        var stop = StopRule.maxSamples
+        let start = clock.nowNs()
+        var sum: UInt64 = 0
+        var t0 = start
+        while samples.count < policy.maxSamples {
+            if perSample == 1 {
+                try workload()
+            } else {
+                for _ in 0..<perSample { try workload() }
+            }
+            let t1 = clock.nowNs()
+            let sample = (t1 &- t0) / UInt64(perSample)
+            samples.append(sample)
+            sum &+= t1 &- t0
+            if t1 &- start >= policy.maxNs { stop = .maxTime; break }
+            if samples.count >= nextCheck {
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: samples)
+                Self.sortInPlace(&scratch)
+                if let relative = MedianConfidence.relativeHalfWidth(sorted: scratch, confidence: policy.confidence),
+                   relative <= policy.targetRelativeCI {
+                    stop = .ci; break
+                }
+                // Geometric check points keep the sorting cost per sample small (amortised O(log n)).
+                nextCheck = samples.count + Swift.max(10, samples.count / 4)
+            }
+            // The next window starts after the bookkeeping, so that it is never timed.
+            t0 = clock.nowNs()
+        }
+        let elapsed = clock.nowNs() &- start
+        try afterSampling()
+        let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(samples.count * perSample)
+        return CellSampling(
+            samplesNs: samples, inferencesPerSample: perSample, warmupIterations: warmupIterations, warmupRule: warmupRule,
+            warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed, outsideWindowNsPerIteration: outside)
+    }
+
+    /// Warm-up in window mode: each batch runs until `max(warmupBatchTargetNs, sampleWindowNs)`
+    /// has passed; its value is elapsed / inferences.
+    func warmUpWindowed(_ workload: () throws -> Void) rethrows -> (Int, WarmupRule, [UInt64]) {
+        let start = clock.nowNs()
+        let batchNs = Swift.max(policy.warmupBatchTargetNs, sampleWindowNs)
+        var iterations = 0
+        var means: [UInt64] = []
+        var stableRun = 0
+        while true {
+            let t0 = clock.nowNs()
+            var count = 0
+            var now = t0
+            repeat {
+                try workload()
+                count += 1
+                now = clock.nowNs()
+            } while now &- t0 < batchNs || count < policy.warmupMinBatchIterations
+            iterations += count
+            let mean = (now &- t0) / UInt64(count)
+            if let previous = means.last, previous > 0 {
+                let change = abs(Double(mean) - Double(previous)) / Double(previous)
+                stableRun = change <= policy.warmupStableTolerance ? stableRun + 1 : 0
+            }
+            means.append(mean)
+            if stableRun >= policy.warmupStableBatches { return (iterations, .stable, means) }
+            if means.count >= policy.warmupMaxBatches { return (iterations, .maxBatches, means) }
+            if now &- start >= policy.warmupMaxNs { return (iterations, .maxTime, means) }
+        }
+    }
+
+    /// Sorts with libc's qsort: the stop check runs between inferences, and qsort through a C
+    /// comparator costs the same in debug and release builds (Swift's generic sort does not).
+    static func sortInPlace(_ values: inout [UInt64]) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 1 else { return }
+            qsort(base, buffer.count, MemoryLayout<UInt64>.stride) { a, b in
+                guard let a, let b else { return 0 }
+                let x = a.load(as: UInt64.self), y = b.load(as: UInt64.self)
+                return x < y ? -1 : (x > y ? 1 : 0)
+            }
+        }
+    }
+
+    /// Runs batches of about `warmupBatchTargetNs` until `warmupStableBatches` successive pairs of
+    /// batch medians differ by at most `warmupStableTolerance`, or a limit is hit. With a sample
+    /// window, a batch lasts at least the window and its statistic is its mean latency.
+    func warmUp(_ workload: () throws -> Void) rethrows -> (Int, WarmupRule, [UInt64]) {
+        if sampleWindowNs > 0 { return try warmUpWindowed(workload) }
+        let start = clock.nowNs()
+        var t0 = start
+        try workload()
+        let first = Swift.max(clock.nowNs() &- t0, 1)
+        var iterations = 1
+        let batchSize = Swift.min(1000, Swift.max(policy.warmupMinBatchIterations, Int(policy.warmupBatchTargetNs / first)))
+        var medians: [UInt64] = []
+        var stableRun = 0
+        var batch = [UInt64](repeating: 0, count: batchSize)
+        while true {
+            for i in 0..<batchSize {
+                t0 = clock.nowNs()
+                try workload()
+                batch[i] = clock.nowNs() &- t0
+            }
+            iterations += batchSize
+            batch.sort()
+            let median = batch[batchSize / 2]
+            if let previous = medians.last, previous > 0 {
+                let change = abs(Double(median) - Double(previous)) / Double(previous)
+                stableRun = change <= policy.warmupStableTolerance ? stableRun + 1 : 0
+            }
+            medians.append(median)
+            if stableRun >= policy.warmupStableBatches { return (iterations, .stable, medians) }
+            if medians.count >= policy.warmupMaxBatches { return (iterations, .maxBatches, medians) }
+            if clock.nowNs() &- start >= policy.warmupMaxNs { return (iterations, .maxTime, medians) }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+// GearboxProfiler/SweepRecords: the values a sweep produces and checkpoints: its configuration
+// (what makes two sweeps the same sweep), one record per measured cell, the switch-cost matrix
+// and the memory report.
+
+import GearboxCore
+
+/// What defines a sweep. A checkpoint is resumed only under an identical configuration.
+public struct SweepConfiguration: Codable, Equatable, Sendable {
+    public var deviceID: String
+    public var portfolioName: String
+    /// SHA-256 of the portfolio's manifest bytes: a changed portfolio is a different sweep.
+    public var portfolioDigest: String
+    public var controller: MeasurementSource
+    public var domainIndex: Int
+    /// The frequencies to measure (ascending); the visiting order is derived from `seed`.
+    public var frequenciesKHz: [Int]
+    /// Every frequency of the domain's grid, so that unmeasured ones can be predicted.
+    public var gridKHz: [Int]
+    public var threads: Int
+    public var pin: PinningRequest
+    public var seed: UInt64
+    public var sampling: SamplingPolicy
+    /// Cells whose coefficient of variation exceeds this are flagged noisy and retried once.
+    public var noisyCV: Double
+    /// Time to wait after a frequency change before measuring.
+    public var settleNs: UInt64
+    public var measureMemory: Bool
+    public var measureSwitchCosts: Bool
+    /// Repetitions per ordered pair in the switch matrix (median reported).
+    public var switchRepetitions: Int
+    public var thermal: ThermalGuard
+
+    public init(
+        deviceID: String, portfolioName: String, portfolioDigest: String, controller: MeasurementSource,
+        domainIndex: Int = 0, frequenciesKHz: [Int], gridKHz: [Int]? = nil, threads: Int = 1, pin: PinningRequest = .pu,
+        seed: UInt64 = 1, sampling: SamplingPolicy = .standard, noisyCV: Double = 0.05, settleNs: UInt64 = 50_000_000,
+        measureMemory: Bool = true, measureSwitchCosts: Bool = true, switchRepetitions: Int = 3,
+        thermal: ThermalGuard = ThermalGuard()
+    ) {
+        self.deviceID = deviceID; self.portfolioName = portfolioName; self.portfolioDigest = portfolioDigest
+        self.controller = controller; self.domainIndex = domainIndex; self.frequenciesKHz = frequenciesKHz.sorted()
+        self.gridKHz = (gridKHz ?? frequenciesKHz).sorted(); self.threads = threads; self.pin = pin; self.seed = seed
+        self.sampling = sampling; self.noisyCV = noisyCV; self.settleNs = settleNs; self.measureMemory = measureMemory
+        self.measureSwitchCosts = measureSwitchCosts; self.switchRepetitions = switchRepetitions; self.thermal = thermal
+    }
+}
+
+/// One measured cell: (frequency, variant, threads, pinning), and attempt (1 = a noisy retry).
+public struct CellRecord: Codable, Equatable, Sendable {
+    public var kHz: Int
+    public var variant: String
+    public var threads: Int
+    public var pin: String
+    public var attempt: Int
+    public var source: MeasurementSource
+    public var latency: LatencySummary
+    /// Consecutive inferences averaged per sample (1 except under emulated DVFS, see `Sampler`).
+    public var inferencesPerSample: Int?
+    public var stopRule: StopRule
+    public var warmupRule: WarmupRule
+    public var warmupIterations: Int
+    /// What the controller reported for this frequency.
+    public var appliedKHz: Int
+    public var speedRatio: Double
+    /// Whether the read-back (real) or calibrated ratio (emulated) agreed with the request.
+    public var frequencyVerified: Bool
+    public var counters: LookupTable.CounterCell?
+    public var milliCelsiusBefore: [String: Int]
+    public var milliCelsiusAfter: [String: Int]
+    public var thermalPauseNs: UInt64
+    /// Sampler time outside the timed windows, per iteration, as a fraction of the median.
+    public var loopOverheadFraction: Double
+    public var noisy: Bool
+    public var startedAt: String
+
+    /// "kHz/variant/tN/pin#attempt": unique within a sweep.
+    public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }
+
+    public static func key(kHz: Int, variant: String, threads: Int, pin: String, attempt: Int) -> String {
+        "\(kHz)/\(variant)/t\(threads)/\(pin)#\(attempt)"
+    }
+}
+
+/// The cost of switching from one variant to another, in ns.
+public struct SwitchRecord: Codable, Equatable, Sendable {
+    public var from: String
+    public var to: String
+    /// Load `to` from disk + its first inference, while `from` is loaded.
+    public var coldNs: Double?
+    /// `cold` (page cache dropped) or `warm-cache` (the kernel kept the file's pages).
+    public var coldCache: PageCache.Outcome?
+    /// Both resident: activate `to` + its first inference, minus a steady inference of `to`.
+    public var warmNs: Double?
+    /// For masked variants sharing one model: selecting the mask alone.
+    public var maskSwitchNs: Double?
+    public var source: MeasurementSource
+    public init(from: String, to: String, coldNs: Double?, coldCache: PageCache.Outcome?, warmNs: Double?,
+                maskSwitchNs: Double?, source: MeasurementSource) {
+        self.from = from; self.to = to; self.coldNs = coldNs; self.coldCache = coldCache; self.warmNs = warmNs
+        self.maskSwitchNs = maskSwitchNs; self.source = source
+    }
+}
+
+/// Memory of one variant loaded on its own.
+public struct VariantMemoryRecord: Codable, Equatable, Sendable {
+    public var variant: String
+    /// Weights + workspace as the backend accounts them.
+    public var engineBytes: Int
+    public var weightBytes: Int
+    public var loadNs: Int
+    /// VmRSS after load + runs minus before; nil when /proc is unavailable or simulated.
+    public var rssDeltaBytes: Int?
+    /// VmHWM after (peak reset before the load) minus VmRSS before.
+    public var peakRSSDeltaBytes: Int?
+}
+
+/// Memory of the whole portfolio resident at once against the sum of separate loads.
+public struct PortfolioMemoryRecord: Codable, Equatable, Sendable {
+    public var allResidentEngineBytes: Int
+    public var sumSeparateEngineBytes: Int
+    public var allResidentRSSDeltaBytes: Int?
+    public var sumSeparateRSSDeltaBytes: Int?
+    /// True when the peak could be reset before each load (/proc/self/clear_refs).
+    public var peakResetWorked: Bool
+    public var variants: [VariantMemoryRecord]
+}
+
+/// Everything a sweep has finished, rewritten atomically after every cell.
+public struct SweepCheckpoint: VersionedFile, Equatable, Sendable {
+    public static let currentSchemaVersion = 1
+    public var schemaVersion: Int
+    public var configuration: SweepConfiguration
+    public var startedAt: String
+    public var clock: ClockCalibration
+    public var frequencyOrderKHz: [Int]
+    public var backend: String
+    public var placement: Placement?
+    public var memory: PortfolioMemoryRecord?
+    public var switchCosts: [SwitchRecord]?
+    public var cells: [CellRecord]
+    /// Keys (attempt 0) of cells whose noisy retry has been done.
+    public var retriedKeys: [String]
+    public var notes: [String]
+    /// How many times the sweep was resumed.
+    public var resumes: Int
+
+    public init(configuration: SweepConfiguration, startedAt: String, clock: ClockCalibration,
+                frequencyOrderKHz: [Int], backend: String) {
+        schemaVersion = Self.currentSchemaVersion
+        self.configuration = configuration; self.startedAt = startedAt; self.clock = clock
+        self.frequencyOrderKHz = frequencyOrderKHz; self.backend = backend
+        cells = []; retriedKeys = []; notes = []; resumes = 0
+    }
+}

@@ -1,1 +1,0 @@
-// GearboxReport: placeholder until its module lands.

@@ -1,1 +1,0 @@
-// GearboxTraining: placeholder until its module lands.

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// Gearbox's exit codes: 0 ok, 1 measurement/validation failure, 2 usage or input error.
+@Suite struct ExitCodeTests {
+    @Test func aMissingRequiredOptionIsAUsageErrorWithExitTwo() throws {
+        guard GearboxBinary.require("exit codes") != nil else { return }
+        let result = try GearboxBinary.run(["dvfs", "set", "--khz", "400000"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--domain"))
+    }
+
+    @Test func aCorruptLookupTableIsAnInputErrorWithExitTwoAndOneLine() throws {
+        guard GearboxBinary.require("exit codes") != nil else { return }
+        let path = NSTemporaryDirectory() + "gearbox-corrupt-\(UUID().uuidString).lut.json"
+        try Data(#"{"schemaVersion": 1, "device": "x""#.utf8).write(to: URL(fileURLWithPath: path))
+        let result = try GearboxBinary.run(["lut", "show", path])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(result.stderr.contains(path))
+    }
+
+    @Test func helpExitsZero() throws {
+        guard GearboxBinary.require("exit codes") != nil else { return }
+        #expect(try GearboxBinary.run(["--help"]).status == 0)
+        #expect(try GearboxBinary.run(["demo", "--help"]).status == 0)
+    }
+}

@@ -1,0 +1,55 @@
+// Tests for `gearbox variant convert` and `gearbox bench formats` as subprocesses: a real
+// conversion writes the model and its report, bad requests exit 2 with one line.
+
+import Foundation
+import Testing
+
+@Suite struct VariantCommandTests {
+    static let conv = "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d/model.onnx"
+
+    @Test func convertWritesTheVariantAndItsReport() throws {
+        guard GearboxBinary.require("variant convert") != nil else { return }
+        guard FileManager.default.fileExists(atPath: Self.conv) else {
+            print("skipped: \(Self.conv) missing (apt-get install libonnx-testdata)")
+            return
+        }
+        let directory = NSTemporaryDirectory() + "gearbox-variant-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let out = directory + "/conv.ubp.onnx"
+        let result = try GearboxBinary.run(
+            ["variant", "convert", Self.conv, "--format", "ubp", "--block", "2x2", "--sparsity", "0.75", "--out", out, "--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let check = try #require(json["check"] as? [String: Any])
+        #expect(check["passed"] as? Bool == true)
+        #expect(FileManager.default.fileExists(atPath: out))
+        #expect(FileManager.default.fileExists(atPath: out + ".variant.json"))
+    }
+
+    @Test func badRequestsExitTwoWithOneLine() throws {
+        guard GearboxBinary.require("variant convert errors") != nil else { return }
+        let out = NSTemporaryDirectory() + "gearbox-never-written-\(UUID().uuidString).onnx"
+        let cases: [[String]] = [
+            ["variant", "convert", "/nonexistent/model.onnx", "--format", "csr", "--out", out],
+            ["variant", "convert", Self.conv, "--format", "ubp", "--block", "0x4", "--out", out],
+        ]
+        for arguments in cases {
+            let result = try GearboxBinary.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        let usage = try GearboxBinary.run(["variant", "convert", Self.conv, "--format", "dense", "--out", out])
+        #expect(usage.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func helpShowsExamples() throws {
+        guard GearboxBinary.require("help text") != nil else { return }
+        for command in [["variant", "convert"], ["bench", "formats"]] {
+            let result = try GearboxBinary.run(command + ["--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Example"), "\(command) --help has no example")
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func coreModuleBuilds() { #expect(Bool(true)) }

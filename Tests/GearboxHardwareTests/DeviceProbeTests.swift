@@ -1,0 +1,71 @@
+// Tests for GearboxHardware/DeviceProbe and DeviceSummary: each sysfs fixture and the live
+// machine come out as the DeviceDescription the foundation issue specifies, and round-trip
+// through the file format.
+
+import Foundation
+import GearboxCore
+@testable import GearboxHardware
+import Testing
+
+@Suite struct DeviceProbeTests {
+    @Test func theArmBoardIsTwoPUsInOneDomainAt400And800MHz() throws {
+        guard requireRoot("probe of the ARM dump"), let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
+        let device = try DeviceProbe.run(root: root)
+        #expect(device.topology.pus == 2)
+        #expect(device.dvfs.controller == "real")
+        #expect(device.dvfs.domains.map(\.cpus) == [[0, 1]])
+        #expect(device.dvfs.domains.first?.availableKHz == [400_000, 800_000])
+        #expect(device.cpuModel.contains("Cortex-A9"))
+        #expect(device.id.hasSuffix("2c2t"))
+        #expect(device.hostname == "sysfs-dump:2arm-2c")
+        #expect(device.counters.allSatisfy { $0.status == "unsupported" && $0.reason.contains("not probed") })
+        #expect(device.summaryText().contains("available 400 800 MHz"))
+    }
+
+    @Test func theIntelHybridHasTwentyPUsTwoKindsAndDerivedGrids() throws {
+        guard requireRoot("probe of the Intel dump"), let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid) else { return }
+        let device = try DeviceProbe.run(root: root, options: .init(id: "hybrid", gridSteps: 5))
+        #expect(device.id == "hybrid")
+        #expect(device.topology.pus == 20)
+        #expect(device.cpuKinds.count == 2)
+        #expect(device.dvfs.domains.count == 20)
+        #expect(device.dvfs.domains.filter { $0.cpus[0] >= 12 }.allSatisfy { $0.maxKHz == 3_900_000 && $0.gridKHz.count == 5 })
+        #expect(device.dvfs.domains.allSatisfy { $0.availableKHz.isEmpty && $0.gridDerived == true })
+        // Domains that differ only in their CPUs share one summary line.
+        #expect(device.summaryText().contains("domains 12-19: CPUs 12-19"))
+    }
+
+    @Test func theFakeHeterogeneousDumpLoads() throws {
+        guard requireRoot("probe of the fake dump"), let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA) else { return }
+        let device = try DeviceProbe.run(root: root)
+        #expect(device.topology.pus == 24)
+        #expect(device.dvfs.controller == "none")
+        #expect(device.thermalZones.isEmpty)
+    }
+
+    @Test func theLiveMachineRoundTripsThroughTheFileFormat() throws {
+        let device = try DeviceProbe.run(options: .init(counterNames: ["perf::TASK-CLOCK", "cycles"]))
+        #expect(device.sysfsRoot == "live")
+        #expect(device.topology.pus >= 1)
+        #expect(device.counters.map(\.name) == ["perf::TASK-CLOCK", "cycles"])
+        let path = NSTemporaryDirectory() + "gearbox-device-\(UUID().uuidString)/" + "\(device.id).json"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try JSONFile.write(device, to: path)
+        #expect(try JSONFile.read(DeviceDescription.self, from: path) == device)
+        #expect(DeviceProbe.defaultPath(for: device) == "Devices/\(device.id).json")
+    }
+
+    @Test func anArchiveArgumentIsExtractedAndCleanedUp() throws {
+        guard let directory = SysfsFixtures.directory else {
+            print("skipped: sysfs fixtures not found")
+            return
+        }
+        let argument = try SysfsRootArgument.resolve(directory + "/2arm-2c.tar.bz2")
+        let extracted = try #require(argument.extractedInto)
+        #expect(FileManager.default.fileExists(atPath: argument.root.path("sys/devices/system/cpu")))
+        argument.cleanUp()
+        #expect(!FileManager.default.fileExists(atPath: extracted))
+        #expect(throws: HardwareError.self) { _ = try SysfsRootArgument.resolve(directory + "/2arm-2c.tar.bz2", allowArchive: false) }
+        #expect(try SysfsRootArgument.resolve(nil).root == .live)
+    }
+}

@@ -1,0 +1,110 @@
+// Tests for GearboxHardware/EmulatedFrequencyController: the throttled cgroup slows a spin
+// workload by the emulated ratio (benchmark-style: side-by-side ratios with generous bounds, no
+// absolute times), calibration records measured next to requested, and restore removes the cgroup.
+
+import Foundation
+@testable import GearboxHardware
+import Testing
+
+private func emulationAvailable() -> Bool {
+    if case let .failure(unavailable) = CgroupCPUBandwidth.detect() {
+        print("skipped: emulated DVFS needs a writable cgroup cpu controller (\(unavailable.reason))")
+        return false
+    }
+    return true
+}
+
+/// Runs `body` on a dedicated OS thread (never enrol a Swift concurrency pool thread).
+private func onDedicatedThread<T>(_ body: @escaping () throws -> T) throws -> T {
+    let box = TestResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread { box.result = Result { try body() }; done.signal() }
+    thread.start()
+    done.wait()
+    return try box.result!.get()
+}
+
+private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
+
+@Suite(.serialized) struct EmulatedFrequencyControllerTests {
+    @Test func halfAndQuarterOfFmaxSlowASpinWorkloadTwoAndFourTimes() throws {
+        guard emulationAvailable() else { return }
+        let controller = try EmulatedFrequencyController()
+        defer { try? controller.restore() }
+        let fmax = controller.options.maxKHz
+        let slowdowns = try onDedicatedThread { () throws -> [Double] in
+            try controller.enrollCurrentThread()
+            let iterations = SpinWorkload.iterations(forNs: 2_000_000)
+            // 2 ms jobs back to back, 40 per setting, timed on the wall clock.
+            func jobTimesNs() -> [Double] { (0..<40).map { _ in Double(SpinWorkload.timeNs(iterations: iterations)) } }
+            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+            func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+            // Three rounds; each compares throttled means with the unthrottled median of the same
+            // round (unthrottled jobs are uniform, so the median drops preemption outliers).
+            var half: [Double] = []
+            var quarter: [Double] = []
+            for _ in 0..<3 {
+                _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
+                let full = median(jobTimesNs())
+                _ = try controller.setFrequency(.kHz(fmax / 2), forDomain: 0)
+                half.append(mean(jobTimesNs()) / full)
+                _ = try controller.setFrequency(.kHz(fmax / 4), forDomain: 0)
+                quarter.append(mean(jobTimesNs()) / full)
+            }
+            _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
+            return [median(half), median(quarter)]
+        }
+        print("emulated slow-down at 1/2 fmax: \(slowdowns[0])×, at 1/4 fmax: \(slowdowns[1])×")
+        #expect(abs(slowdowns[0] / 2 - 1) <= 0.15, "slow-down at 1/2 fmax was \(slowdowns[0])×")
+        #expect(abs(slowdowns[1] / 4 - 1) <= 0.15, "slow-down at 1/4 fmax was \(slowdowns[1])×")
+    }
+
+    @Test func calibrationRecordsMeasuredNextToRequestedAndSpeedRatioIsTheMeasuredOne() throws {
+        guard emulationAvailable() else { return }
+        let controller = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 32_000_000))
+        defer { try? controller.restore() }
+        let change = try controller.setFrequency(.kHz(1_000_000), forDomain: 0)
+        let table = controller.calibrationTable
+        try #require(table.count == 1)
+        #expect(table[0].requestedRatio == 0.5)
+        #expect(table[0].quotaUs > 0 && table[0].periodUs >= 8000)
+        #expect(change.speedRatio == table[0].measuredRatio)
+        #expect(change.source == .emulated)
+        #expect(table[0].measuredRatio > 0.3 && table[0].measuredRatio < 0.7)
+    }
+
+    @Test func restoreRemovesTheCgroupAndLiftsTheThrottle() throws {
+        guard emulationAvailable() else { return }
+        let controller = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 16_000_000))
+        #expect(FileManager.default.fileExists(atPath: controller.cgroupDirectory))
+        try onDedicatedThread {
+            try controller.enrollCurrentThread()
+            _ = try controller.setFrequency(.kHz(500_000), forDomain: 0)
+        }
+        try controller.restore()
+        #expect(!FileManager.default.fileExists(atPath: controller.cgroupDirectory))
+        try controller.restore()  // idempotent
+    }
+
+    @Test func requestsOutsideTheEmulatedRangeAreRejected() throws {
+        guard emulationAvailable() else { return }
+        let controller = try EmulatedFrequencyController()
+        defer { try? controller.restore() }
+        #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(3_000_000), forDomain: 0) }
+        #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(1_000_000), forDomain: 1) }
+        #expect(controller.domains[0].gridKHz == FrequencyGrid.fractions(ofMaxKHz: 2_000_000, steps: 8))
+    }
+
+    @Test func optionsCanEmulateAnotherDevicesGrid() {
+        let domain = DeviceDescription.Domain(
+            cpus: [0, 1], driver: "U8500", governor: "ondemand", governors: [], minKHz: 400_000, maxKHz: 800_000,
+            availableKHz: [400_000, 800_000], gridKHz: [400_000, 800_000])
+        let device = DeviceDescription(
+            id: "arm", hostname: "h", cpuModel: "m", topology: .init(packages: 1, cores: 2, pus: 2, numaNodes: 1, caches: []),
+            cpuKinds: [], dvfs: .init(controller: "real", domains: [domain]), counters: [], thermalZones: [],
+            timer: .init(resolutionNs: 1, readCostNs: 20))
+        let options = EmulatedFrequencyController.options(emulating: device)
+        #expect(options.maxKHz == 800_000)
+        #expect(options.gridKHz == [400_000, 800_000])
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import GearboxProfiler
+import Testing
+@testable import GearboxPolicy
+
+@Suite struct ObjectiveSuggestionTests {
+    @Test func suggestedTargetLetsTheFastestVariantFitAtTheBottomAndTheAccurateOneAtTheTop() throws {
+        for seed in UInt64(1)...40 {
+            let table = Fixtures.randomTable(seed: seed)
+            let objective = try #require(LatencyObjective.suggestedP99(for: table))
+            let bottom = String(table.frequenciesKHz.min()!)
+            let accurate = table.variants.max { ($0.accuracy ?? 0) < ($1.accuracy ?? 0) }!
+            let accurateTop = accurate.latency.max { Int($0.key)! < Int($1.key)! }!.value.p99Ns
+            #expect(objective.targetNs >= accurateTop * 1.15)
+            let fastest = table.variants.compactMap { $0.latency[bottom]?.p99Ns }.min()!
+            #expect(objective.targetNs >= fastest * 1.25)
+            #expect(objective.statistic == .percentile(99))
+        }
+    }
+
+    @Test func targetsAreRoundedUpToTwoSignificantDigits() {
+        #expect(LatencyObjective.roundedUp(3_412_000) == 3_500_000)
+        #expect(LatencyObjective.roundedUp(980) == 980)
+        #expect(LatencyObjective.roundedUp(0) == 0)
+    }
+
+    @Test func aTableWithoutCellsHasNoSuggestion() {
+        var table = Fixtures.randomTable(seed: 3)
+        table.frequenciesKHz = []
+        #expect(LatencyObjective.suggestedP99(for: table) == nil)
+    }
+}

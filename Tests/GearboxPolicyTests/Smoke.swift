@@ -1,3 +1,0 @@
-import Testing
-
-@Test func policyModuleBuilds() { #expect(Bool(true)) }

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func profilerModuleBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,61 @@
+// The browser test: writes the fixture report and runs scripts/render-report.sh, which renders
+// index.html in headless Chromium and fails on a blank page, a console error or a missing
+// section. Skips (with the reason printed) where Chromium is not installed.
+
+import Foundation
+import Testing
+import GearboxCore
+@testable import GearboxReport
+
+func executable(named names: [String]) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    for directory in path.split(separator: ":") {
+        for name in names {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+    }
+    return nil
+}
+
+func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = [Fixtures.packageRoot + "/scripts/render-report.sh"] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Test(.timeLimit(.minutes(3))) func chromiumRendersTheFixtureReportWithEverySection() throws {
+    guard executable(named: ["chromium", "chromium-browser", "google-chrome"]) != nil else {
+        print("skipped chromiumRendersTheFixtureReportWithEverySection: chromium is not installed (apt-get install chromium, or make deps)")
+        return
+    }
+    let directory = try TemporaryDirectory()
+    defer { directory.cleanup() }
+    let document = ReportBuilder(inputs: try fixtureInputs()).build()
+    _ = try ReportWriter.write(document, to: directory.path + "/report")
+    let result = try runScript([directory.path + "/report", directory.path + "/shot.png"])
+    #expect(result.status == 0, "render-report.sh failed:\n\(result.output)")
+    #expect(result.output.contains("all sections present"))
+    #expect(FileManager.default.fileExists(atPath: directory.path + "/shot.png"))
+}
+
+@Test(.timeLimit(.minutes(3))) func renderCheckFailsOnABlankPage() throws {
+    guard executable(named: ["chromium", "chromium-browser", "google-chrome"]) != nil else {
+        print("skipped renderCheckFailsOnABlankPage: chromium is not installed (apt-get install chromium, or make deps)")
+        return
+    }
+    let directory = try TemporaryDirectory()
+    defer { directory.cleanup() }
+    try AtomicFile.write("<!DOCTYPE html><html><body></body></html>\n", to: directory.path + "/blank/index.html")
+    let result = try runScript([directory.path + "/blank", directory.path + "/blank.png"])
+    #expect(result.status == 1)
+    #expect(result.output.contains("looks blank"))
+    #expect(result.output.contains("section 'device' missing"))
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func reportModuleBuilds() { #expect(Bool(true)) }

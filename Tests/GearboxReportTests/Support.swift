@@ -1,0 +1,33 @@
+// GearboxReportTests/Support: fixture paths, a temp directory helper and an XML well-formedness
+// check shared by the report tests.
+
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+enum Fixtures {
+    /// Tests/GearboxReportTests/Fixtures (made by Fixtures/make-fixtures.py).
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    /// The package root (for scripts/).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+}
+
+/// A fresh temporary directory, removed by `cleanup()`.
+struct TemporaryDirectory {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "gearbox-report-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Parses `text` as XML; returns nil when well-formed, else the parser's error.
+func xmlError(_ text: String) -> String? {
+    let parser = XMLParser(data: Data(text.utf8))
+    if parser.parse() { return nil }
+    return parser.parserError.map { "\($0)" } ?? "unknown XML error"
+}
