@@ -6,6 +6,9 @@
 
 import GearboxKernels
 
+/// Panel height of the packed kernels, for tiling decisions.
+let packedPanelRowsForTiling = packedPanelRows
+
 /// The `dense` format in micro-kernel layout: rows packed in panels of 6 as [k][6] (zero-padded),
 /// so kernels never repack weights. Convolutions use it directly; `multiply` makes it a
 /// `WeightMatrix` like any other (used for Gemm layers and tests).
@@ -136,7 +139,7 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
     /// Row stride of the im2col block: the block width, nudged off multiples of 1024 floats so
     /// that a strip's rows do not all land in the same L1 sets.
     static func rowStride(_ g: ConvGeometry) -> Int {
-        let width = ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRows).blockWidth
+        let width = ConvTiling.packed(g).blockWidth
         let padded = (width + packedStripColumns - 1) / packedStripColumns * packedStripColumns
         return padded % 1024 == 0 ? padded + packedStripColumns : padded
     }
@@ -159,7 +162,7 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         self.scratch = scratch
         self.scratchStride = scratchStride
         stride = Self.rowStride(geometry)
-        tiling = ConvTiling(geometry: geometry, rowSplittable: true, rowUnit: packedPanelRows)
+        tiling = ConvTiling.packed(geometry)
         gemmTasks = geometry.groups * tiling.tiles * tiling.panels
         let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
         packSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
@@ -421,7 +424,7 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
         flat.padTop = 0; flat.padLeft = 0; flat.padBottom = 0; flat.padRight = 0
         flat.dilationHeight = 1; flat.dilationWidth = 1
         flat.outHeight = 1; flat.outWidth = layout(g).virtualPixels
-        return ConvTiling(geometry: flat, rowSplittable: true, rowUnit: packedPanelRows)
+        return ConvTiling.packed(flat)
     }
 
     static func scratchFloats(_ g: ConvGeometry) -> Int {
@@ -552,8 +555,12 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
                 let p = oy * outW + (q0 - oy * wp)
                 for m in rowStart..<rowEnd {
                     let offset = outBase + m * pixels + p
-                    copyFloats(from: temp + (m - rowStart) * ldt + (q0 - t0), to: output + offset, count: q1 - q0)
-                    if !epilogue.isEmpty { epilogue.apply(row: output + offset, count: q1 - q0, channel: group * mg + m, offset: offset) }
+                    let source = UnsafePointer(temp + (m - rowStart) * ldt + (q0 - t0))
+                    if epilogue.isEmpty {
+                        copyFloats(from: source, to: output + offset, count: q1 - q0)
+                    } else {
+                        epilogue.apply(from: source, to: output + offset, count: q1 - q0, channel: group * mg + m, offset: offset)
+                    }
                 }
             }
             oy += 1
