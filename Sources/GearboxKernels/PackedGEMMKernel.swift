@@ -136,3 +136,41 @@ package func packedKernel6x16Indirect(_ a: UnsafePointer<Float>, base: UnsafePoi
         }
     }
 }
+
+/// The 6×8 tail variant: C[0..<rows, 0..<columns ≤ 8] for the last few columns of a row of
+/// strips, so a ragged end costs half a strip instead of a whole one.
+@inline(never)
+package func packedKernel6x8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, k: Int,
+                             _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool) {
+    typealias V = SIMD8<Float>
+    var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+    var pa = a
+    var pb = UnsafeRawPointer(b)
+    let stride = ldb &* 4
+    var i = 0
+    while i < k {
+        let b0 = pb.loadUnaligned(as: V.self)
+        c0 = c0.addingProduct(V(repeating: pa[0]), b0)
+        c1 = c1.addingProduct(V(repeating: pa[1]), b0)
+        c2 = c2.addingProduct(V(repeating: pa[2]), b0)
+        c3 = c3.addingProduct(V(repeating: pa[3]), b0)
+        c4 = c4.addingProduct(V(repeating: pa[4]), b0)
+        c5 = c5.addingProduct(V(repeating: pa[5]), b0)
+        pa += 6
+        pb += stride
+        i &+= 1
+    }
+    withUnsafeTemporaryAllocation(of: V.self, capacity: 6) { spill in
+        spill[0] = c0; spill[1] = c1; spill[2] = c2; spill[3] = c3; spill[4] = c4; spill[5] = c5
+        let values = UnsafeRawPointer(spill.baseAddress!).assumingMemoryBound(to: Float.self)
+        for r in 0..<rows {
+            let out = c + r &* ldc
+            let row = values + r &* 8
+            if accumulate {
+                for j in 0..<columns { out[j] += row[j] }
+            } else {
+                for j in 0..<columns { out[j] = row[j] }
+            }
+        }
+    }
+}

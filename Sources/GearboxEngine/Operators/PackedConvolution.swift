@@ -255,8 +255,13 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
                 var panel = firstPanel
                 while panel < panelEnd {
                     let row = panel * packedPanelRows
-                    packedKernel6x16(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
-                                     rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    if columns <= 8 {
+                        packedKernel6x8(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
+                                        rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    } else {
+                        packedKernel6x16(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
+                                         rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    }
                     panel += 1
                 }
                 s += 1
