@@ -137,11 +137,16 @@ final class ConvOperation: WeightedOperation {
 
     var sharedScratchFloats: Int {
         if geometry.isDepthwise { return 0 }
-        if usesPackedKernel { return PackedConvStep.sharedFloats(geometry) }
+        if usesPackedKernel {
+            return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.sharedFloats(geometry) : PackedConvStep.sharedFloats(geometry)
+        }
         return ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)
     }
 
-    var scratchFloatsPerWorker: Int { usesPackedKernel ? PackedConvStep.scratchFloats(geometry) : 0 }
+    var scratchFloatsPerWorker: Int {
+        guard usesPackedKernel else { return 0 }
+        return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.scratchFloats(geometry) : PackedConvStep.scratchFloats(geometry)
+    }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {
         let epilogue = Epilogue(bias: bias.map { AlignedBuffer(copying: $0) }, activation: activation,
@@ -155,6 +160,11 @@ final class ConvOperation: WeightedOperation {
             kernelChoice = .openBLAS
             var index = 0
             try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
+        }
+        if usesPackedKernel && ImplicitConvStep.applies(to: geometry) {
+            return ImplicitConvStep(geometry: geometry, weights: matrices.compactMap { $0 as? PackedDenseWeightMatrix },
+                                    input: binding.address(input), output: binding.address(output), epilogue: epilogue,
+                                    padded: binding.sharedScratch, scratch: binding.scratch, scratchStride: binding.scratchStride)
         }
         if usesPackedKernel {
             return PackedConvStep(geometry: geometry, weights: matrices.compactMap { $0 as? PackedDenseWeightMatrix }, input: binding.address(input),
@@ -178,14 +188,28 @@ struct Epilogue {
     /// position in the output (for the residual).
     @inline(__always)
     func apply(row: UnsafeMutablePointer<Float>, count: Int, channel: Int, offset: Int) {
+        apply(from: UnsafePointer(row), to: row, count: count, channel: channel, offset: offset)
+    }
+
+    /// row[i] = activation(source[i] + bias + residual[i]) in one pass (ReLU and identity, the
+    /// common cases, fully fused; other activations as a second pass). `source` may be `row`.
+    @inline(__always)
+    func apply(from source: UnsafePointer<Float>, to row: UnsafeMutablePointer<Float>, count: Int, channel: Int, offset: Int) {
         let b = bias.map { $0.baseAddress[channel] } ?? 0
+        let relu = activation == .relu
         if let residual {
             let r = residual + offset
-            for i in 0..<count { row[i] += b + r[i] }
-        } else if b != 0 {
-            for i in 0..<count { row[i] += b }
+            if relu {
+                for i in 0..<count { row[i] = Swift.max(source[i] + b + r[i], 0) }
+            } else {
+                for i in 0..<count { row[i] = source[i] + b + r[i] }
+            }
+        } else if relu {
+            for i in 0..<count { row[i] = Swift.max(source[i] + b, 0) }
+        } else {
+            for i in 0..<count { row[i] = source[i] + b }
         }
-        if activation != .identity { activation.apply(row, count) }
+        if !relu && activation != .identity { activation.apply(row, count) }
     }
 
     var isEmpty: Bool { bias == nil && residual == nil && activation == .identity }
@@ -213,7 +237,12 @@ struct ConvTiling: Sendable, Equatable {
     var panels: Int
     var panelRows: Int
 
-    init(geometry g: ConvGeometry, rowSplittable: Bool, rowUnit: Int = 16) {
+    /// - Parameters:
+    ///   - rowUnit: panel heights are multiples of this (the packed kernel's 6 rows).
+    ///   - minimumTaskMACs: work per task below which the layer is not split further.
+    ///   - minimumTileWidth / minimumPanelRows: the narrowest pixel tile and shortest panel.
+    init(geometry g: ConvGeometry, rowSplittable: Bool, rowUnit: Int = 16, minimumTaskMACs: Int = ConvTiling.minimumTaskMACs,
+         minimumTileWidth: Int = 128, minimumPanelRows: Int = 32) {
         let pixels = max(g.pixels, 1)
         let columnRows = max(g.inChannels * g.kernelHeight * g.kernelWidth, 1)
         blockWidth = g.isPointwise ? pixels : min(pixels, max(16, Self.columnBudgetFloats / columnRows / 16 * 16))
@@ -221,18 +250,18 @@ struct ConvTiling: Sendable, Equatable {
         blockWidth = min(pixels, ((pixels + blocks - 1) / blocks + 15) / 16 * 16)
         blocks = (pixels + blockWidth - 1) / blockWidth
         let blockMACs = g.outChannels * g.reduction * blockWidth
-        let desired = min(Self.maximumTasks, max(1, blockMACs / Self.minimumTaskMACs))
-        // Pixel tiles of at least 128 columns first (cheap to split), then row panels.
+        let desired = min(Self.maximumTasks, max(1, blockMACs / minimumTaskMACs))
+        // Pixel tiles first (cheap to split), then row panels.
         let perGroup = max(1, (desired + g.groups - 1) / g.groups)
-        tiles = max(1, min(perGroup, blockWidth / 128))
+        tiles = max(1, min(perGroup, blockWidth / minimumTileWidth))
         tileWidth = min(blockWidth, ((blockWidth + tiles - 1) / tiles + 15) / 16 * 16)
         tiles = (blockWidth + tileWidth - 1) / tileWidth
         panels = 1
         panelRows = g.outChannelsPerGroup
         let natural = g.groups * tiles
         if natural < desired {
-            if rowSplittable && g.outChannelsPerGroup >= 64 {
-                let want = min((desired + natural - 1) / natural, g.outChannelsPerGroup / 32)
+            if rowSplittable && g.outChannelsPerGroup >= 2 * minimumPanelRows {
+                let want = min((desired + natural - 1) / natural, g.outChannelsPerGroup / minimumPanelRows)
                 if want > 1 {
                     panelRows = ((g.outChannelsPerGroup + want - 1) / want + rowUnit - 1) / rowUnit * rowUnit
                     panels = (g.outChannelsPerGroup + panelRows - 1) / panelRows
@@ -244,6 +273,13 @@ struct ConvTiling: Sendable, Equatable {
                 tiles = (blockWidth + tileWidth - 1) / tileWidth
             }
         }
+    }
+
+    /// The tiling of the packed kernels: their tasks share packed operands, so finer tasks cost
+    /// little and small layers still spread over threads.
+    static func packed(_ g: ConvGeometry) -> ConvTiling {
+        ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRowsForTiling, minimumTaskMACs: 131_072,
+                   minimumTileWidth: 32, minimumPanelRows: 12)
     }
 
     /// Floats of the shared im2col block.

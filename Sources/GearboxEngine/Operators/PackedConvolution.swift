@@ -6,6 +6,9 @@
 
 import GearboxKernels
 
+/// Panel height of the packed kernels, for tiling decisions.
+let packedPanelRowsForTiling = packedPanelRows
+
 /// The `dense` format in micro-kernel layout: rows packed in panels of 6 as [k][6] (zero-padded),
 /// so kernels never repack weights. Convolutions use it directly; `multiply` makes it a
 /// `WeightMatrix` like any other (used for Gemm layers and tests).
@@ -136,7 +139,7 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
     /// Row stride of the im2col block: the block width, nudged off multiples of 1024 floats so
     /// that a strip's rows do not all land in the same L1 sets.
     static func rowStride(_ g: ConvGeometry) -> Int {
-        let width = ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRows).blockWidth
+        let width = ConvTiling.packed(g).blockWidth
         let padded = (width + packedStripColumns - 1) / packedStripColumns * packedStripColumns
         return padded % 1024 == 0 ? padded + packedStripColumns : padded
     }
@@ -159,7 +162,7 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         self.scratch = scratch
         self.scratchStride = scratchStride
         stride = Self.rowStride(geometry)
-        tiling = ConvTiling(geometry: geometry, rowSplittable: true, rowUnit: packedPanelRows)
+        tiling = ConvTiling.packed(geometry)
         gemmTasks = geometry.groups * tiling.tiles * tiling.panels
         let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
         packSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
@@ -252,8 +255,13 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
                 var panel = firstPanel
                 while panel < panelEnd {
                     let row = panel * packedPanelRows
-                    packedKernel6x16(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
-                                     rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    if columns <= 8 {
+                        packedKernel6x8(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
+                                        rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    } else {
+                        packedKernel6x16(w.panel(panel, column: kc0), b, ldb: ldb, k: kn, outBase + row * pixels + column, ldc: pixels,
+                                         rows: min(packedPanelRows, rowEnd - row), columns: columns, accumulate: kc0 > 0)
+                    }
                     panel += 1
                 }
                 s += 1
@@ -277,6 +285,38 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
 func convolutionIm2colRow(_ g: ConvGeometry, _ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>,
                           ky: Int, kx: Int, p0: Int, width: Int) {
     let outW = g.outWidth, inH = g.inHeight, inW = g.inWidth
+    if p0 % outW == 0 && width % outW == 0 {
+        // Whole output rows (the usual case): the valid column range depends only on kx, so it
+        // is computed once and each output row is zeros | one copy or gather | zeros.
+        let sW = g.strideWidth
+        let ixBase = kx * g.dilationWidth - g.padLeft
+        let lo = min(outW, ixBase >= 0 ? 0 : (-ixBase + sW - 1) / sW)
+        let hi = max(lo, min(outW, inW - ixBase <= 0 ? 0 : (inW - ixBase + sW - 1) / sW))
+        let oy0 = p0 / outW
+        var dst = row
+        for oy in oy0..<(oy0 + width / outW) {
+            let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
+            if iy < 0 || iy >= inH {
+                var j = 0
+                while j < outW { dst[j] = 0; j &+= 1 }
+            } else {
+                var j = 0
+                while j < lo { dst[j] = 0; j &+= 1 }
+                let line = plane + iy * inW + ixBase
+                if sW == 1 {
+                    copyFloats(from: line + lo, to: dst + lo, count: hi - lo)
+                } else {
+                    var source = line + lo * sW
+                    j = lo
+                    while j < hi { dst[j] = source.pointee; source += sW; j &+= 1 }
+                }
+                j = hi
+                while j < outW { dst[j] = 0; j &+= 1 }
+            }
+            dst += outW
+        }
+        return
+    }
     let sH = g.strideHeight, sW = g.strideWidth
     var p = p0
     var dst = row
@@ -287,32 +327,248 @@ func convolutionIm2colRow(_ g: ConvGeometry, _ plane: UnsafeMutablePointer<Float
         let n = min(outW - ox0, end - p)
         let iy = oy * sH - g.padTop + ky * g.dilationHeight
         if iy < 0 || iy >= inH {
-            dst.update(repeating: 0, count: n)
+            var j = 0
+            while j < n { dst[j] = 0; j &+= 1 }
         } else {
             let line = plane + iy * inW
             let ixBase = ox0 * sW - g.padLeft + kx * g.dilationWidth
             if sW == 1 {
                 let lo = min(n, max(0, -ixBase))
                 let hi = max(lo, min(n, inW - ixBase))
-                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                if hi > lo { (dst + lo).update(from: line + ixBase + lo, count: hi - lo) }
-                if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
+                // Rows of small images are short: inline loops beat a memmove call per run.
+                var j = 0
+                while j < lo { dst[j] = 0; j &+= 1 }
+                copyFloats(from: line + ixBase + lo, to: dst + lo, count: hi - lo)
+                j = hi
+                while j < n { dst[j] = 0; j &+= 1 }
             } else {
                 // Valid j: 0 <= ixBase + j·sW < inW.
                 let lo = min(n, ixBase >= 0 ? 0 : (-ixBase + sW - 1) / sW)
                 let hi = max(lo, min(n, inW - ixBase <= 0 ? 0 : (inW - ixBase + sW - 1) / sW))
-                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                var j = lo
+                var j = 0
+                while j < lo { dst[j] = 0; j &+= 1 }
                 var source = line + ixBase + lo * sW
                 while j < hi {
                     dst[j] = source.pointee
                     source += sW
                     j &+= 1
                 }
-                if n > hi { (dst + hi).update(repeating: 0, count: n - hi) }
+                while j < n { dst[j] = 0; j &+= 1 }
             }
         }
         dst += n
         p += n
+    }
+}
+
+/// Copies `count` floats with 4-lane vector moves; short runs (rows of small images) are common
+/// in im2col, where a memmove call per run costs more than the copy.
+@inline(__always)
+func copyFloats(from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+    if count > 256 {
+        destination.update(from: source, count: count)
+        return
+    }
+    let s = UnsafeRawPointer(source), d = UnsafeMutableRawPointer(destination)
+    var offset = 0
+    let vectorBytes = (count & ~3) &* 4
+    while offset < vectorBytes {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self), toByteOffset: offset, as: SIMD4<Float>.self)
+        offset &+= 16
+    }
+    var j = count & ~3
+    while j < count { destination[j] = source[j]; j &+= 1 }
+}
+
+/// Stride-1 convolutions without im2col ("implicit GEMM"): the input is copied once into a
+/// zero-padded buffer, and row k = (channel, ky, kx) of the virtual im2col matrix is that
+/// buffer shifted by (ky·dH·Wp + kx·dW). Output pixels are computed on the padded row width
+/// (Wp ≥ outW; the extra columns are discarded), into per-worker scratch, and the epilogue
+/// moves the valid columns to the output while adding bias and residual and activating.
+final class ImplicitConvStep: ExecutionStep, ParallelWork {
+    let g: ConvGeometry
+    let weights: [PackedDenseWeightMatrix]
+    let input: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let epilogue: Epilogue
+    let padded: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    let scratchStride: Int
+    /// Offsets of the (ky, kx, channel-in-group) rows within one group's padded planes.
+    let offsets: UnsafeMutableBufferPointer<Int>
+    let paddedWidth: Int, paddedHeight: Int, planeStride: Int
+    /// Virtual pixels per image: (outH − 1)·Wp + outW.
+    let virtualPixels: Int
+    let tiling: ConvTiling
+    let gemmTasks: Int
+    private var image = 0
+    private var padding = false
+
+    /// Stride-1, non-pointwise layers whose padded rows waste little work: the virtual pixels,
+    /// rounded to whole strips, may exceed the real ones by at most 15% (large and medium maps);
+    /// small maps go through im2col, whose matrix is small there anyway.
+    static func applies(to g: ConvGeometry) -> Bool {
+        guard g.strideHeight == 1 && g.strideWidth == 1 && !g.isPointwise && !g.isDepthwise else { return false }
+        let virtual = (layout(g).virtualPixels + packedStripColumns - 1) / packedStripColumns * packedStripColumns
+        return virtual * 100 <= g.pixels * 115
+    }
+
+    static func layout(_ g: ConvGeometry) -> (width: Int, height: Int, plane: Int, virtualPixels: Int) {
+        let width = g.inWidth + g.padLeft + g.padRight, height = g.inHeight + g.padTop + g.padBottom
+        // Plane stride nudged off multiples of 1024 floats (L1 set aliasing between channels).
+        var plane = width * height
+        if plane % 1024 == 0 { plane += 16 }
+        return (width, height, plane, (g.outHeight - 1) * width + g.outWidth)
+    }
+
+    /// The tiling of the virtual pixel range (one block; tiles and 6-row panels).
+    static func tiling(_ g: ConvGeometry) -> ConvTiling {
+        var flat = g
+        flat.inChannels = g.inChannels * g.kernelHeight * g.kernelWidth
+        flat.kernelHeight = 1; flat.kernelWidth = 1
+        flat.padTop = 0; flat.padLeft = 0; flat.padBottom = 0; flat.padRight = 0
+        flat.dilationHeight = 1; flat.dilationWidth = 1
+        flat.outHeight = 1; flat.outWidth = layout(g).virtualPixels
+        return ConvTiling.packed(flat)
+    }
+
+    static func scratchFloats(_ g: ConvGeometry) -> Int {
+        let t = tiling(g)
+        let rows = (min(t.panelRows, g.outChannelsPerGroup) + packedPanelRows - 1) / packedPanelRows * packedPanelRows
+        let columns = (t.tileWidth + packedStripColumns - 1) / packedStripColumns * packedStripColumns
+        return rows * columns
+    }
+
+    /// Padded input planes plus slack for the last strip's overrun.
+    static func sharedFloats(_ g: ConvGeometry) -> Int {
+        let l = layout(g)
+        return g.inChannels * l.plane + (g.kernelWidth - 1) * g.dilationWidth + 4 * packedStripColumns
+    }
+
+    init(geometry: ConvGeometry, weights: [PackedDenseWeightMatrix], input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+         epilogue: Epilogue, padded: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
+        g = geometry
+        self.weights = weights
+        self.input = input
+        self.output = output
+        self.epilogue = epilogue
+        self.padded = padded
+        self.scratch = scratch
+        self.scratchStride = scratchStride
+        let l = Self.layout(geometry)
+        paddedWidth = l.width
+        paddedHeight = l.height
+        planeStride = l.plane
+        virtualPixels = l.virtualPixels
+        tiling = Self.tiling(geometry)
+        gemmTasks = geometry.groups * tiling.tiles * tiling.panels
+        // Row order matches the weights' columns: (channel, ky, kx).
+        offsets = .allocate(capacity: max(1, geometry.reduction))
+        var index = 0
+        for c in 0..<geometry.inChannelsPerGroup {
+            for ky in 0..<geometry.kernelHeight {
+                for kx in 0..<geometry.kernelWidth {
+                    offsets[index] = c * l.plane + ky * geometry.dilationHeight * l.width + kx * geometry.dilationWidth
+                    index += 1
+                }
+            }
+        }
+        // Slack past the planes is read by ragged strips; keep it finite.
+        let slackStart = geometry.inChannels * l.plane
+        (padded + slackStart).update(repeating: 0, count: Self.sharedFloats(geometry) - slackStart)
+    }
+
+    deinit { offsets.deallocate() }
+
+    func execute(_ pool: WorkerPool) {
+        for n in 0..<g.batch {
+            image = n
+            padding = true
+            pool.parallelFor(g.inChannels, self)
+            padding = false
+            pool.parallelFor(gemmTasks, self)
+        }
+    }
+
+    func perform(task: Int, worker: Int) {
+        if padding { pad(channel: task) } else { multiply(task: task, worker: worker) }
+    }
+
+    /// Copies one input channel into its zero-bordered padded plane.
+    private func pad(channel c: Int) {
+        let source = input + (image * g.inChannels + c) * g.inHeight * g.inWidth
+        let plane = padded + c * planeStride
+        let w = paddedWidth
+        var j = 0
+        while j < g.padTop * w { plane[j] = 0; j &+= 1 }
+        for y in 0..<g.inHeight {
+            let row = plane + (g.padTop + y) * w
+            j = 0
+            while j < g.padLeft { row[j] = 0; j &+= 1 }
+            copyFloats(from: source + y * g.inWidth, to: row + g.padLeft, count: g.inWidth)
+            j = g.padLeft + g.inWidth
+            while j < w { row[j] = 0; j &+= 1 }
+        }
+        let bottom = plane + (g.padTop + g.inHeight) * w
+        j = 0
+        while j < g.padBottom * w { bottom[j] = 0; j &+= 1 }
+    }
+
+    private func multiply(task: Int, worker: Int) {
+        let panelTask = task % tiling.panels
+        let rest = task / tiling.panels
+        let tile = rest % tiling.tiles
+        let group = rest / tiling.tiles
+        let t0 = tile * tiling.tileWidth
+        guard t0 < virtualPixels else { return }
+        let width = min(tiling.tileWidth, virtualPixels - t0)
+        let strips = (width + packedStripColumns - 1) / packedStripColumns
+        let mg = g.outChannelsPerGroup, kg = g.reduction
+        let rowStart = panelTask * tiling.panelRows
+        let rowEnd = min(mg, rowStart + tiling.panelRows)
+        let firstPanel = rowStart / packedPanelRows
+        let panelEnd = (rowEnd + packedPanelRows - 1) / packedPanelRows
+        let w = weights[group]
+        let temp = scratch + worker * scratchStride
+        let ldt = strips * packedStripColumns
+        let base = UnsafePointer(padded + group * g.inChannelsPerGroup * planeStride + t0)
+        let table = UnsafePointer(offsets.baseAddress!)
+        var kc0 = 0
+        while kc0 < kg {
+            let kn = min(PackedDenseWeightMatrix.reductionBlock, kg - kc0)
+            var s = 0
+            while s < strips {
+                var panel = firstPanel
+                while panel < panelEnd {
+                    // Scratch rows are padded to whole panels and strips, so every store is a full 6×16.
+                    packedKernel6x16Indirect(w.panel(panel, column: kc0), base: base + s * packedStripColumns, offsets: table + kc0, k: kn,
+                                             temp + (panel * packedPanelRows - rowStart) * ldt + s * packedStripColumns, ldc: ldt,
+                                             rows: packedPanelRows, columns: packedStripColumns, accumulate: kc0 > 0)
+                    panel += 1
+                }
+                s += 1
+            }
+            kc0 += kn
+        }
+        // Move valid columns (q mod Wp < outW) to the output, applying the epilogue per run.
+        let wp = paddedWidth, outW = g.outWidth, pixels = g.pixels
+        let outBase = (image * g.outChannels + group * mg) * pixels
+        var oy = t0 / wp
+        while oy * wp < t0 + width {
+            let q0 = max(t0, oy * wp), q1 = min(t0 + width, oy * wp + outW)
+            if q1 > q0 {
+                let p = oy * outW + (q0 - oy * wp)
+                for m in rowStart..<rowEnd {
+                    let offset = outBase + m * pixels + p
+                    let source = UnsafePointer(temp + (m - rowStart) * ldt + (q0 - t0))
+                    if epilogue.isEmpty {
+                        copyFloats(from: source, to: output + offset, count: q1 - q0)
+                    } else {
+                        epilogue.apply(from: source, to: output + offset, count: q1 - q0, channel: group * mg + m, offset: offset)
+                    }
+                }
+            }
+            oy += 1
+        }
     }
 }

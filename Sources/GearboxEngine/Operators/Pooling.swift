@@ -106,8 +106,30 @@ final class PoolStep: ExecutionStep, ParallelWork {
         return (lo, max(lo, hi))
     }
 
+    /// 2×2 windows with stride 2 and no padding, all inside the input: the common CNN pooling.
+    private var isPlainTwoByTwo: Bool {
+        g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
+            && g.padTop == 0 && g.padLeft == 0 && g.dilationHeight == 1 && g.dilationWidth == 1
+            && g.outHeight * 2 <= g.inHeight && g.outWidth * 2 <= g.inWidth
+    }
+
     private func maxPlane(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
         let inW = g.inWidth, outW = g.outWidth, dH = g.dilationHeight, dW = g.dilationWidth
+        if isPlainTwoByTwo {
+            for oy in 0..<g.outHeight {
+                let r0 = src + (2 &* oy) &* inW, r1 = r0 + inW
+                let out = dst + oy &* outW
+                var ox = 0
+                while ox < outW {
+                    let x = 2 &* ox
+                    let a = r0[x] > r0[x &+ 1] ? r0[x] : r0[x &+ 1]
+                    let b = r1[x] > r1[x &+ 1] ? r1[x] : r1[x &+ 1]
+                    out[ox] = a > b ? a : b
+                    ox &+= 1
+                }
+            }
+            return
+        }
         let columns = columnTaps.baseAddress!
         for oy in 0..<g.outHeight {
             let y0 = oy &* g.strideHeight &- g.padTop

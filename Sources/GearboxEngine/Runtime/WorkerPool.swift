@@ -2,7 +2,8 @@
 // N−1 helper pthreads join it for each parallel step. Work is split into tasks whose count and
 // boundaries depend only on tensor shapes, never on N, so results are bit-identical for any N.
 // Helpers spin briefly between steps (steps come back to back during a run) and then sleep on a
-// condition variable, so an idle model costs no CPU.
+// condition variable, so an idle model costs no CPU. A helper that has not joined a step by the
+// time the caller ran out of tasks is excused from it, so a descheduled helper never stalls a run.
 
 #if canImport(Glibc)
 import Glibc
@@ -53,7 +54,10 @@ final class WorkerPool: @unchecked Sendable {
 
     private let generation = Atomic<Int>(0)
     private let nextTask = Atomic<Int>(0)
-    private let unfinishedHelpers = Atomic<Int>(0)
+    /// Per helper: 4g+1 joined step g, 4g+2 finished it, 4g+3 excused from it.
+    private let helperStates: [HelperState]
+    /// The caller's record of each helper's state after the previous step.
+    private let lastStates: UnsafeMutablePointer<Int>
     private let sleepers = Atomic<Int>(0)
     private let startedHelpers = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
@@ -77,6 +81,9 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         condition = .allocate(capacity: 1)
         pthread_cond_init(condition, nil)
+        helperStates = (0..<self.workerCount).map { _ in HelperState() }
+        lastStates = .allocate(capacity: self.workerCount)
+        lastStates.initialize(repeating: 0, count: self.workerCount)
         for index in 1..<self.workerCount {
             let context = HelperContext(pool: self, index: index, pinning: pinning)
             let unmanaged = Unmanaged.passRetained(context)
@@ -110,6 +117,7 @@ final class WorkerPool: @unchecked Sendable {
         job.deinitialize(count: 1)
         job.deallocate()
         taskCount.deallocate()
+        lastStates.deallocate()
     }
 
     /// Runs `work.perform(task:worker:)` for every task in 0..<count, spread over the workers,
@@ -124,8 +132,7 @@ final class WorkerPool: @unchecked Sendable {
         job.pointee = work
         taskCount.pointee = count
         nextTask.store(0, ordering: .relaxed)
-        unfinishedHelpers.store(threads.count, ordering: .relaxed)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        let step = generation.add(1, ordering: .sequentiallyConsistent).newValue
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(condition)
@@ -136,10 +143,22 @@ final class WorkerPool: @unchecked Sendable {
             if task >= count { break }
             work.perform(task: task, worker: 0)
         }
-        var spins = 0
-        while unfinishedHelpers.load(ordering: .acquiring) > 0 {
-            spins += 1
-            if spins > 64 { sched_yield() }
+        // Excuse helpers that have not joined; wait for those that did.
+        var helper = 1
+        while helper < workerCount {
+            let slot = helperStates[helper]
+            let excused = 4 &* step &+ 3
+            if slot.value.compareExchange(expected: lastStates[helper], desired: excused, ordering: .acquiringAndReleasing).exchanged {
+                lastStates[helper] = excused
+            } else {
+                var spins = 0
+                while slot.value.load(ordering: .acquiring) != 4 &* step &+ 2 {
+                    spins &+= 1
+                    if spins > 64 { sched_yield() }
+                }
+                lastStates[helper] = 4 &* step &+ 2
+            }
+            helper &+= 1
         }
         job.pointee = nil
     }
@@ -156,10 +175,22 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
         startedHelpers.add(1, ordering: .releasing)
+        let slot = helperStates[index]
         var seen = 0
         while true {
             seen = waitForGeneration(after: seen)
             if shuttingDown.load(ordering: .acquiring) { return }
+            // Join step `seen` unless the caller already excused this helper from it.
+            var joined = false
+            while true {
+                let current = slot.value.load(ordering: .acquiring)
+                if current >= 4 &* seen { break }
+                if slot.value.compareExchange(expected: current, desired: 4 &* seen &+ 1, ordering: .acquiringAndReleasing).exchanged {
+                    joined = true
+                    break
+                }
+            }
+            guard joined else { continue }
             if let work = job.pointee {
                 let count = taskCount.pointee
                 while true {
@@ -168,7 +199,7 @@ final class WorkerPool: @unchecked Sendable {
                     work.perform(task: task, worker: index)
                 }
             }
-            unfinishedHelpers.subtract(1, ordering: .releasing)
+            slot.value.store(4 &* seen &+ 2, ordering: .releasing)
         }
     }
 
@@ -197,6 +228,12 @@ final class WorkerPool: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
         return now
     }
+}
+
+/// One helper's step state, in its own object (and cache line) so helpers do not share one.
+private final class HelperState: @unchecked Sendable {
+    let value = Atomic<Int>(0)
+    private let padding: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
 }
 
 private final class HelperContext {

@@ -26,7 +26,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("input"), help: "NAME=FILE.pb: a TensorProto for input NAME (repeatable).") var inputFiles: [String] = []
     @Option(name: .customLong("shape"), help: "NAME=1x3x224x224 for inputs with symbolic dimensions (repeatable).") var shapes: [String] = []
     @Option(help: "Worker threads (the calling thread included).") var threads = 1
-    @Option(help: "Pin worker K to CPU K of this comma-separated list (e.g. 0,1).") var pin: String?
+    @Option(help: "Pin workers: a CPU list (worker K on the K-th CPU, e.g. 0,1), 'cores' (worker K on core K) or 'kind:N' (CPU kind N).")
+    var pin: String?
     @Option(help: "Time this many runs after warm-up and print p50/p99.") var `repeat`: Int?
     @Option(help: "Untimed runs before timing.") var warmup = 5
     @Option(help: "Seed for random inputs.") var seed: UInt64 = 1
@@ -43,7 +44,7 @@ struct RunCommand: ParsableCommand {
     struct Report: Codable {
         var model: String
         var threads: Int
-        var pinned: [Int]?
+        var pinned: String?
         var inputs: [TensorDescription]
         var outputs: [OutputInfo]
         var loadNs: Int
@@ -65,10 +66,14 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var options = EngineOptions(threads: threads, weightFormat: weightFormat)
         options.denseConvolutionKernel = denseKernel
-        let pinnedCPUs = try pin.map(parseCPUList)
-        if let pinnedCPUs {
-            guard pinnedCPUs.count >= threads else { throw ValidationError("--pin lists \(pinnedCPUs.count) CPUs for \(threads) threads") }
-            options.pinning = try workerPinning(cpus: pinnedCPUs)
+        if let pin {
+            guard let placement = WorkerPlacement(parsing: pin) else {
+                throw ValidationError("--pin '\(pin)': expected a CPU list (0,1), 'cores' or 'kind:N'")
+            }
+            if case let .processingUnits(cpus) = placement, cpus.count < threads {
+                throw ValidationError("--pin lists \(cpus.count) CPUs for \(threads) threads")
+            }
+            options.pinning = HardwareWorkerPinning(placement)
         }
         for text in shapes {
             let (name, shape) = try parseShapeOption(text)
@@ -102,7 +107,7 @@ struct RunCommand: ParsableCommand {
             let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup, clock: clock) }
             let steps = profileSteps ? model.profileSteps(runs: `repeat` ?? 10, warmupRuns: 1, clock: clock) : nil
             let load = model.loadDuration.components
-            let report = Report(model: file, threads: threads, pinned: pinnedCPUs.map { Array($0.prefix(threads)) }, inputs: model.inputs,
+            let report = Report(model: file, threads: threads, pinned: pin, inputs: model.inputs,
                                 outputs: outputs, loadNs: Int(load.seconds) * 1_000_000_000 + Int(load.attoseconds / 1_000_000_000),
                                 samples: latency?.samples, p50Ns: latency?.p50Ns, p99Ns: latency?.p99Ns, minNs: latency?.minNs,
                                 meanNs: latency?.meanNs, source: latency?.source, steps: steps)
@@ -140,18 +145,3 @@ struct RunCommand: ParsableCommand {
 extension DenseConvolutionKernel: ExpressibleByArgument {}
 extension LatencyClock: ExpressibleByArgument {}
 
-/// Parses "0,1,3" into CPU numbers.
-func parseCPUList(_ text: String) throws -> [Int] {
-    let cpus = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !cpus.isEmpty, cpus.allSatisfy({ ($0 ?? -1) >= 0 }) else {
-        throw ValidationError("--pin '\(text)': expected a comma-separated list of CPU numbers, e.g. 0,1")
-    }
-    return cpus.map { $0! }
-}
-
-/// Worker K → CPU cpus[K]. Binding goes through GearboxHardware's thread pinning.
-func workerPinning(cpus: [Int]) throws -> any WorkerPinning {
-    // GearboxHardware.ThreadPinning (branch hw) is not in this build yet; refuse rather than
-    // pretend the threads are pinned.
-    throw ValidationError("--pin is not available in this build: GearboxHardware thread pinning is not merged yet (run without --pin)")
-}
