@@ -82,6 +82,10 @@ public final class EngineBackend: VariantBackend {
 
     public func releaseAll() { sharedModels.removeAll() }
 
+    public func release(fileOf variant: PortfolioManifest.Variant, in portfolio: Portfolio) {
+        sharedModels[portfolio.path(of: variant)] = nil
+    }
+
     /// A masked variant: its `mask` (the kept channel fraction) is one level of the file's shared
     /// model, whose levels are the masks of every masked variant of the portfolio on that file.
     private func loadMasked(_ variant: PortfolioManifest.Variant, from portfolio: Portfolio) throws -> VariantRunner {

@@ -63,4 +63,8 @@ public final class SpinBackend: VariantBackend {
     }
 
     public func releaseAll() { loadedFiles.removeAll() }
+
+    public func release(fileOf variant: PortfolioManifest.Variant, in portfolio: Portfolio) {
+        loadedFiles.remove(portfolio.path(of: variant))
+    }
 }

@@ -34,4 +34,7 @@ public protocol VariantBackend: AnyObject {
     func load(_ variant: PortfolioManifest.Variant, from portfolio: Portfolio) throws -> VariantRunner
     /// Forgets every shared model this backend keeps, so that the next load reads from disk.
     func releaseAll()
+    /// Forgets the shared model kept for `variant`'s file (if any): the next load of a variant of
+    /// that file reads it from disk again. Runners still holding the model keep it alive.
+    func release(fileOf variant: PortfolioManifest.Variant, in portfolio: Portfolio)
 }

@@ -180,12 +180,16 @@ public final class ProfileSweep {
             }
         }
 
-        // Noisy cells get one more try, at the end, when conditions may have changed.
-        let noisy = checkpoint.cells.filter {
+        // Noisy cells get one more try, at the end, when conditions may have changed: the noisiest
+        // first, at most `maxRetryFraction` of the cells (on a machine that is noisy throughout,
+        // retrying everything would double the sweep and change nothing).
+        let retryBudget = Int((Double(total) * configuration.maxRetryFraction).rounded(.down)) - checkpoint.retriedKeys.count
+        let noisy = Array(checkpoint.cells.filter {
             $0.attempt == 0 && $0.noisy && !checkpoint.retriedKeys.contains($0.key)
-        }
+        }.sorted { $0.latency.cv > $1.latency.cv }.prefix(Swift.max(0, retryBudget)))
         if !noisy.isEmpty {
-            options.progress(.phase("retrying \(noisy.count) noisy cell(s) (CV > \(configuration.noisyCV))"))
+            let flagged = checkpoint.cells.filter { $0.attempt == 0 && $0.noisy }.count
+            options.progress(.phase("retrying the \(noisy.count) noisiest of \(flagged) noisy cell(s) (CV > \(configuration.noisyCV))"))
             for kHz in checkpoint.frequencyOrderKHz {
                 let here = noisy.filter { $0.kHz == kHz }
                 guard !here.isEmpty else { continue }
@@ -350,6 +354,9 @@ public final class ProfileSweep {
             notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
         }
         if environment.thermal.readMilliCelsius().isEmpty { notes.append("no thermal zones: temperatures not recorded") }
+        if !environment.clock.isVirtual, let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
+            notes.append("load average when written: \(load.split(separator: " ").prefix(3).joined(separator: " ")) (other work on the machine adds noise)")
+        }
         notes += checkpoint.notes
         return Provenance(
             deviceID: configuration.deviceID, controller: environment.controller.source, governors: domains.map(\.governor),

@@ -28,9 +28,9 @@ public struct SamplingPolicy: Codable, Equatable, Sendable {
 
     public init(
         warmupBatchTargetNs: UInt64 = 20_000_000, warmupMinBatchIterations: Int = 3, warmupStableTolerance: Double = 0.02,
-        warmupStableBatches: Int = 2, warmupMaxBatches: Int = 25, warmupMaxNs: UInt64 = 1_500_000_000,
+        warmupStableBatches: Int = 2, warmupMaxBatches: Int = 25, warmupMaxNs: UInt64 = 1_000_000_000,
         targetRelativeCI: Double = 0.01, confidence: Double = 0.95, minSamples: Int = 30, maxSamples: Int = 4000,
-        maxNs: UInt64 = 4_000_000_000
+        maxNs: UInt64 = 3_000_000_000
     ) {
         self.warmupBatchTargetNs = warmupBatchTargetNs; self.warmupMinBatchIterations = warmupMinBatchIterations
         self.warmupStableTolerance = warmupStableTolerance; self.warmupStableBatches = warmupStableBatches
@@ -39,7 +39,7 @@ public struct SamplingPolicy: Codable, Equatable, Sendable {
         self.maxSamples = maxSamples; self.maxNs = maxNs
     }
 
-    /// The default: ±1% CI at 95%, at most 4000 samples or 4 s per cell.
+    /// The default: ±1% CI at 95%, at most 4000 samples or 3 s per cell (warm-up ≤ 1 s).
     public static let standard = SamplingPolicy()
     /// CI-sized runs: shorter warm-up, ±2% CI, at most 1 s per cell.
     public static let quick = SamplingPolicy(

@@ -107,4 +107,8 @@ public final class SimulatedBackend: VariantBackend {
     }
 
     public func releaseAll() { loaded.removeAll() }
+
+    public func release(fileOf variant: PortfolioManifest.Variant, in portfolio: Portfolio) {
+        loaded.remove(variant.format == .masked ? portfolio.path(of: variant) : variant.name)
+    }
 }

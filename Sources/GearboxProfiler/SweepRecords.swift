@@ -20,8 +20,10 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var pin: PinningRequest
     public var seed: UInt64
     public var sampling: SamplingPolicy
-    /// Cells whose coefficient of variation exceeds this are flagged noisy and retried once.
+    /// Cells whose coefficient of variation exceeds this are flagged noisy; the noisiest of them
+    /// (at most `maxRetryFraction` of all cells) are retried once at the end.
     public var noisyCV: Double
+    public var maxRetryFraction: Double
     /// Time to wait after a frequency change before measuring.
     public var settleNs: UInt64
     public var measureMemory: Bool
@@ -33,14 +35,15 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public init(
         deviceID: String, portfolioName: String, portfolioDigest: String, controller: MeasurementSource,
         domainIndex: Int = 0, frequenciesKHz: [Int], gridKHz: [Int]? = nil, threads: Int = 1, pin: PinningRequest = .pu,
-        seed: UInt64 = 1, sampling: SamplingPolicy = .standard, noisyCV: Double = 0.05, settleNs: UInt64 = 50_000_000,
+        seed: UInt64 = 1, sampling: SamplingPolicy = .standard, noisyCV: Double = 0.05, maxRetryFraction: Double = 0.15,
+        settleNs: UInt64 = 50_000_000,
         measureMemory: Bool = true, measureSwitchCosts: Bool = true, switchRepetitions: Int = 3,
         thermal: ThermalGuard = ThermalGuard()
     ) {
         self.deviceID = deviceID; self.portfolioName = portfolioName; self.portfolioDigest = portfolioDigest
         self.controller = controller; self.domainIndex = domainIndex; self.frequenciesKHz = frequenciesKHz.sorted()
         self.gridKHz = (gridKHz ?? frequenciesKHz).sorted(); self.threads = threads; self.pin = pin; self.seed = seed
-        self.sampling = sampling; self.noisyCV = noisyCV; self.settleNs = settleNs; self.measureMemory = measureMemory
+        self.sampling = sampling; self.noisyCV = noisyCV; self.maxRetryFraction = maxRetryFraction; self.settleNs = settleNs; self.measureMemory = measureMemory
         self.measureSwitchCosts = measureSwitchCosts; self.switchRepetitions = switchRepetitions; self.thermal = thermal
     }
 }

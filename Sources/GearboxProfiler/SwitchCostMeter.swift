@@ -1,6 +1,7 @@
 // GearboxProfiler/SwitchCostMeter: the switch-overhead matrix. For each ordered pair (from, to):
 // `cold` = load `to` from disk (its file's pages dropped from the page cache where the kernel
-// allows, else labelled warm-cache) + its first inference, while `from` is loaded and hot;
+// allows, else labelled warm-cache) + its first inference, while `from` is loaded and hot (one
+// backend per `from`, so `from` is loaded once per row, not once per pair);
 // `warm` = everything resident: activate `to` + its first inference, minus a steady inference of
 // `to`; for masked variants sharing one model, the mask switch alone. Medians over repetitions.
 
@@ -49,8 +50,8 @@ public struct SwitchCostMeter {
             steady[variant.name] = Self.median(times)
         }
 
-        var records: [SwitchRecord] = []
-        for (index, (from, to)) in pairs.enumerated() {
+        var warmCosts: [String: (warm: Double, mask: Double?)] = [:]
+        for (from, to) in pairs {
             guard let a = runners[from.name], let b = runners[to.name] else { continue }
             simulation?.beginCell(key: "switch/\(from.name)/\(to.name)")
             var warm: [Double] = [], mask: [Double] = []
@@ -66,40 +67,51 @@ public struct SwitchCostMeter {
                 warm.append(Double(t2 - t0) - (steady[to.name] ?? 0))
                 if sharesModel { mask.append(Double(t1 - t0)) }
             }
-            let (cold, cache) = try measureCold(from: from, to: to)
-            records.append(SwitchRecord(
-                from: from.name, to: to.name, coldNs: cold, coldCache: cache,
-                warmNs: Swift.max(0, Self.median(warm)), maskSwitchNs: sharesModel ? Self.median(mask) : nil,
-                source: source))
-            progress(index + 1, pairs.count)
+            warmCosts["\(from.name)\u{0}\(to.name)"] = (Swift.max(0, Self.median(warm)), sharesModel ? Self.median(mask) : nil)
         }
         runners.removeAll()
         backend.releaseAll()
-        return records
-    }
 
-    /// Cold switch: a fresh backend holding only `from` (hot), then `to` loaded and run once.
-    private func measureCold(from: PortfolioManifest.Variant, to: PortfolioManifest.Variant) throws -> (Double, PageCache.Outcome?) {
-        var times: [Double] = []
-        var outcome: PageCache.Outcome? = dropPageCache ? .cold : nil
-        let samePath = portfolio.path(of: from) == portfolio.path(of: to)
-        for _ in 0..<repetitions {
-            let backend = makeBackend()
-            let a = try backend.load(from, from: portfolio)
-            try a.activate()
-            try a.runOnce(); try a.runOnce()
-            // A masked `to` sharing `from`'s file reuses the loaded model: nothing to read from disk.
-            if dropPageCache && !samePath && PageCache.drop(path: portfolio.path(of: to)) == .warmCache {
-                outcome = .warmCache
+        // Cold: per `from`, one fresh backend holding only `from` (loaded and hot); each `to` is
+        // then loaded from disk (its file's pages dropped where permitted), run once, and forgotten.
+        var cold: [String: (Double, PageCache.Outcome?)] = [:]
+        var done = 0
+        for from in variants {
+            let coldBackend = makeBackend()
+            let a = try coldBackend.load(from, from: portfolio)
+            var times: [String: [Double]] = [:]
+            var outcomes: [String: PageCache.Outcome] = [:]
+            for _ in 0..<repetitions {
+                for to in variants where to.name != from.name {
+                    simulation?.beginCell(key: "cold/\(from.name)/\(to.name)")
+                    try a.activate()
+                    try a.runOnce(); try a.runOnce()
+                    // A masked `to` sharing `from`'s file reuses the loaded model: nothing to read from disk.
+                    let sharesFile = portfolio.path(of: from) == portfolio.path(of: to)
+                    if dropPageCache && !sharesFile {
+                        let outcome = PageCache.drop(path: portfolio.path(of: to))
+                        if outcomes[to.name] != .warmCache { outcomes[to.name] = outcome }
+                    }
+                    let t0 = clock.nowNs()
+                    let b = try coldBackend.load(to, from: portfolio)
+                    try b.activate()
+                    try b.runOnce()
+                    times[to.name, default: []].append(Double(clock.nowNs() - t0))
+                    if !sharesFile { coldBackend.release(fileOf: to, in: portfolio) }
+                }
             }
-            let t0 = clock.nowNs()
-            let b = try backend.load(to, from: portfolio)
-            try b.activate()
-            try b.runOnce()
-            times.append(Double(clock.nowNs() - t0))
-            backend.releaseAll()
+            for (name, values) in times { cold["\(from.name)\u{0}\(name)"] = (Self.median(values), outcomes[name]) }
+            coldBackend.releaseAll()
+            done += variants.count - 1
+            progress(done, pairs.count)
         }
-        return (Self.median(times), outcome)
+
+        return pairs.map { from, to in
+            let key = "\(from.name)\u{0}\(to.name)"
+            return SwitchRecord(
+                from: from.name, to: to.name, coldNs: cold[key]?.0, coldCache: cold[key]?.1,
+                warmNs: warmCosts[key]?.warm, maskSwitchNs: warmCosts[key]?.mask ?? nil, source: source)
+        }
     }
 
     static func median(_ values: [Double]) -> Double {
