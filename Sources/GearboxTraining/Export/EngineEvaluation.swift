@@ -82,4 +82,24 @@ enum EngineEvaluation {
         model.withInputBuffer(at: 0) { buffer in for i in 0..<buffer.count { buffer[i] = image[i] } }
         return model.measureLatency(runs: runs, warmupRuns: max(3, runs / 10))
     }
+
+    /// Times two variants in alternating blocks (A, B, A, B, …) so that a change in the load of
+    /// a shared machine hits both alike; returns each one's summary over all its samples.
+    static func pairedLatency(_ a: EngineLoad, _ b: EngineLoad, runs: Int, image: [Float]) throws -> (LatencySummary, LatencySummary) {
+        let models = try [a.model(threads: 1), b.model(threads: 1)]
+        for model in models {
+            model.withInputBuffer(at: 0) { buffer in for i in 0..<buffer.count { buffer[i] = image[i] } }
+            for _ in 0..<max(3, runs / 10) { model.run() }
+        }
+        let blocks = 10
+        let perBlock = max(1, runs / blocks)
+        var samples: [[Int]] = [[], []]
+        for _ in 0..<blocks {
+            for (i, model) in models.enumerated() {
+                let s = model.measureLatency(runs: perBlock, warmupRuns: 1)
+                samples[i] += [Int](repeating: s.p50Ns, count: perBlock)
+            }
+        }
+        return (LatencySummary(nanoseconds: samples[0]), LatencySummary(nanoseconds: samples[1]))
+    }
 }

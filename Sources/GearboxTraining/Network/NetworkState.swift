@@ -70,15 +70,15 @@ public struct NetworkState: Sendable {
 
     /// Writes the snapshot atomically to `path`.
     public func write(to path: String) throws {
-        let names = arrays.keys.sorted()
-        let header = Header(schemaVersion: 1, names: names, counts: names.map { arrays[$0]!.count }, metadata: metadata)
+        let entries = arrays.sorted { $0.key < $1.key }
+        let header = Header(schemaVersion: 1, names: entries.map(\.key), counts: entries.map(\.value.count), metadata: metadata)
         let json = try JSONEncoder().encode(header)
         var data = Self.magic
         var length = UInt32(json.count).littleEndian
         withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
         data.append(json)
-        for name in names {
-            arrays[name]!.withUnsafeBufferPointer { data.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
+        for (_, values) in entries {
+            values.withUnsafeBufferPointer { data.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
         }
         try AtomicFile.write(data, to: path)
     }

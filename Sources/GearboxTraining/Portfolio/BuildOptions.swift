@@ -101,11 +101,11 @@ public struct BuildPlan: Codable, Equatable, Sendable {
                 allInOneRatios: [0.5, 1.0], allInOneEpochs: 1, latencyRuns: 5)
         }
         // Sized for a shared 2-core VM: a half-width CNN (8-16-16-32 channels, 2.3 M MACs) and
-        // retraining phases on 20 000-image epochs.
+        // retraining phases on 30 000-image epochs.
         return BuildPlan(
             trainExamples: 60_000, testExamples: 10_000, widthScale: 0.5, denseEpochs: 6, batchSize: 64,
             learningRate: model == .cnn ? 0.05 : 0.1, rewindIteration: 500, impRounds: 20, impPruneFraction: 0.2,
-            impEpochs: 1, retrainExamples: 20_000, impVariantRounds: [3, 6, 9, 12, 15, 18, 20], scratchRounds: [20],
+            impEpochs: 2, retrainExamples: 30_000, impVariantRounds: [3, 6, 9, 12, 15, 18, 20], scratchRounds: [20],
             reconveneSparsities: [0.8, 0.9, 0.95], reconveneEpochs: 4,
             blockDensities: [0.25, 0.1], blockRows: 4, blockColumns: 4, blockSteps: 2, blockEpochs: 1,
             allInOneRatios: [0.25, 0.5, 0.75, 1.0], allInOneEpochs: 4, latencyRuns: 300)

@@ -22,8 +22,9 @@ public enum MagnitudePruning {
         let toPrune = Int((fraction * Double(candidates.count)).rounded())
         guard toPrune > 0 else { return }
         candidates.sort { a, b in a.score != b.score ? a.score < b.score : (a.layer, a.index) < (b.layer, b.index) }
-        for p in weights where p.mask == nil { p.mask = [Float](repeating: 1, count: p.count) }
-        for c in candidates.prefix(toPrune) { weights[c.layer].mask![c.index] = 0 }
+        var masks = weights.map { $0.mask ?? [Float](repeating: 1, count: $0.count) }
+        for c in candidates.prefix(toPrune) { masks[c.layer][c.index] = 0 }
+        for (p, mask) in zip(weights, masks) { p.mask = mask }
         for p in weights { p.applyMask() }
         propagateDeadChannels(network)
     }
@@ -49,8 +50,9 @@ public enum MagnitudePruning {
     }
 
     private static func kill(_ p: Parameter, _ channels: [Int]) {
-        if p.mask == nil { p.mask = [Float](repeating: 1, count: p.count) }
-        for ch in channels { p.mask![ch] = 0 }
+        var mask = p.mask ?? [Float](repeating: 1, count: p.count)
+        for ch in channels { mask[ch] = 0 }
+        p.mask = mask
         p.applyMask()
     }
 

@@ -76,14 +76,10 @@ public enum StructuredConversion {
     }
 
     private static func sliceMatrix(_ p: Parameter, rows: [Int], columns: [Int], oldColumns: Int, shape: [Int]) -> Parameter {
-        var value = [Float](), mask: [Float]? = p.mask == nil ? nil : []
+        var value = [Float]()
         value.reserveCapacity(rows.count * columns.count)
-        for r in rows {
-            for c in columns {
-                value.append(p.value[r * oldColumns + c])
-                mask?.append(p.mask![r * oldColumns + c])
-            }
-        }
+        for r in rows { for c in columns { value.append(p.value[r * oldColumns + c]) } }
+        let mask = p.mask.map { m in rows.flatMap { r in columns.map { c in m[r * oldColumns + c] } } }
         let out = Parameter(name: p.name, shape: shape, role: p.role, value: value)
         out.mask = mask
         return out

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import GearboxCore
 import GearboxTraining
 
 struct PortfolioBuildCommand: ParsableCommand {
@@ -82,7 +83,7 @@ struct PortfolioBuildCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let methods: [PruningMethod] = method == .all ? PruningMethod.allCases : [PruningMethod(rawValue: method.rawValue)!]
+        let methods = PruningMethod.allCases.filter { method == .all || $0.rawValue == method.rawValue }
         var written: [String] = []
         for m in methods {
             let name = PortfolioBuildOptions.defaultName(method: m, model: kind, quick: quick)
@@ -97,7 +98,15 @@ struct PortfolioBuildCommand: ParsableCommand {
                 })
             } catch let error as TrainingError {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                // A failed losslessness/equality check is a validation failure; the rest are input errors.
+                if case .checkFailed = error { throw ExitCode(1) }
                 throw ExitCode(2)
+            } catch let error as FileFormatError {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(2)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(1)
             }
         }
         if json {
