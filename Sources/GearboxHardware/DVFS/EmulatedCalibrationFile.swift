@@ -39,7 +39,9 @@ public struct EmulatedCalibrationFile: VersionedFile, Equatable, Sendable {
 
     /// The path of the calibration file beside `lutPath` (the same `Profiles/<device>/` folder).
     public static func path(besideLookupTable lutPath: String) -> String {
-        URL(fileURLWithPath: lutPath).deletingLastPathComponent().appendingPathComponent(fileName).path
+        // String surgery, not URL: a relative LUT path gives a relative calibration path.
+        guard let slash = lutPath.lastIndex(of: "/") else { return fileName }
+        return String(lutPath[...slash]) + fileName
     }
 
     /// Why this file's calibrations do not fit `options` on this host, or nil when they do.

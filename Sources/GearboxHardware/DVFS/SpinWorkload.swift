@@ -41,7 +41,11 @@ public enum SpinWorkload {
     /// How many iterations take about `targetNs` on the calling thread right now (the fastest
     /// of a few short probes, so a preemption does not inflate it).
     public static func iterations(forNs targetNs: Int) -> Int {
-        let probe = 200_000
+        // The probe count must not be a compile-time constant: in release builds the optimiser
+        // specialises `run` for a constant count and folds the whole loop away, the probe then
+        // "takes" nanoseconds and a 4 ms chunk became billions of iterations (minutes of spinning
+        // per calibration step; measured 2026-11-23). A clock reading is opaque to it.
+        let probe = nowNs() > 0 ? 200_000 : 1
         var best = UInt64.max
         for _ in 0..<5 { best = min(best, timeNs(iterations: probe)) }
         let perIteration = Double(max(best, 1)) / Double(probe)
