@@ -1,7 +1,8 @@
 // Tests for GearboxHardware/SpinWorkload: the iteration count for a target time really takes
 // about that time (a ratio with generous bounds, best of several runs, no absolute timing). In a
-// release build a constant probe count once let the optimiser fold the probe loop away, so a
-// 4 ms chunk took minutes; this pins the probe to the work it stands for.
+// release build the optimiser once moved the side-effect-free spin out of the timed probe, so a
+// 4 ms calibration chunk took minutes; this pins the probe to the work it stands for (it guards
+// release builds; in debug builds nothing is moved).
 
 @testable import GearboxHardware
 import Testing
