@@ -97,7 +97,9 @@ let package = Package(
             ]),
 
         .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore"]),
-        .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware"]),
+        .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware", "GearboxTestSupport"]),
+        // Helpers shared by test targets (file-tree snapshots); no product depends on it.
+        .target(name: "GearboxTestSupport", path: "Tests/GearboxTestSupport"),
         // Test-only malloc counter: proves steady-state inference allocates nothing.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine", "CAllocationCounter"]),
@@ -109,7 +111,7 @@ let package = Package(
         .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"], exclude: ["Fixtures"]),
         .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
-        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox"]),
+        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -34,4 +34,36 @@ extension LatencyObjective {
         let magnitude = pow(10, floor(log10(value)) - 1)
         return ceil(value / magnitude) * magnitude
     }
+
+    /// Per measured frequency (highest first), how many of `table`'s variants meet this objective
+    /// by their table statistic, and the most accurate one that does: what the suggestion buys.
+    /// A percentile objective is read at the table's next percentile at or above it (p50, p90,
+    /// p99, p99.9), so "meets" never flatters.
+    public func coverage(in table: LookupTable) -> [Coverage] {
+        table.frequenciesKHz.sorted(by: >).map { kHz in
+            var meeting: [LookupTable.Variant] = []
+            var measured = 0
+            for variant in table.variants {
+                guard let cell = variant.latency[String(kHz)] else { continue }
+                measured += 1
+                let value: Double
+                switch statistic {
+                case .mean: value = cell.meanNs
+                case let .percentile(p):  // the table's percentile at or above p
+                    value = p <= 50 ? cell.p50Ns : p <= 90 ? cell.p90Ns : p <= 99 ? cell.p99Ns : (cell.p999Ns ?? cell.maxNs ?? cell.p99Ns)
+                }
+                if value <= targetNs { meeting.append(variant) }
+            }
+            let best = meeting.max { ($0.accuracy ?? -1, -$0.macs) < ($1.accuracy ?? -1, -$1.macs) }
+            return Coverage(kHz: kHz, meeting: meeting.count, measured: measured, mostAccurateMeeting: best?.name)
+        }
+    }
+
+    /// How many variants meet an objective at one frequency.
+    public struct Coverage: Equatable, Sendable {
+        public var kHz: Int
+        public var meeting: Int
+        public var measured: Int
+        public var mostAccurateMeeting: String?
+    }
 }

@@ -34,6 +34,12 @@ public final class RealTimeValidation {
     /// The controller's domain the trace is applied to (and whose CPUs the loop should run on).
     public let controllerDomain: Int
     public let configuration: VariantSelector.Configuration
+    /// 0: every timeline row is one inference. Otherwise each row runs inferences back to back
+    /// until this much time has passed and records their mean latency, the way the profiler
+    /// measured the table under emulated DVFS: a CPU-bandwidth throttle makes single sub-period
+    /// inferences bimodal (full speed, or stalled for the rest of the period), so only a mean over
+    /// several periods shows the emulated frequency.
+    public let sampleWindowNs: Int64
     let clock: () -> Int64
     let tableName: String
 
@@ -42,11 +48,12 @@ public final class RealTimeValidation {
         table: LookupTable, trace: FrequencyTrace, objective: LatencyObjective, controller: FrequencyController,
         runner: InferenceRunner, traceDomain: Int = 0, controllerDomain: Int = 0,
         configuration: VariantSelector.Configuration = VariantSelector.Configuration(),
-        tableName: String = "lookup table", clock: @escaping () -> Int64 = VariantSelector.monotonicNs
+        tableName: String = "lookup table", sampleWindowNs: Int64 = 0, clock: @escaping () -> Int64 = VariantSelector.monotonicNs
     ) {
         self.table = table; self.trace = trace; self.objective = objective; self.controller = controller
         self.runner = runner; self.traceDomain = traceDomain; self.controllerDomain = controllerDomain
-        self.configuration = configuration; self.tableName = tableName; self.clock = clock
+        self.configuration = configuration; self.tableName = tableName; self.sampleWindowNs = max(0, sampleWindowNs)
+        self.clock = clock
     }
 
     /// Runs `policy` for `durationMs` of wall time on the calling thread, which must already be
@@ -116,18 +123,27 @@ public final class RealTimeValidation {
             }
             current = chosen
             let before = clock()
-            do { try runner.runInference() } catch {
-                throw PolicyError.runFailed(reason: "inference with \(names[chosen]) failed: \(error)")
-            }
-            let latency = Double(clock() - before)
+            var inferences = 0
+            repeat {
+                do { try runner.runInference() } catch {
+                    throw PolicyError.runFailed(reason: "inference with \(names[chosen]) failed: \(error)")
+                }
+                inferences += 1
+            } while sampleWindowNs > 0 && clock() - before < sampleWindowNs
+            let latency = Double(clock() - before) / Double(inferences)
             if policy == .gearbox { selector.observe(latencyNs: latency) }
-            let charged = policy == .oracle ? 0 : switchNs
+            // A switch delays the first inference of the row: in a windowed row it is spread over the batch's mean.
+            let charged = (policy == .oracle ? 0 : switchNs) / Double(inferences)
             rows.append(TimelineRow(
                 timeMs: Double(now) / 1e6, kHz: appliedKHz, policy: policy, variant: names[chosen],
-                latencyNs: charged + latency, violation: charged + latency > target, switched: switched, switchNs: switchNs))
+                latencyNs: charged + latency, violation: charged + latency > target, switched: switched, switchNs: switchNs,
+                inferences: inferences))
         }
 
         var notes = ["\(controller.source) controller applied \(frequencyChanges) frequency changes between inferences"]
+        if sampleWindowNs > 0 {
+            notes.append("each timeline row is the mean latency of the inferences run back to back in a \(DurationText.format(ns: Double(sampleWindowNs))) window (\(rows.reduce(0) { $0 + $1.inferences }) inferences in \(rows.count) rows), as the table was measured")
+        }
         switch policy {
         case .gearbox:
             notes.append("ranking by \(selector.ranking.rawValue); final feedback correction \(DurationText.compact(selector.correction))")

@@ -47,10 +47,14 @@ public struct TimelineRow: Equatable, Sendable {
     public var switched: Bool
     /// Time the switch took (0 when none; counted in `latencyNs` except for the oracle, whose switches are free).
     public var switchNs: Double
+    /// Inferences this row stands for: 1, or with a sample window (emulated DVFS) the batch whose
+    /// mean per-inference latency `latencyNs` is.
+    public var inferences: Int
 
-    public init(timeMs: Double, kHz: Int, policy: ValidationPolicy, variant: String, latencyNs: Double, violation: Bool, switched: Bool, switchNs: Double) {
+    public init(timeMs: Double, kHz: Int, policy: ValidationPolicy, variant: String, latencyNs: Double, violation: Bool, switched: Bool, switchNs: Double,
+                inferences: Int = 1) {
         self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant; self.latencyNs = latencyNs
-        self.violation = violation; self.switched = switched; self.switchNs = switchNs
+        self.violation = violation; self.switched = switched; self.switchNs = switchNs; self.inferences = inferences
     }
 }
 

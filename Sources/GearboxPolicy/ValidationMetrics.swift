@@ -41,7 +41,7 @@ public enum ValidationMetrics {
             p50Ns: percentile(latencies, 0.50),
             p99Ns: percentile(latencies, 0.99),
             regretVsOracle: both(oracleAccuracy, accuracy).map { $0 - $1 },
-            inferences: n,
+            inferences: rows.reduce(0) { $0 + $1.inferences },
             latencyCVAcrossFrequencies: latencyCV(rows),
             segmentViolationRates: segmentRates,
             note: run.notes.isEmpty ? nil : run.notes.joined(separator: "; "))

@@ -29,16 +29,21 @@ public struct ProfileRequest: Sendable {
     public var measureMemory: Bool
     /// Where default outputs go: `<profilesDirectory>/<device id>/<portfolio>.lut.json`.
     public var profilesDirectory: String
+    /// Emulated only: reuse the throttle calibration saved beside the LUT by an earlier run on
+    /// this machine (``EmulatedCalibrationFile``) instead of measuring every step again.
+    public var reuseCalibration: Bool
 
     public init(portfolioDirectory: String, devicePath: String? = nil, controller: MeasurementSource = .emulated,
                 frequencies: String = "all", threads: Int = 1, pin: PinningRequest = .pu, outPath: String? = nil,
                 resume: Bool = false, quick: Bool = false, maxCellSeconds: Double? = nil, seed: UInt64 = 1,
-                measureSwitchCosts: Bool = true, measureMemory: Bool = true, profilesDirectory: String = "Profiles") {
+                measureSwitchCosts: Bool = true, measureMemory: Bool = true, profilesDirectory: String = "Profiles",
+                reuseCalibration: Bool = true) {
         self.portfolioDirectory = portfolioDirectory; self.devicePath = devicePath; self.controller = controller
         self.frequencies = frequencies; self.threads = threads; self.pin = pin; self.outPath = outPath
         self.resume = resume; self.quick = quick; self.maxCellSeconds = maxCellSeconds; self.seed = seed
         self.measureSwitchCosts = measureSwitchCosts; self.measureMemory = measureMemory
         self.profilesDirectory = profilesDirectory
+        self.reuseCalibration = reuseCalibration
     }
 }
 
@@ -136,6 +141,12 @@ public final class ProfileSession {
             thermal: simulated ? FixedThermalSensor() : ZoneThermalSensor(),
             binder: simulated ? UnpinnedThreadBinder() : HwlocThreadBinder(), device: device)
         let out = request.outPath ?? defaultOutput(request, deviceID: deviceID, portfolio: portfolio.name)
+        if let emulated = controller as? EmulatedFrequencyController {
+            let path = EmulatedCalibrationFile.path(besideLookupTable: out)
+            notes.append(request.reuseCalibration
+                ? emulated.reuseCalibrations(from: path)
+                : "emulated DVFS: every step calibrated again (--recalibrate); saved to \(path)")
+        }
         let sweep = ProfileSweep(portfolio: portfolio, configuration: configuration, environment: environment,
                                  paths: SweepPaths(lut: out))
         return ProfileSession(request: request, portfolio: portfolio, deviceID: deviceID, controller: controller,
@@ -148,7 +159,14 @@ public final class ProfileSession {
         let guardSignals = RestoreOnSignal(restoring: [controller])
         defer { guardSignals.cancel() }
         defer { try? controller.restore() }
-        return try sweep.run(options: SweepOptions(resume: request.resume, stopAfterCells: stopAfterCells, progress: progress))
+        let result = try sweep.run(options: SweepOptions(resume: request.resume, stopAfterCells: stopAfterCells, progress: progress))
+        if let emulated = controller as? EmulatedFrequencyController {
+            // Not fatal: the table is written; the next run just calibrates again.
+            do { try emulated.saveCalibrations(to: EmulatedCalibrationFile.path(besideLookupTable: sweep.paths.lut), deviceID: deviceID) } catch {
+                progress(.note("could not save the emulated DVFS calibration: \(error)"))
+            }
+        }
+        return result
     }
 
     /// `Profiles/<device>/<portfolio>.lut.json`; simulated sweeps get `.simulated.lut.json` so

@@ -4,6 +4,7 @@
 // byte-identical, SIGTERM restores by itself, and bad requests exit 2 with one line.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

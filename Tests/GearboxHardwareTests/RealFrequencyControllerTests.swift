@@ -3,24 +3,8 @@
 
 import Foundation
 @testable import GearboxHardware
+import GearboxTestSupport
 import Testing
-
-/// Every regular file under `directory` with its bytes, and every symlink with its target.
-func snapshotTree(_ directory: String) throws -> [String: Data] {
-    var result: [String: Data] = [:]
-    let files = FileManager.default
-    guard let walker = files.enumerator(atPath: directory) else { return result }
-    while let relative = walker.nextObject() as? String {
-        let path = directory + "/" + relative
-        let attributes = try files.attributesOfItem(atPath: path)
-        switch attributes[.type] as? FileAttributeType {
-        case .typeSymbolicLink?: result[relative] = Data(try files.destinationOfSymbolicLink(atPath: path).utf8)
-        case .typeRegular?: result[relative] = files.contents(atPath: path) ?? Data()
-        default: continue
-        }
-    }
-    return result
-}
 
 private func temporaryJournalPath() -> String {
     NSTemporaryDirectory() + "gearbox-journal-\(UUID().uuidString)/" + DVFSJournal.fileName

@@ -29,4 +29,21 @@ import Testing
         table.frequenciesKHz = []
         #expect(LatencyObjective.suggestedP99(for: table) == nil)
     }
+
+    @Test func coverageCountsTheVariantsMeetingTheTargetAtEachFrequency() throws {
+        for seed in UInt64(1)...20 {
+            let table = Fixtures.randomTable(seed: seed)
+            let objective = try #require(LatencyObjective.suggestedP99(for: table))
+            let coverage = objective.coverage(in: table)
+            #expect(coverage.map(\.kHz) == table.frequenciesKHz.sorted(by: >))
+            for entry in coverage {
+                let cells = table.variants.compactMap { $0.latency[String(entry.kHz)] }
+                #expect(entry.measured == cells.count)
+                #expect(entry.meeting == cells.filter { $0.p99Ns <= objective.targetNs }.count)
+            }
+            // The suggestion's promise: the fastest variant fits at the bottom step.
+            #expect((coverage.last?.meeting ?? 0) >= 1)
+            #expect(coverage.last?.mostAccurateMeeting != nil)
+        }
+    }
 }

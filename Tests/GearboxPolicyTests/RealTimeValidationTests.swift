@@ -150,4 +150,36 @@ final class FakeRunner: InferenceRunner {
         #expect(throws: PolicyError.self) { try realTime(validation, [.gearbox], durationMs: 100) }
         #expect(controller.restored == 1)
     }
+
+    @Test func aSampleWindowRecordsTheMeanOfBackToBackInferencesPerRow() throws {
+        let clock = FakeClock()
+        let controller = FakeController()
+        let runner = FakeRunner(clock: clock, controller: controller, table: table)
+        let trace = Fixtures.constant(1_800_000, durationMs: 400)
+        let windowNs: Int64 = 40_000_000
+        let validation = RealTimeValidation(
+            table: table, trace: trace, objective: objective, controller: controller, runner: runner, sampleWindowNs: windowNs,
+            clock: { clock.nowNs })
+        let run = try validation.run(.staticAccurate, durationMs: 400)
+        // The fake runner advances the clock by whole nanoseconds.
+        let meanNs = Double(Int64(try #require(LatencyPredictor(table: table).predict(variant: 0, kHz: 1_800_000)).distribution.meanNs))
+        let expectedPerRow = Int((Double(windowNs) / meanNs).rounded(.up))
+        #expect(run.rows.count > 2)
+        // After the first row (which carries the initial load), every row is one full window.
+        for row in run.rows.dropFirst() {
+            #expect(row.inferences == expectedPerRow)
+            #expect(abs(row.latencyNs / meanNs - 1) < 1e-9)
+        }
+        let result = ValidationMetrics.result(of: run, trace: trace, oracleAccuracy: nil)
+        #expect(result.inferences == run.rows.reduce(0) { $0 + $1.inferences })
+        #expect(result.inferences > run.rows.count)
+        #expect(run.notes.contains { $0.contains("window") })
+    }
+
+    @Test func withoutAWindowEveryRowIsOneInference() throws {
+        let (validation, _, _) = try setUp()
+        let run = try validation.run(.staticFast, durationMs: 500)
+        #expect(run.rows.allSatisfy { $0.inferences == 1 })
+        #expect(!run.notes.contains { $0.contains("window") })
+    }
 }

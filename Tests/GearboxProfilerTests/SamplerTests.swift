@@ -72,27 +72,44 @@ import Testing
 
 /// The loop's own cost, measured on an empty workload under the same stop rules, is far below
 /// 0.5% of a 1 ms inference: a ratio of two measurements side by side, not an absolute time.
+///
+/// Robust on a loaded machine without losing the power to fail: preemption and hypervisor steal
+/// can only add time to a trial, never remove it, so the minimum over repeated trials is the
+/// least-disturbed estimate of the loop's cost; a loop that is really too slow is slow in every
+/// trial and still fails. The 1 ms workload spins on the wall clock, so its median cannot shrink
+/// under load and flatter the ratio.
 @Test func loopOverheadIsBelowHalfAPercentOfAOneMillisecondWorkload() throws {
     let clock = MonotonicRawClock()
     var policy = SamplingPolicy.quick
     policy.maxNs = 300_000_000
     let sampler = Sampler(clock: clock, policy: policy)
-    // Whole loop per iteration: the timed window (one clock read) plus the bookkeeping outside it;
-    // the median of several short runs, so that one preemption on a busy machine does not count.
-    let empties = try (0..<9).map { _ in try sampler.measure {} }
-    let perIteration = empties.map { Double($0.samplingNs) / Double($0.samplesNs.count) }.sorted()[4]
-    let empty = empties[0]
-    let inWindow = LatencySummary(samplesNs: empty.samplesNs).p50Ns
+    // Whole loop per iteration: the timed window (one clock read) plus the bookkeeping outside it.
+    let trials = 15
+    let empties = try (0..<trials).map { _ in try sampler.measure {} }
+    let perIterationByTrial = empties.map { Double($0.samplingNs) / Double(max(1, $0.samplesNs.count)) }
+    let inWindowByTrial = empties.map { LatencySummary(samplesNs: $0.samplesNs).p50Ns }
+    let perIteration = perIterationByTrial.min() ?? .infinity
+    let inWindow = inWindowByTrial.min() ?? .infinity
     let spin = SpinRunner(variant: .init(name: "spin", file: "", format: .dense, method: "", sparsity: 0, params: 0,
                                          macs: 0, accuracy: nil, accuracySource: nil), spinNs: 1_000_000)
     let work = try sampler.measure { try spin.runOnce() }
     let median = LatencySummary(samplesNs: work.samplesNs).p50Ns
-    print("empty workload: \(empty.samplesNs.count) samples, stop \(empty.stopRule), sampling \(empty.samplingNs) ns")
+    let sortedPerIteration = perIterationByTrial.sorted()
+    print("empty workload, \(trials) trials: per-iteration loop cost min \(String(format: "%.0f", perIteration)) ns, "
+        + "median \(String(format: "%.0f", sortedPerIteration[trials / 2])) ns, max \(String(format: "%.0f", sortedPerIteration[trials - 1])) ns "
+        + "(the spread is preemption on a busy machine; load average \(loadAverageText()))")
     print("loop overhead: \(String(format: "%.0f", perIteration)) ns per iteration (\(String(format: "%.0f", inWindow)) ns inside the timed window) = \(String(format: "%.4f", perIteration / median * 100))% of a \(String(format: "%.3f", median / 1e6)) ms workload")
+    #expect(median >= 1_000_000)
     #expect(perIteration / median < 0.005)
     #expect(inWindow / median < 0.005)
     // (What the sampler records per cell, `outsideWindowNsPerIteration`, also counts preemptions
     // between windows on a busy machine, so it is reported per cell, not asserted here.)
+}
+
+/// The 1-minute load average as text, for the overhead test's log line.
+private func loadAverageText() -> String {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "unknown"
+    return String(text.split(separator: " ").first ?? "unknown")
 }
 
 @Test func clockCalibrationReportsResolutionAndReadCost() {

@@ -87,6 +87,9 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         public var corrections: Int
         /// Unthrottled CPU time of the spin work measured, ns.
         public var workNs: Int
+        /// When the spin workload measured this step (ISO 8601); nil in files written before
+        /// calibrations were kept. A reused step keeps the date it was measured.
+        public var measuredAt: String?
     }
 
     public let source = MeasurementSource.emulated
@@ -98,6 +101,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
     private let lock = NSLock()
     private var calibrations: [Int: Calibration] = [:]
+    private var adopted: Set<Int> = []
     /// Enrolled thread ids and the cgroup each came from (v1 `tasks` files to move them back to).
     private var enrolled: [pid_t: String] = [:]
     private var currentQuotaPerThreadUs = -1
@@ -188,11 +192,37 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         return results
     }
 
-    /// The calibrations made so far, by frequency.
+    /// The calibrations made (or adopted) so far, by frequency.
     public var calibrationTable: [Calibration] {
         lock.lock()
         defer { lock.unlock() }
         return calibrations.values.sorted { $0.requestedKHz < $1.requestedKHz }
+    }
+
+    /// Frequencies (kHz) whose calibration was adopted from an earlier run rather than measured by
+    /// this controller.
+    public var adoptedKHz: Set<Int> {
+        lock.lock()
+        defer { lock.unlock() }
+        return adopted
+    }
+
+    /// Takes calibrations measured earlier on this machine with the same settings, so that
+    /// ``setFrequency(_:forDomain:)`` and ``calibrate(_:)`` use them instead of spinning again.
+    /// Steps already calibrated by this controller are kept. The caller checks that the
+    /// calibrations come from this machine and these options (``EmulatedCalibrationFile``).
+    /// - Returns: the frequencies adopted.
+    @discardableResult
+    public func adopt(_ earlier: [Calibration]) -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        var taken: [Int] = []
+        for calibration in earlier where calibrations[calibration.requestedKHz] == nil {
+            calibrations[calibration.requestedKHz] = calibration
+            adopted.insert(calibration.requestedKHz)
+            taken.append(calibration.requestedKHz)
+        }
+        return taken.sorted()
     }
 
     /// Lifts the throttle, moves enrolled threads back where they came from, and removes the
@@ -232,25 +262,39 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         return removed
     }
 
+    /// The CFS period the throttle uses at `kHz`: the configured period, stretched for very low
+    /// ratios so that the quota stays at the kernel's 1 ms minimum.
+    public func throttlePeriodUs(forKHz kHz: Int) -> Int {
+        let ratio = Double(kHz) / Double(options.maxKHz)
+        guard ratio > 0, ratio < 1 else { return options.periodUs }
+        return max(options.periodUs, Int((1000 / ratio).rounded(.up)))
+    }
+
+    /// A measurement window that averages over the throttle's on/off pattern at `kHz`: four
+    /// periods (a single inference shorter than a period runs either at full speed or stalls).
+    public func averagingWindowNs(forKHz kHz: Int) -> Int {
+        4 * throttlePeriodUs(forKHz: kHz) * 1000
+    }
+
     // MARK: Calibration
 
     private func calibrateInLock(_ frequency: Frequency) throws -> Calibration {
         let ratio = Double(frequency.kHz) / Double(options.maxKHz)
         guard ratio < 1 else {
             let result = Calibration(requestedKHz: frequency.kHz, requestedRatio: 1, measuredRatio: 1, periodUs: currentPeriodUs,
-                                     quotaUs: -1, corrections: 0, workNs: 0)
+                                     quotaUs: -1, corrections: 0, workNs: 0, measuredAt: nil)
             calibrations[frequency.kHz] = result
             return result
         }
-        // The kernel's minimum quota is 1 ms: stretch the period for very low ratios.
-        let periodUs = max(options.periodUs, Int((1000 / ratio).rounded(.up)))
+        let periodUs = throttlePeriodUs(forKHz: frequency.kHz)
         var quotaUs = max(1000, Int((Double(periodUs) * ratio).rounded()))
         var best: Calibration?
         var corrections = 0
         while true {
             let measured = try measure(quotaUs: quotaUs, periodUs: periodUs)
             let candidate = Calibration(requestedKHz: frequency.kHz, requestedRatio: ratio, measuredRatio: measured.ratio,
-                                        periodUs: periodUs, quotaUs: quotaUs, corrections: corrections, workNs: measured.workNs)
+                                        periodUs: periodUs, quotaUs: quotaUs, corrections: corrections, workNs: measured.workNs,
+                                        measuredAt: ISO8601DateFormatter().string(from: Date()))
             if best.map({ abs($0.measuredRatio - ratio) > abs(candidate.measuredRatio - ratio) }) ?? true { best = candidate }
             let off = abs(measured.ratio / ratio - 1)
             guard options.correctQuota, off > options.calibrationTolerance, corrections < 2, measured.ratio > 0 else { break }

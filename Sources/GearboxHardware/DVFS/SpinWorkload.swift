@@ -8,10 +8,10 @@ import Glibc
 
 /// A spin loop that does a fixed amount of work and cannot be optimised away.
 public enum SpinWorkload {
-    /// Runs `iterations` LCG steps and returns the final state (feed it to `consume`).
+    /// Runs `iterations` LCG steps from `seed` and returns the final state (feed it to `consume`).
     @inline(never)
-    public static func run(iterations: Int) -> UInt64 {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    public static func run(iterations: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> UInt64 {
+        var state = seed
         for _ in 0..<max(0, iterations) {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         }
@@ -33,8 +33,13 @@ public enum SpinWorkload {
 
     /// Wall time in ns of `iterations` steps.
     public static func timeNs(iterations: Int) -> UInt64 {
+        // `run` has no side effects, so an optimiser may hoist it above the first clock read or
+        // merge repeated calls with the same count (release builds did: the probe below timed
+        // nothing, and a 4 ms calibration chunk became billions of iterations, minutes of
+        // spinning per step; found 2026-11-23). Seeding it with the clock reading pins it between
+        // the two reads; `consume` (a side effect) keeps it before the second.
         let start = nowNs()
-        consume(run(iterations: iterations))
+        consume(run(iterations: iterations, seed: start))
         return nowNs() - start
     }
 

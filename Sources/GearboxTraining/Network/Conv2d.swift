@@ -116,34 +116,15 @@ public final class Conv2d: @unchecked Sendable {
     /// Rows (ci, kh, kw), columns (n, oh, ow); zero outside the padded border.
     static func im2col(_ x: [Float], c: Int, n: Int, h: Int, w: Int, k: Int, stride: Int, pad: Int,
                        oh: Int, ow: Int) -> [Float] {
-        let np = n * oh * ow
-        var cols = [Float](repeating: 0, count: c * k * k * np)
+        var cols = [Float](repeating: 0, count: c * k * k * n * oh * ow)
         x.withUnsafeBufferPointer { xp in
             cols.withUnsafeMutableBufferPointer { cp in
-                for ci in 0..<c {
-                    for kh in 0..<k {
-                        for kw in 0..<k {
-                            let row = cp.baseAddress! + ((ci * k + kh) * k + kw) * np
-                            for i in 0..<n {
-                                let plane = xp.baseAddress! + (ci * n + i) * h * w
-                                let out = row + i * oh * ow
-                                for y in 0..<oh {
-                                    let iy = y * stride - pad + kh
-                                    if iy < 0 || iy >= h { continue }
-                                    let src = plane + iy * w
-                                    let dst = out + y * ow
-                                    if stride == 1 {
-                                        let lo = max(0, pad - kw), hi = min(ow, w + pad - kw)
-                                        if lo < hi { (dst + lo).update(from: src + (lo - pad + kw), count: hi - lo) }
-                                    } else {
-                                        for xo in 0..<ow {
-                                            let ix = xo * stride - pad + kw
-                                            if ix >= 0 && ix < w { dst[xo] = src[ix] }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                let image = xp.baseAddress!, lowered = cp.baseAddress!
+                forEachPatchRun(c: c, n: n, h: h, w: w, k: k, stride: stride, pad: pad, oh: oh, ow: ow) { column, pixel, count in
+                    if stride == 1 {
+                        (lowered + column).update(from: image + pixel, count: count)
+                    } else {
+                        for j in 0..<count { lowered[column + j] = image[pixel + j * stride] }
                     }
                 }
             }
@@ -154,42 +135,49 @@ public final class Conv2d: @unchecked Sendable {
     /// The adjoint of im2col: sums each column entry back into the input position it came from.
     static func col2im(_ cols: [Float], c: Int, n: Int, h: Int, w: Int, k: Int, stride: Int, pad: Int,
                        oh: Int, ow: Int) -> [Float] {
-        let np = n * oh * ow
         var x = [Float](repeating: 0, count: c * n * h * w)
         cols.withUnsafeBufferPointer { cp in
             x.withUnsafeMutableBufferPointer { xp in
-                for ci in 0..<c {
-                    for kh in 0..<k {
-                        for kw in 0..<k {
-                            let row = cp.baseAddress! + ((ci * k + kh) * k + kw) * np
-                            for i in 0..<n {
-                                let plane = xp.baseAddress! + (ci * n + i) * h * w
-                                let src = row + i * oh * ow
-                                for y in 0..<oh {
-                                    let iy = y * stride - pad + kh
-                                    if iy < 0 || iy >= h { continue }
-                                    let dst = plane + iy * w
-                                    let row = src + y * ow
-                                    if stride == 1 {
-                                        let lo = max(0, pad - kw), hi = min(ow, w + pad - kw)
-                                        if lo < hi {
-                                            let off = lo - pad + kw
-                                            for xo in lo..<hi { dst[off + xo - lo] += row[xo] }
-                                        }
-                                    } else {
-                                        for xo in 0..<ow {
-                                            let ix = xo * stride - pad + kw
-                                            if ix >= 0 && ix < w { dst[ix] += row[xo] }
-                                        }
-                                    }
-                                }
-                            }
+                let image = xp.baseAddress!, lowered = cp.baseAddress!
+                forEachPatchRun(c: c, n: n, h: h, w: w, k: k, stride: stride, pad: pad, oh: oh, ow: ow) { column, pixel, count in
+                    for j in 0..<count { image[pixel + j * stride] += lowered[column + j] }
+                }
+            }
+        }
+        return x
+    }
+
+    /// The index correspondence im2col and col2im share, walked in one fixed order (ci, kh, kw,
+    /// image, output row, output column) so col2im's sums keep their order. For each output row
+    /// and kernel offset it reports the run of in-bounds output columns: lowered entries
+    /// `column ..< column + count` pair with image elements `pixel, pixel + stride, …`
+    /// (offsets into the (ci, kh, kw)×(n, oh, ow) matrix and the (C, N, H, W) tensor). Entries
+    /// whose input position falls in the padding are skipped (they are zero in im2col).
+    @inline(__always)
+    static func forEachPatchRun(c: Int, n: Int, h: Int, w: Int, k: Int, stride: Int, pad: Int, oh: Int, ow: Int,
+                                _ run: (_ column: Int, _ pixel: Int, _ count: Int) -> Void) {
+        let np = n * oh * ow
+        for ci in 0..<c {
+            for kh in 0..<k {
+                for kw in 0..<k {
+                    // Output columns xo with 0 <= xo·stride − pad + kw < w.
+                    let first = pad - kw
+                    let lo = first <= 0 ? 0 : (first + stride - 1) / stride
+                    let last = w - 1 + pad - kw
+                    let hi = last < 0 ? 0 : min(ow, last / stride + 1)
+                    guard lo < hi else { continue }
+                    let row = ((ci * k + kh) * k + kw) * np
+                    for i in 0..<n {
+                        let plane = (ci * n + i) * h * w
+                        for y in 0..<oh {
+                            let iy = y * stride - pad + kh
+                            if iy < 0 || iy >= h { continue }
+                            run(row + (i * oh + y) * ow + lo, plane + iy * w + lo * stride - pad + kw, hi - lo)
                         }
                     }
                 }
             }
         }
-        return x
     }
 }
 

@@ -20,7 +20,9 @@ struct ProfileCommand: ParsableCommand {
             switch-cost matrix. Writes the LUT (atomically), a raw-sample SQLite database beside \
             it, and a checkpoint after every cell: --resume continues a killed sweep. DVFS state is \
             restored at the end and on SIGINT/SIGTERM. Every figure is labelled real, emulated, \
-            simulated or predicted.
+            simulated or predicted. The emulated controller's per-step throttle calibration is saved \
+            beside the LUT (emulated-dvfs-calibration.json) and reused for a day by profile and \
+            validate on this host; --recalibrate measures it again.
 
             Examples:
               gearbox profile --portfolio Portfolios/default --controller emulated
@@ -43,6 +45,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Seed of the frequency and variant order (and of simulated noise).") var seed: UInt64 = 1
     @Flag(help: "Skip the switch-cost matrix.") var skipSwitchCosts = false
     @Flag(help: "Skip the memory measurements.") var skipMemory = false
+    @Flag(help: "Emulated: measure every throttle step again instead of reusing the calibration saved beside the LUT.") var recalibrate = false
     @Option(help: .hidden) var stopAfterCells: Int?
     @Flag(help: "Print the result as JSON (the LUT's path, counts and the LUT itself).") var json = false
     @Flag(help: "No progress output.") var noProgress = false
@@ -63,7 +66,8 @@ struct ProfileCommand: ParsableCommand {
             let request = ProfileRequest(
                 portfolioDirectory: portfolio, devicePath: device, controller: source, frequencies: frequencies,
                 threads: threads, pin: try PinningRequest(parsing: pin), outPath: out, resume: resume, quick: quick,
-                maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory)
+                maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory,
+                reuseCalibration: !recalibrate)
             let session = try ProfileSession.prepare(request)
             let display = ProgressDisplay(enabled: !noProgress)
             for note in session.notes { display.line("note: \(note)") }

@@ -82,6 +82,12 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Real/emulated: where the measuring thread runs (pu, core, kind:N, none).")
     var pin: String = "pu"
 
+    @Option(name: .customLong("sample-window"), help: "Real/emulated: time one inference per timeline row (0), or the mean over back-to-back inferences filling this window (e.g. 32ms); auto: four throttle periods when emulated, else 0.")
+    var sampleWindow: String = "auto"
+
+    @Flag(help: "Emulated: measure every throttle step again instead of reusing the calibration saved beside the LUT.")
+    var recalibrate = false
+
     @Flag(help: "Exit 1 when gearbox's violation rate exceeds 1%.")
     var check = false
 
@@ -161,18 +167,33 @@ extension ValidateCommand {
         let pinning = try PinningRequest(parsing: pin)
         let controller: FrequencyController
         var calibrate: () throws -> Void = {}
+        var notes: [String] = []
+        var saveCalibration: () -> Void = {}
+        var windowNs: Int64 = 0
+        if sampleWindow != "auto" && sampleWindow != "0" {
+            windowNs = Int64(try DurationText.milliseconds(sampleWindow, setting: "--sample-window") * 1e6)
+            if windowNs < 0 { throw PolicyError.badSetting(name: "--sample-window", reason: "must be auto, 0 or a positive duration") }
+        }
         if source == .emulated {
             let top = table.frequenciesKHz.max() ?? frequencyTrace.distinctKHz(domain: domain).last ?? 1
             let emulated = try EmulatedFrequencyController(options: .init(maxKHz: top, gridKHz: table.frequenciesKHz))
             let steps = frequencyTrace.distinctKHz(domain: domain).map(Frequency.init(kHz:))
+            // Calibrated once per machine (saved beside the LUT by profile or an earlier validate),
+            // then shared by every policy and every trace step of this run.
+            let calibrationPath = EmulatedCalibrationFile.path(besideLookupTable: lut)
+            notes.append(recalibrate ? "emulated DVFS: every step calibrated again (--recalibrate)" : emulated.reuseCalibrations(from: calibrationPath))
+            if !json { print(notes[notes.count - 1]) }
             calibrate = { _ = try emulated.calibrate(steps) }
+            if sampleWindow == "auto" {
+                windowNs = Int64(steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? 0)
+            }
+            saveCalibration = { try? emulated.saveCalibrations(to: calibrationPath, deviceID: table.device) }
             controller = emulated
         } else {
             controller = try RealFrequencyController()
         }
         let inference: InferenceRunner
         var before: () throws -> Void = {}
-        var notes: [String] = []
         switch runner {
         case "work":
             let work = CalibratedWorkRunner(table: table)
@@ -193,8 +214,9 @@ extension ValidateCommand {
         }
         let validation = RealTimeValidation(
             table: table, trace: frequencyTrace, objective: objective, controller: controller, runner: inference,
-            traceDomain: domain, controllerDomain: 0, configuration: selector, tableName: lut)
+            traceDomain: domain, controllerDomain: 0, configuration: selector, tableName: lut, sampleWindowNs: windowNs)
         if !json { print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(ns: durationMs * 1e6)) each, \(source) controller") }
+        defer { saveCalibration() }
         return try Validator.runRealTime(
             validation, tableName: lut, traceName: trace, policies: policies, durationMs: durationMs, pinning: pinning,
             beforeEnrolling: before, afterEnrolling: calibrate, notes: notes,

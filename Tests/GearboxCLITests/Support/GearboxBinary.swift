@@ -158,20 +158,3 @@ func requireRoot(_ what: String) -> Bool {
     print("skipped: \(what) needs root (a private mount namespace for the sysfs dump)")
     return false
 }
-
-/// Every regular file under `directory` with its bytes, and every symlink with its target.
-func snapshotTree(_ directory: String) throws -> [String: Data] {
-    var result: [String: Data] = [:]
-    let files = FileManager.default
-    guard let walker = files.enumerator(atPath: directory) else { return result }
-    while let relative = walker.nextObject() as? String {
-        let path = directory + "/" + relative
-        let attributes = try files.attributesOfItem(atPath: path)
-        switch attributes[.type] as? FileAttributeType {
-        case .typeSymbolicLink?: result[relative] = Data(try files.destinationOfSymbolicLink(atPath: path).utf8)
-        case .typeRegular?: result[relative] = files.contents(atPath: path) ?? Data()
-        default: continue
-        }
-    }
-    return result
-}
