@@ -41,6 +41,20 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
         }
     }
 
+    /// Wraps panels already in this layout (a packed file's section; `storage` holds
+    /// `storageCount(rows:columns:)` floats).
+    init(rows: Int, columns: Int, storage: AlignedBuffer) {
+        self.rows = rows
+        self.columns = columns
+        panels = (rows + packedPanelRows - 1) / packedPanelRows
+        self.storage = storage
+    }
+
+    /// Floats the layout takes for a rows × columns matrix.
+    static func storageCount(rows: Int, columns: Int) -> Int {
+        max(1, (rows + packedPanelRows - 1) / packedPanelRows * columns * packedPanelRows)
+    }
+
     /// Reduction block of the layout (and of the kernels' k loop): 256 columns.
     static let reductionBlock = 256
 

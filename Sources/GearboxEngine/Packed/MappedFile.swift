@@ -35,6 +35,18 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(mapped)
     }
 
+    /// An anonymous read-only mapping of `byteCount` zero bytes: pages that are never written
+    /// cost no memory, so shape-only placeholders can borrow from it.
+    init(zeroFilledBytes byteCount: Int) throws {
+        path = "<zero pages>"
+        self.byteCount = byteCount
+        guard byteCount > 0 else { base = nil; return }
+        guard let mapped = mmap(nil, byteCount, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+            throw EngineError.cannotRead(path: path, reason: "mmap of \(byteCount) zero bytes failed: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(mapped)
+    }
+
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), byteCount) }
     }

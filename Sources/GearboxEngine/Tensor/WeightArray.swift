@@ -51,6 +51,9 @@ public struct WeightArray<Element: BitwiseCopyable & Hashable>: RandomAccessColl
     /// Address of the first element (nil when empty), for checking where weights live.
     public var baseAddress: UnsafeRawPointer? { base.map { UnsafeRawPointer($0) } }
 
+    /// Whether the elements are borrowed from a mapped packed file.
+    var isMapped: Bool { owner is MappedFile }
+
     /// Bytes the elements occupy.
     public var byteCount: Int { count * MemoryLayout<Element>.stride }
 
