@@ -41,6 +41,18 @@ public enum PackedVariantFile {
 
     // MARK: - Writing
 
+    /// Options for packing a dense model as `masked`: one channel-prefix mask level per fraction
+    /// (kept channel fraction, ascending), the last level selected.
+    public static func maskedOptions(fractions: [Double]) throws -> EngineOptions {
+        guard !fractions.isEmpty, fractions.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+            throw WeightFormatError.invalidMask(reason: "mask fractions \(fractions) must each be in (0, 1], e.g. 0.25,0.5,1")
+        }
+        let selection = try MaskSelection(levelCount: fractions.count, initialLevel: fractions.count - 1)
+        var options = EngineOptions(weightFormat: WeightFormat.masked.rawValue)
+        options.weightFormats.register(try MaskedFormatFactory(selection: selection, fractions: fractions))
+        return options
+    }
+
     /// Loads the ONNX model at `onnxFile` with `options` (format, block, mask factories) and
     /// writes it packed to `path`, atomically.
     /// - Parameter maskFractions: for masked variants, each level's kept channel fraction (recorded for loaders).
