@@ -374,16 +374,9 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
     /// Fills rows of the im2col block (row r = (channel, ky, kx), all groups stacked).
     private func buildColumns(task: Int) {
         let first = task * columnSplit.perTask
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let last = min(rows, first + columnSplit.perTask)
-        let kernelArea = g.kernelHeight * g.kernelWidth
-        let plane = g.inHeight * g.inWidth
-        let source = input + image * g.inChannels * plane
-        for r in first..<last {
-            let c = r / kernelArea, k = r % kernelArea
-            im2colRow(source + c * plane, columns + r * blockColumns, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
-                      p0: blockStart, width: blockColumns)
-        }
+        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + columnSplit.perTask)
+        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: columns, rowStride: blockColumns,
+                              p0: blockStart, width: blockColumns)
     }
 
     private func multiply(task: Int) {
@@ -420,11 +413,6 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
                 epilogue.apply(row: output + offset, count: width, channel: group * g.outChannelsPerGroup + m, offset: offset)
             }
         }
-    }
-
-    @inline(__always)
-    private func im2colRow(_ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>, ky: Int, kx: Int, p0: Int, width: Int) {
-        convolutionIm2colRow(g, plane, row, ky: ky, kx: kx, p0: p0, width: width)
     }
 }
 
