@@ -24,6 +24,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case weightFormat(format: String, reason: String)
     /// Options are inconsistent (thread count, pinning…).
     case invalidOption(name: String, reason: String)
+    /// A packed variant file (`.gbpk`) is truncated, corrupt, from another version or CPU.
+    case packedFile(path: String, reason: String, fix: String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "weight format '\(format)': \(reason)"
         case let .invalidOption(name, reason):
             return "option \(name): \(reason)"
+        case let .packedFile(path, reason, fix):
+            return "packed variant \(path): \(reason) (\(fix))"
         }
     }
 }

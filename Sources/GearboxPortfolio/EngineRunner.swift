@@ -15,6 +15,7 @@ public final class EngineRunner: VariantRunner {
     public let sharedModelID: String
     public var residentBytes: Int { model.residentBytes }
     public var weightBytes: Int { model.weightBytes }
+    public var mappedWeightBytes: Int { model.mappedWeightBytes }
     public let loadNs: Int
 
     /// For masked variants: the shared model's mask switch and this variant's level.
@@ -99,6 +100,7 @@ public final class EngineBackend: VariantBackend {
             return EngineRunner(variant: variant, model: shared.model, sharedModelID: path, loadNs: 0,
                                 maskSelection: shared.selection, maskLevel: level)
         }
+        if PackedVariantFile.isPacked(path: path) { return try loadPackedMasked(variant, path: path, fraction: fraction) }
         let fractions = Set(portfolio.variants.filter { $0.format == .masked && portfolio.path(of: $0) == path }
             .compactMap(Self.maskFraction)).union([fraction]).sorted()
         let selection: MaskSelection
@@ -113,6 +115,20 @@ public final class EngineBackend: VariantBackend {
         let level = fractions.firstIndex(of: fraction) ?? fractions.count - 1
         return EngineRunner(variant: variant, model: model, sharedModelID: path, loadNs: loadNs,
                             maskSelection: selection, maskLevel: level)
+    }
+
+    /// A masked variant in a packed file: the file carries its mask levels and their fractions;
+    /// the variant's fraction must be one of them.
+    private func loadPackedMasked(_ variant: PortfolioManifest.Variant, path: String, fraction: Double) throws -> VariantRunner {
+        let options = EngineOptions(threads: threads, pinning: pinning, weightFormat: "masked")
+        let (model, loadNs) = try loadModel(variant, path: path, options: options)
+        guard let selection = model.maskSelection, let fractions = model.maskFractions, let level = fractions.firstIndex(of: fraction) else {
+            throw PortfolioError.cannotLoad(
+                variant: variant.name, path: path,
+                reason: "the packed file's mask levels \(model.maskFractions.map { "\($0)" } ?? "(none recorded)") do not include mask \(fraction); re-pack with gearbox variant convert --format masked --masks including it")
+        }
+        sharedModels[path] = (model, selection, fractions, loadNs)
+        return EngineRunner(variant: variant, model: model, sharedModelID: path, loadNs: loadNs, maskSelection: selection, maskLevel: level)
     }
 
     static func maskFraction(_ variant: PortfolioManifest.Variant) -> Double? {

@@ -23,6 +23,13 @@ public protocol VariantRunner: AnyObject {
     func activate() throws
     /// Runs one inference on the prepared input (the variant must be active).
     func runOnce() throws
+    /// Of `weightBytes`, the bytes read straight from a memory-mapped packed file (`.gbpk`):
+    /// file-backed pages, resident once touched, shared with the page cache. 0 for heap weights.
+    var mappedWeightBytes: Int { get }
+}
+
+extension VariantRunner {
+    public var mappedWeightBytes: Int { 0 }
 }
 
 /// Loads variants of a portfolio into runners.

@@ -27,6 +27,35 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + ".variant.json"))
     }
 
+    @Test func convertWritesAPackedFileThatRunAndCheckLoad() throws {
+        guard GearboxBinary.require("variant convert --packed") != nil else { return }
+        guard FileManager.default.fileExists(atPath: Self.conv) else {
+            print("skipped: \(Self.conv) missing (apt-get install libonnx-testdata)")
+            return
+        }
+        let directory = NSTemporaryDirectory() + "gearbox-packed-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sparse = directory + "/conv.csr.gbpk", dense = directory + "/conv.gbpk"
+        let converted = try GearboxBinary.run(["variant", "convert", Self.conv, "--format", "csr", "--sparsity", "0.5", "--out", sparse])
+        #expect(converted.status == 0, "stderr: \(converted.stderr)")
+        let packed = try GearboxBinary.run(["variant", "convert", Self.conv, "--format", "dense", "--packed", "--out", dense])
+        #expect(packed.status == 0, "stderr: \(packed.stderr)")
+        for file in [sparse, dense] {
+            let run = try GearboxBinary.run(["run", file, "--repeat", "3", "--json"])
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            let check = try GearboxBinary.run(["onnx", "check", file])
+            #expect(check.status == 0, "stderr: \(check.stderr)")
+        }
+        // A truncated packed file is one error line and exit 2.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dense))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dense))
+        let broken = try GearboxBinary.run(["run", dense])
+        #expect(broken.status == 2)
+        #expect(broken.stderr.split(separator: "\n").count == 1, "\(broken.stderr)")
+        #expect(broken.stderr.contains(dense))
+    }
+
     @Test func badRequestsExitTwoWithOneLine() throws {
         guard GearboxBinary.require("variant convert errors") != nil else { return }
         let out = NSTemporaryDirectory() + "gearbox-never-written-\(UUID().uuidString).onnx"

@@ -15,21 +15,21 @@ struct BlockBands: Hashable, Sendable {
     let columns: Int
     let block: BlockShape
     /// First output row of each band, ascending (ties: taller first).
-    let bandRows: [Int32]
+    let bandRows: WeightArray<Int32>
     /// Rows of each band (≤ 4).
-    let bandHeights: [Int32]
+    let bandHeights: WeightArray<Int32>
     /// Leading rows of each band that earlier bands already wrote (accumulated, not stored).
-    let bandAccumulateRows: [Int32]
+    let bandAccumulateRows: WeightArray<Int32>
     /// bands + 1 offsets into the piece arrays.
-    let bandOffsets: [Int32]
+    let bandOffsets: WeightArray<Int32>
     /// First column of each piece, ascending within a band.
-    let pieceColumns: [Int32]
+    let pieceColumns: WeightArray<Int32>
     /// Where each piece's first row starts in `blockValues`.
-    let pieceValueOffsets: [Int32]
+    let pieceValueOffsets: WeightArray<Int32>
     /// block.rows × block.columns values per block, row-major within the block, in block order.
-    let blockValues: [Float]
+    let blockValues: WeightArray<Float>
     /// Rows that no band touches.
-    let uncoveredRows: [Int32]
+    let uncoveredRows: WeightArray<Int32>
 
     /// Builds the layout from blocks in storage order: each block's first row, rows kept (fewer
     /// than block.rows only where a bsr block is cut by the bottom edge) and first column.
@@ -76,14 +76,65 @@ struct BlockBands: Hashable, Sendable {
         self.rows = rows
         self.columns = columns
         self.block = block
+        self.bandRows = WeightArray(bandRows)
+        self.bandHeights = WeightArray(bandHeights)
+        self.bandAccumulateRows = WeightArray(accumulate)
+        self.bandOffsets = WeightArray(bandOffsets)
+        self.pieceColumns = WeightArray(pieces.map(\.column))
+        self.pieceValueOffsets = WeightArray(pieces.map(\.valueOffset))
+        self.blockValues = WeightArray(blockValues)
+        self.uncoveredRows = WeightArray(covered.indices.filter { !covered[$0] }.map { Int32($0) })
+    }
+
+    /// The kernel tables as stored (a packed file's sections), in the order of `tables`.
+    static let tableNames = ["bandRows", "bandHeights", "bandAccumulateRows", "bandOffsets", "pieceColumns",
+                             "pieceValueOffsets", "uncoveredRows"]
+
+    /// The Int32 tables, in `tableNames` order, for writing a packed file.
+    var tables: [WeightArray<Int32>] {
+        [bandRows, bandHeights, bandAccumulateRows, bandOffsets, pieceColumns, pieceValueOffsets, uncoveredRows]
+    }
+
+    /// Rebuilds the layout from tables read back (e.g. mapped from a packed file), after checking
+    /// every index the kernel follows stays inside its arrays and the matrix, so a corrupt file
+    /// fails here instead of reading out of bounds.
+    init(rows: Int, columns: Int, block: BlockShape, tables: [WeightArray<Int32>], blockValues: WeightArray<Float>) throws {
+        func fail(_ reason: String) -> WeightFormatError { .invalidIndexArrays(format: "bands", reason: reason) }
+        guard tables.count == Self.tableNames.count else { throw fail("\(tables.count) tables, expected \(Self.tableNames.count)") }
+        let (bandRows, bandHeights, accumulate, bandOffsets) = (tables[0], tables[1], tables[2], tables[3])
+        let (pieceColumns, pieceValueOffsets, uncovered) = (tables[4], tables[5], tables[6])
+        let bands = bandRows.count
+        guard bandHeights.count == bands, accumulate.count == bands, bandOffsets.count == bands + 1, bandOffsets[0] == 0,
+              Int(bandOffsets[bands]) == pieceColumns.count, pieceValueOffsets.count == pieceColumns.count,
+              blockValues.count % block.elementCount == 0
+        else { throw fail("table lengths disagree") }
+        let staticWidth = columns % block.columns == 0
+        for band in 0..<bands {
+            let row = Int(bandRows[band]), height = Int(bandHeights[band])
+            guard row >= 0, (1...Self.pieceRows).contains(height), row + height <= rows,
+                  (0...height).contains(Int(accumulate[band])), bandOffsets[band] <= bandOffsets[band + 1]
+            else { throw fail("band \(band) lies outside the matrix") }
+            for piece in Int(bandOffsets[band])..<Int(bandOffsets[band + 1]) {
+                let column = Int(pieceColumns[piece]), offset = Int(pieceValueOffsets[piece])
+                guard column >= 0, column < columns, !staticWidth || column + block.columns <= columns, offset >= 0,
+                      offset + height * block.columns <= blockValues.count
+                else { throw fail("piece \(piece) lies outside the matrix or the values") }
+            }
+        }
+        for index in 0..<uncovered.count where !(0..<rows).contains(Int(uncovered[index])) {
+            throw fail("uncovered row \(uncovered[index]) is outside the matrix")
+        }
+        self.rows = rows
+        self.columns = columns
+        self.block = block
         self.bandRows = bandRows
         self.bandHeights = bandHeights
         self.bandAccumulateRows = accumulate
         self.bandOffsets = bandOffsets
-        self.pieceColumns = pieces.map(\.column)
-        self.pieceValueOffsets = pieces.map(\.valueOffset)
+        self.pieceColumns = pieceColumns
+        self.pieceValueOffsets = pieceValueOffsets
         self.blockValues = blockValues
-        self.uncoveredRows = covered.indices.filter { !covered[$0] }.map { Int32($0) }
+        self.uncoveredRows = uncovered
     }
 
     var bandCount: Int { bandRows.count }

@@ -98,6 +98,14 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
             blockColumns: blockColumns, blockValues: blockValues)
     }
 
+    /// Wraps a validated kernel layout (a packed file's tables).
+    init(bands: BlockBands) {
+        rows = bands.rows
+        columns = bands.columns
+        block = bands.block
+        self.bands = bands
+    }
+
     public var formatName: String { WeightFormat.bsr.rawValue }
 
     /// Blocks stored.
@@ -116,7 +124,7 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
     public var blockColumnIndices: [Int32] { bands.blockOrigins.map { Int32($0.column / block.columns) } }
 
     /// r·c values per block, row-major within the block.
-    public var blockValues: [Float] { bands.blockValues }
+    public var blockValues: [Float] { Array(bands.blockValues) }
 
     public var storedBytes: Int { bands.storedBytes }
 

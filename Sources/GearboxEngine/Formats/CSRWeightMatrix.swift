@@ -8,14 +8,27 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
     public let rows: Int
     public let columns: Int
     /// rows + 1 offsets into `columnIndices`/`values`; row i's nonzeros are offsets[i]..<offsets[i+1].
-    public let rowOffsets: [Int32]
+    public var rowOffsets: [Int32] { Array(offsetArray) }
     /// Column of each nonzero, ascending within a row.
-    public let columnIndices: [Int32]
+    public var columnIndices: [Int32] { Array(indexArray) }
     /// Value of each nonzero.
-    public let values: [Float]
+    public var values: [Float] { Array(valueArray) }
+
+    /// The arrays the kernel reads (owned, or borrowed from a packed file's mapping).
+    let offsetArray: WeightArray<Int32>
+    let indexArray: WeightArray<Int32>
+    let valueArray: WeightArray<Float>
 
     /// Wraps stored CSR arrays after checking that they describe a rows × columns matrix.
     public init(rows: Int, columns: Int, rowOffsets: [Int32], columnIndices: [Int32], values: [Float]) throws {
+        try self.init(rows: rows, columns: columns, offsets: WeightArray(rowOffsets), indices: WeightArray(columnIndices),
+                      values: WeightArray(values))
+    }
+
+    /// Wraps kernel arrays (e.g. mapped from a packed file) after the same checks, so corrupt
+    /// indices are an error here rather than an out-of-bounds read in the kernel.
+    init(rows: Int, columns: Int, offsets rowOffsets: WeightArray<Int32>, indices columnIndices: WeightArray<Int32>,
+         values: WeightArray<Float>) throws {
         try DenseWeights.checkShape(rows: rows, columns: columns)
         guard rowOffsets.count == rows + 1, rowOffsets.first == 0 else {
             throw WeightFormatError.invalidIndexArrays(
@@ -27,7 +40,7 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
         }
         for row in 0..<rows {
             let start = Int(rowOffsets[row]), end = Int(rowOffsets[row + 1])
-            guard start <= end else {
+            guard start <= end, end <= values.count else {
                 throw WeightFormatError.invalidIndexArrays(format: "csr", reason: "row offsets decrease at row \(row)")
             }
             var previous = -1
@@ -43,9 +56,9 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
         }
         self.rows = rows
         self.columns = columns
-        self.rowOffsets = rowOffsets
-        self.columnIndices = columnIndices
-        self.values = values
+        self.offsetArray = rowOffsets
+        self.indexArray = columnIndices
+        self.valueArray = values
     }
 
     /// Keeps every entry of `dense` that is not exactly zero.
@@ -65,18 +78,18 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
         }
         self.rows = dense.rows
         self.columns = dense.columns
-        self.rowOffsets = offsets
-        self.columnIndices = columnIndices
-        self.values = values
+        self.offsetArray = WeightArray(offsets)
+        self.indexArray = WeightArray(columnIndices)
+        self.valueArray = WeightArray(values)
     }
 
     public var formatName: String { WeightFormat.csr.rawValue }
 
     /// Nonzeros stored.
-    public var nonzeroCount: Int { values.count }
+    public var nonzeroCount: Int { valueArray.count }
 
     public var storedBytes: Int {
-        (values.count + columnIndices.count + rowOffsets.count) * MemoryLayout<Float>.size
+        (valueArray.count + indexArray.count + offsetArray.count) * MemoryLayout<Float>.size
     }
 
     public func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -88,9 +101,9 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
                          into c: UnsafeMutablePointer<Float>, ldc: Int) {
         let range = range.clamped(to: 0..<rows)
         guard n > 0, !range.isEmpty else { return }
-        columnIndices.withUnsafeBufferPointer { columnBuffer in
-            values.withUnsafeBufferPointer { valueBuffer in
-                rowOffsets.withUnsafeBufferPointer { offsets in
+        indexArray.withUnsafeBufferPointer { columnBuffer in
+            valueArray.withUnsafeBufferPointer { valueBuffer in
+                offsetArray.withUnsafeBufferPointer { offsets in
                     guard let columnBase = columnBuffer.baseAddress, let valueBase = valueBuffer.baseAddress else {
                         // No nonzeros at all: C is zero.
                         for row in range { zeroFill(c + row &* ldc, count: n) }
@@ -128,8 +141,8 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
     public func denseWeights() -> DenseWeights {
         var dense = [Float](repeating: 0, count: rows * columns)
         for row in 0..<rows {
-            for index in Int(rowOffsets[row])..<Int(rowOffsets[row + 1]) {
-                dense[row * columns + Int(columnIndices[index])] = values[index]
+            for index in Int(offsetArray[row])..<Int(offsetArray[row + 1]) {
+                dense[row * columns + Int(indexArray[index])] = valueArray[index]
             }
         }
         return DenseWeights(uncheckedRows: rows, columns: columns, values: dense)

@@ -50,6 +50,8 @@ public struct FormatBenchmark: Sendable {
         public var blockShapes: [BlockShape] = [.fourByFour, .oneByFour, .eightByOne]
         public var blockSparsities: [Double] = [0.7, 0.9]
         public var maskFractions: [Double] = [0.25, 0.5, 0.75]
+        /// Whether to add the ONNX-vs-packed cold-load rows.
+        public var measuresLoads = true
         /// Wall time spent on each group of interleaved matrices.
         public var secondsPerGroup: Double = 0.4
         public var seed: UInt64 = 2024
@@ -98,6 +100,8 @@ public struct FormatBenchmark: Sendable {
         /// measured sparsities around the crossing; nil if no crossing was bracketed.
         public var csrBreakEvenSparsity: Double?
         public var breakEvenNote: String
+        /// Cold loads: ONNX file vs packed file of the same variant (nil when not measured).
+        public var loads: [PackedLoadComparison]? = nil
     }
 
     public var options: Options
@@ -172,10 +176,27 @@ public struct FormatBenchmark: Sendable {
             comparisons.append(Self.compare("masked-vs-dense", timings[0], timings[1], target: 1.15))
         }
 
+        var loads: [PackedLoadComparison]?
+        if options.measuresLoads {
+            progress("cold loads: ONNX vs packed (.gbpk)")
+            loads = try Self.coldLoads()
+        }
         return Report(
             machine: Self.machineDescription(), date: ISO8601DateFormatter().string(from: Date()),
             blas: Self.blasDescription(), layer: layer, comparisons: comparisons, csrBreakEvenSparsity: breakEven,
-            breakEvenNote: note)
+            breakEvenNote: note, loads: loads)
+    }
+
+    /// ONNX vs packed loads of a ResNet-style model (dense) and the Fashion-MNIST CNN pruned to 80 % (csr).
+    static func coldLoads() throws -> [PackedLoadComparison] {
+        let resNet = try SyntheticModels.resNet(imageSize: 56, widths: [32, 64, 128, 256], classes: 100).serializedData()
+        let cnn = try SyntheticModels.fashionMNISTCNN(seed: 3).serializedData()
+        let (pruned, _) = try VariantConversion(request: .init(format: .csr, sparsity: 0.8)).convert(onnx: cnn, source: "cnn.onnx")
+        return [
+            try PackedLoadComparison.measure(variant: "ResNet-style 56 px, dense", onnx: resNet, options: EngineOptions()),
+            try PackedLoadComparison.measure(variant: "Fashion-MNIST CNN, csr 80%", onnx: pruned,
+                                             options: EngineOptions(weightFormat: "csr", weightFormats: .prunedFormats)),
+        ]
     }
 
     // MARK: - Measurement
@@ -331,6 +352,12 @@ extension FormatBenchmark.Report {
                     + "[\(Self.times(comparison.medianRatio))] \(Self.verdict(comparison))   "
                     + "(dense \(Self.milliseconds(comparison.baseline.bestNs)), masked \(Self.milliseconds(comparison.subject.bestNs)))")
             }
+        }
+        if let loads, !loads.isEmpty {
+            lines.append("")
+            lines.append("cold load: packed file (.gbpk, mapped) vs ONNX file, ratio = packed / ONNX, best of \(loads[0].rounds) alternating loads")
+            loads.forEach { lines.append($0.line) }
+            lines.append("  (\(loads[0].note))")
         }
         return lines
     }

@@ -24,18 +24,25 @@ public final class SharedWeightStorage: Sendable {
     public let rows: Int
     public let columns: Int
     /// rows × columns values, row-major, channels in importance order.
-    public let values: [Float]
+    public var values: [Float] { Array(weights) }
+    /// The values the kernel reads (owned, or borrowed from a packed file's mapping).
+    let weights: WeightArray<Float>
 
     public init(_ weights: DenseWeights) {
         rows = weights.rows
         columns = weights.columns
-        values = weights.values
+        self.weights = WeightArray(weights.values)
+    }
+
+    /// Wraps `rows × columns` values read back from a packed file.
+    init(rows: Int, columns: Int, weights: WeightArray<Float>) {
+        self.rows = rows
+        self.columns = columns
+        self.weights = weights
     }
 
     /// Address of the first weight, for checking that views share one buffer.
-    public var baseAddress: UnsafeRawPointer? {
-        values.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
-    }
+    public var baseAddress: UnsafeRawPointer? { weights.baseAddress }
 }
 
 /// A channel-prefix mask of one layer: rows 0..<activeRows and columns 0..<activeColumns.
@@ -131,7 +138,7 @@ public struct MaskedWeightMatrix: RowRangeMultiplying {
     /// The shared weights plus the masks (the weights are counted once per storage, but a
     /// profiler summing layers that share storage should count it once).
     public var storedBytes: Int {
-        storage.values.count * MemoryLayout<Float>.size + masks.count * MemoryLayout<ChannelPrefixMask>.size
+        storage.weights.byteCount + masks.count * MemoryLayout<ChannelPrefixMask>.size
     }
 
     public func multiply(_ b: UnsafePointer<Float>, ldb: Int, n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -150,7 +157,7 @@ public struct MaskedWeightMatrix: RowRangeMultiplying {
             if mask.activeColumns == 0 {
                 for row in active { zeroFill(c + row * ldc, count: n) }
             } else {
-                storage.values.withUnsafeBufferPointer { weights in
+                storage.weights.withUnsafeBufferPointer { weights in
                     guard let a = weights.baseAddress else { return }
                     BLAS.sgemm(m: active.count, n: n, k: mask.activeColumns, a: a + active.lowerBound * storage.columns,
                                lda: storage.columns, b: b, ldb: ldb, c: c + active.lowerBound * ldc, ldc: ldc)

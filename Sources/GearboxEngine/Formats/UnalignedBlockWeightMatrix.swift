@@ -100,6 +100,14 @@ public struct UnalignedBlockWeightMatrix: WeightMatrix, Hashable {
             blockColumns: sortedOrigins.map { Int32($0.column) }, blockValues: sortedValues)
     }
 
+    /// Wraps a validated kernel layout (a packed file's tables).
+    init(bands: BlockBands) {
+        rows = bands.rows
+        columns = bands.columns
+        block = bands.block
+        self.bands = bands
+    }
+
     public var formatName: String { WeightFormat.ubp.rawValue }
 
     /// Blocks stored.
@@ -112,7 +120,7 @@ public struct UnalignedBlockWeightMatrix: WeightMatrix, Hashable {
     public var origins: [BlockOrigin] { bands.blockOrigins }
 
     /// r·c values per block, row-major within the block, in `origins` order.
-    public var blockValues: [Float] { bands.blockValues }
+    public var blockValues: [Float] { Array(bands.blockValues) }
 
     public var storedBytes: Int { bands.storedBytes }
 

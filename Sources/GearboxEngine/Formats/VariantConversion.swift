@@ -22,12 +22,23 @@ public struct VariantConversion: Sendable {
         public var sparsity: Double?
         /// Seed of the random inputs of the losslessness check.
         public var checkSeed: UInt64
+        /// Write a packed variant file (`.gbpk`, weights in kernel layout, memory-mapped at load)
+        /// instead of ONNX with exact zeros.
+        public var packed: Bool
 
-        public init(format: WeightFormat, block: BlockShape? = nil, sparsity: Double? = nil, checkSeed: UInt64 = 1) {
+        public init(format: WeightFormat, block: BlockShape? = nil, sparsity: Double? = nil, checkSeed: UInt64 = 1, packed: Bool = false) {
             self.format = format
             self.block = block
             self.sparsity = sparsity
             self.checkSeed = checkSeed
+            self.packed = packed
+        }
+
+        /// Engine options that load the pruned model in this format.
+        public var engineOptions: EngineOptions {
+            var options = EngineOptions(weightFormat: format.rawValue, weightFormats: .prunedFormats)
+            if let block = effectiveBlock { options.weightBlock = WeightBlockShape(rows: block.rows, columns: block.columns) }
+            return options
         }
 
         /// The block shape in force (bsr/ubp only).
@@ -108,7 +119,11 @@ public struct VariantConversion: Sendable {
                 format: request.format.rawValue,
                 reason: "outputs differ by \(report.check.maxAbsoluteDifference) > \(report.check.tolerance) between the dense and \(request.format) runs of \(output); nothing written")
         }
-        try AtomicFile.write(model, to: output)
+        if request.packed {
+            try PackedVariantFile.write(onnx: model, source: input, options: request.engineOptions, to: output)
+        } else {
+            try AtomicFile.write(model, to: output)
+        }
         try JSONFile.write(report, to: Self.reportPath(for: output))
         return report
     }
@@ -185,11 +200,7 @@ public struct VariantConversion: Sendable {
 
     private func checkLossless(_ model: Data, source: String, layers: inout [Layer]) throws -> Check {
         let dense = try InferenceModel(onnx: model, source: source)
-        var options = EngineOptions(weightFormat: request.format.rawValue, weightFormats: .prunedFormats)
-        if let block = request.effectiveBlock {
-            options.weightBlock = WeightBlockShape(rows: block.rows, columns: block.columns)
-        }
-        let converted = try InferenceModel(onnx: model, source: source, options: options)
+        let converted = try InferenceModel(onnx: model, source: source, options: request.engineOptions)
         for (index, layer) in layers.enumerated() {
             if let loaded = converted.weightLayers.first(where: {
                 $0.description.nodeName == layer.node && $0.description.groupIndex == layer.group

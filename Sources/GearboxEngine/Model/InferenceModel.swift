@@ -59,14 +59,57 @@ public final class InferenceModel {
     public let weightBytes: Int
     /// Errors from pinning helper threads (empty when pinning succeeded or was not requested).
     public let pinningErrors: [String]
+    /// The packed variant file this model's weights are mapped from (nil for ONNX loads).
+    public let packedFile: String?
+    /// Bytes of weights read straight from the packed file's mapping (0 for ONNX loads). They
+    /// are file-backed pages, resident only once touched, and shared with the page cache.
+    public let mappedWeightBytes: Int
+    /// A packed masked variant's mask switch (every masked layer shares it), else nil.
+    public let maskSelection: MaskSelection?
+    /// A packed masked variant's kept channel fraction per mask level, when recorded.
+    public let maskFractions: [Double]?
 
     private let plan: ExecutionPlan
+    /// The weight layers as compiled, for writing a packed file.
+    let weightRecords: [WeightLayerRecord]
 
-    /// Loads an ONNX model file.
+    /// Loads an ONNX model file, or a packed variant file (`.gbpk`, recognised by its magic):
+    /// then the weights are mapped, not copied, and the format, block, fusion and input shapes
+    /// are the file's (a different non-dense `options.weightFormat` is an error).
     public convenience init(contentsOf path: String, options: EngineOptions = EngineOptions()) throws {
         let start = ContinuousClock.now
+        if PackedVariantFile.isPacked(path: path) {
+            try self.init(packedFile: path, options: options, start: start)
+            return
+        }
         let graph = try ONNXImporter.graph(fromFile: path)
         try self.init(graph: graph, source: path, options: options, start: start)
+    }
+
+    private convenience init(packedFile path: String, options: EngineOptions, start: ContinuousClock.Instant) throws {
+        let reader = try PackedVariantReader(path: path)
+        let manifest = reader.manifest
+        if options.weightFormat != "dense" && options.weightFormat != manifest.weightFormat {
+            throw EngineError.packedFile(path: path, reason: "holds \(manifest.weightFormat) weights but \(options.weightFormat) was requested",
+                                         fix: "request format \(manifest.weightFormat), or convert the ONNX model to \(options.weightFormat)")
+        }
+        var effective = options
+        effective.weightFormat = manifest.weightFormat
+        effective.fusesOperators = manifest.fusesOperators
+        effective.inputShapes = manifest.inputShapes
+        let graph = try reader.graph()
+        let selection = try reader.maskSelection()
+        let (layers, mapped) = try reader.layers(selection: selection)
+        try self.init(graph: graph, source: path, options: effective, start: start,
+                      packed: PackedLoad(layers: layers, mappedBytes: mapped, selection: selection, fractions: manifest.maskFractions))
+    }
+
+    /// What a packed file contributes to a load.
+    struct PackedLoad {
+        var layers: [WeightLayerRecord]
+        var mappedBytes: Int
+        var selection: MaskSelection?
+        var fractions: [Double]?
     }
 
     /// Loads an ONNX model from its serialized bytes; `source` names it in errors.
@@ -76,13 +119,19 @@ public final class InferenceModel {
         try self.init(graph: graph, source: source, options: options, start: start)
     }
 
-    init(graph: Graph, source: String, options: EngineOptions, start: ContinuousClock.Instant) throws {
+    init(graph: Graph, source: String, options: EngineOptions, start: ContinuousClock.Instant, packed: PackedLoad? = nil) throws {
         guard options.threads >= 1, options.threads <= 256 else {
             throw EngineError.invalidOption(name: "threads", reason: "\(options.threads) is outside 1…256")
         }
         BLAS.useSingleThread()
         let compiler = ModelCompiler(graph: graph, options: options, source: source)
+        compiler.packedLayers = packed?.layers
         plan = try compiler.compile()
+        packedFile = packed == nil ? nil : source
+        mappedWeightBytes = packed?.mappedBytes ?? 0
+        maskSelection = packed?.selection
+        maskFractions = packed?.fractions
+        weightRecords = compiler.operations.compactMap { ($0 as? any WeightedOperation)?.record }
         self.source = source
         self.options = options
         inputs = plan.inputs.map { TensorDescription(name: $0.name, shape: $0.shape) }
@@ -99,8 +148,11 @@ public final class InferenceModel {
         loadDuration = ContinuousClock.now - start
     }
 
-    /// Weights, constants, activations arena and scratch, in bytes.
+    /// Weights, constants, activations arena and scratch, in bytes. For a packed load,
+    /// `mappedWeightBytes` of it are file-backed mapped pages rather than heap.
     public var residentBytes: Int { weightBytes + plan.arenaBytes }
+    /// Weight and constant bytes on the heap (`weightBytes` minus the mapped ones).
+    public var heapWeightBytes: Int { max(0, weightBytes - mappedWeightBytes) }
     /// Activations arena plus per-worker scratch, in bytes.
     public var arenaBytes: Int { plan.arenaBytes }
     /// Input shapes by name.

@@ -127,6 +127,39 @@ final class ConvOperation: WeightedOperation {
         Array(zip(descriptions, matrices)).map { (description: $0.0, matrix: $0.1) }
     }
 
+    var record: WeightLayerRecord {
+        WeightLayerRecord(node: label.name, op: "Conv", descriptions: descriptions, matrices: matrices, convBias: bias,
+                          depthwiseWeights: geometry.isDepthwise ? weights : nil)
+    }
+
+    func adopt(_ record: WeightLayerRecord, source: String) throws {
+        let g = geometry
+        guard record.op == "Conv", record.node == label.name else {
+            throw WeightLayerRecord.mismatch(source, label.name, "the file stores \(record.op) layer \(record.node) here")
+        }
+        guard record.convBias.map({ $0.count == g.outChannels }) ?? true else {
+            throw WeightLayerRecord.mismatch(source, label.name, "bias does not have \(g.outChannels) values")
+        }
+        if g.isDepthwise {
+            guard let direct = record.depthwiseWeights, direct.count == weights.count, record.matrices.isEmpty else {
+                throw WeightLayerRecord.mismatch(source, label.name, "depthwise weights missing or of the wrong size")
+            }
+            weights = direct
+        } else {
+            guard record.matrices.count == g.groups, record.descriptions.count == g.groups,
+                  record.matrices.allSatisfy({ $0.rows == g.outChannelsPerGroup && $0.columns == g.reduction })
+            else {
+                throw WeightLayerRecord.mismatch(source, label.name, "expected \(g.groups) matrices of \(g.outChannelsPerGroup)x\(g.reduction)")
+            }
+            // The placeholder weights are not needed once the kernel-layout matrices are in.
+            weights = Tensor(zeros: [0])
+        }
+        matrices = record.matrices
+        descriptions = record.descriptions
+        bias = record.convBias
+        kernelChoice = .automatic
+    }
+
     /// Which kernel runs this layer (set from EngineOptions before planning).
     var kernelChoice: DenseConvolutionKernel = .automatic
 
@@ -341,16 +374,9 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
     /// Fills rows of the im2col block (row r = (channel, ky, kx), all groups stacked).
     private func buildColumns(task: Int) {
         let first = task * columnSplit.perTask
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let last = min(rows, first + columnSplit.perTask)
-        let kernelArea = g.kernelHeight * g.kernelWidth
-        let plane = g.inHeight * g.inWidth
-        let source = input + image * g.inChannels * plane
-        for r in first..<last {
-            let c = r / kernelArea, k = r % kernelArea
-            im2colRow(source + c * plane, columns + r * blockColumns, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
-                      p0: blockStart, width: blockColumns)
-        }
+        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + columnSplit.perTask)
+        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: columns, rowStride: blockColumns,
+                              p0: blockStart, width: blockColumns)
     }
 
     private func multiply(task: Int) {
@@ -387,11 +413,6 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
                 epilogue.apply(row: output + offset, count: width, channel: group * g.outChannelsPerGroup + m, offset: offset)
             }
         }
-    }
-
-    @inline(__always)
-    private func im2colRow(_ plane: UnsafeMutablePointer<Float>, _ row: UnsafeMutablePointer<Float>, ky: Int, kx: Int, p0: Int, width: Int) {
-        convolutionIm2colRow(g, plane, row, ky: ky, kx: kx, p0: p0, width: width)
     }
 }
 

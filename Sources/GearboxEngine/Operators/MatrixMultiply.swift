@@ -60,6 +60,29 @@ final class LinearOperation: WeightedOperation {
         return [(description, matrix)]
     }
 
+    var record: WeightLayerRecord {
+        WeightLayerRecord(node: label.name, op: opType, descriptions: description.map { [$0] } ?? [],
+                          matrices: matrix.map { [$0] } ?? [], linearBias: bias)
+    }
+
+    func adopt(_ record: WeightLayerRecord, source: String) throws {
+        guard record.op == opType, record.node == label.name else {
+            throw WeightLayerRecord.mismatch(source, label.name, "the file stores \(record.op) layer \(record.node) here")
+        }
+        guard record.matrices.count == 1, record.descriptions.count == 1, record.matrices[0].rows == features,
+              record.matrices[0].columns == reduction
+        else { throw WeightLayerRecord.mismatch(source, label.name, "expected one \(features)x\(reduction) matrix") }
+        switch record.linearBias {
+        case .none: break
+        case let .perFeature(b): guard b.count == features else { throw WeightLayerRecord.mismatch(source, label.name, "bias size") }
+        case let .full(t): guard t.count == rows * features else { throw WeightLayerRecord.mismatch(source, label.name, "bias size") }
+        }
+        matrix = record.matrices[0]
+        description = record.descriptions[0]
+        bias = record.linearBias
+        weights = Tensor(zeros: [0])
+    }
+
     var scratchFloatsPerWorker: Int { rows == 1 ? 0 : (reduction + features) * LinearStep.tileRows(rows) }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {

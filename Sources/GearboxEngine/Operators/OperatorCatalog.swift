@@ -290,8 +290,8 @@ enum OperatorCatalog {
         let cConstant = cID.flatMap { c.constant($0) }
         if case let .float(bt)? = bConstant, cID == nil || cConstant != nil, c.constant(a) == nil {
             // W[n×k] = alpha · op(B)ᵀ.
-            let bv = bt.scalars
-            let weights = Tensor(shape: [n, k]) { i in
+            // A packed load adopts the stored weights later; its placeholder is never read.
+            let weights = c.compiler.packedLayers != nil ? bt.reshaped(to: [n, k]) : Tensor(shape: [n, k]) { [bv = bt.scalars] i in
                 let row = i / k, col = i % k
                 return alpha * (transB ? bv[row * k + col] : bv[col * n + row])
             }
@@ -333,8 +333,7 @@ enum OperatorCatalog {
         if aShape.count > 1 { outShape.append(m) }
         if bShape.count > 1 { outShape.append(n) }
         if case let .float(bt)? = c.constant(b), bShape.count == 2, c.constant(a) == nil {
-            let bv = bt.scalars
-            let weights = Tensor(shape: [n, k]) { i in bv[(i % k) * n + i / k] }
+            let weights = c.compiler.packedLayers != nil ? bt.reshaped(to: [n, k]) : Tensor(shape: [n, k]) { [bv = bt.scalars] i in bv[(i % k) * n + i / k] }
             let y = try c.defineOutput(0, shape: aShape.count == 1 ? [n] : Array(aShape.dropLast()) + [n])
             try c.add(LinearOperation(label: c.label, opType: "MatMul", input: a, output: y, rows: aMatrix.dropLast().reduce(1, *),
                                       reduction: k, features: n, inputTransposed: false, weights: weights, bias: .none))

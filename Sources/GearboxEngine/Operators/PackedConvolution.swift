@@ -41,6 +41,20 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
         }
     }
 
+    /// Wraps panels already in this layout (a packed file's section; `storage` holds
+    /// `storageCount(rows:columns:)` floats).
+    init(rows: Int, columns: Int, storage: AlignedBuffer) {
+        self.rows = rows
+        self.columns = columns
+        panels = (rows + packedPanelRows - 1) / packedPanelRows
+        self.storage = storage
+    }
+
+    /// Floats the layout takes for a rows × columns matrix.
+    static func storageCount(rows: Int, columns: Int) -> Int {
+        max(1, (rows + packedPanelRows - 1) / packedPanelRows * columns * packedPanelRows)
+    }
+
     /// Reduction block of the layout (and of the kernels' k loop): 256 columns.
     static let reductionBlock = 256
 
@@ -190,18 +204,10 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
 
     /// Writes rows of the block's im2col matrix (row r = (channel, ky, kx), all groups stacked).
     private func pack(task: Int, worker: Int) {
-        let rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let first = task * packSplit.perTask, last = min(rows, first + packSplit.perTask)
-        let kernelArea = g.kernelHeight * g.kernelWidth
-        let plane = g.inHeight * g.inWidth
-        let source = input + image * g.inChannels * plane
-        var r = first
-        while r < last {
-            let c = r / kernelArea, k = r % kernelArea
-            convolutionIm2colRow(g, source + c * plane, packed + r * stride, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
-                                 p0: blockStart, width: blockColumns)
-            r += 1
-        }
+        let first = task * packSplit.perTask
+        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + packSplit.perTask)
+        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: packed, rowStride: stride,
+                              p0: blockStart, width: blockColumns)
     }
 
     private func multiply(task: Int, worker: Int) {
@@ -277,6 +283,25 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         }
     }
 
+}
+
+/// Rows `rows` of image `image`'s im2col matrix (row r = (channel, ky, kx), all groups stacked)
+/// for output pixels p0..<p0+width, row r written at `destination + r·rowStride`. Shared by the
+/// OpenBLAS path (rows as wide as the block) and the packed path (strided rows); inlined into
+/// both so each keeps its own specialised loop.
+@inline(__always)
+func convolutionIm2colRows(_ g: ConvGeometry, input: UnsafeMutablePointer<Float>, image: Int, rows: Range<Int>,
+                           into destination: UnsafeMutablePointer<Float>, rowStride: Int, p0: Int, width: Int) {
+    let kernelArea = g.kernelHeight * g.kernelWidth
+    let plane = g.inHeight * g.inWidth
+    let source = input + image * g.inChannels * plane
+    var r = rows.lowerBound
+    while r < rows.upperBound {
+        let c = r / kernelArea, k = r % kernelArea
+        convolutionIm2colRow(g, source + c * plane, destination + r * rowStride, ky: k / g.kernelWidth, kx: k % g.kernelWidth,
+                             p0: p0, width: width)
+        r += 1
+    }
 }
 
 /// One row of the im2col matrix (input channel plane, kernel tap (ky, kx)) for output pixels

@@ -48,7 +48,8 @@ struct GraphFusion {
                   conv.activation == .identity, conv.residual == nil, uses[affine.input] == 1,
                   conv.geometry.outChannels == affine.channels
             else { continue }
-            conv.foldAffine(scale: affine.scale, shift: affine.shift)
+            // A packed load's layers arrive folded (their weights here are placeholders).
+            if compiler.packedLayers == nil { conv.foldAffine(scale: affine.scale, shift: affine.shift) }
             conv.output = affine.output
             removed.insert(index)
         }

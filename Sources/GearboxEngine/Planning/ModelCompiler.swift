@@ -27,6 +27,10 @@ final class ModelCompiler {
     var graphOutputIDs: [Int] = []
     /// Parameters read from initializers (for statistics), by value name.
     var parameterCount: Int = 0
+    /// Set when loading a packed file: the weight layers in kernel layout, in execution order.
+    /// The compiler then adopts them instead of folding and converting weights (whose
+    /// initializers are shape-only placeholders).
+    var packedLayers: [WeightLayerRecord]?
 
     init(graph: Graph, options: EngineOptions, source: String) {
         self.graph = graph
@@ -168,6 +172,15 @@ final class ModelCompiler {
     }
 
     private func prepareWeights() throws {
+        if let packedLayers {
+            let layers = operations.compactMap { $0 as? any WeightedOperation }
+            guard layers.count == packedLayers.count else {
+                throw EngineError.packedFile(path: source, reason: "the graph has \(layers.count) weight layers but the file stores \(packedLayers.count)",
+                                             fix: PackedVariantFile.recreateHint)
+            }
+            for (layer, record) in zip(layers, packedLayers) { try layer.adopt(record, source: source) }
+            return
+        }
         let format = options.weightFormat
         let factory = options.weightFormats.factory(named: format)
         if format != "dense" && factory == nil {
@@ -187,6 +200,29 @@ protocol WeightedOperation: PlannedOperation {
     func prepareWeights(factory: (any WeightFormatFactory)?, block: WeightBlockShape?, layerIndex: inout Int) throws
     /// The layer's weight matrices, after `prepareWeights`.
     var weightMatrices: [(description: WeightLayerDescription, matrix: any WeightMatrix)] { get }
+    /// What a packed file stores for this layer (after folding and conversion).
+    var record: WeightLayerRecord { get }
+    /// Takes matrices, bias and direct weights from a packed file instead of converting.
+    func adopt(_ record: WeightLayerRecord, source: String) throws
+}
+
+/// One weight layer in kernel layout: what a packed file stores and what a packed load adopts.
+struct WeightLayerRecord {
+    var node: String
+    var op: String
+    var descriptions: [WeightLayerDescription]
+    var matrices: [any WeightMatrix]
+    /// Conv: folded per-channel bias.
+    var convBias: [Float]?
+    /// Gemm/MatMul bias.
+    var linearBias: LinearOperation.Bias = .none
+    /// Depthwise Conv: folded [M, 1, kH, kW] weights for the direct kernel.
+    var depthwiseWeights: Tensor?
+
+    /// The error for a record that does not fit the layer it is adopted by.
+    static func mismatch(_ source: String, _ node: String, _ reason: String) -> EngineError {
+        .packedFile(path: source, reason: "layer \(node): \(reason)", fix: PackedVariantFile.recreateHint)
+    }
 }
 
 extension WeightedOperation {

@@ -20,6 +20,8 @@ public final class AlignedBuffer: @unchecked Sendable {
     public let count: Int
     /// Start of the block; valid for `count` elements while `self` is alive.
     public let baseAddress: UnsafeMutablePointer<Float>
+    /// Set for a block borrowed from a packed file's mapping: keeps it alive; nothing is freed.
+    private let mappingOwner: AnyObject?
 
     /// Allocates `count` floats, zero-filled.
     public init(count: Int) {
@@ -30,7 +32,19 @@ public final class AlignedBuffer: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: Self.alignment)
         memset(raw, 0, rounded)
         baseAddress = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        mappingOwner = nil
     }
+
+    /// Borrows `count` read-only floats inside a mapping that `owner` keeps alive (packed
+    /// variant files). Kernels only read weights, so the pointer's mutability is never used.
+    init(borrowing base: UnsafePointer<Float>, count: Int, owner: AnyObject) {
+        self.count = count
+        baseAddress = UnsafeMutablePointer(mutating: base)
+        mappingOwner = owner
+    }
+
+    /// Whether the block lies in a mapped file rather than on the heap.
+    var isMapped: Bool { mappingOwner != nil }
 
     /// Allocates a block holding a copy of `values`.
     public convenience init<C: Collection>(copying values: C) where C.Element == Float {
@@ -39,7 +53,7 @@ public final class AlignedBuffer: @unchecked Sendable {
         for v in values { baseAddress[i] = v; i += 1 }
     }
 
-    deinit { UnsafeMutableRawPointer(baseAddress).deallocate() }
+    deinit { if mappingOwner == nil { UnsafeMutableRawPointer(baseAddress).deallocate() } }
 
     /// The block as a buffer pointer.
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: baseAddress, count: count) }

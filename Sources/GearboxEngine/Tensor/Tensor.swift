@@ -83,7 +83,7 @@ public struct Tensor: Sendable, CustomStringConvertible {
     var sharedStorage: AlignedBuffer { storage }
 
     private mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !isKnownUniquelyReferenced(&storage) || storage.isMapped { storage = storage.copy() }
     }
 
     /// Product of the dimensions (1 for a scalar).

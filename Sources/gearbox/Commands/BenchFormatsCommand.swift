@@ -15,7 +15,9 @@ struct BenchFormatsCommand: ParsableCommand {
             Measures every format's kernel single-threaded on a Conv 64→128 3×3 at 28×28 \
             (A 128×576 · im2col 576×784), interleaving the runs of the matrices compared so \
             that machine noise hits them alike, and prints subject/baseline ratios of the \
-            fastest runs (medians in brackets), the machine and the date.
+            fastest runs (medians in brackets), the machine and the date. Ends with cold \
+            loads: the same variant loaded from its ONNX file and from its packed .gbpk file, \
+            alternately, with the packed/ONNX load-time ratio.
 
             Example:
               gearbox bench formats

@@ -39,15 +39,16 @@ struct OnnxCheckCommand: ParsableCommand {
         discussion: """
             Loads the model exactly as `gearbox run` would (shape inference, BatchNorm folding, \
             fusion, memory planning), so an unsupported operator or shape fails here with the node \
-            and the reason.
+            and the reason. A packed variant file (.gbpk) is accepted too: its weights are mapped.
 
             Example:
               gearbox onnx check model.onnx
+              gearbox onnx check model.csr.gbpk
               gearbox onnx check model.onnx --shape input=1x3x224x224 --json
             """
     )
 
-    @Argument(help: "The ONNX model file.") var file: String
+    @Argument(help: "The ONNX model file (or a packed .gbpk variant).") var file: String
     @Option(name: .customLong("shape"), help: "Concrete shape for an input with symbolic dimensions: NAME=1x3x224x224 (repeatable).")
     var shapes: [String] = []
     @Flag(help: "Print JSON instead of text.") var json = false
@@ -62,6 +63,8 @@ struct OnnxCheckCommand: ParsableCommand {
         var macs: Int
         var parameters: Int
         var weightBytes: Int
+        /// Of `weightBytes`, bytes mapped from a packed .gbpk file (0 for ONNX).
+        var mappedWeightBytes: Int
         var arenaBytes: Int
         var loadMilliseconds: Double
     }
@@ -77,7 +80,7 @@ struct OnnxCheckCommand: ParsableCommand {
         let s = model.statistics
         let report = Report(file: file, inputs: model.inputs, outputs: model.outputs, operators: s.operatorCounts, nodes: s.nodeCount,
                             steps: s.stepCount, macs: s.macs, parameters: s.parameters, weightBytes: model.weightBytes,
-                            arenaBytes: model.arenaBytes, loadMilliseconds: Double(model.loadDuration.components.attoseconds) / 1e15
+                            mappedWeightBytes: model.mappedWeightBytes, arenaBytes: model.arenaBytes, loadMilliseconds: Double(model.loadDuration.components.attoseconds) / 1e15
                                 + Double(model.loadDuration.components.seconds) * 1e3)
         if json {
             let data = try JSONFile.encoder().encode(report)
@@ -91,7 +94,8 @@ struct OnnxCheckCommand: ParsableCommand {
         print("nodes      \(s.nodeCount) (\(s.stepCount) steps after folding and fusion)")
         print("MACs       \(s.macs.formatted()) (\(String(format: "%.3f", Double(s.macs) / 1e9)) G)")
         print("parameters \(s.parameters.formatted())")
-        print("memory     weights \(model.weightBytes.formatted()) B, arena \(model.arenaBytes.formatted()) B")
+        let mapped = model.mappedWeightBytes > 0 ? " (\(model.mappedWeightBytes.formatted()) B mapped from the packed file, not copied)" : ""
+        print("memory     weights \(model.weightBytes.formatted()) B\(mapped), arena \(model.arenaBytes.formatted()) B")
         print("load       \(String(format: "%.2f", report.loadMilliseconds)) ms")
     }
 }

@@ -19,10 +19,11 @@ struct RunCommand: ParsableCommand {
             Example:
               gearbox run model.onnx --input input=x.pb --save-outputs out/
               gearbox run model.onnx --threads 2 --pin 0,1 --repeat 200 --json
+              gearbox run model.csr.gbpk --repeat 200   (packed variant: weights mapped, not copied)
             """
     )
 
-    @Argument(help: "The ONNX model file.") var file: String
+    @Argument(help: "The ONNX model file (or a packed .gbpk variant).") var file: String
     @Option(name: .customLong("input"), help: "NAME=FILE.pb: a TensorProto for input NAME (repeatable).") var inputFiles: [String] = []
     @Option(name: .customLong("shape"), help: "NAME=1x3x224x224 for inputs with symbolic dimensions (repeatable).") var shapes: [String] = []
     @Option(help: "Worker threads (the calling thread included).") var threads = 1
