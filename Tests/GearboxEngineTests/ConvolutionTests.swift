@@ -52,7 +52,9 @@ import Testing
             return
         }
         let automatic = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
-        #expect(automatic.convolutionKernels == ["xnnpack": automatic.convolutionKernels.values.reduce(0, +)])
+        // 3×3/7×7 layers qualify; the 1×1 stride-2 projection moves more floats than XNNPACK saves.
+        #expect((automatic.convolutionKernels["xnnpack"] ?? 0) >= 3)
+        #expect((automatic.convolutionKernels["packed"] ?? 0) >= 1)
         var options = EngineOptions()
         options.denseConvolutionKernel = .packed
         let packed = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10), options)

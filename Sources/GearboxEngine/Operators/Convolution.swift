@@ -132,7 +132,8 @@ final class ConvOperation: WeightedOperation {
     private func prepareXNNPACK() {
         xnnpack = nil
         let g = geometry
-        guard kernelChoice == .automatic, usesPackedKernel, g.groups == 1, XNNPACKSupport.isAvailable else { return }
+        guard kernelChoice == .automatic, usesPackedKernel, g.groups == 1, XNNPACKConvolutionLayer.pays(for: g), XNNPACKSupport.isAvailable
+        else { return }
         let count = g.outChannels * g.reduction
         if weights.count == count {
             xnnpack = weights.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }

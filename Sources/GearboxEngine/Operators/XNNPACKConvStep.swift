@@ -9,13 +9,27 @@
 final class XNNPACKConvolutionLayer {
     let chunks: [XNNPACKConvolution]
 
-    /// Output-channel ranges: multiples of 16 channels (XNNPACK's AVX2 tile width), about one
-    /// per million multiply-accumulates, at most 8.
+    /// Output-channel ranges, one XNNPACK operator (and one task) each: at most 4, of at least
+    /// 32 channels and 4 M multiply-accumulates, multiples of 16 channels (XNNPACK's AVX2 tile
+    /// width). Layers with few pixels per weight (ResNet's last stage) get at most 2: there each
+    /// extra operator re-reads the input for little work (measured: 512→512 at 4×4 costs 13%
+    /// more single-threaded in 2 operators, 22% in 4).
     static func channelRanges(_ g: ConvGeometry) -> [Range<Int>] {
         let m = g.outChannels
-        let wanted = min(8, max(1, g.macs / 1_000_000), max(1, m / 16))
+        let limit = g.pixels < 64 ? 2 : 4
+        let wanted = max(1, min(limit, g.macs / 4_000_000, m / 32))
         let per = ((m + wanted - 1) / wanted + 15) / 16 * 16
         return stride(from: 0, to: m, by: per).map { $0..<min(m, $0 + per) }
+    }
+
+    /// The documented rule for `automatic`: XNNPACK where its speed pays for the two layout
+    /// transposes, i.e. at least 64 multiply-accumulates per float moved (every 3×3 and 7×7
+    /// layer of the ResNet and the Fashion-MNIST CNN's second conv); layers below that (1×1
+    /// stride-2 projections, the one-channel first conv) stay on Gearbox's packed kernels, which
+    /// read NCHW directly and measured faster there.
+    static func pays(for g: ConvGeometry) -> Bool {
+        let moved = g.batch * (g.inChannels * g.inHeight * g.inWidth + g.outChannels * g.pixels)
+        return g.macs >= 64 * max(moved, 1)
     }
 
     /// - Parameter weightsOIHW: M × C × kH × kW (ONNX layout); nil if XNNPACK cannot run the layer.
@@ -103,6 +117,26 @@ final class XNNPACKConvStep: ExecutionStep, ParallelWork {
             let source = input + image * c * plane + q0
             let destination = inputNHWC + p0 * c
             var channel = 0
+            if n == Self.pixelBlock {
+                // 4×4 tiles: four channel rows in, four pixel rows out.
+                while channel + 4 <= c {
+                    let s = source + channel * plane
+                    var q = 0
+                    while q < n {
+                        let r0 = UnsafeRawPointer(s + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let r1 = UnsafeRawPointer(s + plane + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let r2 = UnsafeRawPointer(s + 2 * plane + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let r3 = UnsafeRawPointer(s + 3 * plane + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let d = UnsafeMutableRawPointer(destination + q * c + channel), rowBytes = c * 4
+                        d.storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
+                        (d + rowBytes).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
+                        (d + 2 * rowBytes).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
+                        (d + 3 * rowBytes).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
+                        q &+= 4
+                    }
+                    channel &+= 4
+                }
+            }
             while channel < c {
                 let s = source + channel * plane
                 var q = 0
@@ -123,7 +157,34 @@ final class XNNPACKConvStep: ExecutionStep, ParallelWork {
             while q0 < plane {
                 let n = min(Self.pixelBlock, plane - q0)
                 let source = outputNHWC + (image * plane + q0) * m
-                for channel in op.channels {
+                var first = op.channels.lowerBound
+                if n == Self.pixelBlock && m % 4 == 0 {
+                    // 4×4 tiles: four pixel rows in, four channel rows out.
+                    while first + 4 <= op.channels.upperBound {
+                        let out = output + (image * m + first) * plane + q0
+                        var q = 0
+                        while q < n {
+                            let s = UnsafeRawPointer(source + q * m + first), rowBytes = m * 4
+                            let r0 = s.loadUnaligned(as: SIMD4<Float>.self)
+                            let r1 = (s + rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                            let r2 = (s + 2 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                            let r3 = (s + 3 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + q).storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + plane + q).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + 2 * plane + q).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + 3 * plane + q).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
+                            q &+= 4
+                        }
+                        if !epilogue.isEmpty {
+                            for channel in first..<(first + 4) {
+                                let offset = (image * m + channel) * plane + q0
+                                epilogue.apply(row: output + offset, count: n, channel: channel, offset: offset)
+                            }
+                        }
+                        first += 4
+                    }
+                }
+                for channel in first..<op.channels.upperBound {
                     let offset = (image * m + channel) * plane + q0
                     let row = output + offset
                     var q = 0
