@@ -1,7 +1,7 @@
 # Gearbox set-up and entry points. `make demo` and `make test` install what they need on a
 # fresh Debian machine (apt packages, skipping those already present), then build and run.
 
-APT_PACKAGES := libhwloc-dev libpfm4-dev libcpufreq-dev libopenblas-dev pkg-config \
+APT_PACKAGES := libhwloc-dev libpfm4-dev libcpufreq-dev libopenblas-dev libxnnpack-dev libpthreadpool-dev pkg-config \
                 libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev chromium
 SHELL := /bin/bash
 SWIFT ?= swift

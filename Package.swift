@@ -43,6 +43,7 @@ let package = Package(
         .systemLibrary(name: "CPfm", providers: [.apt(["libpfm4-dev"])]),
         .systemLibrary(name: "CCpufreq", providers: [.apt(["libcpufreq-dev"])]),
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CXNNPACK", providers: [.apt(["libxnnpack-dev", "libpthreadpool-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .target(name: "CGearboxShims"),
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "GearboxEngine",
             dependencies: [
-                "GearboxHardware", "GearboxKernels", "COpenBLAS", "CGearboxShims",
+                "GearboxHardware", "GearboxKernels", "COpenBLAS", "CXNNPACK", "CGearboxShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: engineKernelSettings),

@@ -33,7 +33,7 @@ import Testing
         b.addInput("x", shape: [c.batch, c.channels, c.size, c.size])
         b.addOutput(b.conv("x", weights: w, bias: bias, strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad],
                            dilations: [c.dilation, c.dilation], group: c.groups))
-        for (threads, kernel) in [(1, DenseConvolutionKernel.automatic), (2, .automatic), (1, .openBLAS), (2, .openBLAS)] {
+        for (threads, kernel) in [(1, DenseConvolutionKernel.automatic), (2, .automatic), (1, .packed), (2, .packed), (1, .openBLAS), (2, .openBLAS)] {
             var options = EngineOptions(threads: threads)
             options.denseConvolutionKernel = kernel
             let model = try load(b, options)
@@ -44,6 +44,28 @@ import Testing
             #expect(y.shape == expected.shape)
             #expect(maxRelativeError(y, expected) < 1e-4, "\(kernel), \(threads) threads")
         }
+    }
+
+    @Test func automaticRunsDenseLayersOnXNNPACKAndPackedKeepsGearboxKernels() throws {
+        guard XNNPACKSupport.isAvailable else {
+            print("skipped: XNNPACK does not initialise on this CPU (or libxnnpack is missing)")
+            return
+        }
+        let automatic = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
+        // 3×3/7×7 layers qualify; the 1×1 stride-2 projection moves more floats than XNNPACK saves.
+        #expect((automatic.convolutionKernels["xnnpack"] ?? 0) >= 3)
+        #expect((automatic.convolutionKernels["packed"] ?? 0) >= 1)
+        var options = EngineOptions()
+        options.denseConvolutionKernel = .packed
+        let packed = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10), options)
+        #expect(packed.convolutionKernels["xnnpack"] == nil)
+        #expect(maxRelativeError(try runRandom(automatic), try runRandom(packed)) < 1e-4)
+    }
+
+    @Test func packedWeightsUnpackToTheDenseMatrix() throws {
+        let values = Tensor.random(shape: [13, 300], seed: 1)
+        let packed = PackedDenseWeightMatrix(DenseWeightMatrix(rows: 13, columns: 300, values: values))
+        #expect(packed.unpacked() == values.scalars)
     }
 
     @Test func packedWeightsMultiplyLikeDenseOnAnyRowRange() throws {

@@ -14,7 +14,7 @@ public struct ConvolutionThroughput: Sendable, Codable {
     public var convolutionP50Ns: Int
     /// Median thread-CPU time of one OpenBLAS sgemm on the layer's full, prebuilt im2col matrix.
     public var sgemmP50Ns: Int
-    /// Which kernel ran the convolution ("packed" or "openBLAS").
+    /// Which kernel ran the convolution ("xnnpack", "packed" or "im2col" with OpenBLAS).
     public var kernel: String
     /// sgemm time / convolution time: the convolution's throughput as a fraction of sgemm's.
     public var fractionOfSGEMM: Double
@@ -84,9 +84,8 @@ public enum EngineBenchmark {
             }
             let conv = LatencySummary(nanoseconds: convSamples).p50Ns, gemm = LatencySummary(nanoseconds: gemmSamples).p50Ns
             let flops = 2.0 * Double(c) * Double(k) * Double(n)
-            let packed = model.weightLayers.first?.matrix is PackedDenseWeightMatrix
             results.append(ConvolutionThroughput(layer: "3x3 \(c)->\(c) @\(size)x\(size)", convolutionP50Ns: conv, sgemmP50Ns: gemm,
-                                                 kernel: packed ? "packed" : "openBLAS",
+                                                 kernel: model.convolutionKernels.keys.first ?? "?",
                                                  fractionOfSGEMM: Double(gemm) / Double(max(conv, 1)),
                                                  convolutionGFLOPS: flops / Double(max(conv, 1)), sgemmGFLOPS: flops / Double(max(gemm, 1))))
         }

@@ -23,8 +23,12 @@ enum KernelSupport {
 
 /// Which kernel runs dense convolutions.
 public enum DenseConvolutionKernel: String, Sendable, Codable, CaseIterable {
-    /// Gearbox's packed kernels when the CPU supports them (AVX2+FMA or arm64), else OpenBLAS.
+    /// XNNPACK for dense, ungrouped layers when it runs on this CPU (it measured fastest on every
+    /// ResNet layer shape here), else Gearbox's packed kernels when the CPU supports them
+    /// (AVX2+FMA or arm64), else OpenBLAS.
     case automatic
+    /// Gearbox's packed kernels (when the CPU supports them, else OpenBLAS), never XNNPACK.
+    case packed
     /// im2col + OpenBLAS sgemm through `DenseWeightMatrix`.
     case openBLAS
 }

@@ -55,6 +55,9 @@ public final class InferenceModel {
     public let options: EngineOptions
     /// The converted weight matrices of Conv/Gemm/MatMul layers, in execution order.
     public let weightLayers: [WeightLayer]
+    /// How many Conv layers each kernel runs: "xnnpack", "packed" (Gearbox's micro-kernels),
+    /// "im2col" (im2col + the layer's `WeightMatrix`: OpenBLAS or a pruned format), "depthwise".
+    public let convolutionKernels: [String: Int]
     /// Bytes of weights and other constants the steps read.
     public let weightBytes: Int
     /// Errors from pinning helper threads (empty when pinning succeeded or was not requested).
@@ -143,6 +146,7 @@ public final class InferenceModel {
         weightLayers = compiler.operations.compactMap { $0 as? any WeightedOperation }.flatMap { op in
             op.weightMatrices.map { WeightLayer(description: $0.description, matrix: $0.matrix) }
         }
+        convolutionKernels = compiler.operations.compactMap { ($0 as? ConvOperation)?.kernelName }.reduce(into: [:]) { $0[$1, default: 0] += 1 }
         weightBytes = ModelCompiler.constantBytes(compiler)
         pinningErrors = plan.pool.pinningErrors
         loadDuration = ContinuousClock.now - start

@@ -112,7 +112,7 @@ final class ConvOperation: WeightedOperation {
             let dense = DenseWeightMatrix(rows: rows, columns: columns, values: values)
             let description = WeightLayerDescription(nodeName: label.name, opType: "Conv", kernelShape: kernelShape,
                                                      groupIndex: group, groupCount: g.groups, layerIndex: layerIndex)
-            if factory == nil && kernelChoice == .automatic && PackedDenseWeightMatrix.isSupported {
+            if factory == nil && kernelChoice != .openBLAS && PackedDenseWeightMatrix.isSupported {
                 // Dense weights go straight into the micro-kernel layout (no unpacked copy is kept).
                 matrices.append(PackedDenseWeightMatrix(dense))
             } else {
@@ -121,6 +121,26 @@ final class ConvOperation: WeightedOperation {
             descriptions.append(description)
         }
         layerIndex += 1
+        prepareXNNPACK()
+    }
+
+    /// XNNPACK's operators for this layer, when it runs it (dense, ungrouped, `automatic`).
+    private(set) var xnnpack: XNNPACKConvolutionLayer?
+
+    /// Creates the XNNPACK operators from the dense weights (or, for a packed file, from the
+    /// packed panels) when the layer qualifies; otherwise Gearbox's kernels stay in charge.
+    private func prepareXNNPACK() {
+        xnnpack = nil
+        let g = geometry
+        guard kernelChoice == .automatic, usesPackedKernel, g.groups == 1, XNNPACKConvolutionLayer.pays(for: g), XNNPACKSupport.isAvailable
+        else { return }
+        let count = g.outChannels * g.reduction
+        if weights.count == count {
+            xnnpack = weights.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
+        } else if let packed = matrices.first as? PackedDenseWeightMatrix {
+            let dense = packed.unpacked()
+            xnnpack = dense.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
+        }
     }
 
     var weightMatrices: [(description: WeightLayerDescription, matrix: any WeightMatrix)] {
@@ -158,6 +178,7 @@ final class ConvOperation: WeightedOperation {
         descriptions = record.descriptions
         bias = record.convBias
         kernelChoice = .automatic
+        prepareXNNPACK()
     }
 
     /// Which kernel runs this layer (set from EngineOptions before planning).
@@ -168,8 +189,16 @@ final class ConvOperation: WeightedOperation {
         !geometry.isDepthwise && !matrices.isEmpty && matrices.allSatisfy { $0 is PackedDenseWeightMatrix }
     }
 
+    /// Which kernel runs the layer (see `InferenceModel.convolutionKernels`).
+    var kernelName: String {
+        if geometry.isDepthwise { return "depthwise" }
+        if xnnpack != nil { return "xnnpack" }
+        return usesPackedKernel ? "packed" : "im2col"
+    }
+
     var sharedScratchFloats: Int {
         if geometry.isDepthwise { return 0 }
+        if xnnpack != nil { return XNNPACKConvolutionLayer.sharedFloats(geometry) }
         if usesPackedKernel {
             return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.sharedFloats(geometry) : PackedConvStep.sharedFloats(geometry)
         }
@@ -177,7 +206,7 @@ final class ConvOperation: WeightedOperation {
     }
 
     var scratchFloatsPerWorker: Int {
-        guard usesPackedKernel else { return 0 }
+        guard usesPackedKernel, xnnpack == nil else { return 0 }
         return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.scratchFloats(geometry) : PackedConvStep.scratchFloats(geometry)
     }
 
@@ -193,6 +222,18 @@ final class ConvOperation: WeightedOperation {
             kernelChoice = .openBLAS
             var index = 0
             try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
+        }
+        if let layer = xnnpack {
+            let xnnEpilogue = Epilogue(bias: nil, activation: activation, residual: epilogue.residual)
+            if let step = XNNPACKConvStep(geometry: geometry, layer: layer, input: binding.address(input), output: binding.address(output),
+                                          epilogue: xnnEpilogue, shared: binding.sharedScratch) {
+                return step
+            }
+            // XNNPACK refused the addresses: run the packed weights through im2col on a column
+            // buffer of the step's own (the planned scratch was sized for XNNPACK).
+            let columns = AlignedBuffer(count: max(1, ConvTiling(geometry: geometry, rowSplittable: false).columnFloats(geometry)))
+            return OwningStep(ConvGemmStep(geometry: geometry, matrices: matrices, input: binding.address(input), output: binding.address(output),
+                                           epilogue: epilogue, columns: columns.baseAddress), storage: columns)
         }
         if usesPackedKernel && ImplicitConvStep.applies(to: geometry) {
             return ImplicitConvStep(geometry: geometry, weights: matrices.compactMap { $0 as? PackedDenseWeightMatrix },

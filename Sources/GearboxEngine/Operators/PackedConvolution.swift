@@ -50,6 +50,20 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
         self.storage = storage
     }
 
+    /// The matrix back in row-major order (rows × columns), e.g. for another library to pack.
+    func unpacked() -> [Float] {
+        var values = [Float](repeating: 0, count: rows * columns)
+        let p = storage.baseAddress, block = Self.reductionBlock
+        for row in 0..<rows {
+            let panel = row / packedPanelRows, lane = row % packedPanelRows
+            for k in 0..<columns {
+                let k0 = k / block * block, length = min(block, columns - k0)
+                values[row * columns + k] = p[k0 * panels * packedPanelRows + (panel * length + (k - k0)) * packedPanelRows + lane]
+            }
+        }
+        return values
+    }
+
     /// Floats the layout takes for a rows × columns matrix.
     static func storageCount(rows: Int, columns: Int) -> Int {
         max(1, (rows + packedPanelRows - 1) / packedPanelRows * columns * packedPanelRows)

@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "What --repeat measures: wall (latency) or threadCPU (CPU time of the calling thread; steadier on a busy machine).")
     var clock: LatencyClock = .wall
     @Option(name: .customLong("format"), help: "Weight format for Conv/Gemm weights (dense unless formats are registered).") var weightFormat = "dense"
-    @Option(name: .customLong("dense-kernel"), help: "Dense convolution kernel: automatic (packed when the CPU allows) or openBLAS.")
+    @Option(name: .customLong("dense-kernel"), help: "Dense convolution kernel: automatic (XNNPACK, else packed), packed (Gearbox's own) or openBLAS.")
     var denseKernel: DenseConvolutionKernel = .automatic
     @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
     @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node).") var profileSteps = false

@@ -1,0 +1,209 @@
+// GearboxEngine/XNNPACKConvStep: dense, ungrouped convolutions on XNNPACK. The engine's tensors
+// are NCHW and XNNPACK's are NHWC, so the step converts at the layer boundary: (1) the input is
+// transposed into shared scratch by pixel-range tasks, (2) each task runs one XNNPACK operator
+// for a fixed range of output channels (bias included) and transposes its channels back to NCHW
+// while applying the residual Add and activation. The channel ranges depend only on the layer's
+// shape, so every output element is computed by the same operator for any thread count.
+
+/// XNNPACK operators of one layer, one per output-channel range, created once at load.
+final class XNNPACKConvolutionLayer {
+    let chunks: [XNNPACKConvolution]
+
+    /// Output-channel ranges, one XNNPACK operator (and one task) each: at most 4, of at least
+    /// 32 channels and 4 M multiply-accumulates, multiples of 16 channels (XNNPACK's AVX2 tile
+    /// width). Layers with few pixels per weight (ResNet's last stage) get at most 2: there each
+    /// extra operator re-reads the input for little work (measured: 512→512 at 4×4 costs 13%
+    /// more single-threaded in 2 operators, 22% in 4).
+    static func channelRanges(_ g: ConvGeometry) -> [Range<Int>] {
+        let m = g.outChannels
+        let limit = g.pixels < 64 ? 2 : 4
+        let wanted = max(1, min(limit, g.macs / 4_000_000, m / 32))
+        let per = ((m + wanted - 1) / wanted + 15) / 16 * 16
+        return stride(from: 0, to: m, by: per).map { $0..<min(m, $0 + per) }
+    }
+
+    /// The documented rule for `automatic`: XNNPACK where its speed pays for the two layout
+    /// transposes, i.e. at least 64 multiply-accumulates per float moved (every 3×3 and 7×7
+    /// layer of the ResNet and the Fashion-MNIST CNN's second conv); layers below that (1×1
+    /// stride-2 projections, the one-channel first conv) stay on Gearbox's packed kernels, which
+    /// read NCHW directly and measured faster there.
+    static func pays(for g: ConvGeometry) -> Bool {
+        let moved = g.batch * (g.inChannels * g.inHeight * g.inWidth + g.outChannels * g.pixels)
+        return g.macs >= 64 * max(moved, 1)
+    }
+
+    /// - Parameter weightsOIHW: M × C × kH × kW (ONNX layout); nil if XNNPACK cannot run the layer.
+    init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?) {
+        guard XNNPACKSupport.isAvailable, g.groups == 1, !g.isDepthwise, g.outChannels > 0, g.inChannels > 0 else { return nil }
+        let c = g.inChannels, kh = g.kernelHeight, kw = g.kernelWidth, m = g.outChannels
+        let ohwi = AlignedBuffer(count: m * kh * kw * c)
+        for o in 0..<m {
+            for i in 0..<c {
+                for y in 0..<kh {
+                    for x in 0..<kw { ohwi.baseAddress[((o * kh + y) * kw + x) * c + i] = weightsOIHW[((o * c + i) * kh + y) * kw + x] }
+                }
+            }
+        }
+        var made: [XNNPACKConvolution] = []
+        let biasBuffer = bias.map { AlignedBuffer(copying: $0) }
+        for range in Self.channelRanges(g) {
+            guard let op = XNNPACKConvolution(g, weightsOHWI: UnsafePointer(ohwi.baseAddress),
+                                              bias: biasBuffer.map { UnsafePointer($0.baseAddress) }, channels: range)
+            else { return nil }
+            made.append(op)
+        }
+        chunks = made
+    }
+
+    /// Shared scratch: the NHWC input and the NHWC output, each rounded to 16 floats.
+    static func sharedFloats(_ g: ConvGeometry) -> Int {
+        let input = (g.batch * g.inChannels * g.inHeight * g.inWidth + 15) / 16 * 16
+        return input + g.batch * g.outChannels * g.pixels
+    }
+}
+
+final class XNNPACKConvStep: ExecutionStep, ParallelWork {
+    let g: ConvGeometry
+    let layer: XNNPACKConvolutionLayer
+    let input: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    /// Residual and activation (the bias is XNNPACK's).
+    let epilogue: Epilogue
+    let inputNHWC: UnsafeMutablePointer<Float>
+    let outputNHWC: UnsafeMutablePointer<Float>
+    let transposeSplit: (tasks: Int, perTask: Int)
+    private var transposing = false
+
+    /// Pixels per transpose block: a block of NHWC rows stays in L1 while its channels are visited.
+    static let pixelBlock = 32
+
+    /// Nil when XNNPACK refuses the addresses (the caller then uses Gearbox's kernels).
+    init?(geometry: ConvGeometry, layer: XNNPACKConvolutionLayer, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+          epilogue: Epilogue, shared: UnsafeMutablePointer<Float>) {
+        g = geometry
+        self.layer = layer
+        self.input = input
+        self.output = output
+        self.epilogue = epilogue
+        inputNHWC = shared
+        outputNHWC = shared + (geometry.batch * geometry.inChannels * geometry.inHeight * geometry.inWidth + 15) / 16 * 16
+        let inPixels = geometry.batch * geometry.inHeight * geometry.inWidth
+        transposeSplit = taskSplit(inPixels, grain: max(Self.pixelBlock, 32_768 / max(geometry.inChannels, 1) / Self.pixelBlock * Self.pixelBlock))
+        for op in layer.chunks {
+            guard op.bind(geometry, input: UnsafePointer(inputNHWC), output: outputNHWC) else { return nil }
+        }
+    }
+
+    func execute(_ pool: WorkerPool) {
+        transposing = true
+        pool.parallelFor(transposeSplit.tasks, self)
+        transposing = false
+        pool.parallelFor(layer.chunks.count, self)
+    }
+
+    func perform(task: Int, worker: Int) {
+        if transposing { transposeIn(task: task) } else { convolve(chunk: task) }
+    }
+
+    /// NCHW → NHWC for a range of (image, pixel) positions.
+    private func transposeIn(task: Int) {
+        let plane = g.inHeight * g.inWidth, c = g.inChannels
+        let first = task * transposeSplit.perTask
+        let last = min(g.batch * plane, first + transposeSplit.perTask)
+        var p0 = first
+        while p0 < last {
+            let image = p0 / plane, q0 = p0 % plane
+            let n = min(Self.pixelBlock, last - p0, plane - q0)
+            let source = input + image * c * plane + q0
+            let destination = inputNHWC + p0 * c
+            var channel = 0
+            if n == Self.pixelBlock {
+                // 4×4 tiles: four channel rows in, four pixel rows out.
+                while channel + 4 <= c {
+                    let s = source + channel * plane
+                    var q = 0
+                    while q < n {
+                        let r0 = UnsafeRawPointer(s + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let r1 = UnsafeRawPointer(s + plane + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let r2 = UnsafeRawPointer(s + 2 * plane + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let r3 = UnsafeRawPointer(s + 3 * plane + q).loadUnaligned(as: SIMD4<Float>.self)
+                        let d = UnsafeMutableRawPointer(destination + q * c + channel), rowBytes = c * 4
+                        d.storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
+                        (d + rowBytes).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
+                        (d + 2 * rowBytes).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
+                        (d + 3 * rowBytes).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
+                        q &+= 4
+                    }
+                    channel &+= 4
+                }
+            }
+            while channel < c {
+                let s = source + channel * plane
+                var q = 0
+                while q < n { destination[q &* c &+ channel] = s[q]; q &+= 1 }
+                channel &+= 1
+            }
+            p0 += n
+        }
+    }
+
+    /// Runs one channel range's operator, then moves those channels back to NCHW.
+    private func convolve(chunk: Int) {
+        let op = layer.chunks[chunk]
+        op.run()
+        let m = g.outChannels, plane = g.pixels
+        for image in 0..<g.batch {
+            var q0 = 0
+            while q0 < plane {
+                let n = min(Self.pixelBlock, plane - q0)
+                let source = outputNHWC + (image * plane + q0) * m
+                var first = op.channels.lowerBound
+                if n == Self.pixelBlock && m % 4 == 0 {
+                    // 4×4 tiles: four pixel rows in, four channel rows out.
+                    while first + 4 <= op.channels.upperBound {
+                        let out = output + (image * m + first) * plane + q0
+                        var q = 0
+                        while q < n {
+                            let s = UnsafeRawPointer(source + q * m + first), rowBytes = m * 4
+                            let r0 = s.loadUnaligned(as: SIMD4<Float>.self)
+                            let r1 = (s + rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                            let r2 = (s + 2 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                            let r3 = (s + 3 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + q).storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + plane + q).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + 2 * plane + q).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(out + 3 * plane + q).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
+                            q &+= 4
+                        }
+                        if !epilogue.isEmpty {
+                            for channel in first..<(first + 4) {
+                                let offset = (image * m + channel) * plane + q0
+                                epilogue.apply(row: output + offset, count: n, channel: channel, offset: offset)
+                            }
+                        }
+                        first += 4
+                    }
+                }
+                for channel in first..<op.channels.upperBound {
+                    let offset = (image * m + channel) * plane + q0
+                    let row = output + offset
+                    var q = 0
+                    while q < n { row[q] = source[q &* m &+ channel]; q &+= 1 }
+                    if !epilogue.isEmpty { epilogue.apply(row: row, count: n, channel: channel, offset: offset) }
+                }
+                q0 += n
+            }
+        }
+    }
+}
+
+/// A step that owns its scratch (a fallback when a layer planned for XNNPACK cannot bind).
+final class OwningStep: ExecutionStep {
+    let inner: any ExecutionStep
+    let storage: AlignedBuffer
+    init(_ inner: any ExecutionStep, storage: AlignedBuffer) {
+        self.inner = inner
+        self.storage = storage
+    }
+    func execute(_ pool: WorkerPool) { inner.execute(pool) }
+}
