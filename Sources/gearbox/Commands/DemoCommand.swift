@@ -85,6 +85,12 @@ struct DemoCommand: ParsableCommand {
             profileArguments += ["--quick", "--frequencies", Self.quickFrequencies(description, controller: source)]
         }
         if noProgress { profileArguments.append("--no-progress") }
+        // An interrupted demo left a checkpoint: continue it rather than refuse to start over.
+        let checkpoint = SweepPaths(lut: lutPath).checkpoint
+        if FileManager.default.fileExists(atPath: checkpoint) {
+            print("  resuming the interrupted profile (checkpoint \(checkpoint))")
+            profileArguments.append("--resume")
+        }
         var profile = try ProfileCommand.parse(profileArguments)
         try profile.run()
         phases.end("profile")
