@@ -170,6 +170,11 @@ public final class RealTimeValidation {
         if settleNs > 0 {
             notes.append("after each frequency change the chosen variant ran untimed for \(DurationText.format(ns: Double(settleNs))) while the throttle settled (\(settleInferences) inferences, \(DurationText.format(ns: Double(settledNs))) in all, not in the rows), as the table was measured after a settle time")
         }
+        if rows.count < 100 {
+            // Nearest rank: with fewer than 100 rows the p99 is the worst row, so one stalled window
+            // (a throttle transient, a preemption on a loaded machine) is the whole p99.
+            notes.append("p99 of \(rows.count) rows is its worst row: one slow row decides it (see timeline.csv)")
+        }
         if sampleWindowNs > 0 {
             notes.append("each timeline row is the mean latency of the inferences run back to back in a \(DurationText.format(ns: Double(sampleWindowNs))) window (\(rows.reduce(0) { $0 + $1.inferences }) inferences in \(rows.count) rows), as the table was measured")
         }
