@@ -9,6 +9,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg) { return ioctl(fd, request, arg); }
 int gearbox_current_cpu(void) { return sched_getcpu(); }
@@ -25,7 +30,9 @@ static void gearbox_signal_to_pipe(int signo) {
     if (fd >= 0) { ssize_t ignored = write(fd, &byte, 1); (void)ignored; }
     errno = saved;
 }
+static void gearbox_interrupt_prepare(void);
 int gearbox_forward_signal(int signo, int fd) {
+    gearbox_interrupt_prepare();
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = gearbox_signal_to_pipe;
@@ -41,3 +48,36 @@ int gearbox_stop_forwarding_signal(int signo) {
     sigemptyset(&action.sa_mask);
     return sigaction(signo, &action, NULL);
 }
+
+// The exit guard: one interrupt per process, so process-wide state is the honest shape.
+static volatile sig_atomic_t gearbox_interrupt_signal = 0;
+static volatile int gearbox_interrupt_deadline_ms = 0;
+static sem_t gearbox_interrupt_done;
+static pthread_once_t gearbox_interrupt_once = PTHREAD_ONCE_INIT;
+static void gearbox_interrupt_at_exit(void) {
+    int signo = gearbox_interrupt_signal;
+    if (signo == 0) return;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += gearbox_interrupt_deadline_ms / 1000;
+    deadline.tv_nsec += (long)(gearbox_interrupt_deadline_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec += 1; deadline.tv_nsec -= 1000000000L; }
+    while (sem_timedwait(&gearbox_interrupt_done, &deadline) != 0 && errno == EINTR) {}
+    fflush(stdout);
+    fflush(stderr);
+    _exit(128 + signo);
+}
+static void gearbox_interrupt_setup(void) {
+    sem_init(&gearbox_interrupt_done, 0, 0);
+    atexit(gearbox_interrupt_at_exit);
+}
+void gearbox_interrupt_started(int signo, int deadline_ms) {
+    pthread_once(&gearbox_interrupt_once, gearbox_interrupt_setup);
+    gearbox_interrupt_deadline_ms = deadline_ms;
+    gearbox_interrupt_signal = signo;
+}
+void gearbox_interrupt_finished(void) {
+    pthread_once(&gearbox_interrupt_once, gearbox_interrupt_setup);
+    sem_post(&gearbox_interrupt_done);
+}
+static void gearbox_interrupt_prepare(void) { pthread_once(&gearbox_interrupt_once, gearbox_interrupt_setup); }

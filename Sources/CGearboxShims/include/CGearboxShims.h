@@ -30,4 +30,12 @@ int gearbox_forward_signal(int signo, int fd);
 /// Gives `signo` its default action back and stops forwarding it. 0, or -1 with errno set.
 int gearbox_stop_forwarding_signal(int signo);
 
+/// Marks the start of a signal-time restore of `signo`: from now on a thread that calls exit()
+/// (an interrupted command failing on its own) waits in an atexit handler, up to `deadline_ms`,
+/// for `gearbox_interrupt_finished`, then ends the process with status 128 + `signo`.
+void gearbox_interrupt_started(int signo, int deadline_ms);
+
+/// Marks the end of the signal-time restore (its messages are out).
+void gearbox_interrupt_finished(void);
+
 #endif

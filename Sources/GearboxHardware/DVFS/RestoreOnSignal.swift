@@ -37,13 +37,16 @@ public final class RestoreOnSignal: @unchecked Sendable {
     ///   - lockWaitNs: how long each controller may wait for its own lock.
     ///   - deadlineNs: when the process ends even if a restore has not returned.
     ///   - report: receives each message line (default: standard error).
-    ///   - terminate: ends the process afterwards (default: flush stdio, `_exit(128 + signal)`;
-    ///     `exit` would run atexit handlers while the interrupted threads still run).
+    ///   - terminate: ends the process afterwards. nil (the default): flush stdio and
+    ///     `_exit(128 + signal)` (`exit` would run atexit handlers while the interrupted threads
+    ///     still run); meanwhile a thread of the interrupted work that fails and calls `exit`
+    ///     itself waits in an atexit handler until the restore's messages are out, and the status
+    ///     stays 128 + signal. Tests pass their own.
     public init(
         restoring controllers: [FrequencyController], signals: [Int32] = [SIGINT, SIGTERM], afterRestore: String? = nil,
         lockWaitNs: Int = RestoreOnSignal.defaultLockWaitNs, deadlineNs: Int = RestoreOnSignal.defaultDeadlineNs,
         report: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
-        terminate: @escaping @Sendable (Int32) -> Void = { RestoreOnSignal.exitImmediately(status: 128 + $0) }
+        terminate: (@Sendable (Int32) -> Void)? = nil
     ) {
         self.signals = signals
         var fds: [Int32] = [-1, -1]
@@ -71,9 +74,15 @@ public final class RestoreOnSignal: @unchecked Sendable {
                 let number = Int32(byte)
                 // A second signal while restoring changes nothing: the first one's exit follows.
                 guard !once.fired.exchange(true, ordering: .sequentiallyConsistent) else { continue }
+                if terminate == nil { gearbox_interrupt_started(number, Int32(clamping: deadlineNs / 1_000_000 + 1000)) }
                 Self.restore(controllers, after: number, afterRestore: afterRestore, lockWaitNs: lockWaitNs,
                              deadlineNs: deadlineNs, report: report)
-                terminate(number)
+                if let terminate {
+                    terminate(number)
+                } else {
+                    gearbox_interrupt_finished()
+                    Self.exitImmediately(status: 128 + number)
+                }
             }
             close(readFD)
         }
