@@ -43,9 +43,11 @@ extension LatencyObjective {
         table.frequenciesKHz.sorted(by: >).map { kHz in
             var meeting: [LookupTable.Variant] = []
             var measured = 0
+            var predicted = 0
             for variant in table.variants {
                 guard let cell = variant.latency[String(kHz)] else { continue }
                 measured += 1
+                if cell.source == .predicted { predicted += 1 }
                 let value: Double
                 switch statistic {
                 case .mean: value = cell.meanNs
@@ -55,7 +57,7 @@ extension LatencyObjective {
                 if value <= targetNs { meeting.append(variant) }
             }
             let best = meeting.max { ($0.accuracy ?? -1, -$0.macs) < ($1.accuracy ?? -1, -$1.macs) }
-            return Coverage(kHz: kHz, meeting: meeting.count, measured: measured, mostAccurateMeeting: best?.name)
+            return Coverage(kHz: kHz, meeting: meeting.count, measured: measured, mostAccurateMeeting: best?.name, predicted: predicted)
         }
     }
 
@@ -63,7 +65,20 @@ extension LatencyObjective {
     public struct Coverage: Equatable, Sendable {
         public var kHz: Int
         public var meeting: Int
+        /// Cells the table has at this frequency (measured or predicted).
         public var measured: Int
         public var mostAccurateMeeting: String?
+        /// How many of those cells are predicted by the frequency model, not measured (a
+        /// `--quick` profile measures three steps and predicts the rest).
+        public var predicted: Int = 0
+
+        /// One line for a listing: "1250000 kHz: 15/15 variants (most accurate: dense)", ending in
+        /// "predicted" when the cells behind it are predicted rather than measured.
+        public var line: String {
+            let source = predicted == 0 ? "" : predicted == measured
+                ? " — predicted (frequency model, not measured)"
+                : " — \(predicted) of \(measured) cells predicted (frequency model, not measured)"
+            return "\(kHz) kHz: \(meeting)/\(measured) variants" + (mostAccurateMeeting.map { " (most accurate: \($0))" } ?? "") + source
+        }
     }
 }

@@ -91,6 +91,12 @@ public enum Validator {
         notes extraNotes: [String] = [], progress: @escaping (ValidationPolicy) -> Void = { _ in }
     ) throws -> ValidationReport {
         let controller = validation.controller
+        // SIGINT/SIGTERM: lift the throttle / put cpufreq back even while a calibration holds the
+        // controller's lock, then exit; nothing of this run has been written yet.
+        let guardSignals = RestoreOnSignal(
+            restoring: [controller],
+            afterRestore: "gearbox: the real-time validation was interrupted before writing its summary; run the same command again to redo it")
+        defer { guardSignals.cancel() }
         let (runs, placement) = try MeasuringThread.run { () throws -> ([PolicyRun], Placement?) in
             defer { try? controller.restore() }
             let placement = try pinning.map { try binder.bindCurrentThread($0) }

@@ -156,7 +156,7 @@ public final class ProfileSession {
     /// Runs the sweep; SIGINT/SIGTERM restore the controller before the process exits (the
     /// checkpoint then lets `--resume` continue).
     public func run(stopAfterCells: Int? = nil, progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> SweepResult {
-        let guardSignals = RestoreOnSignal(restoring: [controller])
+        let guardSignals = RestoreOnSignal(restoring: [controller], afterRestore: resumeHint)
         defer { guardSignals.cancel() }
         defer { try? controller.restore() }
         let result = try sweep.run(options: SweepOptions(resume: request.resume, stopAfterCells: stopAfterCells, progress: progress))
@@ -167,6 +167,30 @@ public final class ProfileSession {
             }
         }
         return result
+    }
+
+    /// What an interrupted sweep prints after the DVFS state is back: where the checkpoint is and
+    /// the command that continues it (`gearbox demo` resumes on its own).
+    public var resumeHint: String {
+        "gearbox: the checkpoint \(sweep.paths.checkpoint) is kept (cells finished so far are not measured again); continue with:\n"
+            + "  " + Self.resumeCommand(request, lut: sweep.paths.lut) + "\n"
+            + "(`gearbox demo` continues it too when run again with the same settings)"
+    }
+
+    /// The `gearbox profile` command line that resumes `request`'s sweep into `lut`.
+    static func resumeCommand(_ request: ProfileRequest, lut: String) -> String {
+        var words = ["gearbox", "profile", "--portfolio", request.portfolioDirectory]
+        if let device = request.devicePath { words += ["--device", device] }
+        words += ["--controller", request.controller.rawValue, "--frequencies", request.frequencies, "--out", lut]
+        if request.threads != 1 { words += ["--threads", String(request.threads)] }
+        if request.pin != .pu { words += ["--pin", request.pin.description] }
+        if request.quick { words.append("--quick") }
+        if let seconds = request.maxCellSeconds { words += ["--max-cell-seconds", String(seconds)] }
+        if request.seed != 1 { words += ["--seed", String(request.seed)] }
+        if !request.measureSwitchCosts { words.append("--skip-switch-costs") }
+        if !request.measureMemory { words.append("--skip-memory") }
+        words.append("--resume")
+        return words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 
     /// `Profiles/<device>/<portfolio>.lut.json`; simulated sweeps get `.simulated.lut.json` so

@@ -97,6 +97,41 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         try controller.restore()  // idempotent
     }
 
+    /// The signal-time restore must not wait for a calibration holding the controller's lock: it
+    /// returns while the grid calibration (many seconds of throttled spinning) is still running,
+    /// with the cgroup gone, and the calibration then stops with an error instead of throttling again.
+    @Test func restoreAfterInterruptDoesNotWaitForACalibrationHoldingTheLock() throws {
+        guard emulationAvailable() else { return }
+        let controller = try EmulatedFrequencyController(options: .init(gridSteps: 8, calibrationWorkNs: 64_000_000))
+        defer { try? controller.restore() }
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = TestResultBox<[EmulatedFrequencyController.Calibration]>()
+        let calibrating = Thread {
+            outcome.result = Result { try controller.calibrate() }
+            finished.signal()
+        }
+        calibrating.start()
+        // Wait until the calibration thread is spinning under a quota inside the cgroup.
+        var throttled = false
+        for _ in 0..<500 {
+            let quota = (try? String(contentsOfFile: controller.cgroupDirectory + "/cpu.cfs_quota_us", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if let quota, quota != "-1", quota != "max" { throttled = true; break }
+            if let max = try? String(contentsOfFile: controller.cgroupDirectory + "/cpu.max", encoding: .utf8), !max.hasPrefix("max") {
+                throttled = true; break
+            }
+            usleep(10_000)
+        }
+        try #require(throttled, "the calibration never throttled its cgroup")
+        try controller.restoreAfterInterrupt(lockWaitNs: 50_000_000)
+        let stillCalibrating = finished.wait(timeout: .now()) == .timedOut
+        #expect(stillCalibrating, "restoreAfterInterrupt returned only after the whole calibration had finished")
+        #expect(!FileManager.default.fileExists(atPath: controller.cgroupDirectory))
+        finished.wait()
+        #expect(throws: HardwareError.self) { _ = try outcome.result?.get() }
+        #expect(!FileManager.default.fileExists(atPath: controller.cgroupDirectory), "the interrupted calibration recreated or re-throttled the cgroup")
+    }
+
     @Test func requestsOutsideTheEmulatedRangeAreRejected() throws {
         guard emulationAvailable() else { return }
         let controller = try EmulatedFrequencyController()

@@ -46,4 +46,28 @@ import Testing
             #expect(coverage.last?.mostAccurateMeeting != nil)
         }
     }
+
+    @Test func coverageLinesOfPredictedStepsSayPredicted() throws {
+        var table = Fixtures.randomTable(seed: 5)
+        let steps = table.frequenciesKHz.sorted()
+        try #require(steps.count >= 3)
+        let allPredicted = steps[1], onePredicted = steps[0]
+        for v in table.variants.indices {
+            table.variants[v].latency[String(allPredicted)]?.source = .predicted
+        }
+        table.variants[0].latency[String(onePredicted)]?.source = .predicted
+        let objective = try #require(LatencyObjective.suggestedP99(for: table))
+        let coverage = Dictionary(uniqueKeysWithValues: objective.coverage(in: table).map { ($0.kHz, $0) })
+        let all = try #require(coverage[allPredicted])
+        #expect(all.predicted == all.measured && all.measured > 0)
+        #expect(all.line.hasSuffix("predicted (frequency model, not measured)"))
+        let one = try #require(coverage[onePredicted])
+        #expect(one.predicted == 1)
+        #expect(one.line.contains("1 of \(one.measured) cells predicted"))
+        for kHz in steps.dropFirst(2) {
+            let measured = try #require(coverage[kHz])
+            #expect(measured.predicted == 0)
+            #expect(!measured.line.contains("predicted"))
+        }
+    }
 }

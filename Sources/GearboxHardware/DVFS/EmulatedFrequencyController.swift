@@ -23,6 +23,7 @@
 import Foundation
 import GearboxCore
 import CGearboxShims
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -107,6 +108,9 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     private var currentQuotaPerThreadUs = -1
     private var currentPeriodUs: Int
     private var removed = false
+    /// Set by the signal-time restore, without the lock: from then on no cgroup write of the
+    /// interrupted work (a calibration, a change) may throttle again.
+    private let interrupted = Atomic<Bool>(false)
 
     /// Creates the controller's cgroup `gearbox-<pid>-<suffix>` under this process's own cgroup.
     /// - Throws: `HardwareError.cgroup` / `.permissionDenied` when no cpu controller is writable.
@@ -230,8 +234,27 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     public func restore() throws {
         lock.lock()
         defer { lock.unlock() }
+        try restoreInLock()
+    }
+
+    /// The signal-time restore. Calibrating a step holds the lock for seconds (and a whole grid
+    /// for much longer), so this waits at most `lockWaitNs` for it and otherwise restores
+    /// without it: it stops every further cgroup write of the interrupted work, lifts the quota,
+    /// moves the threads still in the cgroup to this process's own cgroup and removes ours —
+    /// plain file writes that take no lock.
+    public func restoreAfterInterrupt(lockWaitNs: Int) throws {
+        interrupted.store(true, ordering: .sequentiallyConsistent)
+        if lock.lock(before: Date(timeIntervalSinceNow: Double(max(0, lockWaitNs)) / 1e9)) {
+            defer { lock.unlock() }
+            try restoreInLock()
+            return
+        }
+        try restoreWithoutLock()
+    }
+
+    private func restoreInLock() throws {
         guard !removed else { return }
-        try? applyQuota(perThreadUs: -1, periodUs: currentPeriodUs, threads: 1)
+        try? liftQuota()
         for (tid, origin) in enrolled {
             // ESRCH (the thread has exited) is fine: it left the cgroup with it.
             try? bandwidth.write(String(tid), to: bandwidth.version == .v1 ? "tasks" : "cgroup.threads", in: origin)
@@ -243,7 +266,36 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         guard rmdir(cgroupDirectory) == 0 || errno == ENOENT else {
             throw CgroupCPUBandwidth.error(path: cgroupDirectory, errno: errno)
         }
+        currentQuotaPerThreadUs = -1
         removed = true
+    }
+
+    /// Reads only immutable state and the cgroup's own files. A thread the interrupted work starts
+    /// meanwhile is moved out on the next pass; after half a second it gives up and says so.
+    private func restoreWithoutLock() throws {
+        try? liftQuota()
+        let tasks = bandwidth.version == .v1 ? "tasks" : "cgroup.threads"
+        for _ in 0..<50 {
+            for tid in residentThreads() { try? bandwidth.write(String(tid), to: tasks, in: bandwidth.parentDirectory) }
+            if rmdir(cgroupDirectory) == 0 || errno == ENOENT { return }
+            usleep(10_000)
+        }
+        throw HardwareError.cgroup(path: cgroupDirectory, reason: "quota lifted, but threads stayed in it; `gearbox dvfs restore` removes it once this process has exited")
+    }
+
+    /// Unthrottles the group (no lock, no interrupted check: the restore paths use it).
+    private func liftQuota() throws {
+        switch bandwidth.version {
+        case .v1: try bandwidth.write("-1", to: "cpu.cfs_quota_us", in: cgroupDirectory)
+        case .v2: try bandwidth.write("max", to: "cpu.max", in: cgroupDirectory)
+        }
+    }
+
+    /// Whether a signal-time restore has lifted the throttle (the work must not throttle again).
+    private func checkNotInterrupted() throws {
+        if interrupted.load(ordering: .sequentiallyConsistent) {
+            throw HardwareError.cgroup(path: cgroupDirectory, reason: "interrupted: the throttle was lifted by the signal-time restore")
+        }
     }
 
     /// Removes `gearbox-<pid>-*` cgroups left by processes that no longer exist (after a crash
@@ -352,6 +404,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         let done = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             box.result = Result {
+                try checkNotInterrupted()
                 try bandwidth.write(String(gearbox_gettid()), to: bandwidth.version == .v1 ? "tasks" : "cgroup.threads", in: cgroupDirectory)
                 return try body()
             }
@@ -367,12 +420,14 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     // MARK: cgroup files
 
     private func enrollInLock(_ tid: pid_t) throws {
+        try checkNotInterrupted()
         if enrolled[tid] == nil { enrolled[tid] = Self.currentCgroupDirectory(of: tid, bandwidth: bandwidth) }
         try bandwidth.write(String(tid), to: bandwidth.version == .v1 ? "tasks" : "cgroup.threads", in: cgroupDirectory)
     }
 
     /// Writes the group quota for `threads` threads each allowed `perThreadUs` per period.
     private func applyQuota(perThreadUs: Int, periodUs: Int, threads: Int) throws {
+        try checkNotInterrupted()
         let groupQuota = perThreadUs < 0 ? -1 : perThreadUs * max(1, threads)
         switch bandwidth.version {
         case .v1:

@@ -56,4 +56,13 @@ public protocol FrequencyController: AnyObject {
     func enrollCurrentThread() throws
     /// Restores every governor and limit this controller changed (idempotent).
     func restore() throws
+    /// Restores after SIGINT/SIGTERM while the interrupted work may still hold this controller's
+    /// lock (a calibration or a change in flight): waits at most `lockWaitNs` for the lock, then
+    /// puts the state back without it. Never blocks for longer than a few file writes past that.
+    func restoreAfterInterrupt(lockWaitNs: Int) throws
+}
+
+extension FrequencyController {
+    /// Controllers whose lock is never held for long (simulated) restore the ordinary way.
+    public func restoreAfterInterrupt(lockWaitNs: Int) throws { try restore() }
 }

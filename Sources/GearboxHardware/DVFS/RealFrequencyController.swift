@@ -95,6 +95,22 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
     public func restore() throws {
         lock.lock()
         defer { lock.unlock() }
+        try restoreInLock()
+    }
+
+    /// The signal-time restore: waits at most `lockWaitNs` for a change in flight (bounded by
+    /// the settle timeout), else replays the journal file, which is written before the first
+    /// change, without the lock.
+    public func restoreAfterInterrupt(lockWaitNs: Int) throws {
+        if lock.lock(before: Date(timeIntervalSinceNow: Double(max(0, lockWaitNs)) / 1e9)) {
+            defer { lock.unlock() }
+            try restoreInLock()
+            return
+        }
+        _ = try Self.restore(journalAt: options.journalPath, root: root, force: true)
+    }
+
+    private func restoreInLock() throws {
         guard let journal else { return }
         _ = try Self.apply(journal, with: cpufreq)
         try DVFSJournal.remove(at: options.journalPath)

@@ -85,6 +85,12 @@ struct DemoCommand: ParsableCommand {
             profileArguments += ["--quick", "--frequencies", Self.quickFrequencies(description, controller: source)]
         }
         if noProgress { profileArguments.append("--no-progress") }
+        // An interrupted demo left a checkpoint: continue it rather than refuse to start over.
+        let checkpoint = SweepPaths(lut: lutPath).checkpoint
+        if FileManager.default.fileExists(atPath: checkpoint) {
+            print("  resuming the interrupted profile (checkpoint \(checkpoint))")
+            profileArguments.append("--resume")
+        }
         var profile = try ProfileCommand.parse(profileArguments)
         try profile.run()
         phases.end("profile")
@@ -99,12 +105,13 @@ struct DemoCommand: ParsableCommand {
         print("  objective derived from the table: the larger of the most accurate variant's p99 at its top step + 15% "
             + "and the fastest variant's p99 at the lowest step + 25%; by the table's p99 it is met by")
         for coverage in objective.coverage(in: table) {
-            print("    \(coverage.kHz) kHz: \(coverage.meeting)/\(coverage.measured) variants"
-                + (coverage.mostAccurateMeeting.map { " (most accurate: \($0))" } ?? ""))
+            print("    " + coverage.line)
         }
         if source == "emulated" {
             print("  emulated DVFS: a sub-period inference runs unthrottled or stalls for the rest of the throttle period, "
-                + "so each timeline row is the mean of back-to-back inferences over four periods, as in the table")
+                + "so each timeline row is the mean of back-to-back inferences over four periods, as in the table; "
+                + "after each frequency change the chosen variant first runs untimed for four periods while the throttle settles "
+                + "(the profiler settles each step too); each switch is timed on its own (switch ms, switchTimeNs) and also counted in the row it delays")
         }
         var simulated = try ValidateCommand.parse([
             "--lut", lutPath, "--trace", "step", "--objective", objective.description, "--policy", "all",

@@ -85,6 +85,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("sample-window"), help: "Real/emulated: time one inference per timeline row (0), or the mean over back-to-back inferences filling this window (e.g. 32ms); auto: four throttle periods when emulated, else 0.")
     var sampleWindow: String = "auto"
 
+    @Option(help: "Real/emulated: after each frequency change, run the chosen variant untimed for this long before timing rows again (0: time everything); auto: four throttle periods when emulated (the cgroup throttle's settling transient is not inference latency), else 0.")
+    var settle: String = "auto"
+
     @Flag(help: "Emulated: measure every throttle step again instead of reusing the calibration saved beside the LUT.")
     var recalibrate = false
 
@@ -170,6 +173,11 @@ extension ValidateCommand {
         var notes: [String] = []
         var saveCalibration: () -> Void = {}
         var windowNs: Int64 = 0
+        var settleNs: Int64 = 0
+        if settle != "auto" && settle != "0" {
+            settleNs = Int64(try DurationText.milliseconds(settle, setting: "--settle") * 1e6)
+            if settleNs < 0 { throw PolicyError.badSetting(name: "--settle", reason: "must be auto, 0 or a positive duration") }
+        }
         if sampleWindow != "auto" && sampleWindow != "0" {
             windowNs = Int64(try DurationText.milliseconds(sampleWindow, setting: "--sample-window") * 1e6)
             if windowNs < 0 { throw PolicyError.badSetting(name: "--sample-window", reason: "must be auto, 0 or a positive duration") }
@@ -186,6 +194,9 @@ extension ValidateCommand {
             calibrate = { _ = try emulated.calibrate(steps) }
             if sampleWindow == "auto" {
                 windowNs = Int64(steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? 0)
+            }
+            if settle == "auto" {
+                settleNs = Int64(steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? 0)
             }
             saveCalibration = { try? emulated.saveCalibrations(to: calibrationPath, deviceID: table.device) }
             controller = emulated
@@ -214,7 +225,8 @@ extension ValidateCommand {
         }
         let validation = RealTimeValidation(
             table: table, trace: frequencyTrace, objective: objective, controller: controller, runner: inference,
-            traceDomain: domain, controllerDomain: 0, configuration: selector, tableName: lut, sampleWindowNs: windowNs)
+            traceDomain: domain, controllerDomain: 0, configuration: selector, tableName: lut, sampleWindowNs: windowNs,
+            settleNs: settleNs)
         if !json { print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(ns: durationMs * 1e6)) each, \(source) controller") }
         defer { saveCalibration() }
         return try Validator.runRealTime(
