@@ -9,6 +9,11 @@
 final class XNNPACKConvolutionLayer {
     let chunks: [XNNPACKConvolution]
 
+    /// Heap bytes XNNPACK holds for this layer's weights (packed at creation), measured.
+    var packedBytes: Int { chunks.reduce(0) { $0 + $1.packedBytes } }
+    /// Heap bytes XNNPACK added when the operators were bound (indirection buffers), measured.
+    var bindingBytes: Int { chunks.reduce(0) { $0 + $1.bindingBytes } }
+
     /// Output-channel ranges, one XNNPACK operator (and one task) each: at most 4, of at least
     /// 32 channels and 4 M multiply-accumulates, multiples of 16 channels (XNNPACK's AVX2 tile
     /// width). Layers with few pixels per weight (ResNet's last stage) get at most 2: there each
