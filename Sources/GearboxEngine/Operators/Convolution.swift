@@ -143,8 +143,7 @@ final class ConvOperation: WeightedOperation {
         if weights.count == count {
             xnnpack = weights.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
         } else if let packed = matrices.first as? PackedDenseWeightMatrix {
-            let dense = packed.unpacked()
-            xnnpack = dense.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
+            xnnpack = XNNPACKConvolutionLayer(g, packed: packed, bias: bias)
         }
     }
 

@@ -38,17 +38,31 @@ final class XNNPACKConvolutionLayer {
     }
 
     /// - Parameter weightsOIHW: M × C × kH × kW (ONNX layout); nil if XNNPACK cannot run the layer.
-    init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?) {
-        guard XNNPACKSupport.isAvailable, g.groups == 1, !g.isDepthwise, g.outChannels > 0, g.inChannels > 0 else { return nil }
+    convenience init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?) {
         let c = g.inChannels, kh = g.kernelHeight, kw = g.kernelWidth, m = g.outChannels
-        let ohwi = AlignedBuffer(count: m * kh * kw * c)
-        for o in 0..<m {
-            for i in 0..<c {
-                for y in 0..<kh {
-                    for x in 0..<kw { ohwi.baseAddress[((o * kh + y) * kw + x) * c + i] = weightsOIHW[((o * c + i) * kh + y) * kw + x] }
+        self.init(g, bias: bias) { ohwi in
+            for o in 0..<m {
+                for i in 0..<c {
+                    for y in 0..<kh {
+                        for x in 0..<kw { ohwi[((o * kh + y) * kw + x) * c + i] = weightsOIHW[((o * c + i) * kh + y) * kw + x] }
+                    }
                 }
             }
         }
+    }
+
+    /// From Gearbox's panel layout (a packed file's section or an ONNX load's packed matrix),
+    /// regrouped to OHWI in one pass without an intermediate OIHW copy.
+    convenience init?(_ g: ConvGeometry, packed: PackedDenseWeightMatrix, bias: [Float]?) {
+        guard packed.rows == g.outChannels, packed.columns == g.reduction else { return nil }
+        self.init(g, bias: bias) { packed.unpack(into: $0, regroupingColumns: g.inChannels) }
+    }
+
+    /// `fillOHWI` writes M × kH × kW × C floats, read by XNNPACK's packing and freed after it.
+    init?(_ g: ConvGeometry, bias: [Float]?, fillOHWI: (UnsafeMutablePointer<Float>) -> Void) {
+        guard XNNPACKSupport.isAvailable, g.groups == 1, !g.isDepthwise, g.outChannels > 0, g.inChannels > 0 else { return nil }
+        let ohwi = AlignedBuffer(count: g.outChannels * g.reduction)
+        fillOHWI(ohwi.baseAddress)
         var made: [XNNPACKConvolution] = []
         let biasBuffer = bias.map { AlignedBuffer(copying: $0) }
         for range in Self.channelRanges(g) {
