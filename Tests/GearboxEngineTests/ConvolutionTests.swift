@@ -68,6 +68,23 @@ import Testing
         #expect(packed.unpacked() == values.scalars)
     }
 
+    @Test func packedWeightsUnpackToOHWIInOnePass() throws {
+        // 13 output channels (a partial panel), 35 input channels × 3×3 = 315 columns (two blocks).
+        let (m, c, area) = (13, 35, 9)
+        let values = Tensor.random(shape: [m, c * area], seed: 3)
+        let packed = PackedDenseWeightMatrix(DenseWeightMatrix(rows: m, columns: c * area, values: values))
+        let ohwi = AlignedBuffer(count: m * c * area)
+        packed.unpack(into: ohwi.baseAddress, regroupingColumns: c)
+        let oihw = values.scalars
+        var mismatches = 0
+        for o in 0..<m {
+            for i in 0..<c {
+                for s in 0..<area where ohwi.baseAddress[(o * area + s) * c + i] != oihw[(o * c + i) * area + s] { mismatches += 1 }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func packedWeightsMultiplyLikeDenseOnAnyRowRange() throws {
         guard PackedDenseWeightMatrix.isSupported else {
             print("skipped: this CPU lacks AVX2/FMA, the packed kernels do not run here")

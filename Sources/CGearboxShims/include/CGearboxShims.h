@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include "CGearboxPerf.h"
+#include "CGearboxAllocation.h"
 
 /// ioctl(fd, request, arg) with an integer argument.
 int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg);

@@ -1,13 +1,32 @@
 // GearboxEngine/XNNPACKConvolution: a thin owner of one XNNPACK NHWC f32 convolution operator
 // (Debian's libxnnpack). XNNPACK packs the weights at creation; `bind` fixes the input/output
 // addresses once (the arena never moves), so each `run` allocates nothing and runs on the calling
-// thread (no pthreadpool: Gearbox's own pinned worker pool splits the work).
+// thread (no pthreadpool: Gearbox's own pinned worker pool splits the work). XNNPACK allocates
+// through Gearbox's counting allocator, so each operator knows exactly how many heap bytes its
+// packed weights (creation) and its indirection buffer (binding) hold.
 
+import CGearboxShims
 import CXNNPACK
 
 /// Whether XNNPACK initialised on this CPU (it refuses CPUs without the SIMD it needs).
 enum XNNPACKSupport {
-    static let isAvailable: Bool = xnn_initialize(nil) == xnn_status_success
+    /// Initialises XNNPACK once per process with the counting allocator. Gearbox is the only
+    /// caller of `xnn_initialize` (the first call's allocator wins), so every XNNPACK block is counted.
+    static let isAvailable: Bool = {
+        var allocator = xnn_allocator(
+            context: nil, allocate: gearbox_counted_allocate, reallocate: gearbox_counted_reallocate,
+            deallocate: gearbox_counted_deallocate, aligned_allocate: gearbox_counted_aligned_allocate,
+            aligned_deallocate: gearbox_counted_aligned_deallocate)
+        return xnn_initialize(&allocator) == xnn_status_success
+    }()
+
+    /// Heap bytes XNNPACK kept during `body` on the calling thread (allocations minus frees, in
+    /// glibc usable sizes). Exact even while other threads allocate: the count is per thread.
+    static func bytesKept<T>(_ body: () -> T) -> (result: T, bytes: Int) {
+        let before = gearbox_counted_bytes_on_this_thread()
+        let result = body()
+        return (result, Int(gearbox_counted_bytes_on_this_thread() - before))
+    }
 }
 
 /// One XNNPACK 2-D convolution computing output channels `channels` of a dense, ungrouped layer,
@@ -16,6 +35,12 @@ enum XNNPACKSupport {
 final class XNNPACKConvolution {
     private let op: xnn_operator_t
     let channels: Range<Int>
+    /// Heap bytes the operator holds from creation: its packed weights and bias, its zero
+    /// padding buffer and the operator record itself (measured, not estimated).
+    let packedBytes: Int
+    /// Heap bytes the last successful `bind` added (the indirection buffer of pointers into the
+    /// input that XNNPACK's IGEMM kernels read; 0 for 1×1 GEMM layers).
+    private(set) var bindingBytes = 0
 
     /// - Parameters:
     ///   - weights: the layer's weights as [M][kH][kW][C] (OHWI), all M output channels.
@@ -25,14 +50,15 @@ final class XNNPACKConvolution {
         guard XNNPACKSupport.isAvailable, g.groups == 1, !channels.isEmpty else { return nil }
         let perChannel = g.kernelHeight * g.kernelWidth * g.inChannels
         var created: xnn_operator_t?
-        let status = xnn_create_convolution2d_nhwc_f32(
+        let (status, kept) = XNNPACKSupport.bytesKept { xnn_create_convolution2d_nhwc_f32(
             UInt32(g.padTop), UInt32(g.padRight), UInt32(g.padBottom), UInt32(g.padLeft),
             UInt32(g.kernelHeight), UInt32(g.kernelWidth), UInt32(g.strideHeight), UInt32(g.strideWidth),
             UInt32(g.dilationHeight), UInt32(g.dilationWidth), 1, g.inChannels, channels.count,
             g.inChannels, g.outChannels, weightsOHWI + channels.lowerBound * perChannel,
-            bias.map { $0 + channels.lowerBound }, -.infinity, .infinity, 0, &created)
+            bias.map { $0 + channels.lowerBound }, -.infinity, .infinity, 0, &created) }
         guard status == xnn_status_success, let created else { return nil }
         op = created
+        packedBytes = kept
         self.channels = channels
     }
 
@@ -41,8 +67,12 @@ final class XNNPACKConvolution {
     /// Fixes the addresses: `input` is the whole NHWC image batch, `output` the whole NHWC
     /// output (this operator writes its channel range of every pixel). False if XNNPACK refuses.
     func bind(_ g: ConvGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) -> Bool {
-        xnn_setup_convolution2d_nhwc_f32(op, g.batch, g.inHeight, g.inWidth, input, output + channels.lowerBound, nil)
-            == xnn_status_success
+        let (status, added) = XNNPACKSupport.bytesKept {
+            xnn_setup_convolution2d_nhwc_f32(op, g.batch, g.inHeight, g.inWidth, input, output + channels.lowerBound, nil)
+        }
+        // A re-bind reallocates the buffer in place, so the delta adds to what is held.
+        bindingBytes += added
+        return status == xnn_status_success
     }
 
     /// Computes the bound output channels (bias included) on the calling thread.

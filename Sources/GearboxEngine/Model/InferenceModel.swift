@@ -58,8 +58,19 @@ public final class InferenceModel {
     /// How many Conv layers each kernel runs: "xnnpack", "packed" (Gearbox's micro-kernels),
     /// "im2col" (im2col + the layer's `WeightMatrix`: OpenBLAS or a pruned format), "depthwise".
     public let convolutionKernels: [String: Int]
-    /// Bytes of weights and other constants the steps read.
+    /// Bytes of weights and other constants held for the steps: Gearbox's copies plus
+    /// `libraryWeightBytes`.
     public let weightBytes: Int
+    /// Of `weightBytes`, heap bytes of XNNPACK's own packed weight copies (Conv layers it runs),
+    /// measured through a per-thread counting allocator around each operator's creation.
+    /// Gearbox keeps its copy of those layers too (it writes `.gbpk` files and is the fallback
+    /// if XNNPACK refuses a binding), so both are resident and both are counted.
+    public let libraryWeightBytes: Int
+    /// Heap bytes XNNPACK allocated when its operators were bound to the arena (indirection
+    /// buffers of input pointers), measured like `libraryWeightBytes`; part of `arenaBytes`.
+    public let libraryWorkspaceBytes: Int
+    /// Shapes of the Conv layers XNNPACK runs (for tests that check the measured bytes).
+    let xnnpackGeometries: [ConvGeometry]
     /// Errors from pinning helper threads (empty when pinning succeeded or was not requested).
     public let pinningErrors: [String]
     /// The packed variant file this model's weights are mapped from (nil for ONNX loads).
@@ -147,18 +158,24 @@ public final class InferenceModel {
             op.weightMatrices.map { WeightLayer(description: $0.description, matrix: $0.matrix) }
         }
         convolutionKernels = compiler.operations.compactMap { ($0 as? ConvOperation)?.kernelName }.reduce(into: [:]) { $0[$1, default: 0] += 1 }
-        weightBytes = ModelCompiler.constantBytes(compiler)
+        let convolutions = compiler.operations.compactMap { $0 as? ConvOperation }
+        libraryWeightBytes = convolutions.reduce(0) { $0 + $1.libraryWeightBytes }
+        libraryWorkspaceBytes = convolutions.reduce(0) { $0 + $1.libraryWorkspaceBytes }
+        xnnpackGeometries = convolutions.filter { $0.xnnpack != nil }.map(\.geometry)
+        weightBytes = ModelCompiler.constantBytes(compiler) + libraryWeightBytes
         pinningErrors = plan.pool.pinningErrors
         loadDuration = ContinuousClock.now - start
     }
 
-    /// Weights, constants, activations arena and scratch, in bytes. For a packed load,
-    /// `mappedWeightBytes` of it are file-backed mapped pages rather than heap.
-    public var residentBytes: Int { weightBytes + plan.arenaBytes }
+    /// Weights, constants, activations arena and scratch (XNNPACK's packed weights and
+    /// indirection buffers included), in bytes. For a packed load, `mappedWeightBytes` of it are
+    /// file-backed mapped pages rather than heap.
+    public var residentBytes: Int { weightBytes + arenaBytes }
     /// Weight and constant bytes on the heap (`weightBytes` minus the mapped ones).
     public var heapWeightBytes: Int { max(0, weightBytes - mappedWeightBytes) }
-    /// Activations arena plus per-worker scratch, in bytes.
-    public var arenaBytes: Int { plan.arenaBytes }
+    /// Activations arena plus per-worker and shared scratch (XNNPACK's NHWC transposition
+    /// buffers are shared scratch) plus `libraryWorkspaceBytes`, in bytes.
+    public var arenaBytes: Int { plan.arenaBytes + libraryWorkspaceBytes }
     /// Input shapes by name.
     public var inputShapes: [String: [Int]] { Dictionary(uniqueKeysWithValues: inputs.map { ($0.name, $0.shape) }) }
     /// Output shapes by name.

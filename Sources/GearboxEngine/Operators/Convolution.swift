@@ -127,6 +127,11 @@ final class ConvOperation: WeightedOperation {
     /// XNNPACK's operators for this layer, when it runs it (dense, ungrouped, `automatic`).
     private(set) var xnnpack: XNNPACKConvolutionLayer?
 
+    /// Heap bytes of XNNPACK's own packed copy of this layer's weights (0 off XNNPACK).
+    var libraryWeightBytes: Int { xnnpack?.packedBytes ?? 0 }
+    /// Heap bytes XNNPACK holds for running this layer besides weights (indirection buffers).
+    var libraryWorkspaceBytes: Int { xnnpack?.bindingBytes ?? 0 }
+
     /// Creates the XNNPACK operators from the dense weights (or, for a packed file, from the
     /// packed panels) when the layer qualifies; otherwise Gearbox's kernels stay in charge.
     private func prepareXNNPACK() {
@@ -138,8 +143,7 @@ final class ConvOperation: WeightedOperation {
         if weights.count == count {
             xnnpack = weights.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
         } else if let packed = matrices.first as? PackedDenseWeightMatrix {
-            let dense = packed.unpacked()
-            xnnpack = dense.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
+            xnnpack = XNNPACKConvolutionLayer(g, packed: packed, bias: bias)
         }
     }
 

@@ -64,6 +64,29 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
         return values
     }
 
+    /// Writes the rows into `destination` (rows × columns floats) with each row's columns
+    /// regrouped from [group][area] to [area][group] (`columns` = groups × area): a Conv's OIHW
+    /// rows become OHWI, XNNPACK's input layout, in one pass that reads the panels sequentially.
+    func unpack(into destination: UnsafeMutablePointer<Float>, regroupingColumns groups: Int) {
+        let area = columns / max(groups, 1)
+        let p = UnsafePointer(storage.baseAddress), block = Self.reductionBlock
+        var k0 = 0
+        while k0 < columns {
+            let length = min(block, columns - k0)
+            for panel in 0..<panels {
+                let source = p + k0 * panels * packedPanelRows + panel * length * packedPanelRows
+                let firstRow = panel * packedPanelRows, lanes = min(packedPanelRows, rows - firstRow)
+                for kk in 0..<length {
+                    let k = k0 + kk
+                    let target = destination + firstRow * columns + (k % area) * groups + k / area
+                    let values = source + kk * packedPanelRows
+                    for lane in 0..<lanes { target[lane * columns] = values[lane] }
+                }
+            }
+            k0 += block
+        }
+    }
+
     /// Floats the layout takes for a rows × columns matrix.
     static func storageCount(rows: Int, columns: Int) -> Int {
         max(1, (rows + packedPanelRows - 1) / packedPanelRows * columns * packedPanelRows)

@@ -9,6 +9,11 @@
 final class XNNPACKConvolutionLayer {
     let chunks: [XNNPACKConvolution]
 
+    /// Heap bytes XNNPACK holds for this layer's weights (packed at creation), measured.
+    var packedBytes: Int { chunks.reduce(0) { $0 + $1.packedBytes } }
+    /// Heap bytes XNNPACK added when the operators were bound (indirection buffers), measured.
+    var bindingBytes: Int { chunks.reduce(0) { $0 + $1.bindingBytes } }
+
     /// Output-channel ranges, one XNNPACK operator (and one task) each: at most 4, of at least
     /// 32 channels and 4 M multiply-accumulates, multiples of 16 channels (XNNPACK's AVX2 tile
     /// width). Layers with few pixels per weight (ResNet's last stage) get at most 2: there each
@@ -33,17 +38,31 @@ final class XNNPACKConvolutionLayer {
     }
 
     /// - Parameter weightsOIHW: M × C × kH × kW (ONNX layout); nil if XNNPACK cannot run the layer.
-    init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?) {
-        guard XNNPACKSupport.isAvailable, g.groups == 1, !g.isDepthwise, g.outChannels > 0, g.inChannels > 0 else { return nil }
+    convenience init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?) {
         let c = g.inChannels, kh = g.kernelHeight, kw = g.kernelWidth, m = g.outChannels
-        let ohwi = AlignedBuffer(count: m * kh * kw * c)
-        for o in 0..<m {
-            for i in 0..<c {
-                for y in 0..<kh {
-                    for x in 0..<kw { ohwi.baseAddress[((o * kh + y) * kw + x) * c + i] = weightsOIHW[((o * c + i) * kh + y) * kw + x] }
+        self.init(g, bias: bias) { ohwi in
+            for o in 0..<m {
+                for i in 0..<c {
+                    for y in 0..<kh {
+                        for x in 0..<kw { ohwi[((o * kh + y) * kw + x) * c + i] = weightsOIHW[((o * c + i) * kh + y) * kw + x] }
+                    }
                 }
             }
         }
+    }
+
+    /// From Gearbox's panel layout (a packed file's section or an ONNX load's packed matrix),
+    /// regrouped to OHWI in one pass without an intermediate OIHW copy.
+    convenience init?(_ g: ConvGeometry, packed: PackedDenseWeightMatrix, bias: [Float]?) {
+        guard packed.rows == g.outChannels, packed.columns == g.reduction else { return nil }
+        self.init(g, bias: bias) { packed.unpack(into: $0, regroupingColumns: g.inChannels) }
+    }
+
+    /// `fillOHWI` writes M × kH × kW × C floats, read by XNNPACK's packing and freed after it.
+    init?(_ g: ConvGeometry, bias: [Float]?, fillOHWI: (UnsafeMutablePointer<Float>) -> Void) {
+        guard XNNPACKSupport.isAvailable, g.groups == 1, !g.isDepthwise, g.outChannels > 0, g.inChannels > 0 else { return nil }
+        let ohwi = AlignedBuffer(count: g.outChannels * g.reduction)
+        fillOHWI(ohwi.baseAddress)
         var made: [XNNPACKConvolution] = []
         let biasBuffer = bias.map { AlignedBuffer(copying: $0) }
         for range in Self.channelRanges(g) {

@@ -1,0 +1,62 @@
+// Tests for XNNPACK's memory accounting: the packed weights and indirection buffers XNNPACK
+// allocates are measured (counting allocator) and included in the model's resident bytes.
+
+import CGearboxShims
+import Testing
+@testable import GearboxEngine
+
+@Suite struct XNNPACKConvolutionTests {
+    /// XNNPACK's packed f32 convolution weights: per operator, output channels rounded up to the
+    /// kernel tile (at least 8 on every x86 variant) × (C·kH·kW weights + 1 bias) floats.
+    static func analyticPackedBytes(_ geometries: [ConvGeometry]) -> Int {
+        geometries.reduce(0) { sum, g in
+            sum + XNNPACKConvolutionLayer.channelRanges(g).reduce(0) { $0 + ($1.count + 7) / 8 * 8 * (g.reduction + 1) * 4 }
+        }
+    }
+
+    /// Heap bytes in use (all arenas plus mmapped blocks).
+    static func heapInUseBytes() -> Int {
+        Int(gearbox_heap_in_use_bytes())
+    }
+
+    @Test func residentBytesIncludeXNNPACKsPackedWeightsAndIndirectionBuffers() throws {
+        guard XNNPACKSupport.isAvailable else {
+            print("skipped: XNNPACK does not initialise on this CPU (or libxnnpack is missing)")
+            return
+        }
+        let model = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
+        #expect(!model.xnnpackGeometries.isEmpty)
+        let analytic = Self.analyticPackedBytes(model.xnnpackGeometries)
+        #expect(model.libraryWeightBytes >= analytic)
+        // Packed weights plus operator records and zero buffers: well under twice the weights.
+        #expect(model.libraryWeightBytes < 2 * analytic + 64 * 1024 * model.xnnpackGeometries.count)
+        #expect(model.libraryWorkspaceBytes > 0, "3×3 layers run XNNPACK's IGEMM, which binds an indirection buffer")
+        #expect(model.weightBytes >= model.libraryWeightBytes + analytic)
+        #expect(model.residentBytes == model.weightBytes + model.arenaBytes)
+
+        var options = EngineOptions()
+        options.denseConvolutionKernel = .packed
+        let gearboxOnly = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10), options)
+        #expect(gearboxOnly.libraryWeightBytes == 0 && gearboxOnly.libraryWorkspaceBytes == 0)
+        #expect(model.residentBytes > gearboxOnly.residentBytes + analytic)
+    }
+
+    @Test func heapGrowthOfLoadingIsCloseToResidentBytes() throws {
+        guard XNNPACKSupport.isAvailable else {
+            print("skipped: XNNPACK does not initialise on this CPU (or libxnnpack is missing)")
+            return
+        }
+        // Large enough (tens of MB) that other tests allocating concurrently are small noise.
+        let data = try SyntheticModels.resNet(imageSize: 56, widths: [64, 128, 256], classes: 10).serializedData()
+        let before = Self.heapInUseBytes()
+        let model = try InferenceModel(onnx: data, source: "resnet")
+        let growth = Self.heapInUseBytes() - before
+        let resident = model.residentBytes
+        #expect((model.convolutionKernels["xnnpack"] ?? 0) > 0)
+        #expect(model.libraryWeightBytes > 0)
+        #expect(Double(growth) > 0.75 * Double(resident) && Double(growth) < 1.5 * Double(resident),
+                "heap grew \(growth) B for \(resident) B reported resident (\(model.libraryWeightBytes) B XNNPACK weights)")
+        print("heap growth \(growth) B, residentBytes \(resident) B, XNNPACK weights \(model.libraryWeightBytes) B, workspace \(model.libraryWorkspaceBytes) B")
+        withExtendedLifetime(model) {}
+    }
+}
