@@ -82,6 +82,9 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         #expect(change.speedRatio == table[0].measuredRatio)
         #expect(change.source == .emulated)
         #expect(table[0].measuredRatio > 0.3 && table[0].measuredRatio < 0.7)
+        // The calibration thread has left the cgroup, so the quota is for one thread, not two.
+        let quota = try String(contentsOfFile: controller.cgroupDirectory + "/cpu.cfs_quota_us", encoding: .utf8)
+        #expect(quota.trimmingCharacters(in: .whitespacesAndNewlines) == String(table[0].quotaUs))
     }
 
     @Test func restoreRemovesTheCgroupAndLiftsTheThrottle() throws {

@@ -397,15 +397,20 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         }
     }
 
-    /// Runs `body` on a new OS thread enrolled in the cgroup; the thread exits (and so leaves the
-    /// cgroup) when `body` returns.
+    /// Runs `body` on a new OS thread enrolled in the cgroup. The thread moves itself back out
+    /// before it reports: the quota that follows is sized by the threads resident in the
+    /// cgroup, and a calibration thread still exiting there would double it.
     private func onEnrolledThread<T>(_ body: @escaping () throws -> T) throws -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
+        let tasksFile = bandwidth.version == .v1 ? "tasks" : "cgroup.threads"
         let thread = Thread { [self] in
+            let tid = gearbox_gettid()
+            let origin = Self.currentCgroupDirectory(of: tid, bandwidth: bandwidth)
             box.result = Result {
                 try checkNotInterrupted()
-                try bandwidth.write(String(gearbox_gettid()), to: bandwidth.version == .v1 ? "tasks" : "cgroup.threads", in: cgroupDirectory)
+                try bandwidth.write(String(tid), to: tasksFile, in: cgroupDirectory)
+                defer { try? bandwidth.write(String(tid), to: tasksFile, in: origin) }
                 return try body()
             }
             done.signal()
