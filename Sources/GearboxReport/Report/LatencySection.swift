@@ -95,7 +95,10 @@ extension ReportBuilder {
 
         let noisy = lut.variants.flatMap { variant in variant.cellsByFrequency.filter { $0.cell.noisy == true }.map { "\(variant.name) at \(Formatting.frequency(kHz: $0.kHz))" } }
         if !noisy.isEmpty {
-            blocks.append(.note("Noisy cells (the sampler flagged unstable timing): " + noisy.joined(separator: ", ") + "."))
+            // A long list reads as noise itself: past a dozen, give the count and the first few.
+            let total = lut.variants.reduce(0) { $0 + $1.cellsByFrequency.count }
+            let listed = noisy.count > 12 ? noisy.prefix(6).joined(separator: ", ") + ", … (\(noisy.count) of \(total) cells)" : noisy.joined(separator: ", ")
+            blocks.append(.note("Noisy cells (the sampler flagged unstable timing): " + listed + "."))
         }
         if let method = lut.method {
             blocks.append(.facts(methodFacts(method)))
