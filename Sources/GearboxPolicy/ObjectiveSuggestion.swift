@@ -7,8 +7,10 @@ import GearboxProfiler
 
 extension LatencyObjective {
     /// A p99 objective for `table`: 15% above the most accurate variant's p99 at the highest
-    /// frequency it was measured at, raised where needed so the fastest variant's p99 at the lowest frequency keeps a
-    /// 25% margin. Rounded up to two significant digits. Nil when the table has no measured cells.
+    /// frequency it was measured at, raised where needed so the fastest variant's p99 at the lowest
+    /// frequency keeps a 25% margin — or only 10% when that is what it takes for the most accurate
+    /// variant to miss the target at the lowest frequency. Rounded up to two significant digits.
+    /// Nil when the table has no measured cells.
     ///
     /// "Most accurate" is by `accuracy`, or by MACs when the table has no accuracies.
     public static func suggestedP99(for table: LookupTable) -> LatencyObjective? {
@@ -24,8 +26,16 @@ extension LatencyObjective {
         }
         guard let accurate, let accurateTop = topP99(accurate) else { return nil }
         let fastestBottom = table.variants.compactMap { p99($0, bottom) }.min() ?? 0
-        let target = max(accurateTop * 1.15, fastestBottom * 1.25)
-        return LatencyObjective(statistic: .percentile(99), targetNs: roundedUp(target))
+        var target = roundedUp(max(accurateTop * 1.15, fastestBottom * 1.25))
+        // When the variants' latencies are close (small models, where fixed costs dominate), that
+        // target is met by the most accurate variant even at the bottom step and shows no
+        // trade-off: tighten it to a 10% margin over the fastest variant there, if that makes
+        // the most accurate one miss at the bottom.
+        if let accurateBottom = p99(accurate, bottom), accurateBottom <= target {
+            let tight = roundedUp(max(accurateTop * 1.15, fastestBottom * 1.10))
+            if tight < accurateBottom { target = tight }
+        }
+        return LatencyObjective(statistic: .percentile(99), targetNs: target)
     }
 
     /// Rounds up to two significant digits (e.g. 3_412_000 → 3_500_000).
