@@ -103,7 +103,8 @@ struct DemoCommand: ParsableCommand {
         let validationDirectory = out + "/validation"
         step(3, "validate the policy on a step trace, objective \(objective)")
         print("  objective derived from the table: the larger of the most accurate variant's p99 at its top step + 15% "
-            + "and the fastest variant's p99 at the lowest step + 25%; by the table's p99 it is met by")
+            + "and the fastest variant's p99 at the lowest step + 25% (+ 10% when that is what makes the most "
+            + "accurate variant miss there); by the table's p99 it is met by")
         for coverage in objective.coverage(in: table) {
             print("    " + coverage.line)
         }
