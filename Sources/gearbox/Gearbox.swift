@@ -35,14 +35,30 @@ struct Gearbox: ParsableCommand {
 
     /// Runs the command with Gearbox's exit codes: 0 ok, 1 measurement or validation failure,
     /// 2 usage or input error (ArgumentParser's own usage errors would exit 64).
+    ///
+    /// `--verbose` anywhere on the line (for commands that have no flag of that name) adds the
+    /// error's full detail on a second line after the one-line message.
     static func main() {
         // Line-buffer stdout so progress lines stream when piped or logged, not only on a TTY.
         setvbuf(stdout, nil, _IOLBF, 0)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let verbose = arguments.contains("--verbose")
         do {
-            var command = try parseAsRoot()
+            var command: ParsableCommand
+            do {
+                command = try parseAsRoot(arguments)
+            } catch where verbose {
+                // The subcommand has no --verbose of its own: it is the global one.
+                command = try parseAsRoot(arguments.filter { $0 != "--verbose" })
+            }
             try command.run()
         } catch {
             let code = exitCode(for: error)
+            if verbose && code != .success {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8))
+                Foundation.exit(code == .validationFailure || error is FileFormatError ? 2 : code.rawValue)
+            }
             if code == .validationFailure || error is FileFormatError {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)

@@ -3,6 +3,18 @@ import Testing
 
 /// Gearbox's exit codes: 0 ok, 1 measurement/validation failure, 2 usage or input error.
 @Suite struct ExitCodeTests {
+    @Test func verboseAddsTheErrorsDetailAfterTheOneLineMessage() throws {
+        guard GearboxBinary.require("exit codes") != nil else { return }
+        let path = NSTemporaryDirectory() + "gearbox-missing-\(UUID().uuidString).lut.json"
+        let plain = try GearboxBinary.run(["lut", "show", path])
+        #expect(plain.status == 2)
+        #expect(!plain.stderr.contains("detail:"))
+        let verbose = try GearboxBinary.run(["lut", "show", path, "--verbose"])
+        #expect(verbose.status == 2, "\(verbose.stderr)")
+        let lines = verbose.stderr.split(separator: "\n")
+        #expect(lines.count >= 2 && lines[0].contains(path) && lines[1].hasPrefix("detail:"), "\(verbose.stderr)")
+    }
+
     @Test func aMissingRequiredOptionIsAUsageErrorWithExitTwo() throws {
         guard GearboxBinary.require("exit codes") != nil else { return }
         let result = try GearboxBinary.run(["dvfs", "set", "--khz", "400000"])
