@@ -54,16 +54,11 @@ struct Gearbox: ParsableCommand {
             try command.run()
         } catch {
             let code = exitCode(for: error)
-            if verbose && code != .success {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8))
-                Foundation.exit(code == .validationFailure || error is FileFormatError ? 2 : code.rawValue)
-            }
-            if code == .validationFailure || error is FileFormatError {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
+            let inputError = code == .validationFailure || error is FileFormatError
+            guard inputError || (verbose && code != .success) else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            if verbose { FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8)) }
+            Foundation.exit(inputError ? 2 : code.rawValue)
         }
     }
 }
