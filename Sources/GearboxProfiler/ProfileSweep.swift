@@ -354,8 +354,8 @@ public final class ProfileSweep {
             notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
         }
         if environment.thermal.readMilliCelsius().isEmpty { notes.append("no thermal zones: temperatures not recorded") }
-        if !environment.clock.isVirtual, let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
-            notes.append("load average when written: \(load.split(separator: " ").prefix(3).joined(separator: " ")) (other work on the machine adds noise)")
+        if !environment.clock.isVirtual, let load = LoadAverage.current() {
+            notes.append("load average when written: \(load.text) (other work on the machine adds noise)")
         }
         notes += checkpoint.notes
         return Provenance(

@@ -3,6 +3,7 @@
 // absolute times), calibration records measured next to requested, and restore removes the cgroup.
 
 import Foundation
+import GearboxCore
 @testable import GearboxHardware
 import Testing
 
@@ -65,9 +66,8 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
 
     /// True when the 1-minute load average exceeds half the online CPUs.
     private static func machineIsBusy() -> Bool {
-        var loads = [Double](repeating: 0, count: 3)
-        guard getloadavg(&loads, 3) == 3 else { return false }
-        return loads[0] > Double(ProcessInfo.processInfo.activeProcessorCount) / 2
+        guard let load = LoadAverage.current() else { return false }
+        return load.oneMinute > Double(ProcessInfo.processInfo.activeProcessorCount) / 2
     }
 
     @Test func calibrationRecordsMeasuredNextToRequestedAndSpeedRatioIsTheMeasuredOne() throws {

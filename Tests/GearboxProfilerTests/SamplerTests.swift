@@ -1,4 +1,5 @@
 import Foundation
+import GearboxCore
 import GearboxPortfolio
 import Testing
 
@@ -108,8 +109,7 @@ import Testing
 
 /// The 1-minute load average as text, for the overhead test's log line.
 private func loadAverageText() -> String {
-    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "unknown"
-    return String(text.split(separator: " ").first ?? "unknown")
+    LoadAverage.current().map { String(format: "%.2f", $0.oneMinute) } ?? "unknown"
 }
 
 @Test func clockCalibrationReportsResolutionAndReadCost() {

@@ -149,9 +149,7 @@ struct DemoCommand: ParsableCommand {
 
     /// The 1-, 5- and 15-minute load averages, for reading the phase times.
     static func loadAverage() -> String {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        let fields = text.split(separator: " ").prefix(3)
-        return fields.count == 3 ? fields.joined(separator: " ") : "unknown"
+        LoadAverage.current()?.text ?? "unknown"
     }
 
     private func step(_ number: Int, _ title: String) {
