@@ -290,7 +290,7 @@ public final class ProfileSweep {
         }
         var totals: CounterTotals?
         var counterFailure: String?
-        let sampler = Sampler(clock: env.clock, policy: configuration.sampling, sampleWindowNs: sampleWindowNs(kHz: kHz))
+        let sampler = Sampler(clock: env.clock, policy: configuration.sampling, window: sampleWindow(kHz: kHz))
         let sampling: CellSampling
         do {
             sampling = try sampler.measure(
@@ -309,7 +309,7 @@ public final class ProfileSweep {
         let summary = LatencySummary(samplesNs: sampling.samplesNs, confidence: configuration.sampling.confidence)
         var counterCell: LookupTable.CounterCell?
         if let totals {
-            counterCell = CounterDerivation.perInference(totals, inferences: sampling.samplesNs.count * sampling.inferencesPerSample)
+            counterCell = CounterDerivation.perInference(totals, inferences: sampling.sampledInferences)
         } else if let counterFailure {
             counterCell = LookupTable.CounterCell(
                 values: [:], unsupported: Dictionary(uniqueKeysWithValues: CounterDerivation.defaultEvents.map { ($0, counterFailure) }),
@@ -327,11 +327,13 @@ public final class ProfileSweep {
         return (record, sampling.samplesNs)
     }
 
-    /// Emulated DVFS: a sample spans 4 throttling periods of the step (see `Sampler`); 0 otherwise.
-    func sampleWindowNs(kHz: Int) -> UInt64 {
-        guard let emulated = environment.controller as? EmulatedFrequencyController else { return 0 }
-        let period = emulated.calibrationTable.first { $0.requestedKHz == kHz }?.periodUs ?? emulated.options.periodUs
-        return UInt64(4 * period) * 1000
+    /// Emulated DVFS: a sample is a window of whole throttle periods (see `SampleWindow`);
+    /// nil otherwise.
+    func sampleWindow(kHz: Int) -> SampleWindow? {
+        guard let emulated = environment.controller as? EmulatedFrequencyController else { return nil }
+        let shape = emulated.throttleShape(forKHz: kHz)
+        return SampleWindow(minimumNs: UInt64(shape.averagingWindowNs), gapNs: UInt64(shape.gapNs / 2),
+                            maximumNs: UInt64(shape.averagingWindowNs + 2 * shape.periodNs), yieldsBetweenInferences: true)
     }
 
     private func save(_ checkpoint: SweepCheckpoint) throws {

@@ -71,12 +71,46 @@ public enum WarmupRule: String, Codable, Sendable {
     case maxTime
 }
 
+/// How samples are formed when the clock slows by CPU-bandwidth throttling (emulated DVFS).
+///
+/// Throttling does not slow each inference: the thread runs at full speed until its quota is
+/// spent and then waits for the next period. Only the mean over whole periods follows the
+/// emulated frequency, so a sample is the mean latency of the inferences in a window that
+/// starts and ends right after a throttle gap: a window then spans whole periods, and the
+/// phase of its ends within a period does not move its value (measured on this VM with 4-period
+/// windows of fixed length: a median bias of up to 10% that flipped between reruns).
+public struct SampleWindow: Codable, Equatable, Sendable {
+    /// A window lasts at least this long (several throttle periods).
+    public var minimumNs: UInt64
+    /// An iteration at least this much longer than the fastest one seen contained a throttle
+    /// gap, and a window due to close closes right after it. 0: windows close on time alone.
+    public var gapNs: UInt64
+    /// A window due to close that sees no gap closes anyway after this long.
+    public var maximumNs: UInt64
+    /// Yield the CPU after each inference, so that the kernel charges the quota at the
+    /// inference boundary rather than at the next scheduler tick (4 ms at HZ=250): the throttle
+    /// then lands between inferences (measured: window CV 0.1–2% instead of 1.5–6%).
+    public var yieldsBetweenInferences: Bool
+
+    public init(minimumNs: UInt64, gapNs: UInt64 = 0, maximumNs: UInt64? = nil, yieldsBetweenInferences: Bool = false) {
+        self.minimumNs = minimumNs; self.gapNs = gapNs
+        self.maximumNs = Swift.max(maximumNs ?? minimumNs * 2, minimumNs)
+        self.yieldsBetweenInferences = yieldsBetweenInferences
+    }
+
+    /// Windows of at least `minimumNs` that close on time alone, without yielding.
+    public static func fixed(_ minimumNs: UInt64) -> SampleWindow { SampleWindow(minimumNs: minimumNs) }
+}
+
 /// The raw outcome of sampling one cell.
 public struct CellSampling: Sendable {
-    /// One value per sample: the latency of one inference, or with `inferencesPerSample` > 1
-    /// the mean latency of that many consecutive inferences.
+    /// One value per sample: the latency of one inference, or in window mode the mean latency
+    /// of the inferences of one window.
     public var samplesNs: [UInt64]
+    /// Inferences per sample (1 without a window; in window mode the mean count, rounded).
     public var inferencesPerSample: Int
+    /// Inferences timed in the sampling phase.
+    public var sampledInferences: Int
     public var warmupIterations: Int
     public var warmupRule: WarmupRule
     public var warmupBatchMediansNs: [UInt64]
@@ -89,18 +123,21 @@ public struct CellSampling: Sendable {
 
 /// Times a workload on one clock under a `SamplingPolicy`. Call it from the measuring thread.
 ///
-/// With a `sampleWindowNs`, one sample is the mean of as many consecutive inferences as fill the
-/// window (measured after warm-up). Emulated DVFS needs this: CPU-bandwidth throttling does not
-/// slow each inference, it lets inferences run at full speed and then stalls whichever one hits
-/// the end of the quota, so single-inference latencies are bimodal and their median follows the
-/// quota only when windows span several throttling periods.
+/// With a `SampleWindow`, one sample is the mean of the consecutive inferences of one window
+/// (see `SampleWindow`): emulated DVFS needs this, since single inferences under CPU-bandwidth
+/// throttling are bimodal (full speed, or stalled for the rest of the period).
 public struct Sampler {
     public let clock: LatencyClock
     public let policy: SamplingPolicy
-    public let sampleWindowNs: UInt64
+    public let window: SampleWindow?
 
-    public init(clock: LatencyClock, policy: SamplingPolicy, sampleWindowNs: UInt64 = 0) {
-        self.clock = clock; self.policy = policy; self.sampleWindowNs = sampleWindowNs
+    public init(clock: LatencyClock, policy: SamplingPolicy, window: SampleWindow? = nil) {
+        self.clock = clock; self.policy = policy; self.window = window
+    }
+
+    /// A sampler whose windows last `sampleWindowNs` and close on time alone (0: no window).
+    public init(clock: LatencyClock, policy: SamplingPolicy, sampleWindowNs: UInt64) {
+        self.init(clock: clock, policy: policy, window: sampleWindowNs > 0 ? .fixed(sampleWindowNs) : nil)
     }
 
     /// Warms up, then samples `workload` until a stop rule fires. `beforeSampling` and
@@ -109,11 +146,6 @@ public struct Sampler {
         _ workload: () throws -> Void, beforeSampling: () throws -> Void = {}, afterSampling: () throws -> Void = {}
     ) throws -> CellSampling {
         let (warmupIterations, warmupRule, medians) = try warmUp(workload)
-        // Inferences per sample: enough to fill the window at the latency warm-up ended with.
-        var perSample = 1
-        if sampleWindowNs > 0, let last = medians.last, last > 0 {
-            perSample = Swift.max(1, Int((Double(sampleWindowNs) / Double(last)).rounded(.up)))
-        }
         try beforeSampling()
         var samples: [UInt64] = []
         samples.reserveCapacity(policy.maxSamples)
@@ -121,18 +153,38 @@ public struct Sampler {
         scratch.reserveCapacity(policy.maxSamples)
         var nextCheck = Swift.max(policy.minSamples, 6)
         var stop = StopRule.maxSamples
+        var inferences = 0
         let start = clock.nowNs()
         var sum: UInt64 = 0
         var t0 = start
+        // Window mode: the fastest iteration seen, the yardstick for spotting a throttle gap.
+        var fastest = UInt64.max
         while samples.count < policy.maxSamples {
-            if perSample == 1 {
-                try workload()
+            let t1: UInt64
+            var count = 1
+            if let window {
+                count = 0
+                var last = t0
+                var now = t0
+                while true {
+                    try workload()
+                    if window.yieldsBetweenInferences { sched_yield() }
+                    now = clock.nowNs()
+                    count += 1
+                    let step = now &- last
+                    last = now
+                    fastest = Swift.min(fastest, step)
+                    let elapsed = now &- t0
+                    guard elapsed >= window.minimumNs else { continue }
+                    if window.gapNs == 0 || elapsed >= window.maximumNs || step >= fastest &+ window.gapNs { break }
+                }
+                t1 = now
             } else {
-                for _ in 0..<perSample { try workload() }
+                try workload()
+                t1 = clock.nowNs()
             }
-            let t1 = clock.nowNs()
-            let sample = (t1 &- t0) / UInt64(perSample)
-            samples.append(sample)
+            inferences += count
+            samples.append((t1 &- t0) / UInt64(count))
             sum &+= t1 &- t0
             if t1 &- start >= policy.maxNs { stop = .maxTime; break }
             if samples.count >= nextCheck {
@@ -151,17 +203,19 @@ public struct Sampler {
         }
         let elapsed = clock.nowNs() &- start
         try afterSampling()
-        let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(samples.count * perSample)
+        let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(inferences)
+        let perSample = samples.isEmpty ? 1 : Swift.max(1, Int((Double(inferences) / Double(samples.count)).rounded()))
         return CellSampling(
-            samplesNs: samples, inferencesPerSample: perSample, warmupIterations: warmupIterations, warmupRule: warmupRule,
-            warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed, outsideWindowNsPerIteration: outside)
+            samplesNs: samples, inferencesPerSample: perSample, sampledInferences: inferences, warmupIterations: warmupIterations,
+            warmupRule: warmupRule, warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed,
+            outsideWindowNsPerIteration: outside)
     }
 
-    /// Warm-up in window mode: each batch runs until `max(warmupBatchTargetNs, sampleWindowNs)`
-    /// has passed; its value is elapsed / inferences.
-    func warmUpWindowed(_ workload: () throws -> Void) rethrows -> (Int, WarmupRule, [UInt64]) {
+    /// Warm-up in window mode: each batch runs until `max(warmupBatchTargetNs, window)` has
+    /// passed; its value is elapsed / inferences.
+    func warmUpWindowed(_ workload: () throws -> Void, window: SampleWindow) rethrows -> (Int, WarmupRule, [UInt64]) {
         let start = clock.nowNs()
-        let batchNs = Swift.max(policy.warmupBatchTargetNs, sampleWindowNs)
+        let batchNs = Swift.max(policy.warmupBatchTargetNs, window.minimumNs)
         var iterations = 0
         var means: [UInt64] = []
         var stableRun = 0
@@ -171,6 +225,7 @@ public struct Sampler {
             var now = t0
             repeat {
                 try workload()
+                if window.yieldsBetweenInferences { sched_yield() }
                 count += 1
                 now = clock.nowNs()
             } while now &- t0 < batchNs || count < policy.warmupMinBatchIterations
@@ -204,7 +259,7 @@ public struct Sampler {
     /// batch medians differ by at most `warmupStableTolerance`, or a limit is hit. With a sample
     /// window, a batch lasts at least the window and its statistic is its mean latency.
     func warmUp(_ workload: () throws -> Void) rethrows -> (Int, WarmupRule, [UInt64]) {
-        if sampleWindowNs > 0 { return try warmUpWindowed(workload) }
+        if let window { return try warmUpWindowed(workload, window: window) }
         let start = clock.nowNs()
         var t0 = start
         try workload()

@@ -164,3 +164,27 @@ private final class ThrottledWorkload {
     #expect(singleP50 < 1_100_000, "single inferences mostly run unthrottled: \(singleP50)")
     #expect(abs(windowedP50 / 2_000_000 - 1) < 0.05, "windows see the 2× slow-down: \(windowedP50)")
 }
+
+@Test func windowsOfWholeThrottlePeriodsGiveTheSlowDownWithoutThePhaseNoiseOfFixedWindows() throws {
+    // 1.3 ms of work at 50% of a 32 ms period: a fixed 4-period window holds 3, 4 or 5 idle gaps
+    // depending on where it starts; a window that closes right after a gap holds whole periods.
+    let clock = VirtualLatencyClock()
+    let throttled = ThrottledWorkload(clock: clock, workNs: 1_300_000, periodNs: 32_000_000, ratio: 0.5)
+    var policy = tinySampling
+    policy.maxNs = 4_000_000_000
+    policy.minSamples = 20
+    let fixed = try Sampler(clock: clock, policy: policy, window: .fixed(128_000_000)).measure { throttled.run() }
+    let aligned = try Sampler(
+        clock: clock, policy: policy,
+        window: SampleWindow(minimumNs: 128_000_000, gapNs: 8_000_000, maximumNs: 192_000_000)
+    ).measure { throttled.run() }
+    func spread(_ samples: [UInt64]) -> Double {
+        Double(samples.max() ?? 0) / Double(max(samples.min() ?? 1, 1)) - 1
+    }
+    let alignedP50 = LatencySummary(samplesNs: aligned.samplesNs).p50Ns
+    #expect(abs(alignedP50 / 2_600_000 - 1) < 0.02, "whole periods give the 2× slow-down: \(alignedP50)")
+    #expect(spread(aligned.samplesNs) < 0.06, "aligned windows: \(aligned.samplesNs)")
+    #expect(spread(fixed.samplesNs) > spread(aligned.samplesNs) * 2, "fixed windows carry the phase: \(spread(fixed.samplesNs)) vs \(spread(aligned.samplesNs))")
+    #expect(aligned.sampledInferences == aligned.samplesNs.count * aligned.inferencesPerSample
+            || abs(aligned.sampledInferences - aligned.samplesNs.count * aligned.inferencesPerSample) <= aligned.samplesNs.count)
+}

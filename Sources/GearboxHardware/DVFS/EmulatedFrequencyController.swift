@@ -14,9 +14,18 @@
 //   period 20 ms: 2.0× / 4.0× / 8.0×, but 2 ms jobs' p90 13–38 ms
 //   period 50/100 ms: means right, distributions bimodal (p50 unthrottled, p90 ≈ the period):
 //     a short inference either fits in the quota at full speed or stalls for the rest of the period.
-// 8 ms is the shortest period that keeps the mean exact on a 4 ms-tick kernel, and the shortest
-// whose quota at 1/8 of fmax is still the kernel's 1 ms minimum; lower ratios stretch the period
-// so the quota stays at 1 ms.
+// 8 ms is the shortest period that keeps the mean exact on a 4 ms-tick kernel. But a period
+// costs more than its quota: the idle gap lets other work (other cores, other tenants of the
+// host) evict the thread's caches, and the next quota starts by refilling them. Measured
+// 2026-11-23 on this VM, a 768 KiB pointer chase (L2-resident) at 1/8 of fmax ran 1.8–1.95×
+// slower than the spin-calibrated slow-down at an 8 ms period, 1.4–1.8× at 32 ms and 1.2–1.3×
+// at 64 ms (at 1/2: 1.1–1.2×, 1.2×, 1.0–1.05×; a 16 KiB one within ±5% at every period; the
+// other core busy with a build). Fewer periods per unit of work means fewer refills, so the
+// default is 32 ms; the measuring code then yields after each inference (the kernel charges the
+// quota at that boundary, not at the next tick) and averages over windows of whole periods
+// (`GearboxProfiler.SampleWindow`), which keeps the longer period's coarser on/off pattern out
+// of the samples. Filling the gaps with a SCHED_IDLE spinner, or replacing the throttle by a
+// SCHED_FIFO duty-cycle thread with 0.2–4 ms slots, did not help (the latter was much worse).
 // Also measured: reading CLOCK_THREAD_CPUTIME_ID between jobs weakens the throttle (1.6× instead
 // of 2× at 1/2), so calibration times with CLOCK_MONOTONIC only; measurement code should too.
 
@@ -39,7 +48,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         public var gridSteps: Int
         /// The CFS bandwidth period (see the measurements at the top of this file).
         public var periodUs: Int
-        /// Spin work in each of the three throttled calibration trials, in ns of unthrottled CPU time.
+        /// Spin work in each of the three throttled calibration trials, at least, in ns of
+        /// unthrottled CPU time (a trial runs on to the end of a throttle gap).
         public var calibrationWorkNs: Int
         /// Re-adjust the quota (up to twice) when a step's measured speed is off by more than
         /// `calibrationTolerance`. Off by default: at an 8 ms period the plain quota is already
@@ -53,7 +63,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
-            periodUs: Int = 8000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
+            periodUs: Int = 32_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
             calibrationTolerance: Double = 0.05, boostWeight: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
@@ -328,6 +338,25 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         4 * throttlePeriodUs(forKHz: kHz) * 1000
     }
 
+    /// The throttle's on/off pattern at one step, for measurement code that must average over it.
+    public struct ThrottleShape: Equatable, Sendable {
+        public var periodNs: Int
+        /// The idle part of each period (0 when the step is not throttled).
+        public var gapNs: Int
+        /// Four periods: see ``averagingWindowNs(forKHz:)``.
+        public var averagingWindowNs: Int
+    }
+
+    /// The period and idle gap at `kHz`, from its calibration when it has one.
+    public func throttleShape(forKHz kHz: Int) -> ThrottleShape {
+        let calibration = calibrationTable.first { $0.requestedKHz == kHz }
+        let periodUs = calibration?.periodUs ?? throttlePeriodUs(forKHz: kHz)
+        let ratio = Double(kHz) / Double(options.maxKHz)
+        let quotaUs = calibration?.quotaUs ?? (ratio >= 1 ? -1 : max(1000, Int((Double(periodUs) * ratio).rounded())))
+        let gapUs = quotaUs < 0 ? 0 : max(0, periodUs - quotaUs)
+        return ThrottleShape(periodNs: periodUs * 1000, gapNs: gapUs * 1000, averagingWindowNs: 4 * periodUs * 1000)
+    }
+
     // MARK: Calibration
 
     private func calibrateInLock(_ frequency: Frequency) throws -> Calibration {
@@ -366,34 +395,57 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// task or hypervisor steal does not decide the calibration). The quota is for that one
     /// thread; the caller re-applies the measurement quota afterwards.
     private func measure(quotaUs: Int, periodUs: Int) throws -> (ratio: Double, workNs: Int) {
-        // The throttled run is long (16 chunks) because its end is biased: the last period's
-        // quota runs without its idle tail, which makes W ns of work look faster by about
-        // period·r(1−r)/W (6% for W = 32 ms at r = 3/8, 3% at 64 ms; with 32 ms runs we measured
-        // 0.42 for 0.375, so the start edge adds about as much again).
-        let trials = 3, referenceChunks = 8, throttledChunks = 16
-        let chunkNs = max(1_000_000, options.calibrationWorkNs / throttledChunks)
+        // The throttled run spins in small chunks and yields after each, as the sampler does
+        // between inferences, and is timed over whole periods: from the end of one throttle gap
+        // to the end of a later one. A run timed from start to finish instead ends part-way
+        // through a period without its idle tail, which biases it by about period·r(1−r)/W
+        // (12% for W = 64 ms of work at a 32 ms period and r = 1/2).
+        let trials = 3, referenceChunks = 16
+        let chunkNs = 250_000
+        let periodNs = UInt64(periodUs) * 1000
+        let gapThresholdNs = UInt64(max(0, periodUs - quotaUs)) * 500
         return try onEnrolledThread { () throws -> (Double, Int) in
             try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
             let iterations = SpinWorkload.iterations(forNs: chunkNs)
             func chunkTimes(_ count: Int) -> [UInt64] { (0..<count).map { _ in SpinWorkload.timeNs(iterations: iterations) } }
+            func median(_ values: [UInt64]) -> UInt64 { values.sorted()[values.count / 2] }
             var ratios: [Double] = []
-            var references: [Double] = []
+            var work: UInt64 = 0
             for _ in 0..<trials {
                 let before = chunkTimes(referenceChunks)
+                let reference = median(before)
                 try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
-                _ = SpinWorkload.timeNs(iterations: iterations)  // let the first throttled period begin
-                let throttled = chunkTimes(throttledChunks).reduce(0, +)
+                let minimumWorkNs = UInt64(self.options.calibrationWorkNs)
+                let deadline = SpinWorkload.nowNs() + 4 * periodNs + minimumWorkNs * periodNs / UInt64(max(quotaUs, 1) * 1000) * 2
+                var last = SpinWorkload.nowNs()
+                var start: UInt64?
+                var end: UInt64 = 0
+                var chunks: UInt64 = 0
+                while true {
+                    SpinWorkload.consume(SpinWorkload.run(iterations: iterations, seed: last))
+                    sched_yield()
+                    let now = SpinWorkload.nowNs()
+                    let hadGap = now &- last > reference + gapThresholdNs
+                    last = now
+                    if let start {
+                        chunks += 1
+                        end = now
+                        if hadGap, chunks * reference >= minimumWorkNs { break }
+                        // No gap seen in time (the quota is not biting): time what ran.
+                        if now > deadline, now > start { break }
+                    } else if hadGap || now > deadline {
+                        start = now
+                    }
+                }
                 try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
-                let after = chunkTimes(referenceChunks)
-                // Unthrottled chunks take the same time unless something interferes, so their
-                // median is the clean reference; the throttled time is a sum because throttling
-                // makes single chunks bimodal.
-                let sorted = (before + after).sorted()
-                let unthrottled = Double(sorted[sorted.count / 2]) * Double(throttledChunks)
-                ratios.append(unthrottled / Double(max(throttled, 1)))
-                references.append(unthrottled)
+                // Unthrottled chunks take the same time unless something interferes, so the
+                // median of those before and after the throttled run is the clean reference.
+                let unthrottled = Double(median(before + chunkTimes(referenceChunks)))
+                let elapsed = Double(max(end &- (start ?? end), 1))
+                ratios.append(Double(chunks) * unthrottled / elapsed)
+                work += UInt64(Double(chunks) * unthrottled)
             }
-            return (ratios.sorted()[trials / 2], Int(references.reduce(0, +)))
+            return (ratios.sorted()[trials / 2], Int(work))
         }
     }
 
