@@ -155,6 +155,9 @@ public final class RealTimeValidation {
                     throw PolicyError.runFailed(reason: "inference with \(names[chosen]) failed: \(error)")
                 }
                 inferences += 1
+                // As the profiler does under emulated DVFS: the quota is charged at the inference
+                // boundary, not at the next scheduler tick (GearboxProfiler.SampleWindow).
+                if sampleWindowNs > 0 { sched_yield() }
             } while sampleWindowNs > 0 && clock() - before < sampleWindowNs
             let latency = Double(clock() - before) / Double(inferences)
             if policy == .gearbox { selector.observe(latencyNs: latency) }

@@ -91,7 +91,7 @@ struct DemoCommand: ParsableCommand {
             print("  resuming the interrupted profile (checkpoint \(checkpoint))")
             profileArguments.append("--resume")
         }
-        var profile = try ProfileCommand.parse(profileArguments)
+        let profile = try ProfileCommand.parse(profileArguments)
         try profile.run()
         phases.end("profile")
 
@@ -114,7 +114,7 @@ struct DemoCommand: ParsableCommand {
                 + "after each frequency change the chosen variant first runs untimed for four periods while the throttle settles "
                 + "(the profiler settles each step too); each switch is timed on its own (switch ms, switchTimeNs) and also counted in the row it delays")
         }
-        var simulated = try ValidateCommand.parse([
+        let simulated = try ValidateCommand.parse([
             "--lut", lutPath, "--trace", "step", "--objective", objective.description, "--policy", "all",
             "--controller", "simulated", "--out", out + "/validation-simulated",
         ])
@@ -122,7 +122,7 @@ struct DemoCommand: ParsableCommand {
         phases.end("validate (simulated)")
         var validationUsed = out + "/validation-simulated"
         if source != "simulated" {
-            var live = try ValidateCommand.parse([
+            let live = try ValidateCommand.parse([
                 "--lut", lutPath, "--trace", "step", "--objective", objective.description, "--policy", "all",
                 "--controller", source, "--runner", "portfolio", "--portfolio", portfolioDirectory,
                 "--duration", "\(budget.validationSeconds)s", "--out", validationDirectory,
@@ -134,7 +134,7 @@ struct DemoCommand: ParsableCommand {
 
         // 4. Report.
         step(4, "report")
-        var report = try ReportCommand.parse([
+        let report = try ReportCommand.parse([
             "--lut", lutPath, "--validation", validationUsed, "--device", devicePath, "--out", out,
         ])
         try report.run()
