@@ -333,7 +333,8 @@ public final class ProfileSweep {
         guard let emulated = environment.controller as? EmulatedFrequencyController else { return nil }
         let shape = emulated.throttleShape(forKHz: kHz)
         return SampleWindow(minimumNs: UInt64(shape.averagingWindowNs), gapNs: UInt64(shape.gapNs / 2),
-                            maximumNs: UInt64(shape.averagingWindowNs + 2 * shape.periodNs), yieldsBetweenInferences: true)
+                            maximumNs: UInt64(shape.averagingWindowNs + 2 * shape.periodNs), minimumInferences: 32,
+                            yieldsBetweenInferences: true)
     }
 
     private func save(_ checkpoint: SweepCheckpoint) throws {

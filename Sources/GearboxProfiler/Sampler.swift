@@ -87,15 +87,35 @@ public struct SampleWindow: Codable, Equatable, Sendable {
     public var gapNs: UInt64
     /// A window due to close that sees no gap closes anyway after this long.
     public var maximumNs: UInt64
+    /// A window also holds about this many inferences (at the latency warm-up ended with), up
+    /// to a sixth of the cell's time limit: a window's value moves in steps of one inference,
+    /// so a window of k inferences cannot resolve better than 1/k (measured: a 1.25 ms variant
+    /// at 1/8 of fmax gave 10.67 or 16.0 ms, three or two inferences per period, in windows of
+    /// 13 inferences).
+    public var minimumInferences: Int
     /// Yield the CPU after each inference, so that the kernel charges the quota at the
     /// inference boundary rather than at the next scheduler tick (4 ms at HZ=250): the throttle
     /// then lands between inferences (measured: window CV 0.1–2% instead of 1.5–6%).
     public var yieldsBetweenInferences: Bool
 
-    public init(minimumNs: UInt64, gapNs: UInt64 = 0, maximumNs: UInt64? = nil, yieldsBetweenInferences: Bool = false) {
+    public init(
+        minimumNs: UInt64, gapNs: UInt64 = 0, maximumNs: UInt64? = nil, minimumInferences: Int = 1,
+        yieldsBetweenInferences: Bool = false
+    ) {
         self.minimumNs = minimumNs; self.gapNs = gapNs
         self.maximumNs = Swift.max(maximumNs ?? minimumNs * 2, minimumNs)
+        self.minimumInferences = Swift.max(1, minimumInferences)
         self.yieldsBetweenInferences = yieldsBetweenInferences
+    }
+
+    /// This window, lengthened to hold `minimumInferences` of `latencyNs` each (at most `capNs`).
+    func lengthened(forLatencyNs latencyNs: UInt64, capNs: UInt64) -> SampleWindow {
+        let wanted = Swift.min(UInt64(minimumInferences) &* latencyNs, capNs)
+        guard wanted > minimumNs else { return self }
+        var copy = self
+        copy.maximumNs = maximumNs - minimumNs + wanted
+        copy.minimumNs = wanted
+        return copy
     }
 
     /// Windows of at least `minimumNs` that close on time alone, without yielding.
@@ -146,6 +166,7 @@ public struct Sampler {
         _ workload: () throws -> Void, beforeSampling: () throws -> Void = {}, afterSampling: () throws -> Void = {}
     ) throws -> CellSampling {
         let (warmupIterations, warmupRule, medians) = try warmUp(workload)
+        let window = self.window.map { $0.lengthened(forLatencyNs: medians.last ?? 0, capNs: policy.maxNs / 6) }
         try beforeSampling()
         var samples: [UInt64] = []
         samples.reserveCapacity(policy.maxSamples)

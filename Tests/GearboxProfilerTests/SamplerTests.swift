@@ -188,3 +188,14 @@ private final class ThrottledWorkload {
     #expect(aligned.sampledInferences == aligned.samplesNs.count * aligned.inferencesPerSample
             || abs(aligned.sampledInferences - aligned.samplesNs.count * aligned.inferencesPerSample) <= aligned.samplesNs.count)
 }
+
+@Test func aWindowIsLengthenedToHoldItsMinimumInferencesUpToTheCap() {
+    let window = SampleWindow(minimumNs: 124_000_000, gapNs: 10_000_000, maximumNs: 186_000_000, minimumInferences: 32)
+    // 32 × 10 ms = 320 ms: longer than 4 periods, so the window grows and keeps its slack.
+    let grown = window.lengthened(forLatencyNs: 10_000_000, capNs: 500_000_000)
+    #expect(grown.minimumNs == 320_000_000 && grown.maximumNs == 382_000_000)
+    // Capped at a sixth of a 3 s cell.
+    #expect(window.lengthened(forLatencyNs: 40_000_000, capNs: 500_000_000).minimumNs == 500_000_000)
+    // Short inferences: 4 periods already hold more than 32.
+    #expect(window.lengthened(forLatencyNs: 1_000_000, capNs: 500_000_000) == window)
+}

@@ -21,7 +21,11 @@
 // slower than the spin-calibrated slow-down at an 8 ms period, 1.4–1.8× at 32 ms and 1.2–1.3×
 // at 64 ms (at 1/2: 1.1–1.2×, 1.2×, 1.0–1.05×; a 16 KiB one within ±5% at every period; the
 // other core busy with a build). Fewer periods per unit of work means fewer refills, so the
-// default is 32 ms; the measuring code then yields after each inference (the kernel charges the
+// default is about 32 ms: 31 ms exactly, which is not a multiple of the tick (4, 10, 3.3 or 1 ms
+// at HZ 250, 100, 300, 1000). At 32 ms (8 ticks) the tick fell at the same point of every
+// period, and a variant locked into one pattern for a whole cell (a 1.25 ms variant at 1/8: 3
+// inferences per period in one sweep, 2 in the next, 10.67 against 16.0 ms); at 31 ms the tick
+// moves by 1 ms a period and a 4-period window sees every phase. The measuring code then yields after each inference (the kernel charges the
 // quota at that boundary, not at the next tick) and averages over windows of whole periods
 // (`GearboxProfiler.SampleWindow`), which keeps the longer period's coarser on/off pattern out
 // of the samples. Filling the gaps with a SCHED_IDLE spinner, or replacing the throttle by a
@@ -63,7 +67,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
-            periodUs: Int = 32_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
+            periodUs: Int = 31_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
             calibrationTolerance: Double = 0.05, boostWeight: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
