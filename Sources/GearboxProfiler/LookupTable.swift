@@ -61,8 +61,11 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         public var r2: Double
         /// Leave-one-frequency-out mean absolute percentage error (fraction, e.g. 0.03 = 3%).
         public var looMape: Double
-        public init(aNs: Double, bNsKHz: Double, r2: Double, looMape: Double) {
-            self.aNs = aNs; self.bNsKHz = bNsKHz; self.r2 = r2; self.looMape = looMape
+        /// Which clock f is: "delivered" (each cell's read-back frequency, or under emulation its
+        /// calibrated speed × fmax) or nil for the step's nominal kHz (tables written before).
+        public var frequencyBasis: String?
+        public init(aNs: Double, bNsKHz: Double, r2: Double, looMape: Double, frequencyBasis: String? = nil) {
+            self.aNs = aNs; self.bNsKHz = bNsKHz; self.r2 = r2; self.looMape = looMape; self.frequencyBasis = frequencyBasis
         }
         public func predictNs(kHz: Int) -> Double { aNs + bNsKHz / Double(kHz) }
     }

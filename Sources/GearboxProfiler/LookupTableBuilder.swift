@@ -10,6 +10,7 @@ public enum LookupTableBuilder {
     public static func build(checkpoint: SweepCheckpoint, manifest: PortfolioManifest, provenance: Provenance) -> LookupTable {
         let config = checkpoint.configuration
         let kept = keptCells(checkpoint.cells)
+        let maxKHz = config.gridKHz.max() ?? kept.map(\.kHz).max() ?? 1
         var predictedKHz = Set<Int>()
         var variants: [LookupTable.Variant] = []
         for variant in manifest.variants {
@@ -26,7 +27,8 @@ public enum LookupTableBuilder {
                     inferencesPerSample: (cell.inferencesPerSample ?? 1) > 1 ? cell.inferencesPerSample : nil)
                 if let c = cell.counters { counters[String(cell.kHz)] = c }
             }
-            let model = LookupTable.FrequencyModel.fit(points: cells.map { ($0.kHz, $0.latency.p50Ns) })
+            var model = LookupTable.FrequencyModel.fit(points: cells.map { (deliveredKHz($0, maxKHz: maxKHz), $0.latency.p50Ns) })
+            model?.frequencyBasis = "delivered"
             if let model {
                 for kHz in config.gridKHz where latency[String(kHz)] == nil {
                     latency[String(kHz)] = predictedCell(kHz: kHz, model: model, measured: cells)
@@ -85,6 +87,18 @@ public enum LookupTableBuilder {
             best[key] = cell
         }
         return best.values.sorted { ($0.kHz, $0.variant) < ($1.kHz, $1.variant) }
+    }
+
+    /// The clock a cell actually ran at, which the frequency model is fitted to: the read-back
+    /// frequency under real DVFS, the calibrated speed × fmax under emulation (a throttle asked
+    /// for 3/4 of fmax delivered 0.73 on this VM, and the latency follows what was delivered),
+    /// the nominal step otherwise.
+    static func deliveredKHz(_ cell: CellRecord, maxKHz: Int) -> Int {
+        switch cell.source {
+        case .emulated where cell.speedRatio > 0: return max(1, Int((cell.speedRatio * Double(maxKHz)).rounded()))
+        case .real where cell.appliedKHz > 0: return cell.appliedKHz
+        default: return cell.kHz
+        }
     }
 
     /// A predicted cell: p50 from the model; the other percentiles keep their ratio to p50 at the
