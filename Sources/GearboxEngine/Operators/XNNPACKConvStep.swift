@@ -15,14 +15,14 @@ final class XNNPACKConvolutionLayer {
     var bindingBytes: Int { chunks.reduce(0) { $0 + $1.bindingBytes } }
 
     /// Output-channel ranges, one XNNPACK operator (and one task) each: 1, 2 or 4 (so that 2 or
-    /// 4 workers get equal shares), of at least 32 channels and 1 M multiply-accumulates,
+    /// 4 workers get equal shares), of at least 32 channels and 0.5 M multiply-accumulates,
     /// multiples of 16 channels (XNNPACK's AVX2 tile width). Layers with few pixels per weight
     /// (ResNet's last stage) get at most 2: there each extra operator re-reads the input for
     /// little work (measured: 512→512 at 4×4 costs 13% more single-threaded in 2 operators, 22% in 4).
     static func channelRanges(_ g: ConvGeometry) -> [Range<Int>] {
         let m = g.outChannels
         let limit = g.pixels < 64 ? 2 : 4
-        let wanted = max(1, min(limit, g.macs / 1_000_000, m / 32))
+        let wanted = max(1, min(limit, g.macs / 500_000, m / 32))
         let even = wanted >= 3 ? (m / 32 >= 4 && limit >= 4 ? 4 : 2) : wanted
         let per = ((m + even - 1) / even + 15) / 16 * 16
         return stride(from: 0, to: m, by: per).map { $0..<min(m, $0 + per) }
@@ -203,47 +203,51 @@ final class XNNPACKConvStep: ExecutionStep, ParallelWork {
         let op = layer.chunks[chunk]
         op.run()
         let m = g.outChannels, plane = g.pixels
-        let firstPixel = op.band.rows.lowerBound * g.outWidth, endPixel = op.band.rows.upperBound * g.outWidth
+        let firstPixel = op.band.rows.lowerBound * g.outWidth
+        let count = op.band.rows.upperBound * g.outWidth - firstPixel
+        // Channel-major: four channels' runs over all of the band's pixels at a time, so that the
+        // NCHW writes form four sequential streams and each run gets its epilogue while in L1.
         for image in 0..<g.batch {
-            var q0 = firstPixel
-            while q0 < endPixel {
-                let n = min(Self.pixelBlock, endPixel - q0)
-                let source = outputNHWC + (image * plane + q0) * m
-                var first = op.channels.lowerBound
-                if n % 4 == 0 && m % 4 == 0 {
-                    // 4×4 tiles: four pixel rows in, four channel rows out.
-                    while first + 4 <= op.channels.upperBound {
-                        let out = output + (image * m + first) * plane + q0
-                        var q = 0
-                        while q < n {
-                            let s = UnsafeRawPointer(source + q * m + first), rowBytes = m * 4
-                            let r0 = s.loadUnaligned(as: SIMD4<Float>.self)
-                            let r1 = (s + rowBytes).loadUnaligned(as: SIMD4<Float>.self)
-                            let r2 = (s + 2 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
-                            let r3 = (s + 3 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(out + q).storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(out + plane + q).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(out + 2 * plane + q).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
-                            UnsafeMutableRawPointer(out + 3 * plane + q).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
-                            q &+= 4
-                        }
-                        if !epilogue.isEmpty {
-                            for channel in first..<(first + 4) {
-                                let offset = (image * m + channel) * plane + q0
-                                epilogue.apply(row: output + offset, count: n, channel: channel, offset: offset)
-                            }
-                        }
-                        first += 4
-                    }
-                }
-                for channel in first..<op.channels.upperBound {
-                    let offset = (image * m + channel) * plane + q0
-                    let row = output + offset
+            let source = outputNHWC + (image * plane + firstPixel) * m
+            var first = op.channels.lowerBound
+            if m % 4 == 0 {
+                let vectorPixels = count & ~3
+                while first + 4 <= op.channels.upperBound {
+                    let out = output + (image * m + first) * plane + firstPixel
                     var q = 0
-                    while q < n { row[q] = source[q &* m &+ channel]; q &+= 1 }
-                    if !epilogue.isEmpty { epilogue.apply(row: row, count: n, channel: channel, offset: offset) }
+                    while q < vectorPixels {
+                        // 4×4 tile: four pixel rows in, four channel rows out.
+                        let s = UnsafeRawPointer(source + q * m + first), rowBytes = m * 4
+                        let r0 = s.loadUnaligned(as: SIMD4<Float>.self)
+                        let r1 = (s + rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                        let r2 = (s + 2 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                        let r3 = (s + 3 * rowBytes).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(out + q).storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(out + plane + q).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(out + 2 * plane + q).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(out + 3 * plane + q).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
+                        q &+= 4
+                    }
+                    while q < count {
+                        let s = source + q * m + first
+                        out[q] = s[0]; out[plane + q] = s[1]; out[2 * plane + q] = s[2]; out[3 * plane + q] = s[3]
+                        q &+= 1
+                    }
+                    if !epilogue.isEmpty {
+                        for channel in first..<(first + 4) {
+                            let offset = (image * m + channel) * plane + firstPixel
+                            epilogue.apply(row: output + offset, count: count, channel: channel, offset: offset)
+                        }
+                    }
+                    first += 4
                 }
-                q0 += n
+            }
+            for channel in first..<op.channels.upperBound {
+                let offset = (image * m + channel) * plane + firstPixel
+                let row = output + offset
+                var q = 0
+                while q < count { row[q] = source[q &* m &+ channel]; q &+= 1 }
+                if !epilogue.isEmpty { epilogue.apply(row: row, count: count, channel: channel, offset: offset) }
             }
         }
     }
