@@ -68,7 +68,7 @@ final class PoolStep: ExecutionStep, ParallelWork {
         }
         if case .max = kind, geometry.dilationWidth == 1 {
             let width = max(geometry.padLeft + geometry.inWidth, (geometry.outWidth - 1) * geometry.strideWidth + geometry.kernelWidth)
-            rowMaximaStride = (width + 15) / 16 * 16
+            rowMaximaStride = (width + 8 + 15) / 16 * 16  // slack: the 4-wide column pass reads past the last window
             rowMaxima = .allocate(capacity: split.tasks * rowMaximaStride)
             rowMaxima.initialize(repeating: -.infinity)
         } else {
@@ -237,7 +237,29 @@ final class PoolStep: ExecutionStep, ParallelWork {
                 inside[x] = m
                 x &+= 1
             }
-            if kW == 3 {
+            if kW == 3 && sW == 2 {
+                // Four outputs at a time: windows start at even entries, so each tap is the
+                // even lanes of two adjacent 4-vectors.
+                var ox = 0
+                while ox &+ 4 <= outW {
+                    let p = UnsafeRawPointer(row + 2 &* ox)
+                    let a = p.loadUnaligned(as: SIMD4<Float>.self), b = (p + 16).loadUnaligned(as: SIMD4<Float>.self)
+                    let c = (p + 4).loadUnaligned(as: SIMD4<Float>.self), d = (p + 20).loadUnaligned(as: SIMD4<Float>.self)
+                    let e = (p + 8).loadUnaligned(as: SIMD4<Float>.self), f = (p + 24).loadUnaligned(as: SIMD4<Float>.self)
+                    let t0 = SIMD4(a[0], a[2], b[0], b[2]), t1 = SIMD4(c[0], c[2], d[0], d[2]), t2 = SIMD4(e[0], e[2], f[0], f[2])
+                    var m = t0.replacing(with: t1, where: t1 .> t0)
+                    m = m.replacing(with: t2, where: t2 .> m)
+                    UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+                    ox &+= 4
+                }
+                while ox < outW {
+                    let start = 2 &* ox
+                    let a = row[start], b = row[start &+ 1], c = row[start &+ 2]
+                    let ab = b > a ? b : a
+                    out[ox] = c > ab ? c : ab
+                    ox &+= 1
+                }
+            } else if kW == 3 {
                 var ox = 0, start = 0
                 while ox < outW {
                     let a = row[start], b = row[start &+ 1], c = row[start &+ 2]
