@@ -354,10 +354,9 @@ struct ConvTiling: Sendable, Equatable {
     }
 
     /// The tiling of the packed kernels: their tasks share packed operands, so finer tasks cost
-    /// little and small layers still spread over threads (from 2 × 48 Ki multiply-accumulates:
-    /// the Fashion-MNIST CNN's first conv, 7 µs, splits in two).
+    /// little and small layers still spread over threads.
     static func packed(_ g: ConvGeometry) -> ConvTiling {
-        ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRowsForTiling, minimumTaskMACs: 49_152,
+        ConvTiling(geometry: g, rowSplittable: true, rowUnit: packedPanelRowsForTiling, minimumTaskMACs: 131_072,
                    minimumTileWidth: 32, minimumPanelRows: 12)
     }
 
