@@ -23,6 +23,8 @@ import Testing
         Case(channels: 128, size: 6, outChannels: 192, kernel: 3),    // row panels
         Case(channels: 24, size: 300, outChannels: 8, kernel: 3),     // several im2col blocks
         Case(channels: 1, size: 28, outChannels: 16, kernel: 3),      // one input channel (not depthwise)
+        Case(channels: 3, size: 64, outChannels: 16, kernel: 7, stride: 2, pad: 3),          // XNNPACK row bands
+        Case(channels: 8, size: 40, outChannels: 16, kernel: 5, stride: 2, pad: 2, dilation: 2), // bands, dilated
     ]
 
     @Test(arguments: cases)
@@ -52,7 +54,7 @@ import Testing
             return
         }
         let automatic = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
-        // 3×3/7×7 layers qualify; the 1×1 stride-2 projection moves more floats than XNNPACK saves.
+        // 3×3/7×7 layers qualify; the first 1×1 stride-2 projection moves more floats than XNNPACK saves.
         #expect((automatic.convolutionKernels["xnnpack"] ?? 0) >= 3)
         #expect((automatic.convolutionKernels["packed"] ?? 0) >= 1)
         var options = EngineOptions()
@@ -60,6 +62,25 @@ import Testing
         let packed = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10), options)
         #expect(packed.convolutionKernels["xnnpack"] == nil)
         #expect(maxRelativeError(try runRandom(automatic), try runRandom(packed)) < 1e-4)
+    }
+
+    @Test func rowBandsCoverTheOutputAndReadOnlyTheirInputRows() throws {
+        var g = ConvGeometry(inChannels: 3, inHeight: 64, inWidth: 64, outChannels: 16, outHeight: 32, outWidth: 32,
+                             kernelHeight: 7, kernelWidth: 7, strideHeight: 2, strideWidth: 2, padTop: 3, padLeft: 3, padBottom: 3, padRight: 3)
+        let bands = try #require(XNNPACKConvolutionLayer.rowBands(g))
+        #expect(bands.count > 1)
+        #expect(bands.first?.rows.lowerBound == 0 && bands.last?.rows.upperBound == g.outHeight)
+        for (a, b) in zip(bands, bands.dropFirst()) { #expect(a.rows.upperBound == b.rows.lowerBound) }
+        for band in bands {
+            // Each band is a convolution of its own whose output height is its row count.
+            let height = (band.inputRows + band.padTop + band.padBottom - g.kernelHeight) / g.strideHeight + 1
+            #expect(height == band.rows.count)
+            #expect(band.firstInputRow >= 0 && band.firstInputRow + band.inputRows <= g.inHeight)
+        }
+        // The last window ends one row inside the declared bottom padding ((64 + 6 − 7) / 2 rounds down).
+        #expect(bands.first?.padTop == 3 && bands.last?.padBottom == 2)
+        g.batch = 2
+        #expect(XNNPACKConvolutionLayer.rowBands(g) == nil, "batches keep whole-image operators")
     }
 
     @Test func packedWeightsUnpackToTheDenseMatrix() throws {

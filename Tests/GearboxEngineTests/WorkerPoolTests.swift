@@ -45,7 +45,8 @@ import Testing
     }
 
     @Test func outputsAreBitIdenticalForAnyThreadCount() throws {
-        for builder in [SyntheticModels.fashionMNISTCNN(batch: 3), SyntheticModels.resNet(imageSize: 48, widths: [16, 32, 64], classes: 10)] {
+        for builder in [SyntheticModels.fashionMNISTCNN(batch: 3), SyntheticModels.fashionMNISTCNN(batch: 1),
+                        SyntheticModels.resNet(imageSize: 48, widths: [16, 32, 64], classes: 10)] {
             let reference = bits(try runRandom(try load(builder, EngineOptions(threads: 1))))
             for threads in [2, 3, 4] {
                 #expect(bits(try runRandom(try load(builder, EngineOptions(threads: threads)))) == reference, "threads \(threads)")

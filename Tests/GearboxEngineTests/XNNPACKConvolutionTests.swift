@@ -10,7 +10,7 @@ import Testing
     /// kernel tile (at least 8 on every x86 variant) × (C·kH·kW weights + 1 bias) floats.
     static func analyticPackedBytes(_ geometries: [ConvGeometry]) -> Int {
         geometries.reduce(0) { sum, g in
-            sum + XNNPACKConvolutionLayer.channelRanges(g).reduce(0) { $0 + ($1.count + 7) / 8 * 8 * (g.reduction + 1) * 4 }
+            sum + XNNPACKConvolutionLayer.tiles(g).reduce(0) { $0 + ($1.channels.count + 7) / 8 * 8 * (g.reduction + 1) * 4 }
         }
     }
 

@@ -29,12 +29,47 @@ enum XNNPACKSupport {
     }
 }
 
-/// One XNNPACK 2-D convolution computing output channels `channels` of a dense, ungrouped layer,
-/// reading an NHWC input with `inputStride` floats per pixel and writing an NHWC output with
-/// `outputStride` floats per pixel (so several operators can fill disjoint channel ranges).
+/// Output rows `rows` of a single-image convolution as a convolution of their own: the input
+/// rows they read and the zero padding above and below them. Operators over disjoint bands
+/// fill one output together, each band computed exactly as the whole layer computes it.
+struct ConvRowBand: Equatable {
+    let rows: Range<Int>
+    let firstInputRow: Int
+    let inputRows: Int
+    let padTop: Int, padBottom: Int
+
+    /// The whole layer as one band.
+    init(_ g: ConvGeometry) {
+        rows = 0..<g.outHeight
+        firstInputRow = 0
+        inputRows = g.inHeight
+        padTop = g.padTop
+        padBottom = g.padBottom
+    }
+
+    /// Nil when the band would read no input row (pads wider than the kernel).
+    init?(_ g: ConvGeometry, rows: Range<Int>) {
+        guard !rows.isEmpty else { return nil }
+        let start = rows.lowerBound * g.strideHeight - g.padTop
+        let end = (rows.upperBound - 1) * g.strideHeight - g.padTop + (g.kernelHeight - 1) * g.dilationHeight + 1
+        let first = max(0, start), last = min(end, g.inHeight)
+        guard last > first else { return nil }
+        self.rows = rows
+        firstInputRow = first
+        inputRows = last - first
+        padTop = first - start
+        padBottom = end - last
+    }
+}
+
+/// One XNNPACK 2-D convolution computing output channels `channels` of output rows `band.rows`
+/// of a dense, ungrouped layer, reading the layer's NHWC input (C floats per pixel) and writing
+/// into the layer's NHWC output (M floats per pixel), so that several operators can fill
+/// disjoint channel ranges and row bands.
 final class XNNPACKConvolution {
     private let op: xnn_operator_t
     let channels: Range<Int>
+    let band: ConvRowBand
     /// Heap bytes the operator holds from creation: its packed weights and bias, its zero
     /// padding buffer and the operator record itself (measured, not estimated).
     let packedBytes: Int
@@ -46,12 +81,12 @@ final class XNNPACKConvolution {
     ///   - weights: the layer's weights as [M][kH][kW][C] (OHWI), all M output channels.
     ///   - bias: M values, or nil.
     /// Returns nil when XNNPACK refuses the layer (the caller then keeps Gearbox's kernels).
-    init?(_ g: ConvGeometry, weightsOHWI: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Range<Int>) {
+    init?(_ g: ConvGeometry, weightsOHWI: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Range<Int>, band: ConvRowBand) {
         guard XNNPACKSupport.isAvailable, g.groups == 1, !channels.isEmpty else { return nil }
         let perChannel = g.kernelHeight * g.kernelWidth * g.inChannels
         var created: xnn_operator_t?
         let (status, kept) = XNNPACKSupport.bytesKept { xnn_create_convolution2d_nhwc_f32(
-            UInt32(g.padTop), UInt32(g.padRight), UInt32(g.padBottom), UInt32(g.padLeft),
+            UInt32(band.padTop), UInt32(g.padRight), UInt32(band.padBottom), UInt32(g.padLeft),
             UInt32(g.kernelHeight), UInt32(g.kernelWidth), UInt32(g.strideHeight), UInt32(g.strideWidth),
             UInt32(g.dilationHeight), UInt32(g.dilationWidth), 1, g.inChannels, channels.count,
             g.inChannels, g.outChannels, weightsOHWI + channels.lowerBound * perChannel,
@@ -60,15 +95,18 @@ final class XNNPACKConvolution {
         op = created
         packedBytes = kept
         self.channels = channels
+        self.band = band
     }
 
     deinit { xnn_delete_operator(op) }
 
     /// Fixes the addresses: `input` is the whole NHWC image batch, `output` the whole NHWC
-    /// output (this operator writes its channel range of every pixel). False if XNNPACK refuses.
+    /// output (this operator writes its channels of its band's pixels). False if XNNPACK refuses.
     func bind(_ g: ConvGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) -> Bool {
+        let inputOffset = band.firstInputRow * g.inWidth * g.inChannels
+        let outputOffset = band.rows.lowerBound * g.outWidth * g.outChannels + channels.lowerBound
         let (status, added) = XNNPACKSupport.bytesKept {
-            xnn_setup_convolution2d_nhwc_f32(op, g.batch, g.inHeight, g.inWidth, input, output + channels.lowerBound, nil)
+            xnn_setup_convolution2d_nhwc_f32(op, g.batch, band.inputRows, g.inWidth, input + inputOffset, output + outputOffset, nil)
         }
         // A re-bind reallocates the buffer in place, so the delta adds to what is held.
         bindingBytes += added

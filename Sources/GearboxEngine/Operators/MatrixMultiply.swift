@@ -112,6 +112,8 @@ final class LinearStep: ExecutionStep, ParallelWork {
     let panelFeatures: Int
 
     static func tileRows(_ rows: Int) -> Int { min(rows, 64) }
+    /// Weights per feature panel of a batch-1 layer, at least (256 KB of floats).
+    static let minimumPanelWeights = 65_536
 
     init(operation op: LinearOperation, matrix: any WeightMatrix, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
          scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
@@ -132,9 +134,13 @@ final class LinearStep: ExecutionStep, ParallelWork {
         self.scratch = scratch
         self.scratchStride = scratchStride
         tile = LinearStep.tileRows(op.rows)
-        // Batch-1 layers split by output features when the format allows it.
+        // Batch-1 layers split by output features when the format allows it. They are
+        // matrix-vector products, bound by reading the weights rather than by arithmetic, so
+        // they split into 2, 4 or 8 panels (equal shares for 2 or 4 workers) of at least 64 Ki
+        // weights each, far below the compute-bound tasks' minimum.
         let macs = op.rows * op.reduction * op.features
-        let desired = min(ConvTiling.maximumTasks, max(1, macs / ConvTiling.minimumTaskMACs))
+        let wanted = min(ConvTiling.maximumTasks, macs / Self.minimumPanelWeights)
+        let desired = wanted >= 8 ? 8 : wanted >= 4 ? 4 : wanted >= 2 ? 2 : 1
         if op.rows == 1, rowMatrix != nil, desired > 1, op.features >= 64 {
             panelFeatures = ((op.features + desired - 1) / desired + 15) / 16 * 16
             featurePanels = (op.features + panelFeatures - 1) / panelFeatures

@@ -1,6 +1,8 @@
 // GearboxEngine/Pooling: MaxPool and AveragePool (1-D/2-D; pads, auto_pad, strides,
 // dilations, ceil_mode, count_include_pad), GlobalAveragePool and GlobalMaxPool. Tasks are
-// groups of whole (image, channel) planes.
+// groups of whole (image, channel) planes. MaxPool without column dilation is separable: each
+// output row first takes the maximum over its window's input rows (vectorised over the row),
+// then over its window's columns in that one padded row.
 
 struct PoolGeometry: Sendable {
     var planes = 1
@@ -41,6 +43,9 @@ final class PoolStep: ExecutionStep, ParallelWork {
     let split: (tasks: Int, perTask: Int)
     /// For each output column: window start x0, first and last+1 valid kernel column.
     let columnTaps: UnsafeMutableBufferPointer<Int32>
+    /// Separable MaxPool: one padded row per task, −∞ outside the input columns (written once).
+    let rowMaxima: UnsafeMutableBufferPointer<Float>
+    let rowMaximaStride: Int
 
     init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, kind: PoolOperation.Kind, geometry: PoolGeometry) {
         self.input = input
@@ -61,9 +66,21 @@ final class PoolStep: ExecutionStep, ParallelWork {
         case .globalAverage, .globalMax: split = taskSplit(geometry.planes, grain: max(1, 32_768 / max(global, 1)))
         default: split = taskSplit(geometry.planes, grain: max(1, 32_768 / work))
         }
+        if case .max = kind, geometry.dilationWidth == 1 {
+            let width = max(geometry.padLeft + geometry.inWidth, (geometry.outWidth - 1) * geometry.strideWidth + geometry.kernelWidth)
+            rowMaximaStride = (width + 8 + 15) / 16 * 16  // slack: the 4-wide column pass reads past the last window
+            rowMaxima = .allocate(capacity: split.tasks * rowMaximaStride)
+            rowMaxima.initialize(repeating: -.infinity)
+        } else {
+            rowMaximaStride = 0
+            rowMaxima = .allocate(capacity: 0)
+        }
     }
 
-    deinit { columnTaps.deallocate() }
+    deinit {
+        columnTaps.deallocate()
+        rowMaxima.deallocate()
+    }
 
     func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
 
@@ -71,11 +88,11 @@ final class PoolStep: ExecutionStep, ParallelWork {
         let first = task * split.perTask
         let last = min(first + split.perTask, g.planes)
         var plane = first
-        while plane < last { run(plane: plane); plane += 1 }
+        while plane < last { run(plane: plane, task: task); plane += 1 }
     }
 
     @inline(__always)
-    private func run(plane: Int) {
+    private func run(plane: Int, task: Int) {
         let inPlane = g.inHeight * g.inWidth
         let src = input + plane * inPlane
         switch kind {
@@ -93,7 +110,12 @@ final class PoolStep: ExecutionStep, ParallelWork {
         }
         let dst = output + plane * g.outHeight * g.outWidth
         switch kind {
-        case .max: maxPlane(src, dst)
+        case .max:
+            if rowMaximaStride > 0 && !isPlainTwoByTwo {
+                separableMaxPlane(src, dst, row: rowMaxima.baseAddress! + task * rowMaximaStride)
+            } else {
+                maxPlane(src, dst)
+            }
         case let .average(countIncludePad): averagePlane(src, dst, countIncludePad: countIncludePad)
         default: break
         }
@@ -170,6 +192,96 @@ final class PoolStep: ExecutionStep, ParallelWork {
                     }
                 }
                 out[ox] = best
+            }
+        }
+    }
+
+    /// MaxPool without column dilation: per output row, the maximum over the window's valid
+    /// input rows into `row` (offset by the left padding, −∞ around it), then each output is
+    /// the maximum of its window's `kernelWidth` entries of `row`. Same result as `maxPlane`:
+    /// both take the maximum over exactly the window's valid input elements.
+    private func separableMaxPlane(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>) {
+        let inW = g.inWidth, outW = g.outWidth, kW = g.kernelWidth, sW = g.strideWidth, dH = g.dilationHeight
+        let inside = row + g.padLeft
+        for oy in 0..<g.outHeight {
+            let y0 = oy &* g.strideHeight &- g.padTop
+            let (kyLo, kyHi) = Self.validTaps(start: y0, kernel: g.kernelHeight, dilation: dH, size: g.inHeight)
+            let out = dst + oy &* outW
+            guard kyLo < kyHi else {
+                out.update(repeating: -.infinity, count: outW)
+                continue
+            }
+            let firstLine = src + (y0 &+ kyLo &* dH) &* inW
+            var x = 0
+            while x &+ 4 <= inW {
+                var m = UnsafeRawPointer(firstLine + x).loadUnaligned(as: SIMD4<Float>.self)
+                var ky = kyLo &+ 1
+                while ky < kyHi {
+                    let offset: Int = (y0 &+ ky &* dH) &* inW &+ x
+                    let v = UnsafeRawPointer(src + offset).loadUnaligned(as: SIMD4<Float>.self)
+                    m = m.replacing(with: v, where: v .> m)
+                    ky &+= 1
+                }
+                UnsafeMutableRawPointer(inside + x).storeBytes(of: m, as: SIMD4<Float>.self)
+                x &+= 4
+            }
+            while x < inW {
+                var m = firstLine[x]
+                var ky = kyLo &+ 1
+                while ky < kyHi {
+                    let offset: Int = (y0 &+ ky &* dH) &* inW &+ x
+                    let v = src[offset]
+                    m = v > m ? v : m
+                    ky &+= 1
+                }
+                inside[x] = m
+                x &+= 1
+            }
+            if kW == 3 && sW == 2 {
+                // Four outputs at a time: windows start at even entries, so each tap is the
+                // even lanes of two adjacent 4-vectors.
+                var ox = 0
+                while ox &+ 4 <= outW {
+                    let p = UnsafeRawPointer(row + 2 &* ox)
+                    let a = p.loadUnaligned(as: SIMD4<Float>.self), b = (p + 16).loadUnaligned(as: SIMD4<Float>.self)
+                    let c = (p + 4).loadUnaligned(as: SIMD4<Float>.self), d = (p + 20).loadUnaligned(as: SIMD4<Float>.self)
+                    let e = (p + 8).loadUnaligned(as: SIMD4<Float>.self), f = (p + 24).loadUnaligned(as: SIMD4<Float>.self)
+                    let t0 = SIMD4(a[0], a[2], b[0], b[2]), t1 = SIMD4(c[0], c[2], d[0], d[2]), t2 = SIMD4(e[0], e[2], f[0], f[2])
+                    var m = t0.replacing(with: t1, where: t1 .> t0)
+                    m = m.replacing(with: t2, where: t2 .> m)
+                    UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+                    ox &+= 4
+                }
+                while ox < outW {
+                    let start = 2 &* ox
+                    let a = row[start], b = row[start &+ 1], c = row[start &+ 2]
+                    let ab = b > a ? b : a
+                    out[ox] = c > ab ? c : ab
+                    ox &+= 1
+                }
+            } else if kW == 3 {
+                var ox = 0, start = 0
+                while ox < outW {
+                    let a = row[start], b = row[start &+ 1], c = row[start &+ 2]
+                    let ab = b > a ? b : a
+                    out[ox] = c > ab ? c : ab
+                    ox &+= 1
+                    start &+= sW
+                }
+            } else {
+                var ox = 0, start = 0
+                while ox < outW {
+                    var best = row[start]
+                    var kx = 1
+                    while kx < kW {
+                        let v = row[start &+ kx]
+                        best = v > best ? v : best
+                        kx &+= 1
+                    }
+                    out[ox] = best
+                    ox &+= 1
+                    start &+= sW
+                }
             }
         }
     }
