@@ -180,18 +180,28 @@ public final class ProfileSweep {
             }
         }
 
-        // Noisy cells get one more try, at the end, when conditions may have changed: the noisiest
-        // first, at most `maxRetryFraction` of the cells (on a machine that is noisy throughout,
+        // Noisy cells, and cells off their variant's frequency model, get one more try at the end,
+        // when conditions may have changed: model outliers first (furthest first), then the
+        // noisiest, at most `maxRetryFraction` of the cells (on a machine that is noisy throughout,
         // retrying everything would double the sweep and change nothing).
         let retryBudget = Int((Double(total) * configuration.maxRetryFraction).rounded(.down)) - checkpoint.retriedKeys.count
-        let noisy = Array(checkpoint.cells.filter {
-            $0.attempt == 0 && $0.noisy && !checkpoint.retriedKeys.contains($0.key)
-        }.sorted { $0.latency.cv > $1.latency.cv }.prefix(Swift.max(0, retryBudget)))
-        if !noisy.isEmpty {
+        let firstAttempts = checkpoint.cells.filter { $0.attempt == 0 && !checkpoint.retriedKeys.contains($0.key) }
+        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 }.map { "\($0.kHz)/\($0.variant)" })
+        let outliers = LookupTableBuilder.modelOutliers(
+            checkpoint.cells.filter { $0.attempt == 0 }, maxKHz: configuration.gridKHz.max() ?? maxKHz
+        ).map(\.cell).filter { cell in firstAttempts.contains { $0.key == cell.key } }
+        let noisiest = firstAttempts.filter(\.noisy).sorted { $0.latency.cv > $1.latency.cv }
+        var retry: [CellRecord] = []
+        for cell in outliers + noisiest where !retry.contains(where: { $0.key == cell.key })
+            && !retriedAlready.contains("\(cell.kHz)/\(cell.variant)") {
+            retry.append(cell)
+        }
+        retry = Array(retry.prefix(Swift.max(0, retryBudget)))
+        if !retry.isEmpty {
             let flagged = checkpoint.cells.filter { $0.attempt == 0 && $0.noisy }.count
-            options.progress(.phase("retrying the \(noisy.count) noisiest of \(flagged) noisy cell(s) (CV > \(configuration.noisyCV))"))
+            options.progress(.phase("retrying \(retry.count) cell(s): \(outliers.count) off their variant's t(f) = a + b/f by more than \(Int(LookupTableBuilder.modelOutlierTolerance * 100))%, \(flagged) noisy (CV > \(configuration.noisyCV))"))
             for kHz in checkpoint.frequencyOrderKHz {
-                let here = noisy.filter { $0.kHz == kHz }
+                let here = retry.filter { $0.kHz == kHz }
                 guard !here.isEmpty else { continue }
                 let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
                 for cell in here {

@@ -12,7 +12,7 @@ private let host = ProcessInfo.processInfo.hostName
 private func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
 /// A calibration file as JSON text, the way `JSONFile` writes it.
-private func fileJSON(hostname: String = host, maxKHz: Int = 2_000_000, periodUs: Int = 31_000, steps: [(kHz: Int, ratio: Double, measuredAt: String?)]) -> String {
+private func fileJSON(hostname: String = host, maxKHz: Int = 2_000_000, periodUs: Int = EmulatedFrequencyController.Options().periodUs, steps: [(kHz: Int, ratio: Double, measuredAt: String?)]) -> String {
     let calibrations = steps.map { step in
         """
         {"requestedKHz": \(step.kHz), "requestedRatio": \(Double(step.kHz) / Double(maxKHz)), "measuredRatio": \(step.ratio),

@@ -66,3 +66,33 @@ import Testing
     #expect(LookupTableBuilder.keptCells([cell(0, cv: 0.2), cell(1, cv: 0.1)]).first?.attempt == 1)
     #expect(LookupTableBuilder.keptCells([cell(0, cv: 0.1), cell(1, cv: 0.2)]).first?.attempt == 0)
 }
+
+/// An emulated cell of variant "v" at `kHz` (delivered at the nominal speed) with p50 `ns`.
+private func emulatedCell(kHz: Int, ns: Double, attempt: Int = 0, cv: Double = 0.01) -> CellRecord {
+    let s = LatencySummary(p50Ns: ns, p90Ns: ns, p99Ns: ns, p999Ns: ns, minNs: ns, maxNs: ns, meanNs: ns, stddevNs: cv * ns, cv: cv,
+                           ciLowNs: ns, ciHighNs: ns, ciHalfWidthNs: 0, samples: 10)
+    return CellRecord(kHz: kHz, variant: "v", threads: 1, pin: "pu", attempt: attempt, source: .emulated, latency: s,
+                      stopRule: .maxTime, warmupRule: .stable, warmupIterations: 1, appliedKHz: kHz,
+                      speedRatio: Double(kHz) / 2_000_000, frequencyVerified: true, counters: nil, milliCelsiusBefore: [:],
+                      milliCelsiusAfter: [:], thermalPauseNs: 0, loopOverheadFraction: 0, noisy: cv > 0.05, startedAt: "")
+}
+
+@Test func aCellOffItsVariantsFrequencyModelIsAnOutlierAndItsRetryThatAgreesIsKept() {
+    // t(f) = 0.2 ms + 2 ms·GHz / f; the 500 MHz cell ran 1.5× slow with a low CV.
+    let grid = [250_000, 500_000, 1_000_000, 1_500_000, 2_000_000]
+    func model(_ kHz: Int) -> Double { 200_000 + 2_000_000 * 1_000_000 / Double(kHz) }
+    var cells = grid.map { emulatedCell(kHz: $0, ns: model($0)) }
+    cells[1] = emulatedCell(kHz: 500_000, ns: model(500_000) * 1.5)
+    let outliers = LookupTableBuilder.modelOutliers(cells, maxKHz: 2_000_000)
+    #expect(outliers.map(\.cell.kHz) == [500_000])
+    #expect(abs(outliers[0].deviation - 0.5) < 0.01)
+    // The retry agrees with the neighbours: it is kept although the slow attempt had the lower CV.
+    let retried = cells + [emulatedCell(kHz: 500_000, ns: model(500_000) * 1.02, attempt: 1, cv: 0.03)]
+    let kept = LookupTableBuilder.keptCells(retried, maxKHz: 2_000_000).first { $0.kHz == 500_000 }
+    #expect(kept?.attempt == 1)
+    // Two attempts that agree: the steadier one, as without a model.
+    let agreeing = cells + [emulatedCell(kHz: 500_000, ns: model(500_000) * 1.48, attempt: 1, cv: 0.03)]
+    #expect(LookupTableBuilder.keptCells(agreeing, maxKHz: 2_000_000).first { $0.kHz == 500_000 }?.attempt == 0)
+    // Cells on the model are no outliers.
+    #expect(LookupTableBuilder.modelOutliers(grid.map { emulatedCell(kHz: $0, ns: model($0)) }, maxKHz: 2_000_000).isEmpty)
+}

@@ -20,16 +20,19 @@
 // 2026-11-23 on this VM, a 768 KiB pointer chase (L2-resident) at 1/8 of fmax ran 1.8–1.95×
 // slower than the spin-calibrated slow-down at an 8 ms period, 1.4–1.8× at 32 ms and 1.2–1.3×
 // at 64 ms (at 1/2: 1.1–1.2×, 1.2×, 1.0–1.05×; a 16 KiB one within ±5% at every period; the
-// other core busy with a build). Fewer periods per unit of work means fewer refills, so the
-// default is about 32 ms: 31 ms exactly, which is not a multiple of the tick (4, 10, 3.3 or 1 ms
-// at HZ 250, 100, 300, 1000). At 32 ms (8 ticks) the tick fell at the same point of every
-// period, and a variant locked into one pattern for a whole cell (a 1.25 ms variant at 1/8: 3
-// inferences per period in one sweep, 2 in the next, 10.67 against 16.0 ms); at 31 ms the tick
-// moves by 1 ms a period and a 4-period window sees every phase. The measuring code then yields after each inference (the kernel charges the
-// quota at that boundary, not at the next tick) and averages over windows of whole periods
-// (`GearboxProfiler.SampleWindow`), which keeps the longer period's coarser on/off pattern out
-// of the samples. Filling the gaps with a SCHED_IDLE spinner, or replacing the throttle by a
-// SCHED_FIFO duty-cycle thread with 0.2–4 ms slots, did not help (the latter was much worse).
+// other core busy with a build). Fewer periods per unit of work means fewer refills: the
+// default is 63 ms, which is also not a multiple of the tick (4, 10, 3.3 or 1 ms at HZ 250, 100,
+// 300, 1000). At 32 ms (8 ticks) the tick fell at the same point of every period, and a variant
+// locked into one pattern for a whole cell (a 1.25 ms variant at 1/8: 3 inferences per period
+// in one sweep, 2 in the next, 10.67 against 16.0 ms); at 63 ms the tick moves by 1 ms a period.
+// `gearbox bench profiler` (two sweeps of the default portfolio, idle VM): median rerun
+// deviation 6.3% at 31 ms (the other core partly busy) and 1.9% at 63 ms; leave-one-out error
+// of t = a + b/f median 5.5% and 3.0%. The measuring code yields after each inference (the
+// kernel charges the quota at that boundary, not at the next tick) and averages over windows of
+// whole periods (`GearboxProfiler.SampleWindow`), which keeps the longer period's coarser on/off
+// pattern out of the samples. Filling the gaps with a SCHED_IDLE spinner, or replacing the
+// throttle by a SCHED_FIFO duty-cycle thread with 0.2–4 ms slots, did not help (the latter was
+// much worse).
 // Also measured: reading CLOCK_THREAD_CPUTIME_ID between jobs weakens the throttle (1.6× instead
 // of 2× at 1/2), so calibration times with CLOCK_MONOTONIC only; measurement code should too.
 
@@ -67,7 +70,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
-            periodUs: Int = 31_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
+            periodUs: Int = 63_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
             calibrationTolerance: Double = 0.05, boostWeight: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
@@ -403,7 +406,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         // between inferences, and is timed over whole periods: from the end of one throttle gap
         // to the end of a later one. A run timed from start to finish instead ends part-way
         // through a period without its idle tail, which biases it by about period·r(1−r)/W
-        // (12% for W = 64 ms of work at a 32 ms period and r = 1/2).
+        // (25% for W = 64 ms of work at a 63 ms period and r = 1/2).
         let trials = 3, referenceChunks = 16
         let chunkNs = 250_000
         let periodNs = UInt64(periodUs) * 1000
