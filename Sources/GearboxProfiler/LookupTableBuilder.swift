@@ -110,11 +110,22 @@ public enum LookupTableBuilder {
     /// it (and than the same cell in a rerun), with a low CV, so the noise flag missed it.
     public static func modelOutliers(_ cells: [CellRecord], maxKHz: Int) -> [(cell: CellRecord, deviation: Double)] {
         var found: [(cell: CellRecord, deviation: Double)] = []
-        for cell in cells where cell.latency.p50Ns > 0 {
-            let others = cells.filter { $0.variant == cell.variant && $0.kHz != cell.kHz }
-            guard let predicted = predictedP50(at: cell, from: others, maxKHz: maxKHz), predicted > 0 else { continue }
-            let deviation = abs(cell.latency.p50Ns / predicted - 1)
-            if deviation > modelOutlierTolerance { found.append((cell, deviation)) }
+        for variant in Set(cells.map(\.variant)) {
+            // One at a time, furthest first, each judged against the cells not yet flagged: a
+            // 50% outlier would otherwise pull the fit of its neighbours off the model too.
+            var remaining = cells.filter { $0.variant == variant && $0.latency.p50Ns > 0 }
+            while remaining.count > 4 {
+                var worst: (cell: CellRecord, deviation: Double)?
+                for cell in remaining {
+                    let others = remaining.filter { $0.kHz != cell.kHz }
+                    guard let predicted = predictedP50(at: cell, from: others, maxKHz: maxKHz), predicted > 0 else { continue }
+                    let deviation = abs(cell.latency.p50Ns / predicted - 1)
+                    if deviation > (worst?.deviation ?? modelOutlierTolerance) { worst = (cell, deviation) }
+                }
+                guard let worst else { break }
+                found.append(worst)
+                remaining.removeAll { $0.key == worst.cell.key }
+            }
         }
         return found.sorted { $0.deviation > $1.deviation }
     }
