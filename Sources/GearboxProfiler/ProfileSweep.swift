@@ -342,8 +342,12 @@ public final class ProfileSweep {
     func sampleWindow(kHz: Int) -> SampleWindow? {
         guard let emulated = environment.controller as? EmulatedFrequencyController else { return nil }
         let shape = emulated.throttleShape(forKHz: kHz)
-        return SampleWindow(minimumNs: UInt64(shape.averagingWindowNs), gapNs: UInt64(shape.gapNs / 2),
-                            maximumNs: UInt64(shape.averagingWindowNs + 2 * shape.periodNs), minimumInferences: 32,
+        // Four periods, or two when the cell's time limit would leave fewer than six windows
+        // (`--quick`: 1 s cells).
+        let fitting = Int(configuration.sampling.maxNs / 6) / max(shape.periodNs, 1)
+        let windowNs = max(2, min(4, fitting)) * shape.periodNs
+        return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs / 2),
+                            maximumNs: UInt64(windowNs + 2 * shape.periodNs), minimumInferences: 32,
                             yieldsBetweenInferences: true)
     }
 

@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
             table (the fastest variant's p99 at the lowest step plus 25%, or the most accurate one's \
             at the top plus 15%, whichever is larger), so that at high steps accurate variants meet \
             it and at low steps only fast ones do. Under emulated DVFS a sub-millisecond inference is \
-            either unthrottled or stalled for the rest of the 31 ms throttle period, so the table and \
+            either unthrottled or stalled for the rest of the 63 ms throttle period, so the table and \
             the real-time validation both time the mean of back-to-back inferences over four periods.
 
             Budgets (2-vCPU VM): --quick profiles 3 steps with ≤1 s cells and validates 3 s per \
