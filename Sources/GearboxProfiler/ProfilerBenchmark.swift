@@ -31,6 +31,17 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
         /// The cell with the largest deviation ("variant@kHz").
         public var worstCell: String
         public var pass: Bool
+        /// The same figures per weight format (dense, csr, bsr, ubp, masked): on a shared
+        /// machine the memory-bound formats are the ones that move.
+        public var byFormat: [FormatDeviation]?
+    }
+
+    public struct FormatDeviation: Codable, Sendable, Equatable {
+        public var format: String
+        public var cellsCompared: Int
+        public var cellsWithin3Percent: Int
+        public var medianDeviation: Double
+        public var maxDeviation: Double
     }
 
     public struct RatioCheck: Codable, Sendable {
@@ -75,6 +86,8 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
     public var emulatedRatio: [RatioCheck]
     public var emulatedRatioPass: Bool
     public var frequencyModel: ModelError?
+    /// The same check on the second sweep (a figure from one sweep alone can be luck).
+    public var secondFrequencyModel: ModelError?
     public var sweepTime: SweepTime?
     public var luts: [String]
 }
@@ -112,7 +125,7 @@ public enum ProfilerBenchmark {
             date: ISO8601DateFormatter().string(from: Date()), host: memory.hostName, cpuModel: CPUInfo.model(),
             controller: first.controller, portfolio: first.portfolio, loopOverhead: overhead,
             rerun: rerunStability(first, second), emulatedRatio: ratios, emulatedRatioPass: ratioPass,
-            frequencyModel: modelError(first),
+            frequencyModel: modelError(first), secondFrequencyModel: modelError(second),
             sweepTime: ProfilerBenchmarkReport.SweepTime(
                 variants: first.variants.count, frequencies: first.method?.frequencyOrderKHz.count ?? first.frequenciesKHz.count,
                 firstSweepSeconds: results[0].1, secondSweepSeconds: results[1].1, bar: 600, pass: results[0].1 < 600),
@@ -144,22 +157,35 @@ public enum ProfilerBenchmark {
         }
     }
 
-    /// p50 deviation between two sweeps for cells above 1 ms (measured cells only).
+    /// p50 deviation between two sweeps for cells above 1 ms (measured cells only), overall and
+    /// per weight format.
     public static func rerunStability(_ a: LookupTable, _ b: LookupTable) -> ProfilerBenchmarkReport.Rerun {
-        var deviations: [(Double, String)] = []
+        var deviations: [(deviation: Double, cell: String, format: String)] = []
         for variant in a.variants {
             guard let other = b.variant(named: variant.name) else { continue }
             for (key, cell) in variant.latency where cell.source != .predicted {
                 guard let twin = other.latency[key], twin.source != .predicted, cell.p50Ns > 1e6, twin.p50Ns > 1e6 else { continue }
-                deviations.append((abs(twin.p50Ns / cell.p50Ns - 1), "\(variant.name)@\(key)"))
+                deviations.append((abs(twin.p50Ns / cell.p50Ns - 1), "\(variant.name)@\(key)", variant.format))
             }
         }
-        let sorted = deviations.sorted { $0.0 < $1.0 }
-        let within = sorted.filter { $0.0 <= 0.03 }.count
+        let sorted = deviations.sorted { $0.deviation < $1.deviation }
+        let within = sorted.filter { $0.deviation <= 0.03 }.count
+        let formats = sorted.reduce(into: [String]()) { if !$0.contains($1.format) { $0.append($1.format) } }
+            .sorted { (formatOrder[$0] ?? 99, $0) < (formatOrder[$1] ?? 99, $1) }
+        let byFormat = formats.map { format in
+            let here = sorted.filter { $0.format == format }
+            return ProfilerBenchmarkReport.FormatDeviation(
+                format: format, cellsCompared: here.count, cellsWithin3Percent: here.filter { $0.deviation <= 0.03 }.count,
+                medianDeviation: here[here.count / 2].deviation, maxDeviation: here.last?.deviation ?? 0)
+        }
         return .init(cellsCompared: sorted.count, cellsWithin3Percent: within,
-                     medianDeviation: sorted.isEmpty ? 0 : sorted[sorted.count / 2].0, maxDeviation: sorted.last?.0 ?? 0,
-                     worstCell: sorted.last?.1 ?? "", pass: !sorted.isEmpty && within == sorted.count)
+                     medianDeviation: sorted.isEmpty ? 0 : sorted[sorted.count / 2].deviation,
+                     maxDeviation: sorted.last?.deviation ?? 0, worstCell: sorted.last?.cell ?? "",
+                     pass: !sorted.isEmpty && within == sorted.count, byFormat: byFormat)
     }
+
+    /// Formats in the order of the README's tables.
+    private static let formatOrder = ["dense": 0, "csr": 1, "bsr": 2, "ubp": 3, "masked": 4]
 
     /// Lowest-vs-highest step latency ratio against the calibrated slow-down, per variant.
     public static func ratioChecks(_ lut: LookupTable) -> ([ProfilerBenchmarkReport.RatioCheck], Bool) {

@@ -54,6 +54,7 @@ struct BenchProfilerCommand: ParsableCommand {
         }
         let pass = report.loopOverhead.pass && (report.rerun?.pass ?? false)
             && (report.controller != .emulated || report.emulatedRatioPass) && (report.frequencyModel?.pass ?? false)
+            && (report.secondFrequencyModel?.pass ?? true)
             && (report.sweepTime?.pass ?? false)
         if !pass { throw ExitCode(1) }
     }
@@ -66,6 +67,10 @@ struct BenchProfilerCommand: ParsableCommand {
         lines.append("loop overhead      \(mark(o.pass))  \(String(format: "%.0f", o.emptyPerIterationNs)) ns/iteration on an empty workload (\(String(format: "%.0f", o.emptyWindowNs)) ns in the timed window) = \(pct(o.fraction)) of a \(String(format: "%.3f", o.workloadMedianNs / 1e6)) ms workload (bar < \(pct(o.bar)))")
         if let rerun = r.rerun {
             lines.append("rerun stability    \(mark(rerun.pass))  \(rerun.cellsWithin3Percent)/\(rerun.cellsCompared) cells > 1 ms within 3%; median deviation \(pct(rerun.medianDeviation)), max \(pct(rerun.maxDeviation)) (\(rerun.worstCell))")
+            for f in rerun.byFormat ?? [] {
+                lines.append(String(format: "    %-8@ %3d/%-3d within 3%%  median %@  max %@", f.format as NSString, f.cellsWithin3Percent,
+                                    f.cellsCompared, pct(f.medianDeviation), pct(f.maxDeviation)))
+            }
         }
         if !r.emulatedRatio.isEmpty {
             let worst = r.emulatedRatio.max { $0.error < $1.error }
@@ -76,6 +81,9 @@ struct BenchProfilerCommand: ParsableCommand {
         }
         if let m = r.frequencyModel {
             lines.append("model LOO error    \(mark(m.pass))  t(f) = a + b/f: median \(pct(m.medianLooMape)), worst \(pct(m.maxLooMape)) (\(m.worstVariant)), bar \(pct(m.bar))")
+            if let second = r.secondFrequencyModel {
+                lines.append("    second sweep \(mark(second.pass)): median \(pct(second.medianLooMape)), worst \(pct(second.maxLooMape)) (\(second.worstVariant))")
+            }
         }
         if let t = r.sweepTime {
             lines.append("full sweep time    \(mark(t.pass))  \(t.variants) variants × \(t.frequencies) frequencies in \(String(format: "%.0f", t.firstSweepSeconds)) s (with memory and switch costs; second sweep \(String(format: "%.0f", t.secondSweepSeconds)) s), bar \(String(format: "%.0f", t.bar)) s")

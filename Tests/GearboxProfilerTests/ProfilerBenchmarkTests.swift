@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@testable import GearboxProfiler
+
+/// A LUT from a small simulated sweep with every measured p50 set to `p50Ns(variant, kHz)`.
+private func lut(_ p50Ns: (LookupTable.Variant, Int) -> Double) throws -> LookupTable {
+    var table = try simulatedSweep(dir: temporaryDirectory(), frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
+    for v in table.variants.indices {
+        for (key, cell) in table.variants[v].latency where cell.source != .predicted {
+            guard let kHz = Int(key) else { continue }
+            let value = p50Ns(table.variants[v], kHz)
+            table.variants[v].latency[key]?.p50Ns = value
+        }
+    }
+    return table
+}
+
+@Test func rerunStabilityIsBrokenDownByFormat() throws {
+    let first = try lut { _, kHz in 4e12 / Double(kHz) }
+    // The second sweep: one variant 10% slower everywhere, the rest unchanged.
+    let moved = try #require(first.variants.first).name
+    let second = try lut { v, kHz in 4e12 / Double(kHz) * (v.name == moved ? 1.10 : 1.0) }
+    let rerun = ProfilerBenchmark.rerunStability(first, second)
+    #expect(!rerun.pass)
+    #expect(rerun.cellsCompared == first.variants.count * 3)
+    #expect(rerun.cellsWithin3Percent == rerun.cellsCompared - 3)
+    #expect(abs(rerun.maxDeviation - 0.10) < 1e-9)
+    #expect(rerun.worstCell.hasPrefix(moved + "@"))
+    let formats = try #require(rerun.byFormat)
+    #expect(formats.map(\.cellsCompared).reduce(0, +) == rerun.cellsCompared)
+    let movedFormat = try #require(first.variants.first).format
+    for f in formats {
+        #expect(f.format == movedFormat ? f.cellsWithin3Percent == f.cellsCompared - 3 : f.cellsWithin3Percent == f.cellsCompared)
+    }
+    #expect(ProfilerBenchmark.rerunStability(first, first).pass)
+}
+
+@Test func cellsOfOneMillisecondOrLessAreNotCompared() throws {
+    let first = try lut { _, _ in 900_000 }
+    let second = try lut { _, _ in 1_800_000 }
+    let rerun = ProfilerBenchmark.rerunStability(first, second)
+    #expect(rerun.cellsCompared == 0)
+    #expect(!rerun.pass)
+}
