@@ -17,6 +17,10 @@ public enum LookupTableText {
             let counts = method.stopRuleCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("cells ended by: \(counts); noisy \(method.noisyCells) (CV > \(method.noisyCV)), retried \(method.retriedCells); clock \(method.clock) res \(method.clockResolutionNs) ns, read \(String(format: "%.0f", method.clockReadCostNs)) ns")
         }
+        let interfered = lut.variants.flatMap { $0.latency.values.compactMap(\.interferedWindows) }
+        if !interfered.isEmpty {
+            lines.append("\(interfered.reduce(0, +)) window(s) in \(interfered.count) cell(s) set aside as interfered (no inference at the cell's undisturbed speed: other tenants of the host)")
+        }
         lines.append("")
         let freqs = lut.frequenciesKHz
         let nameWidth = max(7, lut.variants.map(\.name.count).max() ?? 7)
@@ -67,6 +71,7 @@ public enum LookupTableText {
             "device", "portfolio", "controller", "variant", "format", "accuracy", "params", "macs", "memoryBytes", "kHz",
             "source", "p50Ns", "p90Ns", "p99Ns", "p999Ns", "maxNs", "meanNs", "stddevNs", "cv", "ciHalfWidthNs",
             "samples", "stopRule", "noisy", "speedRatio", "modelANs", "modelBNsKHz", "modelR2", "modelLooMape",
+            "interferedWindows",
         ]
         var rows = [header.joined(separator: ",")]
         for v in lut.variants {
@@ -78,6 +83,7 @@ public enum LookupTableText {
                     num(c.p50Ns), num(c.p90Ns), num(c.p99Ns), num(c.p999Ns), num(c.maxNs), num(c.meanNs), num(c.stddevNs),
                     num(c.cv), num(c.ciHalfWidthNs), String(c.samples), c.stopRule ?? "", c.noisy.map { $0 ? "true" : "false" } ?? "",
                     num(c.speedRatio), num(v.model?.aNs), num(v.model?.bNsKHz), num(v.model?.r2), num(v.model?.looMape),
+                    c.interferedWindows.map(String.init) ?? "",
                 ]
                 rows.append(fields.joined(separator: ","))
             }

@@ -149,9 +149,10 @@ public final class ProfileSweep {
 
         func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int) throws {
             guard let runner = runners[variant] else { return }
-            let (record, samples) = try measureCell(
+            let (record, sampling) = try measureCell(
                 kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
-            try store.record(record, samplesNs: samples)
+            try store.record(record, samplesNs: sampling.samplesNs, windowFastestNs: sampling.windowFastestNs,
+                             interfered: sampling.interfered)
             checkpoint.cells.append(record)
             if attempt > 0 {
                 checkpoint.retriedKeys.append(CellRecord.key(kHz: kHz, variant: variant, threads: configuration.threads,
@@ -287,7 +288,7 @@ public final class ProfileSweep {
 
     /// Measures one cell with the thermal guard and counters around it.
     private func measureCell(kHz: Int, change: FrequencyChange, verified: Bool, runner: VariantRunner, attempt: Int,
-                             counters: CellCounters) throws -> (CellRecord, [UInt64]) {
+                             counters: CellCounters) throws -> (CellRecord, CellSampling) {
         let env = environment
         let key = CellRecord.key(kHz: kHz, variant: runner.variant.name, threads: configuration.threads,
                                  pin: configuration.pin.description, attempt: attempt)
@@ -316,7 +317,8 @@ public final class ProfileSweep {
             throw ProfilerError.measurement(variant: runner.variant.name, reason: "inference failed at \(kHz) kHz: \(error)")
         }
         let after = env.thermal.readMilliCelsius()
-        let summary = LatencySummary(samplesNs: sampling.samplesNs, confidence: configuration.sampling.confidence)
+        // Interfered windows stay in the sample database (flagged) but not in the summary.
+        let summary = LatencySummary(samplesNs: sampling.keptSamplesNs, confidence: configuration.sampling.confidence)
         var counterCell: LookupTable.CounterCell?
         if let totals {
             counterCell = CounterDerivation.perInference(totals, inferences: sampling.sampledInferences)
@@ -333,9 +335,15 @@ public final class ProfileSweep {
             speedRatio: change.speedRatio, frequencyVerified: verified, counters: counterCell, milliCelsiusBefore: before,
             milliCelsiusAfter: after, thermalPauseNs: pause,
             loopOverheadFraction: summary.p50Ns > 0 ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
-            noisy: summary.cv > configuration.noisyCV, startedAt: startedAt)
-        return (record, sampling.samplesNs)
+            noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
+            startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil)
+        return (record, sampling)
     }
+
+    /// Windows whose fastest inference is more than this much slower than the cell's fastest
+    /// window's are set aside (see `SampleWindow.interferenceTolerance`): the host's bursts
+    /// measured 1.3–1.6×, window-to-window jitter of the fastest inference a few percent.
+    static let interferenceTolerance = 0.20
 
     /// Emulated DVFS: a sample is a window of whole throttle periods (see `SampleWindow`);
     /// nil otherwise.
@@ -348,7 +356,7 @@ public final class ProfileSweep {
         let windowNs = max(2, min(4, fitting)) * shape.periodNs
         return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs / 2),
                             maximumNs: UInt64(windowNs + 2 * shape.periodNs), minimumInferences: 32,
-                            yieldsBetweenInferences: true)
+                            yieldsBetweenInferences: true, interferenceTolerance: Self.interferenceTolerance)
     }
 
     private func save(_ checkpoint: SweepCheckpoint) throws {

@@ -59,6 +59,11 @@ public final class SampleStore {
         migrator.registerMigration("v2: inferences per sample") { db in
             try db.execute(sql: "ALTER TABLE cell ADD COLUMN inferencesPerSample INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration("v3: interfered windows") { db in
+            try db.execute(sql: "ALTER TABLE cell ADD COLUMN interferedWindows INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "ALTER TABLE sample ADD COLUMN fastestNs INTEGER")
+            try db.execute(sql: "ALTER TABLE sample ADD COLUMN interfered INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 
@@ -71,7 +76,9 @@ public final class SampleStore {
     }
 
     /// Records one cell and its samples in one transaction (replacing a cell with the same key).
-    public func record(_ cell: CellRecord, samplesNs: [UInt64]) throws {
+    /// In window mode each sample also carries its window's fastest inference and whether it was
+    /// set aside as interfered.
+    public func record(_ cell: CellRecord, samplesNs: [UInt64], windowFastestNs: [UInt64] = [], interfered: [Bool] = []) throws {
         let encoder = JSONFile.encoder()
         let before = String(decoding: try encoder.encode(cell.milliCelsiusBefore), as: UTF8.self)
         let after = String(decoding: try encoder.encode(cell.milliCelsiusAfter), as: UTF8.self)
@@ -85,21 +92,25 @@ public final class SampleStore {
                 l.ciHighNs, l.ciHalfWidthNs, l.samples, cell.stopRule.rawValue, cell.warmupRule.rawValue,
                 cell.warmupIterations, cell.appliedKHz, cell.speedRatio, cell.frequencyVerified, cell.noisy,
                 cell.loopOverheadFraction, Int64(clamping: cell.thermalPauseNs), before, after, counters, cell.startedAt,
-                cell.inferencesPerSample ?? 1,
+                cell.inferencesPerSample ?? 1, cell.interferedWindows ?? 0,
             ]
             try db.execute(
                 sql: """
                     INSERT INTO cell(key, kHz, variant, threads, pin, attempt, source, p50Ns, p90Ns, p99Ns, p999Ns,
                     minNs, maxNs, meanNs, stddevNs, cv, ciLowNs, ciHighNs, ciHalfWidthNs, samples, stopRule, warmupRule,
                     warmupIterations, appliedKHz, speedRatio, frequencyVerified, noisy, loopOverheadFraction,
-                    thermalPauseNs, milliCelsiusBefore, milliCelsiusAfter, counters, startedAt, inferencesPerSample)
+                    thermalPauseNs, milliCelsiusBefore, milliCelsiusAfter, counters, startedAt, inferencesPerSample,
+                    interferedWindows)
                     VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))
                     """,
                 arguments: StatementArguments(columns))
             let cellID = db.lastInsertedRowID
-            let insert = try db.cachedStatement(sql: "INSERT INTO sample(cellId, seq, ns) VALUES (?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO sample(cellId, seq, ns, fastestNs, interfered) VALUES (?, ?, ?, ?, ?)")
             for (seq, ns) in samplesNs.enumerated() {
-                try insert.execute(arguments: [cellID, seq, Int64(clamping: ns)])
+                let fastest = seq < windowFastestNs.count ? Int64(clamping: windowFastestNs[seq]) : nil
+                let flagged = seq < interfered.count && interfered[seq]
+                try insert.execute(arguments: [cellID, seq, Int64(clamping: ns), fastest, flagged])
             }
         }
     }

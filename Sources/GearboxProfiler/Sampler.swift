@@ -97,15 +97,33 @@ public struct SampleWindow: Codable, Equatable, Sendable {
     /// inference boundary rather than at the next scheduler tick (4 ms at HZ=250): the throttle
     /// then lands between inferences (measured: window CV 0.1–2% instead of 1.5–6%).
     public var yieldsBetweenInferences: Bool
+    /// A window whose fastest inference is more than this fraction slower than the fastest
+    /// inference of the cell's fastest window ran no inference at the cell's undisturbed speed,
+    /// and is set aside as interfered (0: keep every window). Throttling stops an inference but
+    /// never slows one, so within a cell the fastest inference of every window should be the
+    /// same; on this VM, in bursts of 0.3 s to minutes with nothing else running in it, the
+    /// sparse kernels ran 1.55× slower (a scalar loop on the same vCPU did not move): another
+    /// tenant of the host, which the LUT must not mistake for the emulated clock.
+    public var interferenceTolerance: Double
 
     public init(
         minimumNs: UInt64, gapNs: UInt64 = 0, maximumNs: UInt64? = nil, minimumInferences: Int = 1,
-        yieldsBetweenInferences: Bool = false
+        yieldsBetweenInferences: Bool = false, interferenceTolerance: Double = 0
     ) {
         self.minimumNs = minimumNs; self.gapNs = gapNs
         self.maximumNs = Swift.max(maximumNs ?? minimumNs * 2, minimumNs)
         self.minimumInferences = Swift.max(1, minimumInferences)
         self.yieldsBetweenInferences = yieldsBetweenInferences
+        self.interferenceTolerance = Swift.max(0, interferenceTolerance)
+    }
+
+    /// Which windows ran no inference within `interferenceTolerance` of the fastest window's
+    /// fastest one. None are set aside when fewer than `minimumKept` would remain.
+    func interfered(fastestNs: [UInt64], minimumKept: Int = 3) -> [Bool] {
+        guard interferenceTolerance > 0, let floor = fastestNs.min() else { return fastestNs.map { _ in false } }
+        let limit = Double(floor) * (1 + interferenceTolerance)
+        let marks = fastestNs.map { Double($0) > limit }
+        return marks.filter { !$0 }.count >= minimumKept ? marks : fastestNs.map { _ in false }
     }
 
     /// This window, lengthened to hold `minimumInferences` of `latencyNs` each (at most `capNs`).
@@ -127,6 +145,11 @@ public struct CellSampling: Sendable {
     /// One value per sample: the latency of one inference, or in window mode the mean latency
     /// of the inferences of one window.
     public var samplesNs: [UInt64]
+    /// Window mode: each window's fastest single inference (empty otherwise).
+    public var windowFastestNs: [UInt64] = []
+    /// Window mode: which windows were set aside as interfered (see
+    /// `SampleWindow.interferenceTolerance`); empty when none were.
+    public var interfered: [Bool] = []
     /// Inferences per sample (1 without a window; in window mode the mean count, rounded).
     public var inferencesPerSample: Int
     /// Inferences timed in the sampling phase.
@@ -139,6 +162,15 @@ public struct CellSampling: Sendable {
     public var samplingNs: UInt64
     /// Per-iteration time outside the timed windows: (sampling time − Σ samples) / n.
     public var outsideWindowNsPerIteration: Double
+
+    /// The samples the cell's statistics use: all but the interfered windows.
+    public var keptSamplesNs: [UInt64] {
+        guard interfered.count == samplesNs.count else { return samplesNs }
+        return zip(samplesNs, interfered).filter { !$0.1 }.map(\.0)
+    }
+
+    /// How many windows were set aside as interfered.
+    public var interferedCount: Int { interfered.filter { $0 }.count }
 }
 
 /// Times a workload on one clock under a `SamplingPolicy`. Call it from the measuring thread.
@@ -178,8 +210,10 @@ public struct Sampler {
         let start = clock.nowNs()
         var sum: UInt64 = 0
         var t0 = start
-        // Window mode: the fastest iteration seen, the yardstick for spotting a throttle gap.
+        // Window mode: the fastest iteration seen, the yardstick for spotting a throttle gap,
+        // and each window's fastest one, the yardstick for interference.
         var fastest = UInt64.max
+        var windowFastest: [UInt64] = []
         while samples.count < policy.maxSamples {
             let t1: UInt64
             var count = 1
@@ -187,6 +221,7 @@ public struct Sampler {
                 count = 0
                 var last = t0
                 var now = t0
+                var fastestHere = UInt64.max
                 while true {
                     try workload()
                     if window.yieldsBetweenInferences { sched_yield() }
@@ -195,11 +230,13 @@ public struct Sampler {
                     let step = now &- last
                     last = now
                     fastest = Swift.min(fastest, step)
+                    fastestHere = Swift.min(fastestHere, step)
                     let elapsed = now &- t0
                     guard elapsed >= window.minimumNs else { continue }
                     if window.gapNs == 0 || elapsed >= window.maximumNs || step >= fastest &+ window.gapNs { break }
                 }
                 t1 = now
+                windowFastest.append(fastestHere)
             } else {
                 try workload()
                 t1 = clock.nowNs()
@@ -226,8 +263,10 @@ public struct Sampler {
         try afterSampling()
         let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(inferences)
         let perSample = samples.isEmpty ? 1 : Swift.max(1, Int((Double(inferences) / Double(samples.count)).rounded()))
+        let interfered = window?.interfered(fastestNs: windowFastest) ?? []
         return CellSampling(
-            samplesNs: samples, inferencesPerSample: perSample, sampledInferences: inferences, warmupIterations: warmupIterations,
+            samplesNs: samples, windowFastestNs: windowFastest, interfered: interfered.contains(true) ? interfered : [],
+            inferencesPerSample: perSample, sampledInferences: inferences, warmupIterations: warmupIterations,
             warmupRule: warmupRule, warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed,
             outsideWindowNsPerIteration: outside)
     }

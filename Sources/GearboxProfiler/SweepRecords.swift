@@ -75,6 +75,9 @@ public struct CellRecord: Codable, Equatable, Sendable {
     public var loopOverheadFraction: Double
     public var noisy: Bool
     public var startedAt: String
+    /// Windows set aside as interfered (see `SampleWindow.interferenceTolerance`); the latency
+    /// summary is of the other windows. nil: none.
+    public var interferedWindows: Int? = nil
 
     /// "kHz/variant/tN/pin#attempt": unique within a sweep.
     public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }

@@ -199,3 +199,39 @@ private final class ThrottledWorkload {
     // Short inferences: 4 periods already hold more than 32.
     #expect(window.lengthened(forLatencyNs: 1_000_000, capNs: 500_000_000) == window)
 }
+
+@Test func windowsWithNoInferenceAtTheUndisturbedSpeedAreSetAside() throws {
+    // 1 ms of work at 50% of a 32 ms period; for a stretch in the middle of the cell every
+    // inference takes 1.55 ms (the host's bursts on this VM), longer than half the cell.
+    let clock = VirtualLatencyClock()
+    let throttled = ThrottledWorkload(clock: clock, workNs: 1_000_000, periodNs: 32_000_000, ratio: 0.5)
+    let slow = ThrottledWorkload(clock: clock, workNs: 1_550_000, periodNs: 32_000_000, ratio: 0.5)
+    var policy = tinySampling
+    policy.maxNs = 4_000_000_000
+    policy.minSamples = 1000
+    func window(_ tolerance: Double) -> SampleWindow {
+        SampleWindow(minimumNs: 128_000_000, gapNs: 8_000_000, maximumNs: 192_000_000, interferenceTolerance: tolerance)
+    }
+    func measure(_ tolerance: Double) throws -> CellSampling {
+        let start = clock.nowNs()
+        return try Sampler(clock: clock, policy: policy, window: window(tolerance)).measure {
+            let t = clock.nowNs() - start
+            if t > 1_200_000_000 && t < 3_600_000_000 { slow.run() } else { throttled.run() }
+        }
+    }
+    let plain = try measure(0)
+    let guarded = try measure(0.2)
+    #expect(plain.interfered.isEmpty)
+    #expect(LatencySummary(samplesNs: plain.samplesNs).p50Ns > 2_000_000 * 1.4, "the slow stretch is most windows")
+    #expect(guarded.interferedCount > guarded.samplesNs.count / 2)
+    #expect(guarded.windowFastestNs.count == guarded.samplesNs.count)
+    let kept = LatencySummary(samplesNs: guarded.keptSamplesNs).p50Ns
+    #expect(abs(kept / 2_000_000 - 1) < 0.03, "the undisturbed windows give the 2× slow-down: \(kept)")
+}
+
+@Test func interferenceIsOnlyMarkedWhenEnoughWindowsRemain() {
+    let window = SampleWindow(minimumNs: 1, interferenceTolerance: 0.2)
+    #expect(window.interfered(fastestNs: [100, 101, 150, 119, 121]) == [false, false, true, false, true])
+    #expect(window.interfered(fastestNs: [100, 150, 150, 150]) == [false, false, false, false])
+    #expect(SampleWindow(minimumNs: 1).interfered(fastestNs: [100, 200, 200, 100, 100]).allSatisfy { !$0 })
+}
