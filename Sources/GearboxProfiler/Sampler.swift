@@ -214,6 +214,7 @@ public struct Sampler {
         // and each window's fastest one, the yardstick for interference.
         var fastest = UInt64.max
         var windowFastest: [UInt64] = []
+        if window != nil { windowFastest.reserveCapacity(policy.maxSamples) }
         while samples.count < policy.maxSamples {
             let t1: UInt64
             var count = 1
