@@ -31,8 +31,9 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// Consecutive inferences averaged into one sample (absent = 1). Emulated sweeps average
         /// over windows of several throttling periods, so their percentiles describe window means.
         public var inferencesPerSample: Int?
-        /// Windows set aside because no inference in them ran at the cell's undisturbed speed
-        /// (another tenant of the host; absent = none). The other figures are of the rest.
+        /// Windows set aside because a quarter or more of their inferences ran over 20% slower
+        /// than the cell's undisturbed ones (another tenant of the host; absent = none). The
+        /// other figures are of the rest.
         public var interferedWindows: Int?
         public init(
             p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,

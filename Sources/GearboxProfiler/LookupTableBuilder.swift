@@ -59,7 +59,7 @@ public enum LookupTableBuilder {
             clock: checkpoint.clock.clock, clockResolutionNs: checkpoint.clock.observedResolutionNs,
             clockReadCostNs: checkpoint.clock.readCostNs,
             stopRule: (kept.contains { ($0.inferencesPerSample ?? 1) > 1 }
-                ? "one sample = the mean latency of the inferences in a window of whole throttle periods (at least 4, closed right after a throttle gap; a yield after each inference; windows whose fastest inference is over \(percent(ProfileSweep.interferenceTolerance)) slower than the cell's fastest window's set aside as interfered) (emulated DVFS); " : "")
+                ? "one sample = the mean latency of the inferences in a window of whole throttle periods (at least 4, closed right after a throttle gap; a yield after each inference; windows whose upper-quartile inference is over \(percent(ProfileSweep.interferenceTolerance)) above the cell's lowest set aside as interfered) (emulated DVFS); " : "")
                 + "95% CI of the median (order statistics) within ±\(percent(s.targetRelativeCI)), \(s.minSamples)...\(s.maxSamples) samples, ≤ \(seconds(s.maxNs)) per cell; warm-up until successive batch medians are within \(percent(s.warmupStableTolerance)) (≤ \(s.warmupMaxBatches) batches, ≤ \(seconds(s.warmupMaxNs)))",
             stopRuleCounts: stopCounts, noisyCV: config.noisyCV,
             noisyCells: checkpoint.cells.filter { $0.attempt == 0 && $0.noisy }.count,

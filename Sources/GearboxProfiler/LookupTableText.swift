@@ -19,7 +19,7 @@ public enum LookupTableText {
         }
         let interfered = lut.variants.flatMap { $0.latency.values.compactMap(\.interferedWindows) }
         if !interfered.isEmpty {
-            lines.append("\(interfered.reduce(0, +)) window(s) in \(interfered.count) cell(s) set aside as interfered (no inference at the cell's undisturbed speed: other tenants of the host)")
+            lines.append("\(interfered.reduce(0, +)) window(s) in \(interfered.count) cell(s) set aside as interfered (a quarter of their inferences slower than the cell's undisturbed ones: other tenants of the host)")
         }
         lines.append("")
         let freqs = lut.frequenciesKHz

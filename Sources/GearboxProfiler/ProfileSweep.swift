@@ -151,7 +151,7 @@ public final class ProfileSweep {
             guard let runner = runners[variant] else { return }
             let (record, sampling) = try measureCell(
                 kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
-            try store.record(record, samplesNs: sampling.samplesNs, windowFastestNs: sampling.windowFastestNs,
+            try store.record(record, samplesNs: sampling.samplesNs, windowQuartilesNs: sampling.windowQuartilesNs,
                              interfered: sampling.interfered)
             checkpoint.cells.append(record)
             if attempt > 0 {
@@ -340,9 +340,9 @@ public final class ProfileSweep {
         return (record, sampling)
     }
 
-    /// Windows whose fastest inference is more than this much slower than the cell's fastest
-    /// window's are set aside (see `SampleWindow.interferenceTolerance`): the host's bursts
-    /// measured 1.3–1.6×, window-to-window jitter of the fastest inference a few percent.
+    /// Windows whose upper-quartile inference is more than this much slower than the cell's
+    /// lowest are set aside (see `SampleWindow.interferenceTolerance`): the host's bursts
+    /// measured 1.3–1.6×.
     static let interferenceTolerance = 0.20
 
     /// Emulated DVFS: a sample is a window of whole throttle periods (see `SampleWindow`);

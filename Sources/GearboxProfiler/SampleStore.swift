@@ -61,7 +61,7 @@ public final class SampleStore {
         }
         migrator.registerMigration("v3: interfered windows") { db in
             try db.execute(sql: "ALTER TABLE cell ADD COLUMN interferedWindows INTEGER NOT NULL DEFAULT 0")
-            try db.execute(sql: "ALTER TABLE sample ADD COLUMN fastestNs INTEGER")
+            try db.execute(sql: "ALTER TABLE sample ADD COLUMN quartileNs INTEGER")
             try db.execute(sql: "ALTER TABLE sample ADD COLUMN interfered INTEGER NOT NULL DEFAULT 0")
         }
         return migrator
@@ -76,9 +76,9 @@ public final class SampleStore {
     }
 
     /// Records one cell and its samples in one transaction (replacing a cell with the same key).
-    /// In window mode each sample also carries its window's fastest inference and whether it was
-    /// set aside as interfered.
-    public func record(_ cell: CellRecord, samplesNs: [UInt64], windowFastestNs: [UInt64] = [], interfered: [Bool] = []) throws {
+    /// In window mode each sample also carries its window's upper-quartile inference and whether
+    /// it was set aside as interfered.
+    public func record(_ cell: CellRecord, samplesNs: [UInt64], windowQuartilesNs: [UInt64] = [], interfered: [Bool] = []) throws {
         let encoder = JSONFile.encoder()
         let before = String(decoding: try encoder.encode(cell.milliCelsiusBefore), as: UTF8.self)
         let after = String(decoding: try encoder.encode(cell.milliCelsiusAfter), as: UTF8.self)
@@ -106,11 +106,11 @@ public final class SampleStore {
                 arguments: StatementArguments(columns))
             let cellID = db.lastInsertedRowID
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO sample(cellId, seq, ns, fastestNs, interfered) VALUES (?, ?, ?, ?, ?)")
+                sql: "INSERT INTO sample(cellId, seq, ns, quartileNs, interfered) VALUES (?, ?, ?, ?, ?)")
             for (seq, ns) in samplesNs.enumerated() {
-                let fastest = seq < windowFastestNs.count ? Int64(clamping: windowFastestNs[seq]) : nil
+                let quartile = seq < windowQuartilesNs.count ? Int64(clamping: windowQuartilesNs[seq]) : nil
                 let flagged = seq < interfered.count && interfered[seq]
-                try insert.execute(arguments: [cellID, seq, Int64(clamping: ns), fastest, flagged])
+                try insert.execute(arguments: [cellID, seq, Int64(clamping: ns), quartile, flagged])
             }
         }
     }

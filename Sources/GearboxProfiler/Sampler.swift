@@ -97,13 +97,14 @@ public struct SampleWindow: Codable, Equatable, Sendable {
     /// inference boundary rather than at the next scheduler tick (4 ms at HZ=250): the throttle
     /// then lands between inferences (measured: window CV 0.1–2% instead of 1.5–6%).
     public var yieldsBetweenInferences: Bool
-    /// A window whose fastest inference is more than this fraction slower than the fastest
-    /// inference of the cell's fastest window ran no inference at the cell's undisturbed speed,
-    /// and is set aside as interfered (0: keep every window). Throttling stops an inference but
-    /// never slows one, so within a cell the fastest inference of every window should be the
-    /// same; on this VM, in bursts of 0.3 s to minutes with nothing else running in it, the
-    /// sparse kernels ran 1.55× slower (a scalar loop on the same vCPU did not move): another
-    /// tenant of the host, which the LUT must not mistake for the emulated clock.
+    /// A window whose upper-quartile inference (of those that held no throttle gap) is more than
+    /// this fraction slower than the lowest such quartile among the cell's windows is set aside
+    /// as interfered (0: keep every window). Throttling stops an inference but never slows one,
+    /// so within a cell the inferences of every window should take the same time; on this VM,
+    /// in bursts of 0.3 s to minutes with nothing else running in it, the sparse kernels ran
+    /// 1.55× slower (a scalar loop on the same vCPU did not move): another tenant of the host,
+    /// which the LUT must not mistake for the emulated clock. The upper quartile flags a window
+    /// once a quarter of its inferences ran slow, while its mean has risen by 14% at most.
     public var interferenceTolerance: Double
 
     public init(
@@ -117,13 +118,13 @@ public struct SampleWindow: Codable, Equatable, Sendable {
         self.interferenceTolerance = Swift.max(0, interferenceTolerance)
     }
 
-    /// Which windows ran no inference within `interferenceTolerance` of the fastest window's
-    /// fastest one. None are set aside when fewer than `minimumKept` would remain.
-    func interfered(fastestNs: [UInt64], minimumKept: Int = 3) -> [Bool] {
-        guard interferenceTolerance > 0, let floor = fastestNs.min() else { return fastestNs.map { _ in false } }
+    /// Which windows' upper quartiles (`quartilesNs`) lie more than `interferenceTolerance` above
+    /// the lowest. None are set aside when fewer than `minimumKept` would remain.
+    func interfered(quartilesNs: [UInt64], minimumKept: Int = 3) -> [Bool] {
+        guard interferenceTolerance > 0, let floor = quartilesNs.min() else { return quartilesNs.map { _ in false } }
         let limit = Double(floor) * (1 + interferenceTolerance)
-        let marks = fastestNs.map { Double($0) > limit }
-        return marks.filter { !$0 }.count >= minimumKept ? marks : fastestNs.map { _ in false }
+        let marks = quartilesNs.map { Double($0) > limit }
+        return marks.filter { !$0 }.count >= minimumKept ? marks : quartilesNs.map { _ in false }
     }
 
     /// This window, lengthened to hold `minimumInferences` of `latencyNs` each (at most `capNs`).
@@ -145,8 +146,9 @@ public struct CellSampling: Sendable {
     /// One value per sample: the latency of one inference, or in window mode the mean latency
     /// of the inferences of one window.
     public var samplesNs: [UInt64]
-    /// Window mode: each window's fastest single inference (empty otherwise).
-    public var windowFastestNs: [UInt64] = []
+    /// Window mode: each window's upper-quartile inference among those that held no throttle
+    /// gap (empty otherwise).
+    public var windowQuartilesNs: [UInt64] = []
     /// Window mode: which windows were set aside as interfered (see
     /// `SampleWindow.interferenceTolerance`); empty when none were.
     public var interfered: [Bool] = []
@@ -210,11 +212,15 @@ public struct Sampler {
         let start = clock.nowNs()
         var sum: UInt64 = 0
         var t0 = start
-        // Window mode: the fastest iteration seen, the yardstick for spotting a throttle gap,
-        // and each window's fastest one, the yardstick for interference.
+        // Window mode: the fastest iteration seen, the yardstick for spotting a throttle gap;
+        // each window's inference times, for its upper quartile, the yardstick for interference.
         var fastest = UInt64.max
-        var windowFastest: [UInt64] = []
-        if window != nil { windowFastest.reserveCapacity(policy.maxSamples) }
+        var windowQuartiles: [UInt64] = []
+        var steps: [UInt64] = []
+        if window != nil {
+            windowQuartiles.reserveCapacity(policy.maxSamples)
+            steps.reserveCapacity(4096)
+        }
         while samples.count < policy.maxSamples {
             let t1: UInt64
             var count = 1
@@ -222,7 +228,7 @@ public struct Sampler {
                 count = 0
                 var last = t0
                 var now = t0
-                var fastestHere = UInt64.max
+                steps.removeAll(keepingCapacity: true)
                 while true {
                     try workload()
                     if window.yieldsBetweenInferences { sched_yield() }
@@ -231,13 +237,13 @@ public struct Sampler {
                     let step = now &- last
                     last = now
                     fastest = Swift.min(fastest, step)
-                    fastestHere = Swift.min(fastestHere, step)
+                    steps.append(step)
                     let elapsed = now &- t0
                     guard elapsed >= window.minimumNs else { continue }
                     if window.gapNs == 0 || elapsed >= window.maximumNs || step >= fastest &+ window.gapNs { break }
                 }
                 t1 = now
-                windowFastest.append(fastestHere)
+                windowQuartiles.append(Self.upperQuartile(of: &steps, below: window.gapNs == 0 ? .max : fastest &+ window.gapNs))
             } else {
                 try workload()
                 t1 = clock.nowNs()
@@ -264,9 +270,9 @@ public struct Sampler {
         try afterSampling()
         let outside = samples.isEmpty ? 0 : Double(elapsed &- Swift.min(sum, elapsed)) / Double(inferences)
         let perSample = samples.isEmpty ? 1 : Swift.max(1, Int((Double(inferences) / Double(samples.count)).rounded()))
-        let interfered = window?.interfered(fastestNs: windowFastest) ?? []
+        let interfered = window?.interfered(quartilesNs: windowQuartiles) ?? []
         return CellSampling(
-            samplesNs: samples, windowFastestNs: windowFastest, interfered: interfered.contains(true) ? interfered : [],
+            samplesNs: samples, windowQuartilesNs: windowQuartiles, interfered: interfered.contains(true) ? interfered : [],
             inferencesPerSample: perSample, sampledInferences: inferences, warmupIterations: warmupIterations,
             warmupRule: warmupRule, warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed,
             outsideWindowNsPerIteration: outside)
@@ -301,6 +307,15 @@ public struct Sampler {
             if means.count >= policy.warmupMaxBatches { return (iterations, .maxBatches, means) }
             if now &- start >= policy.warmupMaxNs { return (iterations, .maxTime, means) }
         }
+    }
+
+    /// The upper quartile of the inference times in `steps` shorter than `limit` (those that held
+    /// no throttle gap); reorders `steps`. Runs between windows, never inside one.
+    static func upperQuartile(of steps: inout [UInt64], below limit: UInt64) -> UInt64 {
+        steps.removeAll { $0 >= limit }
+        guard !steps.isEmpty else { return 0 }
+        sortInPlace(&steps)
+        return steps[(steps.count * 3) / 4]
     }
 
     /// Sorts with libc's qsort: the stop check runs between inferences, and qsort through a C

@@ -200,7 +200,7 @@ private final class ThrottledWorkload {
     #expect(window.lengthened(forLatencyNs: 1_000_000, capNs: 500_000_000) == window)
 }
 
-@Test func windowsWithNoInferenceAtTheUndisturbedSpeedAreSetAside() throws {
+@Test func windowsWhoseInferencesRanSlowAreSetAside() throws {
     // 1 ms of work at 50% of a 32 ms period; for a stretch in the middle of the cell every
     // inference takes 1.55 ms (the host's bursts on this VM), longer than half the cell.
     let clock = VirtualLatencyClock()
@@ -224,14 +224,23 @@ private final class ThrottledWorkload {
     #expect(plain.interfered.isEmpty)
     #expect(LatencySummary(samplesNs: plain.samplesNs).p50Ns > 2_000_000 * 1.4, "the slow stretch is most windows")
     #expect(guarded.interferedCount > guarded.samplesNs.count / 2)
-    #expect(guarded.windowFastestNs.count == guarded.samplesNs.count)
+    #expect(guarded.windowQuartilesNs.count == guarded.samplesNs.count)
+    #expect(guarded.windowQuartilesNs.min() == 1_000_000, "gap-free inferences take 1 ms: \(guarded.windowQuartilesNs)")
     let kept = LatencySummary(samplesNs: guarded.keptSamplesNs).p50Ns
     #expect(abs(kept / 2_000_000 - 1) < 0.03, "the undisturbed windows give the 2× slow-down: \(kept)")
 }
 
+@Test func theUpperQuartileCountsOnlyInferencesWithoutAThrottleGap() {
+    var steps: [UInt64] = [10, 30_000, 11, 12, 13, 40_000, 14, 15, 16, 17]
+    // Eight gap-free steps 10...17: the upper quartile is the seventh, 16.
+    #expect(Sampler.upperQuartile(of: &steps, below: 1000) == 16)
+    var empty: [UInt64] = [5000]
+    #expect(Sampler.upperQuartile(of: &empty, below: 1000) == 0)
+}
+
 @Test func interferenceIsOnlyMarkedWhenEnoughWindowsRemain() {
     let window = SampleWindow(minimumNs: 1, interferenceTolerance: 0.2)
-    #expect(window.interfered(fastestNs: [100, 101, 150, 119, 121]) == [false, false, true, false, true])
-    #expect(window.interfered(fastestNs: [100, 150, 150, 150]) == [false, false, false, false])
-    #expect(SampleWindow(minimumNs: 1).interfered(fastestNs: [100, 200, 200, 100, 100]).allSatisfy { !$0 })
+    #expect(window.interfered(quartilesNs: [100, 101, 150, 119, 121]) == [false, false, true, false, true])
+    #expect(window.interfered(quartilesNs: [100, 150, 150, 150]) == [false, false, false, false])
+    #expect(SampleWindow(minimumNs: 1).interfered(quartilesNs: [100, 200, 200, 100, 100]).allSatisfy { !$0 })
 }
