@@ -35,20 +35,17 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// than the cell's undisturbed ones (another tenant of the host; absent = none). The
         /// other figures are of the rest.
         public var interferedWindows: Int?
-        /// Times the cell was measured again in place because a burst of host interference
-        /// covered all of it (absent = none); the attempt with the faster inferences is kept.
-        public var burstRemeasures: Int?
         public init(
             p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,
             stddevNs: Double, ciHalfWidthNs: Double, samples: Int, source: MeasurementSource, stopRule: String? = nil,
             noisy: Bool? = nil, cv: Double? = nil, retried: Bool? = nil, speedRatio: Double? = nil,
-            inferencesPerSample: Int? = nil, interferedWindows: Int? = nil, burstRemeasures: Int? = nil
+            inferencesPerSample: Int? = nil, interferedWindows: Int? = nil
         ) {
             self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns; self.p999Ns = p999Ns; self.maxNs = maxNs
             self.meanNs = meanNs; self.stddevNs = stddevNs; self.ciHalfWidthNs = ciHalfWidthNs; self.samples = samples
             self.source = source; self.stopRule = stopRule; self.noisy = noisy; self.cv = cv; self.retried = retried
             self.speedRatio = speedRatio; self.inferencesPerSample = inferencesPerSample
-            self.interferedWindows = interferedWindows; self.burstRemeasures = burstRemeasures
+            self.interferedWindows = interferedWindows
         }
     }
 

@@ -25,8 +25,7 @@ public enum LookupTableBuilder {
                     stopRule: cell.stopRule.rawValue, noisy: cell.noisy, cv: l.cv, retried: cell.attempt > 0 ? true : nil,
                     speedRatio: cell.speedRatio,
                     inferencesPerSample: (cell.inferencesPerSample ?? 1) > 1 ? cell.inferencesPerSample : nil,
-                    interferedWindows: (cell.interferedWindows ?? 0) > 0 ? cell.interferedWindows : nil,
-                    burstRemeasures: cell.burstRemeasures)
+                    interferedWindows: (cell.interferedWindows ?? 0) > 0 ? cell.interferedWindows : nil)
                 if let c = cell.counters { counters[String(cell.kHz)] = c }
             }
             var model = LookupTable.FrequencyModel.fit(points: cells.map { (deliveredKHz($0, maxKHz: maxKHz), $0.latency.p50Ns) })

@@ -147,30 +147,10 @@ public final class ProfileSweep {
         let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count
         let wallStart = Date()
 
-        // A burst of host interference that covers a whole cell slows every window alike, so the
-        // window rule cannot see it; the variant's other cells can (see `wholeCellBurstRatio`).
-        var burstBudgetNs = configuration.controller == .emulated ? Self.burstRemeasureBudgetNs : 0
-        func bestFloor(_ variant: String) -> Double? {
-            checkpoint.cells.filter { $0.variant == variant }.compactMap(\.quartileFloorNs).min()
-        }
-
         func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int) throws {
             guard let runner = runners[variant] else { return }
-            var (record, sampling) = try measureCell(
+            let (record, sampling) = try measureCell(
                 kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
-            var remeasures = 0
-            while burstBudgetNs > 0, let floor = record.quartileFloorNs, let best = bestFloor(variant),
-                  Self.isWholeCellBurst(floorNs: floor, variantBestNs: best) {
-                let started = env.clock.nowNs()
-                options.progress(.note("\(variant) at \(kHz) kHz: every window's inferences \(String(format: "%.2f", floor / best))× the variant's best (host interference): measuring again in \(Self.burstPauseNs / 1_000_000_000) s"))
-                env.clock.pass(ns: Self.burstPauseNs)
-                let (again, againSampling) = try measureCell(
-                    kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
-                remeasures += 1
-                if (again.quartileFloorNs ?? .infinity) < floor { (record, sampling) = (again, againSampling) }
-                burstBudgetNs -= Swift.min(burstBudgetNs, env.clock.nowNs() &- started)
-            }
-            if remeasures > 0 { record.burstRemeasures = remeasures }
             try store.record(record, samplesNs: sampling.samplesNs, windowQuartilesNs: sampling.windowQuartilesNs,
                              interfered: sampling.interfered)
             checkpoint.cells.append(record)
@@ -356,8 +336,7 @@ public final class ProfileSweep {
             milliCelsiusAfter: after, thermalPauseNs: pause,
             loopOverheadFraction: summary.p50Ns > 0 ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
-            startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
-            quartileFloorNs: sampling.windowQuartilesNs.filter { $0 > 0 }.min().map(Double.init))
+            startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil)
         return (record, sampling)
     }
 
@@ -365,22 +344,6 @@ public final class ProfileSweep {
     /// lowest are set aside (see `SampleWindow.interferenceTolerance`): the host's bursts
     /// measured 1.3–1.6×.
     static let interferenceTolerance = 0.20
-
-    /// A cell whose best window quartile is more than this many times its variant's best in the
-    /// sweep so far lay wholly inside a burst (measured 1.43–1.65×), and is measured again in
-    /// place after a pause. The cache refill after each throttle gap raised it by up to 1.36× at
-    /// 1/8 of fmax, which this must not take for a burst.
-    static let wholeCellBurstRatio = 1.4
-
-    /// Whether a cell whose best window quartile is `floorNs` lay wholly inside a burst, given
-    /// its variant's best so far.
-    static func isWholeCellBurst(floorNs: Double, variantBestNs: Double) -> Bool {
-        variantBestNs > 0 && floorNs > variantBestNs * wholeCellBurstRatio
-    }
-    /// Pause before measuring such a cell again, and the sweep's total time for it (about a
-    /// tenth of a default sweep, which stays under its 10-minute bar).
-    static let burstPauseNs: UInt64 = 2_000_000_000
-    static let burstRemeasureBudgetNs: UInt64 = 60_000_000_000
 
     /// Emulated DVFS: a sample is a window of whole throttle periods (see `SampleWindow`);
     /// nil otherwise.

@@ -78,11 +78,6 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// Windows set aside as interfered (see `SampleWindow.interferenceTolerance`); the latency
     /// summary is of the other windows. nil: none.
     public var interferedWindows: Int? = nil
-    /// Window mode: the lowest upper-quartile gap-free inference among the cell's windows, its
-    /// best undisturbed inference time (see `ProfileSweep.wholeCellBurstRatio`).
-    public var quartileFloorNs: Double? = nil
-    /// Times this cell was measured again in place because a burst covered all of it.
-    public var burstRemeasures: Int? = nil
 
     /// "kHz/variant/tN/pin#attempt": unique within a sweep.
     public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }

@@ -169,11 +169,3 @@ import Testing
     #expect(throws: ProfilerError.self) { try PinningRequest(parsing: "kind:x") }
     #expect(throws: ProfilerError.self) { try PinningRequest(parsing: "socket") }
 }
-
-@Test func aCellIsAWholeCellBurstOnlyWellAboveItsVariantsBest() {
-    // Bursts measured 1.43–1.65× the variant's best; the refill after throttle gaps up to 1.36×.
-    #expect(ProfileSweep.isWholeCellBurst(floorNs: 1.55, variantBestNs: 1.0))
-    #expect(!ProfileSweep.isWholeCellBurst(floorNs: 1.36, variantBestNs: 1.0))
-    #expect(!ProfileSweep.isWholeCellBurst(floorNs: 1.0, variantBestNs: 1.0))
-    #expect(!ProfileSweep.isWholeCellBurst(floorNs: 5.0, variantBestNs: 0))
-}
