@@ -350,8 +350,6 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         public var periodNs: Int
         /// The idle part of each period (0 when the step is not throttled).
         public var gapNs: Int
-        /// Four periods: see ``averagingWindowNs(forKHz:)``.
-        public var averagingWindowNs: Int
     }
 
     /// The period and idle gap at `kHz`, from its calibration when it has one.
@@ -361,7 +359,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         let ratio = Double(kHz) / Double(options.maxKHz)
         let quotaUs = calibration?.quotaUs ?? (ratio >= 1 ? -1 : max(1000, Int((Double(periodUs) * ratio).rounded())))
         let gapUs = quotaUs < 0 ? 0 : max(0, periodUs - quotaUs)
-        return ThrottleShape(periodNs: periodUs * 1000, gapNs: gapUs * 1000, averagingWindowNs: 4 * periodUs * 1000)
+        return ThrottleShape(periodNs: periodUs * 1000, gapNs: gapUs * 1000)
     }
 
     // MARK: Calibration
