@@ -79,11 +79,18 @@ public enum LookupTableBuilder {
             method: method)
     }
 
-    /// One cell per (frequency, variant): of several attempts, the least noisy (lowest CV).
+    /// One cell per (frequency, variant): of several attempts, the least noisy (lowest CV); with
+    /// `maxKHz`, attempts that disagree by more than ``modelOutlierTolerance`` are decided by the
+    /// variant's frequency model instead.
     public static func keptCells(_ cells: [CellRecord], maxKHz: Int? = nil) -> [CellRecord] {
         var attempts: [String: [CellRecord]] = [:]
-        for cell in cells { attempts["\(cell.kHz)/\(cell.variant)", default: []].append(cell) }
-        let steadiest = attempts.mapValues { $0.min { $0.latency.cv < $1.latency.cv }! }
+        var steadiest: [String: CellRecord] = [:]
+        for cell in cells {
+            let key = "\(cell.kHz)/\(cell.variant)"
+            attempts[key, default: []].append(cell)
+            if let current = steadiest[key], current.latency.cv <= cell.latency.cv { continue }
+            steadiest[key] = cell
+        }
         guard let maxKHz else { return steadiest.values.sorted { ($0.kHz, $0.variant) < ($1.kHz, $1.variant) } }
         // Where two attempts disagree by more than the outlier tolerance, the one that agrees
         // with the variant's other frequencies is kept: a transient (a neighbour on the host,
