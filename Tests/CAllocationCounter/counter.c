@@ -14,16 +14,19 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
-static atomic_long allocations;
+// One count per group: suites that run in parallel each count in their own group, so one
+// test's allocations never show up in another's count.
+#define GROUPS 16
+static atomic_long allocations[GROUPS];
 static atomic_int interposed;
-static __thread int tracking;
+static __thread int tracking;  // the calling thread's group; 0: not counting
 
 static __thread int tracing, inTrace;
 
 static inline void note(void) {
     atomic_store_explicit(&interposed, 1, memory_order_relaxed);
-    if (tracking) {
-        atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+    if (tracking > 0 && tracking < GROUPS) {
+        atomic_fetch_add_explicit(&allocations[tracking], 1, memory_order_relaxed);
         if (tracing > 0 && !inTrace) {
             // Diagnostics: print where tracked allocations come from (backtrace may itself allocate).
             inTrace = 1;
@@ -54,8 +57,10 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
     return 0;
 }
 
-void gearbox_allocation_tracking(int enabled) { tracking = enabled; }
-long gearbox_allocation_count(void) { return atomic_load(&allocations); }
+void gearbox_allocation_tracking(int group) { tracking = group; }
+long gearbox_allocation_count(int group) {
+    return group > 0 && group < GROUPS ? atomic_load(&allocations[group]) : 0;
+}
 int gearbox_allocation_counter_active(void) {
     void *probe = malloc(1);
     __libc_free(probe);

@@ -9,25 +9,26 @@ import Testing
 @Suite(.serialized) struct MemoryPlannerTests {
     /// Why malloc interposition: mallinfo2's in-use bytes cannot see an allocation freed within
     /// the run, while a counter in malloc itself sees every call, including from OpenBLAS and
-    /// the Swift runtime. Counting is per thread (opt-in), so tests running in parallel on other
-    /// threads do not disturb it; helper threads opt in through the pinning hook.
+    /// the Swift runtime. Counting is per thread (opt-in) and per group, so tests running in
+    /// parallel on other threads do not disturb it; helper threads opt in through the pinning hook.
     @Test(arguments: [1, 2])
     func steadyStateRunsAllocateNothing(threads: Int) throws {
         guard gearbox_allocation_counter_active() == 1 else {
             print("skipped: malloc interposition is not active in this test binary")
             return
         }
-        let pinning = ClosureWorkerPinning { _, _ in gearbox_allocation_tracking(1) }
+        let group: Int32 = 1  // FormatAllocationTests count in 3, at the same time
+        let pinning = ClosureWorkerPinning { _, _ in gearbox_allocation_tracking(group) }
         for builder in [SyntheticModels.fashionMNISTCNN(), SyntheticModels.resNet(imageSize: 32, widths: [8, 16], classes: 10)] {
             let model = try load(builder, EngineOptions(threads: threads, pinning: pinning))
             model.fillInputsRandomly(seed: 1)
             model.run()  // first run: lazily initialised library state (OpenBLAS buffers) is allowed here
             let trace = ProcessInfo.processInfo.environment["GEARBOX_TRACE_ALLOCATIONS"] != nil
-            gearbox_allocation_tracking(1)
-            let before = gearbox_allocation_count()
+            gearbox_allocation_tracking(group)
+            let before = gearbox_allocation_count(group)
             if trace { gearbox_allocation_trace_next(40) }
             for _ in 0..<20 { model.run() }
-            let after = gearbox_allocation_count()
+            let after = gearbox_allocation_count(group)
             gearbox_allocation_tracking(0)
             #expect(after - before == 0, "\(after - before) allocations in 20 runs of \(builder.graphName) with \(threads) threads")
         }
@@ -35,10 +36,10 @@ import Testing
 
     @Test func theCounterSeesAnAllocation() {
         guard gearbox_allocation_counter_active() == 1 else { return }
-        gearbox_allocation_tracking(1)
-        let before = gearbox_allocation_count()
+        gearbox_allocation_tracking(2)
+        let before = gearbox_allocation_count(2)
         let array = [Int](repeating: 1, count: 1000)
-        let after = gearbox_allocation_count()
+        let after = gearbox_allocation_count(2)
         gearbox_allocation_tracking(0)
         #expect(array.count == 1000)
         #expect(after > before)

@@ -4,12 +4,13 @@
 #ifndef CALLOCATION_COUNTER_H
 #define CALLOCATION_COUNTER_H
 
-/// Starts (1) or stops (0) counting allocations made by the calling thread.
-void gearbox_allocation_tracking(int enabled);
+/// Starts counting the calling thread's allocations in `group` (1–15), or stops (0). Tests
+/// that may run at the same time use different groups.
+void gearbox_allocation_tracking(int group);
 
-/// Allocations (malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign) made by
-/// tracking threads since the process started.
-long gearbox_allocation_count(void);
+/// Allocations (malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign) counted in
+/// `group` since the process started.
+long gearbox_allocation_count(int group);
 
 /// 1 when this executable's malloc is the counting one (interposition worked).
 int gearbox_allocation_counter_active(void);
