@@ -21,6 +21,9 @@ public enum LookupTableText {
         if !interfered.isEmpty {
             lines.append("\(interfered.reduce(0, +)) window(s) in \(interfered.count) cell(s) set aside as interfered (a quarter of their inferences slower than the cell's undisturbed ones: other tenants of the host)")
         }
+        if let contention = p.notes.first(where: { $0.hasPrefix("host contention: ") }) {
+            lines.append(contention + " (inferences slowed from outside the measuring thread)")
+        }
         lines.append("")
         let freqs = lut.frequenciesKHz
         let nameWidth = max(7, lut.variants.map(\.name.count).max() ?? 7)

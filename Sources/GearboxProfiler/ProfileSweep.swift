@@ -214,6 +214,17 @@ public final class ProfileSweep {
         backend.releaseAll()
         try env.controller.restore()
 
+        // How quiet the machine was (emulated sweeps): a figure for the provenance, and a warning
+        // when reruns cannot be expected to agree.
+        let formats = Dictionary(portfolio.variants.map { ($0.name, $0.format.rawValue) }, uniquingKeysWith: { a, _ in a })
+        if let contention = try HostContention.read(from: store, formatOf: { formats[$0] ?? "unknown" }) {
+            try store.setMeta("hostContention", contention)
+            checkpoint.notes.append("host contention: \(contention.summary)")
+            if contention.total.fraction > Self.contentionWarning {
+                options.progress(.note("something outside this thread slowed the inferences of \(contention.summary): on this machine two sweeps will not agree within a few percent"))
+            }
+        }
+
         let lut = LookupTableBuilder.build(checkpoint: checkpoint, manifest: portfolio.manifest, provenance: provenance(checkpoint))
         try JSONFile.write(lut, to: paths.lut)
         try store.setMeta("lut", lut.method)
@@ -339,6 +350,10 @@ public final class ProfileSweep {
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil)
         return (record, sampling)
     }
+
+    /// Above this share of slowed windows (see `HostContention`) the sweep warns that its figures
+    /// will not repeat closely.
+    static let contentionWarning = 0.10
 
     /// Windows whose upper-quartile inference is more than this much slower than the cell's
     /// lowest are set aside (see `SampleWindow.interferenceTolerance`): the host's bursts

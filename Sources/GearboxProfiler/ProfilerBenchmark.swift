@@ -89,6 +89,9 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
     /// The same check on the second sweep (a figure from one sweep alone can be luck).
     public var secondFrequencyModel: ModelError?
     public var sweepTime: SweepTime?
+    /// How much of each sweep ran slowed by something outside the measuring thread (emulated
+    /// sweeps; see `HostContention`): what explains a rerun that does not agree.
+    public var hostContention: [HostContention]?
     public var luts: [String]
 }
 
@@ -119,6 +122,10 @@ public enum ProfilerBenchmark {
             luts.append(result.paths.lut)
         }
         let first = results[0].0.lut, second = results[1].0.lut
+        let formats = Dictionary(first.variants.map { ($0.name, $0.format) }, uniquingKeysWith: { a, _ in a })
+        let contention = try results.compactMap { result, _ in
+            try HostContention.read(from: SampleStore(path: result.paths.samples), formatOf: { formats[$0] ?? "unknown" })
+        }
         let (ratios, ratioPass) = ratioChecks(first)
         let memory = ProcessInfo.processInfo
         return ProfilerBenchmarkReport(
@@ -129,7 +136,7 @@ public enum ProfilerBenchmark {
             sweepTime: ProfilerBenchmarkReport.SweepTime(
                 variants: first.variants.count, frequencies: first.method?.frequencyOrderKHz.count ?? first.frequenciesKHz.count,
                 firstSweepSeconds: results[0].1, secondSweepSeconds: results[1].1, bar: 600, pass: results[0].1 < 600),
-            luts: luts)
+            hostContention: contention.isEmpty ? nil : contention, luts: luts)
     }
 
     /// Sampling-loop cost per iteration on an empty workload as a fraction of a 1 ms workload's

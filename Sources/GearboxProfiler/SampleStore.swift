@@ -166,6 +166,21 @@ public final class SampleStore {
         }
     }
 
+    /// Every window that recorded its gap-free upper-quartile inference (emulated sweeps), with
+    /// its cell and variant, in cell order.
+    public func windowQuartiles() throws -> [HostContention.Window] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT cell.key AS key, cell.variant AS variant, sample.quartileNs AS quartileNs
+                FROM sample JOIN cell ON cell.id = sample.cellId
+                WHERE sample.quartileNs IS NOT NULL ORDER BY cell.id, sample.seq
+                """).map { row in
+                HostContention.Window(cell: row["key"], variant: row["variant"],
+                                      quartileNs: UInt64(clamping: row["quartileNs"] as Int64))
+            }
+        }
+    }
+
     /// The number of sample rows in the database.
     public func totalSamples() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }

@@ -52,6 +52,11 @@ import Testing
     #expect(text.contains("*"))
     #expect(text.contains("controller simulated"))
     #expect(text.contains("switch costs"))
+    // A simulated sweep has no windows, so no contention line; an emulated one carries it in its notes.
+    #expect(!text.contains("host contention"))
+    var noted = lut
+    noted.provenance.notes.append("host contention: 12% of 300 windows ran more than 20% slower")
+    #expect(LookupTableText.render(noted).contains("host contention: 12% of 300 windows"))
 }
 
 @Test func theLeastNoisyAttemptOfACellIsKept() {

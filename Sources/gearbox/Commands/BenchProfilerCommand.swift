@@ -17,7 +17,9 @@ struct BenchProfilerCommand: ParsableCommand {
             of cells above 1 ms whose p50 agrees within 3% across the sweeps; per variant, the \
             lowest/highest-step latency ratio against the controller's calibrated slow-down (bar \
             10%); the worst leave-one-frequency-out error of t(f) = a + b/f (bar 5%); and the first \
-            sweep's wall time (bar 10 min). Exit 1 when a bar fails.
+            sweep's wall time (bar 10 min). Exit 1 when a bar fails. For emulated sweeps it also \
+            prints, as information, the share of windows whose inferences ran slowed by something \
+            outside the measuring thread (other tenants of a shared host): what a rerun cannot repeat.
 
             Examples:
               gearbox bench profiler
@@ -90,6 +92,13 @@ struct BenchProfilerCommand: ParsableCommand {
         }
         if let t = r.sweepTime {
             lines.append("full sweep time    \(mark(t.pass))  \(t.variants) variants × \(t.frequencies) frequencies in \(String(format: "%.0f", t.firstSweepSeconds)) s (with memory and switch costs; second sweep \(String(format: "%.0f", t.secondSweepSeconds)) s), bar \(String(format: "%.0f", t.bar)) s")
+        }
+        for (index, contention) in (r.hostContention ?? []).enumerated() {
+            if index == 0 {
+                lines.append("host contention    info  windows whose gap-free inferences ran > \(Int((contention.tolerance * 100).rounded()))% above their variant's fastest tenth (what a rerun cannot repeat)")
+            }
+            let formats = contention.byFormat.map { "\($0.name) \(Int(($0.fraction * 100).rounded()))%" }.joined(separator: ", ")
+            lines.append("    sweep \(index + 1): \(Int((contention.total.fraction * 100).rounded()))% of \(contention.total.windows) windows, \(contention.total.mostlySlowCells)/\(contention.total.cells) cells mostly (\(formats))")
         }
         lines.append("")
         lines.append("LUTs: " + r.luts.joined(separator: ", "))
