@@ -19,6 +19,40 @@ int gearbox_ioctl_int(int fd, unsigned long request, unsigned long arg) { return
 int gearbox_current_cpu(void) { return sched_getcpu(); }
 pid_t gearbox_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 int gearbox_unshare_mount_namespace(void) { return unshare(CLONE_NEWNS); }
+
+int gearbox_thread_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < capacity; cpu++) {
+        if (CPU_ISSET(cpu, &set)) cpus[count++] = cpu;
+    }
+    return count;
+}
+
+int gearbox_pin_thread_to_cpu(int cpu) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) { errno = EINVAL; return -1; }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set);
+}
+
+int gearbox_make_thread_idle_priority(void) {
+    struct sched_param param = { .sched_priority = 0 };
+    return sched_setscheduler(0, SCHED_IDLE, &param);
+}
+
+int gearbox_name_thread(const char *name) { return pthread_setname_np(pthread_self(), name); }
+
+void gearbox_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ __volatile__("pause");
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
 long gearbox_filesystem_type(const char *path) { struct statfs s; return statfs(path, &s) == 0 ? (long)s.f_type : -1; }
 
 // Signal forwarding: the handler only calls write(2), which is async-signal-safe.

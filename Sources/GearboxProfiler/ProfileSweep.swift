@@ -214,6 +214,12 @@ public final class ProfileSweep {
         backend.releaseAll()
         try env.controller.restore()
 
+        if let emulated = env.controller as? EmulatedFrequencyController {
+            for problem in emulated.gapFillProblems {
+                checkpoint.notes.append(problem + "; those gaps stayed idle")
+                options.progress(.note(problem))
+            }
+        }
         // How quiet the machine was (emulated sweeps): a figure for the provenance, and a warning
         // when reruns cannot be expected to agree.
         let formats = Dictionary(portfolio.variants.map { ($0.name, $0.format.rawValue) }, uniquingKeysWith: { a, _ in a })

@@ -12,7 +12,8 @@ private let host = ProcessInfo.processInfo.hostName
 private func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 
 /// A calibration file as JSON text, the way `JSONFile` writes it.
-private func fileJSON(hostname: String = host, maxKHz: Int = 2_000_000, periodUs: Int = EmulatedFrequencyController.Options().periodUs, steps: [(kHz: Int, ratio: Double, measuredAt: String?)]) -> String {
+private func fileJSON(hostname: String = host, maxKHz: Int = 2_000_000, periodUs: Int = EmulatedFrequencyController.Options().periodUs,
+                      fillGaps: Bool? = true, steps: [(kHz: Int, ratio: Double, measuredAt: String?)]) -> String {
     let calibrations = steps.map { step in
         """
         {"requestedKHz": \(step.kHz), "requestedRatio": \(Double(step.kHz) / Double(maxKHz)), "measuredRatio": \(step.ratio),
@@ -22,7 +23,7 @@ private func fileJSON(hostname: String = host, maxKHz: Int = 2_000_000, periodUs
     }.joined(separator: ",\n")
     return """
         {"schemaVersion": 1, "maxKHz": \(maxKHz), "periodUs": \(periodUs), "calibrationWorkNs": 64000000,
-         "correctQuota": false, "boostWeight": true, "calibrations": [\(calibrations)],
+         "correctQuota": false, "boostWeight": true,\(fillGaps.map { " \"fillGaps\": \($0)," } ?? "") "calibrations": [\(calibrations)],
          "provenance": {"deviceID": "test-device", "controller": "emulated", "gearboxVersion": "0.1.0", "gitCommit": "x",
                         "compiler": "Swift", "date": "\(iso(Date()))", "hostname": "\(hostname)", "governors": [],
                         "limitsKHz": [], "milliCelsius": {}, "notes": []}}
@@ -39,6 +40,11 @@ private func decode(_ json: String) throws -> EmulatedCalibrationFile {
     #expect(try decode(fileJSON(hostname: host + "-other", steps: [])).mismatch(with: options)?.contains("host") == true)
     #expect(try decode(fileJSON(maxKHz: 1_000_000, steps: [])).mismatch(with: options)?.contains("fmax") == true)
     #expect(try decode(fileJSON(periodUs: 10_000, steps: [])).mismatch(with: options)?.contains("period") == true)
+    // Files from before gaps were filled were calibrated with idle gaps: not the same throttle.
+    #expect(try decode(fileJSON(fillGaps: nil, steps: [])).mismatch(with: options)?.contains("gaps") == true)
+    var idle = options
+    idle.fillGaps = false
+    #expect(try decode(fileJSON(fillGaps: nil, steps: [])).mismatch(with: idle) == nil)
 }
 
 @Test func onlyYoungPlausibleDatedStepsAreUsable() throws {

@@ -16,6 +16,25 @@ int gearbox_current_cpu(void);
 /// The kernel thread id of the calling thread (gettid).
 pid_t gearbox_gettid(void);
 
+/// The CPUs the calling thread may run on (sched_getaffinity), at most `capacity` of them, into
+/// `cpus`; returns how many, or -1 with errno set.
+int gearbox_thread_cpus(int *cpus, int capacity);
+
+/// Pins the calling thread to one CPU (sched_setaffinity). 0, or -1 with errno set.
+int gearbox_pin_thread_to_cpu(int cpu);
+
+/// Gives the calling thread the SCHED_IDLE policy: it runs only when nothing else on its CPU
+/// wants to. 0, or -1 with errno set.
+int gearbox_make_thread_idle_priority(void);
+
+/// Names the calling thread for the kernel (`ps -L`, /proc/.../comm; at most 15 bytes kept).
+/// 0, or an error number.
+int gearbox_name_thread(const char *name);
+
+/// A spin-wait hint (x86 `pause`, arm `yield`): lets a busy-wait loop leave the core's
+/// resources to a sibling thread.
+void gearbox_cpu_relax(void);
+
 /// unshare(CLONE_NEWNS): gives the calling thread its own mount namespace (0, or -1 with errno set).
 int gearbox_unshare_mount_namespace(void);
 

@@ -22,6 +22,9 @@ public struct EmulatedCalibrationFile: VersionedFile, Equatable, Sendable {
     public var calibrationWorkNs: Int
     public var correctQuota: Bool
     public var boostWeight: Bool
+    /// Whether the throttle gaps were filled (`EmulatedFrequencyController.Options.fillGaps`);
+    /// nil in files written before gaps were filled (they were not).
+    public var fillGaps: Bool?
     public var calibrations: [EmulatedFrequencyController.Calibration]
     public var provenance: Provenance
 
@@ -30,7 +33,7 @@ public struct EmulatedCalibrationFile: VersionedFile, Equatable, Sendable {
         let options = controller.options
         schemaVersion = Self.currentSchemaVersion
         maxKHz = options.maxKHz; periodUs = options.periodUs; calibrationWorkNs = options.calibrationWorkNs
-        correctQuota = options.correctQuota; boostWeight = options.boostWeight
+        correctQuota = options.correctQuota; boostWeight = options.boostWeight; fillGaps = options.fillGaps
         calibrations = controller.calibrationTable.filter { $0.measuredAt != nil }
         provenance = Provenance(
             deviceID: deviceID, controller: .emulated,
@@ -51,6 +54,9 @@ public struct EmulatedCalibrationFile: VersionedFile, Equatable, Sendable {
         if periodUs != options.periodUs { return "period \(periodUs) µs there, \(options.periodUs) µs here" }
         if calibrationWorkNs != options.calibrationWorkNs || correctQuota != options.correctQuota || boostWeight != options.boostWeight {
             return "calibration settings differ"
+        }
+        if (fillGaps ?? false) != options.fillGaps {
+            return "throttle gaps \(fillGaps ?? false ? "filled" : "left idle") there, \(options.fillGaps ? "filled" : "left idle") here"
         }
         return nil
     }

@@ -67,15 +67,18 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         /// Give the throttled cgroup the highest CPU weight, so that other load on the machine
         /// does not slow the measured thread beyond the emulated frequency.
         public var boostWeight: Bool
+        /// Keep the throttled threads' CPUs busy in the throttle gaps with SCHED_IDLE spinners
+        /// (see `GapFiller`), so that an idle vCPU does not hand its core to the host.
+        public var fillGaps: Bool
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
             periodUs: Int = 63_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
-            calibrationTolerance: Double = 0.05, boostWeight: Bool = true
+            calibrationTolerance: Double = 0.05, boostWeight: Bool = true, fillGaps: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
             self.calibrationWorkNs = calibrationWorkNs; self.correctQuota = correctQuota
-            self.calibrationTolerance = calibrationTolerance; self.boostWeight = boostWeight
+            self.calibrationTolerance = calibrationTolerance; self.boostWeight = boostWeight; self.fillGaps = fillGaps
         }
     }
 
@@ -116,6 +119,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// The controller's own cgroup.
     public let cgroupDirectory: String
     public let bandwidth: CgroupCPUBandwidth
+    /// Spinners for the throttle gaps (`Options.fillGaps`).
+    private let filler: GapFiller?
 
     private let lock = NSLock()
     private var calibrations: [Int: Calibration] = [:]
@@ -146,6 +151,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         self.options = options
         self.bandwidth = bandwidth
         self.currentPeriodUs = options.periodUs
+        let home = bandwidth.parentDirectory, tasks = bandwidth.version == .v1 ? "tasks" : "cgroup.threads"
+        self.filler = options.fillGaps ? GapFiller { tid in try? bandwidth.write(String(tid), to: tasks, in: home) } : nil
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let directory = bandwidth.parentDirectory + "/gearbox-\(getpid())-\(suffix)"
         self.cgroupDirectory = directory
@@ -171,6 +178,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     public func enrollCurrentThread() throws {
         lock.lock()
         defer { lock.unlock() }
+        try checkNotInterrupted()
+        filler?.cover(Self.currentThreadCPUs())
         try enrollInLock(gearbox_gettid())
         // More threads share the group quota: re-apply it per thread.
         try applyQuota(perThreadUs: currentQuotaPerThreadUs, periodUs: currentPeriodUs, threads: try liveThreadCount())
@@ -219,6 +228,10 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         defer { lock.unlock() }
         return calibrations.values.sorted { $0.requestedKHz < $1.requestedKHz }
     }
+
+    /// Why the throttle gaps could not be filled (see `Options.fillGaps`); empty when they are,
+    /// or when filling is off.
+    public var gapFillProblems: [String] { filler?.problems ?? [] }
 
     /// Frequencies (kHz) whose calibration was adopted from an earlier run rather than measured by
     /// this controller.
@@ -272,6 +285,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     private func restoreInLock() throws {
         guard !removed else { return }
         try? liftQuota()
+        filler?.stop()
         for (tid, origin) in enrolled {
             // ESRCH (the thread has exited) is fine: it left the cgroup with it.
             try? bandwidth.write(String(tid), to: bandwidth.version == .v1 ? "tasks" : "cgroup.threads", in: origin)
@@ -291,6 +305,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// meanwhile is moved out on the next pass; after half a second it gives up and says so.
     private func restoreWithoutLock() throws {
         try? liftQuota()
+        filler?.stop()
         let tasks = bandwidth.version == .v1 ? "tasks" : "cgroup.threads"
         for _ in 0..<50 {
             for tid in residentThreads() { try? bandwidth.write(String(tid), to: tasks, in: bandwidth.parentDirectory) }
@@ -302,6 +317,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
     /// Unthrottles the group (no lock, no interrupted check: the restore paths use it).
     private func liftQuota() throws {
+        filler?.setActive(false)
         switch bandwidth.version {
         case .v1: try bandwidth.write("-1", to: "cpu.cfs_quota_us", in: cgroupDirectory)
         case .v2: try bandwidth.write("max", to: "cpu.max", in: cgroupDirectory)
@@ -410,6 +426,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         let periodNs = UInt64(periodUs) * 1000
         let gapThresholdNs = UInt64(max(0, periodUs - quotaUs)) * 500
         return try onEnrolledThread { () throws -> (Double, Int) in
+            // The gaps of the calibration are filled as the measurement's are (on its CPUs).
+            self.filler?.cover(Self.currentThreadCPUs())
             try self.applyQuota(perThreadUs: -1, periodUs: periodUs, threads: 1)
             let iterations = SpinWorkload.iterations(forNs: chunkNs)
             func chunkTimes(_ count: Int) -> [UInt64] { (0..<count).map { _ in SpinWorkload.timeNs(iterations: iterations) } }
@@ -502,6 +520,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         }
         currentQuotaPerThreadUs = perThreadUs
         currentPeriodUs = periodUs
+        filler?.setActive(groupQuota > 0)
     }
 
     /// Enrolled threads still alive (the quota is shared by the group).
@@ -540,6 +559,13 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
             }
         }
         return bandwidth.parentDirectory
+    }
+
+    /// The CPUs the calling thread may run on.
+    static func currentThreadCPUs() -> [Int] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let count = gearbox_thread_cpus(&cpus, Int32(cpus.count))
+        return count > 0 ? cpus.prefix(Int(count)).map(Int.init) : onlineCPUs()
     }
 
     private static func onlineCPUs() -> [Int] {
