@@ -32,18 +32,22 @@ public struct ProfileRequest: Sendable {
     /// Emulated only: reuse the throttle calibration saved beside the LUT by an earlier run on
     /// this machine (``EmulatedCalibrationFile``) instead of measuring every step again.
     public var reuseCalibration: Bool
+    /// Emulated only: fill the throttle gaps with a SCHED_IDLE spinner (`GapFiller`); false
+    /// leaves them idle, as before 2026-11-23, for comparison.
+    public var fillGaps: Bool
 
     public init(portfolioDirectory: String, devicePath: String? = nil, controller: MeasurementSource = .emulated,
                 frequencies: String = "all", threads: Int = 1, pin: PinningRequest = .pu, outPath: String? = nil,
                 resume: Bool = false, quick: Bool = false, maxCellSeconds: Double? = nil, seed: UInt64 = 1,
                 measureSwitchCosts: Bool = true, measureMemory: Bool = true, profilesDirectory: String = "Profiles",
-                reuseCalibration: Bool = true) {
+                reuseCalibration: Bool = true, fillGaps: Bool = true) {
         self.portfolioDirectory = portfolioDirectory; self.devicePath = devicePath; self.controller = controller
         self.frequencies = frequencies; self.threads = threads; self.pin = pin; self.outPath = outPath
         self.resume = resume; self.quick = quick; self.maxCellSeconds = maxCellSeconds; self.seed = seed
         self.measureSwitchCosts = measureSwitchCosts; self.measureMemory = measureMemory
         self.profilesDirectory = profilesDirectory
         self.reuseCalibration = reuseCalibration
+        self.fillGaps = fillGaps
     }
 }
 
@@ -91,7 +95,7 @@ public final class ProfileSession {
         case .emulated:
             let removed = EmulatedFrequencyController.removeStaleCgroups()
             if !removed.isEmpty { notes.append("removed \(removed.count) stale emulation cgroup(s) of crashed runs") }
-            var options = EmulatedFrequencyController.Options()
+            var options = EmulatedFrequencyController.Options(fillGaps: request.fillGaps)
             if let domain = device?.dvfs.domains.first, device?.dvfs.controller == "emulated" {
                 options.maxKHz = domain.maxKHz
                 options.gridKHz = domain.gridKHz
@@ -103,6 +107,8 @@ public final class ProfileSession {
             notes.append("emulated DVFS: the measuring thread runs in a CPU-bandwidth-throttled cgroup; frequencies are emulated, not real")
             if options.fillGaps {
                 notes.append("throttle gaps filled by a SCHED_IDLE spinner on the measuring CPU, so the idle vCPU does not hand its core to the host")
+            } else {
+                notes.append("throttle gaps left idle (--idle-gaps)")
             }
         case .simulated:
             let state = SimulationState(seed: request.seed)
@@ -192,6 +198,7 @@ public final class ProfileSession {
         if request.seed != 1 { words += ["--seed", String(request.seed)] }
         if !request.measureSwitchCosts { words.append("--skip-switch-costs") }
         if !request.measureMemory { words.append("--skip-memory") }
+        if !request.fillGaps { words.append("--idle-gaps") }
         words.append("--resume")
         return words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }

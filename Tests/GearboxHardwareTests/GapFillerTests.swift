@@ -10,19 +10,15 @@ import Testing
 import Glibc
 #endif
 
-/// Threads of this process whose name starts with the fillers' ("gearbox-gapfill").
-private func fillerThreads() -> [(tid: pid_t, state: String, policy: Int32, cgroup: String)] {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    return tasks.compactMap { entry in
-        guard let tid = pid_t(entry),
-              let name = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
-              name.hasPrefix("gearbox-gapfill") else { return nil }
-        let stat = (try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8)) ?? ""
-        // The state follows the parenthesised name: "tid (name) S ...".
-        let state = stat.split(separator: ")").last.map { String($0.dropFirst().prefix(1)) } ?? "?"
-        let cgroup = (try? String(contentsOfFile: "/proc/self/task/\(tid)/cgroup", encoding: .utf8)) ?? ""
-        return (tid, state, sched_getscheduler(tid), cgroup)
-    }
+/// The state ("R", "S"…), scheduling policy and cgroups of thread `tid` of this process; nil
+/// once it has exited.
+private func task(_ tid: pid_t) -> (state: String, policy: Int32, cgroup: String, name: String)? {
+    guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8) else { return nil }
+    // The state follows the parenthesised name: "tid (name) S ...".
+    let state = stat.split(separator: ")").last.map { String($0.dropFirst().prefix(1)) } ?? "?"
+    let cgroup = (try? String(contentsOfFile: "/proc/self/task/\(tid)/cgroup", encoding: .utf8)) ?? ""
+    let name = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+    return (state, sched_getscheduler(tid), cgroup, name)
 }
 
 private func waitFor(_ condition: () -> Bool) -> Bool {
@@ -36,7 +32,6 @@ private func waitFor(_ condition: () -> Bool) -> Bool {
             print("skipped: emulated DVFS needs a writable cgroup cpu controller")
             return
         }
-        #expect(fillerThreads().isEmpty)
         let controller = try EmulatedFrequencyController()
         defer { try? controller.restore() }
         let fmax = controller.options.maxKHz
@@ -53,19 +48,21 @@ private func waitFor(_ condition: () -> Bool) -> Bool {
         }
         thread.start()
         enrolled.wait()
-        // One filler, for CPU 0, at SCHED_IDLE (5), not in the controller's cgroup, spinning (R).
-        #expect(waitFor { fillerThreads().count == 1 })
-        let filler = try #require(fillerThreads().first)
+        // One filler, for CPU 0, named, at SCHED_IDLE (5), not in the controller's cgroup, spinning (R).
+        #expect(waitFor { controller.gapFillerThreadIDs.count == 1 })
+        let tid = try #require(controller.gapFillerThreadIDs.first)
+        let filler = try #require(task(tid))
+        #expect(filler.name.hasPrefix("gearbox-gapfill"))
         #expect(filler.policy == 5)
         #expect(!filler.cgroup.contains((controller.cgroupDirectory as NSString).lastPathComponent))
-        #expect(waitFor { fillerThreads().first?.state == "R" })
+        #expect(waitFor { task(tid)?.state == "R" })
         #expect(controller.gapFillProblems.isEmpty)
         // Unthrottled: it sleeps.
         _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
-        #expect(waitFor { fillerThreads().first?.state == "S" })
+        #expect(waitFor { task(tid)?.state == "S" })
         done.signal()
         try controller.restore()
-        #expect(waitFor { fillerThreads().isEmpty })
+        #expect(waitFor { task(tid) == nil && controller.gapFillerThreadIDs.isEmpty })
     }
 
     @Test func noFillerWhenFillingIsOff() throws {
@@ -83,6 +80,6 @@ private func waitFor(_ condition: () -> Bool) -> Bool {
         thread.start()
         done.wait()
         usleep(50_000)
-        #expect(fillerThreads().isEmpty)
+        #expect(controller.gapFillerThreadIDs.isEmpty)
     }
 }

@@ -233,6 +233,9 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// or when filling is off.
     public var gapFillProblems: [String] { filler?.problems ?? [] }
 
+    /// Kernel ids of the gap fillers running now (for tests and diagnostics).
+    var gapFillerThreadIDs: [pid_t] { filler?.threadIDs ?? [] }
+
     /// Frequencies (kHz) whose calibration was adopted from an earlier run rather than measured by
     /// this controller.
     public var adoptedKHz: Set<Int> {

@@ -26,6 +26,7 @@ final class GapFiller: @unchecked Sendable {
     private var stopping = false
     private var running = 0
     private var failures: [String] = []
+    private var tids: [pid_t] = []
     /// Read by the spinning threads without the lock.
     private let spinning = Atomic<Bool>(false)
     /// Moves a filler thread (by kernel tid) out of the throttled cgroup, into the process's own.
@@ -40,6 +41,13 @@ final class GapFiller: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return failures
+    }
+
+    /// Kernel ids of the fillers running now.
+    var threadIDs: [pid_t] {
+        condition.lock()
+        defer { condition.unlock() }
+        return tids
     }
 
     /// Starts a filler on each of `cpus` that has none.
@@ -90,8 +98,9 @@ final class GapFiller: @unchecked Sendable {
         } else if gearbox_make_thread_idle_priority() != 0 {
             problem = "gap filler on CPU \(cpu): SCHED_IDLE refused (\(String(cString: strerror(errno))))"
         }
+        let tid = gearbox_gettid()
         condition.lock()
-        if let problem { failures.append(problem) }
+        if let problem { failures.append(problem) } else { tids.append(tid) }
         while problem == nil {
             while !active && !stopping { condition.wait() }
             if stopping { break }
@@ -102,6 +111,7 @@ final class GapFiller: @unchecked Sendable {
             condition.lock()
         }
         running -= 1
+        tids.removeAll { $0 == tid }
         condition.broadcast()
         condition.unlock()
     }

@@ -34,6 +34,7 @@ struct BenchProfilerCommand: ParsableCommand {
     @Option(help: "Where the two sweeps' LUTs and sample databases go.") var out: String = "Profiles/bench"
     @Flag(help: "CI-sized budget (±2% CI, ≤ 1 s per cell).") var quick = false
     @Option(help: "Upper bound on one cell's sampling time, in seconds.") var maxCellSeconds: Double?
+    @Flag(help: "Emulated: leave the throttle gaps idle instead of filling them with a SCHED_IDLE spinner (for comparison).") var idleGaps = false
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "No progress output.") var noProgress = false
 
@@ -42,7 +43,7 @@ struct BenchProfilerCommand: ParsableCommand {
         do {
             let request = ProfileRequest(
                 portfolioDirectory: portfolio, controller: try ProfileCommand.controllerSource(controller),
-                frequencies: frequencies, quick: quick, maxCellSeconds: maxCellSeconds)
+                frequencies: frequencies, quick: quick, maxCellSeconds: maxCellSeconds, fillGaps: !idleGaps)
             let display = ProgressDisplay(enabled: !noProgress)
             report = try ProfilerBenchmark.run(request: request, outputDirectory: out) { display.show($0) }
             display.finish()

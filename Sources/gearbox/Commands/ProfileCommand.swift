@@ -46,6 +46,7 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Skip the switch-cost matrix.") var skipSwitchCosts = false
     @Flag(help: "Skip the memory measurements.") var skipMemory = false
     @Flag(help: "Emulated: measure every throttle step again instead of reusing the calibration saved beside the LUT.") var recalibrate = false
+    @Flag(help: "Emulated: leave the throttle gaps idle instead of filling them with a SCHED_IDLE spinner (for comparison).") var idleGaps = false
     @Option(help: .hidden) var stopAfterCells: Int?
     @Flag(help: "Print the result as JSON (the LUT's path, counts and the LUT itself).") var json = false
     @Flag(help: "No progress output.") var noProgress = false
@@ -67,7 +68,7 @@ struct ProfileCommand: ParsableCommand {
                 portfolioDirectory: portfolio, devicePath: device, controller: source, frequencies: frequencies,
                 threads: threads, pin: try PinningRequest(parsing: pin), outPath: out, resume: resume, quick: quick,
                 maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory,
-                reuseCalibration: !recalibrate)
+                reuseCalibration: !recalibrate, fillGaps: !idleGaps)
             let session = try ProfileSession.prepare(request)
             let display = ProgressDisplay(enabled: !noProgress)
             for note in session.notes { display.line("note: \(note)") }
