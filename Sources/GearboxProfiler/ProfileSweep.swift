@@ -396,6 +396,9 @@ public final class ProfileSweep {
             "sweep started \(checkpoint.startedAt), seed \(configuration.seed)",
         ]
         if let placement = checkpoint.placement { notes.append("measuring thread: \(placement.note)") }
+        if let emulated = environment.controller as? EmulatedFrequencyController {
+            notes.append(Self.emulationNote(emulated.options))
+        }
         if environment.controller.source == .simulated {
             notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
         }
@@ -408,6 +411,13 @@ public final class ProfileSweep {
             deviceID: configuration.deviceID, controller: environment.controller.source, governors: domains.map(\.governor),
             limitsKHz: domains.map { [$0.minKHz, $0.maxKHz] }, milliCelsius: environment.thermal.readMilliCelsius(),
             notes: notes)
+    }
+
+    /// How the emulated steps were made, for the provenance: the throttle's period and whether
+    /// its gaps were filled (see `GapFiller`).
+    static func emulationNote(_ options: EmulatedFrequencyController.Options) -> String {
+        "emulated DVFS: CPU-bandwidth throttle with a \(options.periodUs) µs period, gaps "
+            + (options.fillGaps ? "filled by a SCHED_IDLE spinner on the measuring CPU" : "left idle (--idle-gaps)")
     }
 
     /// Names the settings that differ between two configurations.

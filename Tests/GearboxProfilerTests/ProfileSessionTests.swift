@@ -1,4 +1,5 @@
 import Foundation
+import GearboxHardware
 import Testing
 
 @testable import GearboxProfiler
@@ -13,4 +14,10 @@ import Testing
     // Idle throttle gaps are a different emulation: the resumed sweep must keep them idle.
     request.fillGaps = false
     #expect(ProfileSession.resumeCommand(request, lut: "Profiles/vm/default.lut.json").contains("--idle-gaps"))
+}
+
+@Test func theProvenanceSaysWhetherThrottleGapsWereFilled() {
+    let filled = ProfileSweep.emulationNote(EmulatedFrequencyController.Options(periodUs: 63_000))
+    #expect(filled.contains("63000 µs period") && filled.contains("filled by a SCHED_IDLE spinner"))
+    #expect(ProfileSweep.emulationNote(EmulatedFrequencyController.Options(fillGaps: false)).contains("left idle"))
 }
