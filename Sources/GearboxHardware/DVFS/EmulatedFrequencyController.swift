@@ -30,9 +30,10 @@
 // of t = a + b/f median 5.5% and 3.0%. The measuring code yields after each inference (the
 // kernel charges the quota at that boundary, not at the next tick) and averages over windows of
 // whole periods (`GearboxProfiler.SampleWindow`), which keeps the longer period's coarser on/off
-// pattern out of the samples. Filling the gaps with a SCHED_IDLE spinner, or replacing the
-// throttle by a SCHED_FIFO duty-cycle thread with 0.2–4 ms slots, did not help (the latter was
-// much worse).
+// pattern out of the samples. Replacing the throttle by a SCHED_FIFO duty-cycle thread with
+// 0.2–4 ms slots was much worse. Filling the gaps with a SCHED_IDLE spinner did not help the mean
+// slow-down at an 8 ms period, but at 63 ms it keeps the host from slowing the memory-bound
+// variants' inferences after each gap (`GapFiller`, on by default: `Options.fillGaps`).
 // Also measured: reading CLOCK_THREAD_CPUTIME_ID between jobs weakens the throttle (1.6× instead
 // of 2× at 1/2), so calibration times with CLOCK_MONOTONIC only; measurement code should too.
 

@@ -5,11 +5,13 @@
 //
 // Why (measured 2026-11-23 on this 2-vCPU VM, 63 ms period, csr and bsr variants, runs of
 // `gearbox run` alternated back to back at 1/4 and 1/8 of fmax): with the vCPU left idle in each
-// gap, 31 of 32 throttled runs had their inferences in the host's slow mode (p50 1.3–1.6× the
-// variant's best); with a filler spinning in the gaps, 11 of 32 ran at full speed, about as
-// often as unthrottled runs in the same minutes (4 of 16). An idle vCPU lets the host give its
-// core away, and the measured thread comes back to contended caches. A filler costs nothing
-// measurable at an unthrottled step (a dense variant's p50 within 1%).
+// gap, 31 of 32 throttled runs had their inferences in the host's slow mode (p50 1.4–1.7× the
+// variant's best); with a filler spinning in the gaps, 10 of 32 ran within 20% of the best,
+// about as often as unthrottled runs in the same minutes (4 of 16). In `gearbox bench profiler`
+// (README, runs G, H, I) it took the median rerun deviation from 3.9–4.6% to 2.7%. An idle
+// vCPU lets the host give its core away, and the measured thread comes back to contended
+// caches. A filler costs nothing measurable at an unthrottled step (a dense variant's p50
+// within 1%).
 
 import Foundation
 import CGearboxShims
