@@ -77,6 +77,8 @@ public struct SweepResult {
     public var cellsMeasured: Int
     public var cellsFromCheckpoint: Int
     public var checkpoint: SweepCheckpoint
+    /// How much of the sweep ran slowed from outside the measuring thread (emulated sweeps).
+    public var hostContention: HostContention?
 }
 
 /// One DVFS sweep of one portfolio.
@@ -223,7 +225,8 @@ public final class ProfileSweep {
         // How quiet the machine was (emulated sweeps): a figure for the provenance, and a warning
         // when reruns cannot be expected to agree.
         let formats = Dictionary(portfolio.variants.map { ($0.name, $0.format.rawValue) }, uniquingKeysWith: { a, _ in a })
-        if let contention = try HostContention.read(from: store, formatOf: { formats[$0] ?? "unknown" }) {
+        let contention = try HostContention.read(from: store, formatOf: { formats[$0] ?? "unknown" })
+        if let contention {
             try store.setMeta("hostContention", contention)
             checkpoint.notes.append("host contention: \(contention.summary)")
             if contention.total.fraction > Self.contentionWarning {
@@ -236,7 +239,7 @@ public final class ProfileSweep {
         try store.setMeta("lut", lut.method)
         try? FileManager.default.removeItem(atPath: paths.checkpoint)
         return SweepResult(lut: lut, paths: paths, cellsMeasured: measured, cellsFromCheckpoint: fromCheckpoint,
-                           checkpoint: checkpoint)
+                           checkpoint: checkpoint, hostContention: contention)
     }
 
     // MARK: - Steps

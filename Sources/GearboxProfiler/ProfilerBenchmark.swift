@@ -122,10 +122,7 @@ public enum ProfilerBenchmark {
             luts.append(result.paths.lut)
         }
         let first = results[0].0.lut, second = results[1].0.lut
-        let formats = Dictionary(first.variants.map { ($0.name, $0.format) }, uniquingKeysWith: { a, _ in a })
-        let contention = try results.compactMap { result, _ in
-            try HostContention.read(from: SampleStore(path: result.paths.samples), formatOf: { formats[$0] ?? "unknown" })
-        }
+        let contention = results.compactMap(\.0.hostContention)
         let (ratios, ratioPass) = ratioChecks(first)
         let memory = ProcessInfo.processInfo
         return ProfilerBenchmarkReport(

@@ -40,7 +40,10 @@ import Testing
 }
 
 @Test func twoSimulatedSweepsWithOneSeedAreIdentical() throws {
-    let a = try simulatedSweep(dir: temporaryDirectory()).0.run().lut
+    let first = try simulatedSweep(dir: temporaryDirectory()).0.run()
+    // Simulated cells sample single virtual inferences: no windows, so no host contention.
+    #expect(first.hostContention == nil)
+    let a = first.lut
     let b = try simulatedSweep(dir: temporaryDirectory()).0.run().lut
     #expect(a.variants == b.variants)
     #expect(a.switchCostNs == b.switchCostNs)
