@@ -40,8 +40,3 @@ void *gearbox_counted_aligned_allocate(void *context, size_t alignment, size_t s
 }
 
 void gearbox_counted_aligned_deallocate(void *context, void *pointer) { gearbox_counted_deallocate(context, pointer); }
-
-size_t gearbox_heap_in_use_bytes(void) {
-    struct mallinfo2 info = mallinfo2();
-    return info.uordblks + info.hblkhd;
-}

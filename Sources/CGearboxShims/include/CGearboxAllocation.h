@@ -16,7 +16,4 @@ void gearbox_counted_deallocate(void *context, void *pointer);
 void *gearbox_counted_aligned_allocate(void *context, size_t alignment, size_t size);
 void gearbox_counted_aligned_deallocate(void *context, void *pointer);
 
-/// glibc heap bytes in use by the whole process (mallinfo2: arenas' in-use bytes plus mmapped blocks).
-size_t gearbox_heap_in_use_bytes(void);
-
 #endif

@@ -12,6 +12,10 @@ void gearbox_allocation_tracking(int group);
 /// `group` since the process started.
 long gearbox_allocation_count(int group);
 
+/// Usable bytes allocated minus freed by threads counting in `group` (malloc_usable_size of
+/// each block): a thread's own heap growth, which allocations of other threads do not disturb.
+long gearbox_allocated_bytes(int group);
+
 /// 1 when this executable's malloc is the counting one (interposition worked).
 int gearbox_allocation_counter_active(void);
 
