@@ -105,11 +105,7 @@ public final class ProfileSession {
             let threads = request.threads
             makeBackend = { EngineBackend(threads: threads) }
             notes.append("emulated DVFS: the measuring thread runs in a CPU-bandwidth-throttled cgroup; frequencies are emulated, not real")
-            if options.fillGaps {
-                notes.append("throttle gaps filled by a SCHED_IDLE spinner on the measuring CPU, so the idle vCPU does not hand its core to the host")
-            } else {
-                notes.append("throttle gaps left idle (--idle-gaps)")
-            }
+            notes.append(ProfileSweep.emulationNote(options))
         case .simulated:
             let state = SimulationState(seed: request.seed)
             let domains = device.map { $0.dvfs.domains.isEmpty ? [] : $0.dvfs.domains } ?? []

@@ -225,7 +225,8 @@ public final class ProfileSweep {
         // How quiet the machine was (emulated sweeps): a figure for the provenance, and a warning
         // when reruns cannot be expected to agree.
         let formats = Dictionary(portfolio.variants.map { ($0.name, $0.format.rawValue) }, uniquingKeysWith: { a, _ in a })
-        let contention = try HostContention.read(from: store, formatOf: { formats[$0] ?? "unknown" })
+        let contention = try HostContention.read(from: store, formatOf: { formats[$0] ?? "unknown" },
+                                                 tolerance: Self.interferenceTolerance)
         if let contention {
             try store.setMeta("hostContention", contention)
             checkpoint.notes.append("host contention: \(contention.summary)")
