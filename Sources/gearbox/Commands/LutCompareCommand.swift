@@ -17,7 +17,7 @@ struct LutCompareCommand: ParsableCommand {
             counts and the geometric mean ratio.
 
             Example (before and after a kernel change):
-              gearbox lut compare Profiles/vm-epyc-2c/fashion-cnn.lut.json Profiles/vm-epyc-2c/fashion-cnn.after.lut.json
+              gearbox lut compare Profiles/amd-epyc-2c2t/default.lut.json /tmp/after/default.lut.json
             """
     )
 

@@ -16,8 +16,8 @@ struct ReportCommand: ParsableCommand {
             its numbers are real, emulated, simulated or predicted, and where they came from.
 
             Example:
-              gearbox report --lut Profiles/vm-epyc-2c/fashion-cnn.lut.json \\
-                --validation Reports/step --device Devices/vm-epyc-2c.json
+              gearbox report --lut Profiles/amd-epyc-2c2t/fashion-dnnshifter.lut.json \\
+                --validation Reports/step --device Devices/amd-epyc-2c2t.json
             writes Reports/step/index.html and Reports/step/report.md.
 
             Without --out the report goes into the --validation directory, or else into \
