@@ -29,6 +29,13 @@ public struct PortfolioManifest: VersionedFile, Equatable, Sendable {
     /// The weight formats the engine runs.
     public enum Format: String, Codable, Sendable, CaseIterable {
         case dense, csr, bsr, ubp, masked
+
+        /// The distinct names among `names` in declaration order (dense, csr, bsr, ubp, masked),
+        /// names of no known format last: the row order of tables broken down by format.
+        public static func sortedNames(_ names: some Sequence<String>) -> [String] {
+            let rank = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1.rawValue, $0) })
+            return Set(names).sorted { (rank[$0] ?? allCases.count, $0) < (rank[$1] ?? allCases.count, $1) }
+        }
     }
 
     public struct Variant: Codable, Equatable, Sendable {

@@ -8,6 +8,8 @@
 // adds to it. The figure changes no measurement: it says, per sweep, how quiet the machine was,
 // and so how far a rerun can be expected to agree.
 
+import GearboxPortfolio
+
 /// The share of a sweep's windows that ran slowed, overall and per weight format.
 public struct HostContention: Codable, Equatable, Sendable {
     /// One sample window's gap-free upper-quartile inference time.
@@ -66,7 +68,7 @@ public struct HostContention: Codable, Equatable, Sendable {
         }
         let all = Array(cells.values)
         total = share("all", all)
-        let formats = Set(all.map { formatOf($0.variant) }).sorted()
+        let formats = PortfolioManifest.Format.sortedNames(all.map { formatOf($0.variant) })
         byFormat = formats.map { format in share(format, all.filter { formatOf($0.variant) == format }) }
     }
 

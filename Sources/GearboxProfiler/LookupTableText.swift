@@ -17,6 +17,10 @@ public enum LookupTableText {
             let counts = method.stopRuleCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("cells ended by: \(counts); noisy \(method.noisyCells) (CV > \(method.noisyCV)), retried \(method.retriedCells); clock \(method.clock) res \(method.clockResolutionNs) ns, read \(String(format: "%.0f", method.clockReadCostNs)) ns")
         }
+        let precision = CellPrecision(lut)
+        if precision.cells > 0 {
+            lines.append("p50 95% CI, median over the measured cells: \(precision.summary)")
+        }
         let interfered = lut.variants.flatMap { $0.latency.values.compactMap(\.interferedWindows) }
         if !interfered.isEmpty {
             lines.append("\(interfered.reduce(0, +)) window(s) in \(interfered.count) cell(s) set aside as interfered (a quarter of their inferences slower than the cell's undisturbed ones: other tenants of the host)")

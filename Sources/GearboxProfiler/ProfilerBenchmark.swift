@@ -92,6 +92,9 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
     /// How much of each sweep ran slowed by something outside the measuring thread (emulated
     /// sweeps; see `HostContention`): what explains a rerun that does not agree.
     public var hostContention: [HostContention]?
+    /// How precisely each sweep knows its cells above 1 ms: two sweeps cannot be expected to
+    /// agree more closely than their cells' own intervals allow.
+    public var cellPrecision: [CellPrecision]?
     public var luts: [String]
 }
 
@@ -133,7 +136,8 @@ public enum ProfilerBenchmark {
             sweepTime: ProfilerBenchmarkReport.SweepTime(
                 variants: first.variants.count, frequencies: first.method?.frequencyOrderKHz.count ?? first.frequenciesKHz.count,
                 firstSweepSeconds: results[0].1, secondSweepSeconds: results[1].1, bar: 600, pass: results[0].1 < 600),
-            hostContention: contention.isEmpty ? nil : contention, luts: luts)
+            hostContention: contention.isEmpty ? nil : contention, cellPrecision: [CellPrecision(first, minimumP50Ns: 1e6), CellPrecision(second, minimumP50Ns: 1e6)],
+            luts: luts)
     }
 
     /// Sampling-loop cost per iteration on an empty workload as a fraction of a 1 ms workload's
@@ -181,8 +185,7 @@ public enum ProfilerBenchmark {
         }
         let sorted = deviations.sorted { $0.deviation < $1.deviation }
         let within = sorted.filter { $0.deviation <= 0.03 }.count
-        let formats = sorted.reduce(into: [String]()) { if !$0.contains($1.format) { $0.append($1.format) } }
-            .sorted { (formatOrder[$0] ?? 99, $0) < (formatOrder[$1] ?? 99, $1) }
+        let formats = PortfolioManifest.Format.sortedNames(sorted.map(\.format))
         let byFormat = formats.map { format in
             let here = sorted.filter { $0.format == format }
             return ProfilerBenchmarkReport.FormatDeviation(
@@ -194,9 +197,6 @@ public enum ProfilerBenchmark {
                      maxDeviation: sorted.last?.deviation ?? 0, worstCell: sorted.last?.cell ?? "",
                      pass: !sorted.isEmpty && within == sorted.count, byFormat: byFormat)
     }
-
-    /// Formats in the order of the README's tables.
-    private static let formatOrder = ["dense": 0, "csr": 1, "bsr": 2, "ubp": 3, "masked": 4]
 
     /// Lowest-vs-highest step latency ratio against the calibrated slow-down, per variant.
     public static func ratioChecks(_ lut: LookupTable) -> ([ProfilerBenchmarkReport.RatioCheck], Bool) {

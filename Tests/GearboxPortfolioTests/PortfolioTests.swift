@@ -117,3 +117,8 @@ func makePortfolioDirectory(
 @Test func fileDigestMatchesAKnownVector() throws {
     #expect(FileDigest.sha256Hex(of: Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
 }
+
+@Test func formatNamesSortInDeclarationOrderWithUnknownNamesLast() {
+    #expect(PortfolioManifest.Format.sortedNames(["masked", "zeta", "csr", "dense", "csr", "alpha"])
+        == ["dense", "csr", "masked", "alpha", "zeta"])
+}

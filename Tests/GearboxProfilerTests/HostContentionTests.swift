@@ -20,8 +20,8 @@ private func windows(_ cell: String, _ variant: String, _ quartiles: [UInt64]) -
     #expect(contention.total.slowWindows == 2)  // 1.19 ms is within 20%
     #expect(contention.total.cells == 4)
     #expect(contention.total.mostlySlowCells == 0)  // 2 of 4 is not more than half
-    #expect(contention.byFormat.map(\.name) == ["csr", "dense"])
-    #expect(contention.byFormat[0].slowWindows == 2 && contention.byFormat[1].slowWindows == 0)
+    #expect(contention.byFormat.map(\.name) == ["dense", "csr"])
+    #expect(contention.byFormat[1].slowWindows == 2 && contention.byFormat[0].slowWindows == 0)
     #expect(contention.summary.hasPrefix("6% of 32 windows"))
 
     let worse = sample + windows("a@4", "a", [1_400_000, 1_400_000, 1_400_000])

@@ -52,6 +52,7 @@ import Testing
     #expect(text.contains("*"))
     #expect(text.contains("controller simulated"))
     #expect(text.contains("switch costs"))
+    #expect(text.contains("p50 95% CI, median over the measured cells: ±"))
     // A simulated sweep has no windows, so no contention line; an emulated one carries it in its notes.
     #expect(!text.contains("host contention"))
     var noted = lut
