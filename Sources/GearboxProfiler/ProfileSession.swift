@@ -22,7 +22,7 @@ public struct ProfileRequest: Sendable {
     public var resume: Bool
     /// CI-sized budget: `SamplingPolicy.quick`, two switch repetitions.
     public var quick: Bool
-    /// Upper bound on one cell's sampling time.
+    /// One cell's sampling-time limit, replacing the budget's (3 s, `quick`: 1 s).
     public var maxCellSeconds: Double?
     public var seed: UInt64
     public var measureSwitchCosts: Bool
@@ -130,7 +130,7 @@ public final class ProfileSession {
         let frequencies = try parseFrequencies(request.frequencies, grid: grid, minKHz: domain.minKHz, maxKHz: domain.maxKHz)
 
         var sampling = request.quick ? SamplingPolicy.quick : SamplingPolicy.standard
-        if let seconds = request.maxCellSeconds { sampling = sampling.limitingCellTime(toNs: UInt64(seconds * 1e9)) }
+        if let seconds = request.maxCellSeconds { sampling = sampling.cappingCellTime(atNs: UInt64(seconds * 1e9)) }
         let digest = (try? FileDigest.sha256Hex(ofFileAt: portfolio.manifestPath)) ?? "unknown"
         let configuration = SweepConfiguration(
             deviceID: deviceID, portfolioName: portfolio.name, portfolioDigest: digest, controller: controller.source,

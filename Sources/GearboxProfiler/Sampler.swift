@@ -46,10 +46,12 @@ public struct SamplingPolicy: Codable, Equatable, Sendable {
         warmupBatchTargetNs: 10_000_000, warmupMaxBatches: 10, warmupMaxNs: 300_000_000, targetRelativeCI: 0.02,
         minSamples: 20, maxSamples: 1000, maxNs: 1_000_000_000)
 
-    /// A copy whose per-cell time limit is at most `ns` (warm-up gets at most a third of it).
-    public func limitingCellTime(toNs ns: UInt64) -> SamplingPolicy {
+    /// A copy whose per-cell time limit is `ns`, shorter or longer than this one's (warm-up gets
+    /// at most a third of it and never more than before). A cell's CI narrows about as the square
+    /// root of its time: on a noisy machine a longer limit buys precision with sweep time.
+    public func cappingCellTime(atNs ns: UInt64) -> SamplingPolicy {
         var copy = self
-        copy.maxNs = Swift.min(copy.maxNs, ns)
+        copy.maxNs = ns
         copy.warmupMaxNs = Swift.min(copy.warmupMaxNs, ns / 3)
         return copy
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GearboxHardware
+import GearboxPortfolio
 import Testing
 
 @testable import GearboxProfiler
@@ -20,4 +21,21 @@ import Testing
     let filled = ProfileSweep.emulationNote(EmulatedFrequencyController.Options(periodUs: 63_000))
     #expect(filled.contains("63000 µs period") && filled.contains("filled by a SCHED_IDLE spinner"))
     #expect(ProfileSweep.emulationNote(EmulatedFrequencyController.Options(fillGaps: false)).contains("left idle"))
+}
+
+@Test func maxCellSecondsSetsTheCellTimeLimitEitherWay() throws {
+    let dir = temporaryDirectory()
+    let layout = DefaultPortfolio.Layout(widths: [8], prunedWidth: 8, sparse: [], maskFractions: [1.0], seed: 5)
+    try DefaultPortfolio.synthesize(into: dir + "/portfolio", layout: layout)
+    func limit(_ seconds: Double?, quick: Bool = false) throws -> (UInt64, UInt64) {
+        let request = ProfileRequest(portfolioDirectory: dir + "/portfolio", controller: .simulated, quick: quick,
+                                     maxCellSeconds: seconds, profilesDirectory: dir + "/Profiles")
+        let sampling = try ProfileSession.prepare(request).sweep.configuration.sampling
+        return (sampling.maxNs, sampling.warmupMaxNs)
+    }
+    #expect(try limit(nil) == (3_000_000_000, 1_000_000_000))
+    #expect(try limit(12) == (12_000_000_000, 1_000_000_000))
+    #expect(try limit(0.9) == (900_000_000, 300_000_000))
+    #expect(try limit(6, quick: true).0 == 6_000_000_000)
+    #expect(throws: ProfilerError.self) { try limit(0) }
 }

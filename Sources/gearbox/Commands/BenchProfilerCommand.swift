@@ -33,7 +33,7 @@ struct BenchProfilerCommand: ParsableCommand {
     @Option(help: "all, or a comma-separated list of kHz.") var frequencies: String = "all"
     @Option(help: "Where the two sweeps' LUTs and sample databases go.") var out: String = "Profiles/bench"
     @Flag(help: "CI-sized budget (±2% CI, ≤ 1 s per cell).") var quick = false
-    @Option(help: "Upper bound on one cell's sampling time, in seconds.") var maxCellSeconds: Double?
+    @Option(help: "One cell's sampling-time limit, in seconds (default 3; 1 with --quick). A cell's CI narrows about as the square root of its time.") var maxCellSeconds: Double?
     @Flag(help: "Emulated: leave the throttle gaps idle instead of filling them with a SCHED_IDLE spinner (for comparison).") var idleGaps = false
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "No progress output.") var noProgress = false

@@ -41,7 +41,7 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "The LUT to write (default Profiles/<device>/<portfolio>.lut.json).") var out: String?
     @Flag(help: "Continue the unfinished sweep whose checkpoint is beside --out.") var resume = false
     @Flag(help: "CI-sized budget: ±2% CI, at most 1 s per cell, fewer switch repetitions.") var quick = false
-    @Option(help: "Upper bound on one cell's sampling time, in seconds.") var maxCellSeconds: Double?
+    @Option(help: "One cell's sampling-time limit, in seconds (default 3; 1 with --quick). A cell's CI narrows about as the square root of its time.") var maxCellSeconds: Double?
     @Option(help: "Seed of the frequency and variant order (and of simulated noise).") var seed: UInt64 = 1
     @Flag(help: "Skip the switch-cost matrix.") var skipSwitchCosts = false
     @Flag(help: "Skip the memory measurements.") var skipMemory = false
