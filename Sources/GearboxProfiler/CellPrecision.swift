@@ -39,7 +39,8 @@ public struct CellPrecision: Codable, Sendable, Equatable {
         cellsStoppedByCI = measured.filter(\.byCI).count
     }
 
-    /// "±2.8% (dense ±2.8%, csr ±5.1%); 0 of 104 cells reached the CI target".
+    /// "±2.8% (dense ±2.8%, csr ±5.1%); 0 of 104 cells reached the CI target, the rest a sample
+    /// or time cap".
     public var summary: String {
         func pct(_ x: Double) -> String { String(format: "±%.1f%%", x * 100) }
         let formats = byFormat.map { "\($0.format) \(pct($0.medianRelativeCI))" }.joined(separator: ", ")

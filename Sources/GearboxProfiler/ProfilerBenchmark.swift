@@ -136,8 +136,8 @@ public enum ProfilerBenchmark {
             sweepTime: ProfilerBenchmarkReport.SweepTime(
                 variants: first.variants.count, frequencies: first.method?.frequencyOrderKHz.count ?? first.frequenciesKHz.count,
                 firstSweepSeconds: results[0].1, secondSweepSeconds: results[1].1, bar: 600, pass: results[0].1 < 600),
-            hostContention: contention.isEmpty ? nil : contention, cellPrecision: [CellPrecision(first, minimumP50Ns: 1e6), CellPrecision(second, minimumP50Ns: 1e6)],
-            luts: luts)
+            hostContention: contention.isEmpty ? nil : contention,
+            cellPrecision: [first, second].map { CellPrecision($0, minimumP50Ns: 1e6) }, luts: luts)
     }
 
     /// Sampling-loop cost per iteration on an empty workload as a fraction of a 1 ms workload's
