@@ -94,7 +94,7 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
     public var hostContention: [HostContention]?
     /// How precisely each sweep knows its cells above 1 ms: two sweeps cannot be expected to
     /// agree more closely than their cells' own intervals allow.
-    public var cellPrecision: [CellPrecision]?
+    public var cellPrecision: [CellPrecision]
     public var luts: [String]
 }
 

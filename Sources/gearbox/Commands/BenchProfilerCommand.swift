@@ -101,7 +101,7 @@ struct BenchProfilerCommand: ParsableCommand {
             let formats = contention.byFormat.map { "\($0.name) \(Int(($0.fraction * 100).rounded()))%" }.joined(separator: ", ")
             lines.append("    sweep \(index + 1): \(Int((contention.total.fraction * 100).rounded()))% of \(contention.total.windows) windows, \(contention.total.mostlySlowCells)/\(contention.total.cells) cells mostly (\(formats))")
         }
-        for (index, precision) in (r.cellPrecision ?? []).enumerated() {
+        for (index, precision) in r.cellPrecision.enumerated() {
             if index == 0 {
                 lines.append("cell precision     info  95% CI of each cell's p50, median over the cells > 1 ms (a rerun cannot agree more closely)")
             }
