@@ -97,20 +97,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore"]),
+        .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore", "GearboxTestSupport"]),
         .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware", "GearboxTestSupport"]),
-        // Helpers shared by test targets (file-tree snapshots); no product depends on it.
+        // Helpers shared by test targets (file-tree snapshots, scratch directories); no product depends on it.
         .target(name: "GearboxTestSupport", path: "Tests/GearboxTestSupport"),
         // Test-only malloc counter: proves steady-state inference allocates nothing.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
-        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine", "CAllocationCounter"]),
-        .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio"]),
-        .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler"]),
+        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine", "CAllocationCounter", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler", "GearboxTestSupport"]),
         .testTarget(
             name: "GearboxPolicyTests",
-            dependencies: ["GearboxPolicy", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining"]),
+            dependencies: [
+                "GearboxPolicy", "GearboxTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
+        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport", "GearboxTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining", "GearboxTestSupport"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
         .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxTestSupport"]),
     ],

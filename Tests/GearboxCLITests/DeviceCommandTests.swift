@@ -2,6 +2,7 @@
 // the values for each sysfs fixture, the live machine, and one-line errors for bad input.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 
 private func object(_ value: Any?) throws -> [String: Any] { try #require(value as? [String: Any]) }
@@ -10,8 +11,8 @@ private func array(_ value: Any?) throws -> [[String: Any]] { try #require(value
 /// Probes `arguments` into a temp file and returns the decoded JSON object.
 private func probe(_ extra: [String], test: String) throws -> [String: Any]? {
     guard GearboxBinary.require(test) != nil else { return nil }
-    let output = NSTemporaryDirectory() + "gearbox-probe-\(UUID().uuidString).json"
-    defer { try? FileManager.default.removeItem(atPath: output) }
+    let scratch = ScratchDirectory("probe")
+    let output = scratch.file("device.json")
     let result = try GearboxBinary.run(["device", "probe", "--output", output] + extra)
     #expect(result.status == 0, "stderr: \(result.stderr)")
     let data = try #require(FileManager.default.contents(atPath: output))
@@ -96,8 +97,8 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
     @Test func probingThisMachinePrintsJSONAndWritesTheFile() throws {
         guard let binary = GearboxBinary.require("probe of this machine") else { return }
         _ = binary
-        let output = NSTemporaryDirectory() + "gearbox-live-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: output) }
+        let scratch = ScratchDirectory("live")
+        let output = scratch.file("device.json")
         let result = try GearboxBinary.run(["device", "probe", "--json", "--output", output])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let printed = try object(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)))

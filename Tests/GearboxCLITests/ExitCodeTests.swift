@@ -1,11 +1,13 @@
 import Foundation
+import GearboxTestSupport
 import Testing
 
 /// Gearbox's exit codes: 0 ok, 1 measurement/validation failure, 2 usage or input error.
 @Suite struct ExitCodeTests {
     @Test func verboseAddsTheErrorsDetailAfterTheOneLineMessage() throws {
         guard GearboxBinary.require("exit codes") != nil else { return }
-        let path = NSTemporaryDirectory() + "gearbox-missing-\(UUID().uuidString).lut.json"
+        let scratch = ScratchDirectory("missing")
+        let path = scratch.file("missing.lut.json")
         let plain = try GearboxBinary.run(["lut", "show", path])
         #expect(plain.status == 2)
         #expect(!plain.stderr.contains("detail:"))
@@ -24,7 +26,8 @@ import Testing
 
     @Test func aCorruptLookupTableIsAnInputErrorWithExitTwoAndOneLine() throws {
         guard GearboxBinary.require("exit codes") != nil else { return }
-        let path = NSTemporaryDirectory() + "gearbox-corrupt-\(UUID().uuidString).lut.json"
+        let scratch = ScratchDirectory("corrupt")
+        let path = scratch.file("corrupt.lut.json")
         try Data(#"{"schemaVersion": 1, "device": "x""#.utf8).write(to: URL(fileURLWithPath: path))
         let result = try GearboxBinary.run(["lut", "show", path])
         #expect(result.status == 2)

@@ -4,6 +4,7 @@
 // and the resume command printed. Needs root and a cgroup v1 cpu controller.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -48,10 +49,8 @@ private func gearboxCgroups(of pid: Int32, in parent: String) -> [String] {
             return
         }
         let parentQuota = read(parent + "/cpu.cfs_quota_us")
-        let scratch = NSTemporaryDirectory() + "gearbox-interrupt-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let lut = scratch + "/default.lut.json"
+        let scratch = ScratchDirectory("interrupt")
+        let lut = scratch.file("default.lut.json")
         // --recalibrate: the low steps are calibrated now (about 1.5 s of throttled spinning each).
         let running = try GearboxBinary.start([
             "profile", "--portfolio", portfolio, "--controller", "emulated", "--frequencies", "250000,500000",
@@ -90,6 +89,6 @@ private func gearboxCgroups(of pid: Int32, in parent: String) -> [String] {
         #expect(read(parent + "/cpu.cfs_quota_us") == parentQuota, "the parent cgroup's quota changed")
         #expect(result.stderr.contains("DVFS state restored"), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("--resume") && result.stderr.contains(lut), "no resume command in: \(result.stderr)")
-        #expect(FileManager.default.fileExists(atPath: scratch + "/default.checkpoint.json"), "the checkpoint was not kept")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("default.checkpoint.json")), "the checkpoint was not kept")
     }
 }

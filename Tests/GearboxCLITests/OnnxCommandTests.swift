@@ -2,6 +2,7 @@
 // JSON keys, TensorProto files, and one-line errors with exit code 2.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 
 @Suite struct OnnxCommandTests {
@@ -27,9 +28,9 @@ import Testing
 
     @Test func badModelsExitTwoWithOneLine() throws {
         guard GearboxBinary.require("onnx check errors") != nil else { return }
-        let garbage = NSTemporaryDirectory() + "gearbox-garbage-\(UUID().uuidString).onnx"
+        let scratch = ScratchDirectory("garbage")
+        let garbage = scratch.file("garbage.onnx")
         try Data("not a model".utf8).write(to: URL(fileURLWithPath: garbage))
-        defer { try? FileManager.default.removeItem(atPath: garbage) }
         for arguments in [["onnx", "check", "/nonexistent.onnx"], ["onnx", "check", garbage], ["run", garbage]] {
             let result = try GearboxBinary.run(arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
@@ -50,8 +51,8 @@ import Testing
     @Test func runReproducesTheTestDataOutput() throws {
         guard GearboxBinary.require("run") != nil else { return }
         guard FileManager.default.fileExists(atPath: Self.conv) else { print("skipped: libonnx-testdata missing"); return }
-        let directory = NSTemporaryDirectory() + "gearbox-run-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = ScratchDirectory("run")
+        let directory = scratch.file("outputs")
         let result = try GearboxBinary.run(["run", Self.conv + "/model.onnx", "--input", "0=\(Self.conv)/test_data_set_0/input_0.pb",
                                             "--save-outputs", directory, "--threads", "2"])
         #expect(result.status == 0, "\(result.stderr)")

@@ -2,6 +2,7 @@
 // resumes to a complete LUT; bad input exits 2 with one line naming the file or setting.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -27,12 +28,6 @@ private func gearbox(_ arguments: [String]) throws -> (Int32, String, String) {
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
-private func scratch() -> String {
-    let dir = NSTemporaryDirectory() + "gearbox-cli-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 private let simulatedArguments = [
     "profile", "--portfolio", "Portfolios/default", "--controller", "simulated", "--frequencies",
     "500000,1000000,1500000,2000000", "--quick", "--skip-switch-costs", "--no-progress",
@@ -43,7 +38,8 @@ private let simulatedArguments = [
         print("skipped: Portfolios/default is missing (run 'gearbox portfolio synth')")
         return
     }
-    let dir = scratch()
+    let scratch = ScratchDirectory("cli")
+    let dir = scratch.path
     let lut = dir + "/default.lut.json"
     let (stopped, _, stoppedErr) = try gearbox(simulatedArguments + ["--out", lut, "--stop-after-cells", "5"])
     #expect(stopped == 1)
@@ -67,7 +63,8 @@ private let simulatedArguments = [
 }
 
 @Test func aTruncatedLUTExitsTwoWithOneLineNamingIt() throws {
-    let path = scratch() + "/broken.lut.json"
+    let scratch = ScratchDirectory("cli")
+    let path = scratch.file("broken.lut.json")
     try Data("{\"schemaVersion\": 1, \"device\": \"x\", \"variants\": [".utf8).write(to: URL(fileURLWithPath: path))
     let (status, _, err) = try gearbox(["lut", "show", path])
     #expect(status == 2)

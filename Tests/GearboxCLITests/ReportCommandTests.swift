@@ -4,6 +4,7 @@
 // marked and the documented JSON keys; a missing or corrupt table exits 2 with one line naming it.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 
 private let fixtures = GearboxBinary.repositoryRoot + "/Tests/GearboxReportTests/Fixtures"
@@ -18,12 +19,6 @@ private let sections: [(id: String, title: String)] = [
     ("timeline", "Policy timeline"), ("policies", "Policy summary"),
 ]
 
-private func scratchDirectory() -> String {
-    let directory = NSTemporaryDirectory() + "gearbox-cli-report-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    return directory
-}
-
 /// The error output is exactly one non-empty line.
 private func isOneLine(_ text: String) -> Bool {
     text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1
@@ -31,8 +26,8 @@ private func isOneLine(_ text: String) -> Bool {
 
 @Test func reportWritesHTMLAndMarkdownWithEverySection() throws {
     guard GearboxBinary.require("report") != nil else { return }
-    let out = scratchDirectory() + "/report"
-    defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path) }
+    let scratch = ScratchDirectory("cli-report")
+    let out = scratch.file("report")
     let result = try GearboxBinary.run([
         "report", "--lut", baselineLUT, "--validation", fixtures + "/validation",
         "--device", fixtures + "/fixture-vm-2c.json", "--out", out,
@@ -51,8 +46,8 @@ private func isOneLine(_ text: String) -> Bool {
 
 @Test func reportJSONListsWhatWasWritten() throws {
     guard GearboxBinary.require("report --json") != nil else { return }
-    let out = scratchDirectory() + "/report"
-    defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path) }
+    let scratch = ScratchDirectory("cli-report")
+    let out = scratch.file("report")
     let result = try GearboxBinary.run(["report", "--lut", baselineLUT, "--validation", fixtures + "/validation", "--out", out, "--json"])
     #expect(result.status == 0, "\(result.stderr)")
     let written = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
@@ -62,8 +57,8 @@ private func isOneLine(_ text: String) -> Bool {
 
 @Test func reportOnAMissingOrCorruptLUTExitsTwoNamingTheFile() throws {
     guard GearboxBinary.require("report on bad input") != nil else { return }
-    let out = scratchDirectory()
-    defer { try? FileManager.default.removeItem(atPath: out) }
+    let scratch = ScratchDirectory("cli-report")
+    let out = scratch.path
     let missing = out + "/no-such.lut.json"
     for path in [missing, corruptLUT] {
         let result = try GearboxBinary.run(["report", "--lut", path, "--out", out + "/report"])

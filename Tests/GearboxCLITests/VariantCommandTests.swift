@@ -2,6 +2,7 @@
 // conversion writes the model and its report, bad requests exit 2 with one line.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 
 @Suite struct VariantCommandTests {
@@ -13,10 +14,8 @@ import Testing
             print("skipped: \(Self.conv) missing (apt-get install libonnx-testdata)")
             return
         }
-        let directory = NSTemporaryDirectory() + "gearbox-variant-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let out = directory + "/conv.ubp.onnx"
+        let scratch = ScratchDirectory("variant-cli")
+        let out = scratch.file("conv.ubp.onnx")
         let result = try GearboxBinary.run(
             ["variant", "convert", Self.conv, "--format", "ubp", "--block", "2x2", "--sparsity", "0.75", "--out", out, "--json"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -33,10 +32,8 @@ import Testing
             print("skipped: \(Self.conv) missing (apt-get install libonnx-testdata)")
             return
         }
-        let directory = NSTemporaryDirectory() + "gearbox-packed-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let sparse = directory + "/conv.csr.gbpk", dense = directory + "/conv.gbpk"
+        let scratch = ScratchDirectory("packed-cli")
+        let sparse = scratch.file("conv.csr.gbpk"), dense = scratch.file("conv.gbpk")
         let converted = try GearboxBinary.run(["variant", "convert", Self.conv, "--format", "csr", "--sparsity", "0.5", "--out", sparse])
         #expect(converted.status == 0, "stderr: \(converted.stderr)")
         let packed = try GearboxBinary.run(["variant", "convert", Self.conv, "--format", "dense", "--packed", "--out", dense])
@@ -58,7 +55,8 @@ import Testing
 
     @Test func badRequestsExitTwoWithOneLine() throws {
         guard GearboxBinary.require("variant convert errors") != nil else { return }
-        let out = NSTemporaryDirectory() + "gearbox-never-written-\(UUID().uuidString).onnx"
+        let scratch = ScratchDirectory("never-written")
+        let out = scratch.file("never-written.onnx")
         let cases: [[String]] = [
             ["variant", "convert", "/nonexistent/model.onnx", "--format", "csr", "--out", out],
             ["variant", "convert", Self.conv, "--format", "ubp", "--block", "0x4", "--out", out],

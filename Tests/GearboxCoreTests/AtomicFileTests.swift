@@ -1,13 +1,11 @@
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxCore
 
 @Suite struct AtomicFileTests {
-    let directory: String = {
-        let path = NSTemporaryDirectory() + "gearbox-atomic-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    let scratch = ScratchDirectory("atomic")
+    var directory: String { scratch.path }
 
     @Test func writeCreatesParentDirectoriesAndReplacesContent() throws {
         let path = directory + "/nested/deeper/file.txt"

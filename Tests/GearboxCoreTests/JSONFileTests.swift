@@ -1,4 +1,5 @@
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxCore
 
@@ -10,7 +11,8 @@ private struct Sample: VersionedFile, Equatable {
 }
 
 @Suite struct JSONFileTests {
-    let path = NSTemporaryDirectory() + "gearbox-json-\(UUID().uuidString).json"
+    let scratch = ScratchDirectory("json")
+    var path: String { scratch.file("sample.json") }
 
     @Test func roundTripsWithSortedPrettyKeys() throws {
         let value = Sample(name: "b", values: [1, 2])

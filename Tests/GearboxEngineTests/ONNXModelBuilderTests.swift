@@ -1,6 +1,7 @@
 // Tests for ONNX writing: built models load back with the right structure and statistics.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
@@ -17,8 +18,8 @@ import Testing
 
     @Test func writtenFilesAreReadBackIdentically() throws {
         let builder = SyntheticModels.resNet(imageSize: 32, widths: [8, 16], classes: 10)
-        let path = NSTemporaryDirectory() + "/gearbox-builder-\(getpid()).onnx"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scratch = ScratchDirectory("builder")
+        let path = scratch.file("resnet.onnx")
         try builder.write(to: path)
         let fromFile = try InferenceModel(contentsOf: path)
         let fromBytes = try load(builder)

@@ -1,6 +1,7 @@
 // Tests for Tensor, AlignedBuffer and TensorProto file I/O.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
@@ -29,8 +30,8 @@ import Testing
 
     @Test func tensorProtoRoundTripsThroughAFile() throws {
         let t = Tensor.random(shape: [2, 3, 4], seed: 1)
-        let path = NSTemporaryDirectory() + "/gearbox-tensor-\(getpid()).pb"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let scratch = ScratchDirectory("tensor")
+        let path = scratch.file("x.pb")
         try t.writeTensorProto(to: path, name: "x")
         let file = try TensorProtoFile(contentsOf: path)
         #expect(file.name == "x")

@@ -5,6 +5,7 @@
 import Foundation
 import GearboxCore
 @testable import GearboxHardware
+import GearboxTestSupport
 import Testing
 
 @Suite struct DeviceProbeTests {
@@ -48,8 +49,8 @@ import Testing
         #expect(device.sysfsRoot == "live")
         #expect(device.topology.pus >= 1)
         #expect(device.counters.map(\.name) == ["perf::TASK-CLOCK", "cycles"])
-        let path = NSTemporaryDirectory() + "gearbox-device-\(UUID().uuidString)/" + "\(device.id).json"
-        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let scratch = ScratchDirectory("device")
+        let path = scratch.file("\(device.id).json")
         try JSONFile.write(device, to: path)
         #expect(try JSONFile.read(DeviceDescription.self, from: path) == device)
         #expect(DeviceProbe.defaultPath(for: device) == "Devices/\(device.id).json")

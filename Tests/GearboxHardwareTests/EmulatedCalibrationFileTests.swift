@@ -5,6 +5,7 @@
 import Foundation
 import GearboxCore
 @testable import GearboxHardware
+import GearboxTestSupport
 import Testing
 
 private let host = ProcessInfo.processInfo.hostName
@@ -69,10 +70,9 @@ private func decode(_ json: String) throws -> EmulatedCalibrationFile {
         print("skipped: emulated DVFS needs a writable cgroup cpu controller (\(unavailable.reason))")
         return
     }
-    let directory = NSTemporaryDirectory() + "gearbox-calibration-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let path = directory + "/" + EmulatedCalibrationFile.fileName
+    let scratch = ScratchDirectory("calibration")
+    let directory = scratch.path
+    let path = scratch.file(EmulatedCalibrationFile.fileName)
     let measuredAt = iso(Date().addingTimeInterval(-60))
     // A ratio no spin measurement would give exactly: seeing it back proves nothing was measured.
     try Data(fileJSON(steps: [(500_000, 0.2468, measuredAt)]).utf8).write(to: URL(fileURLWithPath: path))

@@ -6,21 +6,20 @@ import Foundation
 import GearboxTestSupport
 import Testing
 
-private func temporaryJournalPath() -> String {
-    NSTemporaryDirectory() + "gearbox-journal-\(UUID().uuidString)/" + DVFSJournal.fileName
-}
-
 private func read(_ root: SysfsRoot, _ relative: String) -> String {
     (try? String(contentsOfFile: root.path("sys/devices/system/cpu/" + relative), encoding: .utf8)) ?? "<missing>"
 }
 
 @Suite struct RealFrequencyControllerTests {
+    /// Holds each test's DVFS journal; outlives the test's controllers, so it is removed last.
+    let scratch = ScratchDirectory("journal")
+    var journalPath: String { scratch.file(DVFSJournal.fileName) }
+
     @Test func settingTheArmBoardUsesUserspaceAndRestoreIsByteIdentical() throws {
         guard requireRoot("DVFS set/restore on a dump"),
               let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard), let directory = copy.directory else { return }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try snapshotTree(directory)
-        let journalPath = temporaryJournalPath()
         let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
         #expect(controller.domains.count == 1)
 
@@ -45,7 +44,7 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
               let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid), let directory = copy.directory else { return }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try snapshotTree(directory)
-        let controller = try RealFrequencyController(root: copy, options: .init(journalPath: temporaryJournalPath()))
+        let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
         // Domain 12 is the first E-core (max 3.9 GHz); 400 MHz is shorter text than 3900000,
         // which catches a write that leaves the old file's tail behind.
         _ = try controller.setFrequency(.kHz(400_000), forDomain: 12)
@@ -64,7 +63,6 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
               let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard), let directory = copy.directory else { return }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try snapshotTree(directory)
-        let journalPath = temporaryJournalPath()
         do {
             // A controller that changes the clock and then disappears without restoring.
             let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
@@ -90,7 +88,6 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
         guard requireRoot("DVFS validation on a dump"),
               let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard), let directory = copy.directory else { return }
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journalPath = temporaryJournalPath()
         let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
         #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(600_000), forDomain: 0) }
         #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(400_000), forDomain: 3) }
@@ -104,7 +101,7 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
         // Root ignores file modes, so make the file immutable the way sysfs would refuse: replace
         // it by a directory, which open(O_WRONLY) rejects.
         let file = directory + "/sys/devices/system/cpu/cpufreq/policy0/scaling_min_freq"
-        let controller = try RealFrequencyController(root: copy, options: .init(journalPath: temporaryJournalPath()))
+        let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
         try FileManager.default.removeItem(atPath: file)
         try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
         do {

@@ -2,6 +2,7 @@
 
 import Foundation
 import GearboxHardware
+import GearboxTestSupport
 import Testing
 
 @Suite struct SysfsRootTests {
@@ -34,9 +35,8 @@ import Testing
     }
 
     @Test func extractingAGarbledArchiveFailsWithOneLine() throws {
-        let directory = NSTemporaryDirectory() + "gearbox-garbled-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = ScratchDirectory("garbled")
+        let directory = scratch.path
         let archive = directory + "/bad.tar.bz2"
         try Data("not an archive".utf8).write(to: URL(fileURLWithPath: archive))
         do {

@@ -2,18 +2,18 @@
 
 import Foundation
 import GearboxHardware
+import GearboxTestSupport
 import Testing
 
 /// A throwaway sysfs root with `sys/class/thermal`, removed when the test ends.
 private final class SyntheticSysfs {
-    let directory = NSTemporaryDirectory() + "gearbox-thermal-" + UUID().uuidString
+    private let scratch = ScratchDirectory("thermal")
+    var directory: String { scratch.path }
     var root: SysfsRoot { .dump(directory: directory) }
 
     init() throws {
         try FileManager.default.createDirectory(atPath: directory + "/sys/class/thermal", withIntermediateDirectories: true)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func write(_ relative: String, _ contents: String) throws {
         let path = directory + "/sys/class/thermal/" + relative

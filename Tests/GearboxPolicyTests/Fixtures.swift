@@ -4,6 +4,7 @@
 import Foundation
 import GearboxCore
 import GearboxProfiler
+import GearboxTestSupport
 @testable import GearboxPolicy
 
 enum Fixtures {
@@ -49,28 +50,23 @@ enum Fixtures {
     }
 
     /// Extracts `/work/shared/fixtures/sysfs/<name>.tar.bz2` (or the repo-relative copy) into a
-    /// temp directory and returns the dump's root, or nil (with the reason) when it cannot.
-    static func sysfsDump(_ name: String) -> (root: String?, reason: String) {
+    /// fresh scratch directory and returns the dump's root, or nil (with the reason) when it
+    /// cannot. The extraction is removed with `scratch`: keep the result alive while using `root`.
+    static func sysfsDump(_ name: String) -> (root: String?, reason: String, scratch: ScratchDirectory) {
+        let scratch = ScratchDirectory("policy-sysfs")
         let candidates = [
             "/work/shared/fixtures/sysfs/\(name).tar.bz2",
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/sysfs/\(name).tar.bz2").path,
         ]
         guard let archive = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            return (nil, "sysfs fixture \(name).tar.bz2 not found")
+            return (nil, "sysfs fixture \(name).tar.bz2 not found", scratch)
         }
-        let dir = NSTemporaryDirectory() + "gearbox-policy-sysfs-\(getpid())-\(name)"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = scratch.path
         let tar = Process()
         tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         tar.arguments = ["tar", "xjf", archive, "-C", dir]
-        do { try tar.run(); tar.waitUntilExit() } catch { return (nil, "cannot run tar: \(error)") }
-        guard tar.terminationStatus == 0 else { return (nil, "tar failed on \(archive)") }
-        return (dir + "/" + name, "")
-    }
-
-    static func temporaryDirectory(_ label: String) -> String {
-        let dir = NSTemporaryDirectory() + "gearbox-policy-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        do { try tar.run(); tar.waitUntilExit() } catch { return (nil, "cannot run tar: \(error)", scratch) }
+        guard tar.terminationStatus == 0 else { return (nil, "tar failed on \(archive)", scratch) }
+        return (dir + "/" + name, "", scratch)
     }
 }

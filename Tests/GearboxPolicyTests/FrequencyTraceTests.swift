@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import GearboxTestSupport
 @testable import GearboxPolicy
 
 @Suite struct FrequencyTraceTests {
@@ -62,7 +63,8 @@ import Foundation
     }
 
     @Test func writesAtomicallyAndReadsBack() throws {
-        let dir = Fixtures.temporaryDirectory("trace")
+        let scratch = ScratchDirectory("policy-trace")
+        let dir = scratch.path
         let trace = FrequencyTrace(name: "step", points: [(0, 2), (5, 1)], durationMs: 10)
         try trace.write(to: dir + "/t.csv")
         #expect(try FrequencyTrace.read(csvAt: dir + "/t.csv").samples == trace.samples)

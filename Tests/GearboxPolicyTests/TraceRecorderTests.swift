@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import GearboxTestSupport
 @testable import GearboxPolicy
 
 @Suite struct TraceRecorderTests {
@@ -28,7 +29,7 @@ import Foundation
 
     @Test func saysSoInOneLineWhenThereIsNoCpufreq() throws {
         let dump = Fixtures.sysfsDump("fakeheterocpunuma")
-        let root = dump.root ?? Fixtures.temporaryDirectory("nocpufreq")
+        let root = dump.root ?? dump.scratch.path  // empty: no cpufreq either
         #expect(throws: PolicyError.noCpufreq(root: root)) { try TraceRecorder(sysfsRoot: root) }
         let message = PolicyError.noCpufreq(root: root).description
         #expect(message.hasPrefix("no cpufreq on this machine"))

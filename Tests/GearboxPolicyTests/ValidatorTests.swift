@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import GearboxTestSupport
 import GearboxCore
 import GearboxProfiler
 @testable import GearboxPolicy
@@ -15,7 +16,8 @@ import GearboxProfiler
     }
 
     @Test func writesSummaryAndTimelineThatReadBack() throws {
-        let dir = Fixtures.temporaryDirectory("report") + "/Reports/run"
+        let scratch = ScratchDirectory("policy-report")
+        let dir = scratch.file("Reports/run")
         let r = try report(objective: "p99<=8ms")
         try r.write(to: dir)
         let summary = try JSONFile.read(ValidationSummary.self, from: dir + "/summary.json")

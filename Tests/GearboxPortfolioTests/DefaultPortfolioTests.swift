@@ -1,5 +1,6 @@
 import Foundation
 import GearboxEngine
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxPortfolio
@@ -11,28 +12,29 @@ let tinyLayout = DefaultPortfolio.Layout(
              .init(format: .ubp, sparsity: 0.5, block: "4x4")],
     maskFractions: [0.5, 1.0], seed: 5)
 
-func synthesizeTiny() throws -> (String, Portfolio) {
-    let dir = NSTemporaryDirectory() + "gearbox-synth-\(UUID().uuidString)"
-    try DefaultPortfolio.synthesize(into: dir, layout: tinyLayout)
-    return (dir, try Portfolio.open(directory: dir))
+/// The tiny synthetic portfolio, written into `scratch` and opened.
+func synthesizeTiny(in scratch: ScratchDirectory) throws -> Portfolio {
+    try DefaultPortfolio.synthesize(into: scratch.path, layout: tinyLayout)
+    return try Portfolio.open(directory: scratch.path)
 }
 
 @Test func theSyntheticPortfolioIsDeterministic() throws {
-    let (a, pa) = try synthesizeTiny()
-    let (b, pb) = try synthesizeTiny()
+    let a = ScratchDirectory("synth"), b = ScratchDirectory("synth"), c = ScratchDirectory("synth")
+    let pa = try synthesizeTiny(in: a)
+    let pb = try synthesizeTiny(in: b)
     #expect(pa.manifest == pb.manifest)
     for v in pa.variants {
-        #expect(try FileDigest.sha256Hex(ofFileAt: a + "/" + v.file) == FileDigest.sha256Hex(ofFileAt: b + "/" + v.file))
+        #expect(try FileDigest.sha256Hex(ofFileAt: a.file(v.file)) == FileDigest.sha256Hex(ofFileAt: b.file(v.file)))
     }
     var other = tinyLayout
     other.seed = 6
-    let c = NSTemporaryDirectory() + "gearbox-synth-\(UUID().uuidString)"
-    let manifest = try DefaultPortfolio.synthesize(into: c, layout: other)
+    let manifest = try DefaultPortfolio.synthesize(into: c.path, layout: other)
     #expect(manifest.variants.first?.sha256 != pa.variants.first?.sha256)
 }
 
 @Test func theSyntheticPortfolioHasEveryFormatAndHonestLabels() throws {
-    let (_, portfolio) = try synthesizeTiny()
+    let scratch = ScratchDirectory("synth")
+    let portfolio = try synthesizeTiny(in: scratch)
     let formats = Set(portfolio.variants.map(\.format))
     #expect(formats == [.dense, .csr, .bsr, .ubp, .masked])
     for v in portfolio.variants {
@@ -49,7 +51,8 @@ func synthesizeTiny() throws -> (String, Portfolio) {
 }
 
 @Test func everyVariantLoadsAndRunsInTheEngine() throws {
-    let (_, portfolio) = try synthesizeTiny()
+    let scratch = ScratchDirectory("synth")
+    let portfolio = try synthesizeTiny(in: scratch)
     let backend = EngineBackend()
     for variant in portfolio.variants {
         let runner = try backend.load(variant, from: portfolio)
@@ -60,7 +63,8 @@ func synthesizeTiny() throws -> (String, Portfolio) {
 }
 
 @Test func maskedVariantsShareOneModelAndMatchTheirStructuredTwin() throws {
-    let (_, portfolio) = try synthesizeTiny()
+    let scratch = ScratchDirectory("synth")
+    let portfolio = try synthesizeTiny(in: scratch)
     let backend = EngineBackend()
     let half = try #require(portfolio.variant(named: "masked-50-w8"))
     let full = try #require(portfolio.variant(named: "masked-100-w8"))
@@ -89,7 +93,8 @@ func synthesizeTiny() throws -> (String, Portfolio) {
 
 @Test func aHalfMaskEqualsTheStructuredSliceOfHalfTheWidth() throws {
     // Width 12 dense is the prefix slice of the same base; a 50% mask over a width-24 file is too.
-    let dir = NSTemporaryDirectory() + "gearbox-synth-\(UUID().uuidString)"
+    let scratch = ScratchDirectory("synth")
+    let dir = scratch.path
     let layout = DefaultPortfolio.Layout(widths: [12], prunedWidth: 24, sparse: [], maskFractions: [0.5, 1.0], seed: 5)
     try DefaultPortfolio.synthesize(into: dir, layout: layout)
     let portfolio = try Portfolio.open(directory: dir)
@@ -110,11 +115,12 @@ func synthesizeTiny() throws -> (String, Portfolio) {
 }
 
 @Test func aVariantInAnUnknownFormatFailsNamingTheVariant() throws {
-    let (dir, portfolio) = try synthesizeTiny()
+    let scratch = ScratchDirectory("synth")
+    let portfolio = try synthesizeTiny(in: scratch)
     var manifest = portfolio.manifest
     manifest.variants[0].block = "banana"
     manifest.variants[0].format = .bsr
-    let broken = Portfolio(directory: dir, manifest: manifest)
+    let broken = Portfolio(directory: scratch.path, manifest: manifest)
     do {
         _ = try EngineBackend().load(manifest.variants[0], from: broken)
         Issue.record("expected a load error")

@@ -5,14 +5,14 @@
 import Foundation
 import GearboxCore
 import GearboxEngine
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxPortfolio
 
 @Test func packedVariantFilesLoadMappedInAPortfolio() throws {
-    let dir = NSTemporaryDirectory() + "gearbox-packed-portfolio-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let scratch = ScratchDirectory("packed-portfolio")
+    let dir = scratch.path
     let onnx = try SyntheticModels.fashionMNISTCNN(seed: 7).serializedData()
     try PackedVariantFile.write(onnx: onnx, source: "cnn.onnx", to: dir + "/dense.gbpk")
     let (pruned, _) = try VariantConversion(request: .init(format: .csr, sparsity: 0.7)).convert(onnx: onnx, source: "cnn.onnx")

@@ -1,19 +1,21 @@
 import Foundation
 import GearboxCore
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxPortfolio
 
-/// A temp portfolio directory with small fake variant files and their hashes.
+/// A portfolio with small fake variant files and their hashes, written into `scratch`; returns
+/// its directory (`scratch.path`).
 func makePortfolioDirectory(
+    in scratch: ScratchDirectory,
     variants: [(name: String, format: PortfolioManifest.Format, file: String)] = [
         ("w100", .dense, "w100.onnx"), ("w050", .dense, "w050.onnx"),
         ("m75", .masked, "shared.onnx"), ("m50", .masked, "shared.onnx"),
     ],
     hashes: Bool = true
 ) throws -> String {
-    let dir = NSTemporaryDirectory() + "gearbox-portfolio-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = scratch.path
     var entries: [PortfolioManifest.Variant] = []
     for v in variants {
         let path = dir + "/" + v.file
@@ -35,14 +37,16 @@ func makePortfolioDirectory(
 }
 
 @Test func openingAValidPortfolioChecksEveryFileAndHash() throws {
-    let dir = try makePortfolioDirectory()
+    let scratch = ScratchDirectory("portfolio")
+    let dir = try makePortfolioDirectory(in: scratch)
     let portfolio = try Portfolio.open(directory: dir)
     #expect(portfolio.variants.map(\.name) == ["w100", "w050", "m75", "m50"])
     #expect(portfolio.path(of: portfolio.variants[0]) == dir + "/w100.onnx")
 }
 
 @Test func aMissingVariantFileIsNamedWithItsVariant() throws {
-    let dir = try makePortfolioDirectory()
+    let scratch = ScratchDirectory("portfolio")
+    let dir = try makePortfolioDirectory(in: scratch)
     try FileManager.default.removeItem(atPath: dir + "/w050.onnx")
     #expect(throws: PortfolioError.missingFile(variant: "w050", path: dir + "/w050.onnx")) {
         try Portfolio.open(directory: dir)
@@ -50,7 +54,8 @@ func makePortfolioDirectory(
 }
 
 @Test func aChangedFileFailsItsHashCheck() throws {
-    let dir = try makePortfolioDirectory()
+    let scratch = ScratchDirectory("portfolio")
+    let dir = try makePortfolioDirectory(in: scratch)
     try Data("tampered".utf8).write(to: URL(fileURLWithPath: dir + "/w100.onnx"))
     do {
         _ = try Portfolio.open(directory: dir)
@@ -66,7 +71,8 @@ func makePortfolioDirectory(
 }
 
 @Test func aTruncatedManifestIsOneLineNamingTheFile() throws {
-    let dir = try makePortfolioDirectory()
+    let scratch = ScratchDirectory("portfolio")
+    let dir = try makePortfolioDirectory(in: scratch)
     let path = dir + "/portfolio.json"
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
@@ -80,20 +86,22 @@ func makePortfolioDirectory(
 }
 
 @Test func aMissingManifestNamesThePath() throws {
-    let dir = NSTemporaryDirectory() + "gearbox-empty-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let scratch = ScratchDirectory("empty")
+    let dir = scratch.path
     #expect(throws: PortfolioError.manifest(path: dir + "/portfolio.json", reason: "no such file or not readable")) {
         try Portfolio.open(directory: dir)
     }
 }
 
 @Test func duplicateVariantNamesAreRejected() throws {
-    let dir = try makePortfolioDirectory(variants: [("a", .dense, "a.onnx"), ("a", .dense, "b.onnx")])
+    let scratch = ScratchDirectory("portfolio")
+    let dir = try makePortfolioDirectory(in: scratch, variants: [("a", .dense, "a.onnx"), ("a", .dense, "b.onnx")])
     #expect(throws: PortfolioError.self) { try Portfolio.open(directory: dir) }
 }
 
 @Test func maskedVariantsOfOneFileShareOneLoadedModel() throws {
-    let dir = try makePortfolioDirectory()
+    let scratch = ScratchDirectory("portfolio")
+    let dir = try makePortfolioDirectory(in: scratch)
     let backend = SpinBackend { _ in 0 }
     let portfolio = try Portfolio.open(directory: dir, checkLoadingWith: backend)
     let fresh = SpinBackend { _ in 0 }

@@ -1,9 +1,11 @@
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
 @Test func cellPrecisionIsTheMedianRelativeIntervalOfTheMeasuredCells() throws {
-    var table = try simulatedSweep(dir: temporaryDirectory(), frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
+    let scratch = ScratchDirectory("profiler")
+    var table = try simulatedSweep(dir: scratch.path, frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
     // Every measured cell: CI ±2% for dense variants, ±6% for the others; one cell
     // stopped on its CI target.
     var stoppedByCI = 0
@@ -29,7 +31,8 @@ import Testing
 }
 
 @Test func cellsAtOrBelowTheThresholdAndPredictedCellsAreLeftOut() throws {
-    let table = try simulatedSweep(dir: temporaryDirectory(), frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
+    let scratch = ScratchDirectory("profiler")
+    let table = try simulatedSweep(dir: scratch.path, frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
     let measured = table.variants.flatMap { $0.latency.values.filter { $0.source != .predicted } }
     #expect(CellPrecision(table).cells == measured.count)
     let threshold = measured.map(\.p50Ns).sorted()[measured.count / 2]

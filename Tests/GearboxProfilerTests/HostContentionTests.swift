@@ -1,4 +1,5 @@
 import Foundation
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
@@ -29,7 +30,8 @@ private func windows(_ cell: String, _ variant: String, _ quartiles: [UInt64]) -
 }
 
 @Test func contentionIsReadFromTheSampleDatabaseAndAbsentWithoutQuartiles() throws {
-    let store = try SampleStore(path: temporaryDirectory() + "/s.samples.sqlite")
+    let scratch = ScratchDirectory("profiler")
+    let store = try SampleStore(path: scratch.file("s.samples.sqlite"))
     let samples: [UInt64] = [5_000_000, 5_100_000, 7_000_000]
     func cell(_ kHz: Int) -> CellRecord {
         CellRecord(kHz: kHz, variant: "v", threads: 1, pin: "pu", attempt: 0, source: .emulated,

@@ -1,11 +1,13 @@
 import Foundation
 import GearboxCore
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
 @Test func aTruncatedLUTIsOneLineNamingTheFile() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let lut = try simulatedSweep(dir: dir, frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
     let path = dir + "/tiny.lut.json"
     let data = try JSONFile.encoder().encode(lut)
@@ -22,7 +24,8 @@ import Testing
 }
 
 @Test func aLUTWithAGarbledFrequencyKeyIsRejected() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     var lut = try simulatedSweep(dir: dir, frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
     lut.variants[0].latency["fast"] = lut.variants[0].latency["400000"]
     let path = dir + "/garbled.lut.json"
@@ -34,7 +37,8 @@ import Testing
 }
 
 @Test func theCSVExportHasOneRowPerVariantAndFrequency() throws {
-    let lut = try simulatedSweep(dir: temporaryDirectory()).0.run().lut
+    let scratch = ScratchDirectory("profiler")
+    let lut = try simulatedSweep(dir: scratch.path).0.run().lut
     let csv = LookupTableText.csv(lut)
     let lines = csv.split(separator: "\n")
     #expect(lines.count == 1 + lut.variants.count * testGrid.count)
@@ -46,7 +50,8 @@ import Testing
 }
 
 @Test func theTableShowsEveryVariantAndMarksPredictions() throws {
-    let lut = try simulatedSweep(dir: temporaryDirectory(), frequencies: [400_000, 800_000, 1_000_000, 1_400_000]).0.run().lut
+    let scratch = ScratchDirectory("profiler")
+    let lut = try simulatedSweep(dir: scratch.path, frequencies: [400_000, 800_000, 1_000_000, 1_400_000]).0.run().lut
     let text = LookupTableText.render(lut)
     for v in lut.variants { #expect(text.contains(v.name)) }
     #expect(text.contains("*"))

@@ -1,5 +1,6 @@
 import Foundation
 import GearboxPortfolio
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
@@ -73,7 +74,8 @@ import Testing
 }
 
 @Test func droppingAFilesPagesIsReportedHonestly() throws {
-    let path = temporaryDirectory() + "/weights.bin"
+    let scratch = ScratchDirectory("profiler")
+    let path = scratch.file("weights.bin")
     try Data(repeating: 7, count: 1 << 20).write(to: URL(fileURLWithPath: path))
     _ = try Data(contentsOf: URL(fileURLWithPath: path))
     let outcome = PageCache.drop(path: path)

@@ -1,6 +1,7 @@
 import Foundation
 import GearboxHardware
 import GearboxPortfolio
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
@@ -24,7 +25,8 @@ import Testing
 }
 
 @Test func maxCellSecondsSetsTheCellTimeLimitEitherWay() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let layout = DefaultPortfolio.Layout(widths: [8], prunedWidth: 8, sparse: [], maskFractions: [1.0], seed: 5)
     try DefaultPortfolio.synthesize(into: dir + "/portfolio", layout: layout)
     func limit(_ seconds: Double?, quick: Bool = false) throws -> (UInt64, UInt64) {

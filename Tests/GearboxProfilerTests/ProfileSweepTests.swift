@@ -1,12 +1,14 @@
 import Foundation
 import GearboxCore
 import GearboxHardware
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
 @Test func aSimulatedSweepWritesACompleteLabelledLUTAndSampleDatabase() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let (sweep, controller) = simulatedSweep(dir: dir)
     let result = try sweep.run()
     let lut = try LookupTable.read(from: dir + "/tiny.lut.json")
@@ -40,20 +42,22 @@ import Testing
 }
 
 @Test func twoSimulatedSweepsWithOneSeedAreIdentical() throws {
-    let first = try simulatedSweep(dir: temporaryDirectory()).0.run()
+    let scratchA = ScratchDirectory("profiler"), scratchB = ScratchDirectory("profiler"), scratchC = ScratchDirectory("profiler")
+    let first = try simulatedSweep(dir: scratchA.path).0.run()
     // Simulated cells sample single virtual inferences: no windows, so no host contention.
     #expect(first.hostContention == nil)
     let a = first.lut
-    let b = try simulatedSweep(dir: temporaryDirectory()).0.run().lut
+    let b = try simulatedSweep(dir: scratchB.path).0.run().lut
     #expect(a.variants == b.variants)
     #expect(a.switchCostNs == b.switchCostNs)
     #expect(a.method?.frequencyOrderKHz == b.method?.frequencyOrderKHz)
-    let c = try simulatedSweep(dir: temporaryDirectory(), seed: 8).0.run().lut
+    let c = try simulatedSweep(dir: scratchC.path, seed: 8).0.run().lut
     #expect(a.variants != c.variants)
 }
 
 @Test func frequenciesAreVisitedInSeededRandomOrderWithVariantsInterleaved() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let (sweep, controller) = simulatedSweep(dir: dir)
     var cells: [CellRecord] = []
     _ = try sweep.run(options: SweepOptions(progress: { if case let .cell(c, _, _, _) = $0 { cells.append(c) } }))
@@ -68,9 +72,11 @@ import Testing
 }
 
 @Test func aKilledSweepResumesToTheSameCompleteLUT() throws {
-    let reference = try simulatedSweep(dir: temporaryDirectory()).0.run().lut
+    let referenceScratch = ScratchDirectory("profiler")
+    let reference = try simulatedSweep(dir: referenceScratch.path).0.run().lut
 
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let (first, _) = simulatedSweep(dir: dir)
     #expect(throws: ProfilerError.self) { try first.run(options: SweepOptions(stopAfterCells: 7)) }
     #expect(FileManager.default.fileExists(atPath: dir + "/tiny.checkpoint.json"))
@@ -92,7 +98,8 @@ import Testing
 }
 
 @Test func aCellInterruptedAfterItsDatabaseWriteIsDroppedOnResume() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let (first, _) = simulatedSweep(dir: dir)
     _ = try? first.run(options: SweepOptions(stopAfterCells: 3))
     // Simulate a kill between the database transaction and the checkpoint: an orphan cell.
@@ -110,7 +117,8 @@ import Testing
 }
 
 @Test func resumingWithDifferentSettingsIsRefused() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     _ = try? simulatedSweep(dir: dir).0.run(options: SweepOptions(stopAfterCells: 2))
     let (other, _) = simulatedSweep(dir: dir, seed: 99)
     do {
@@ -124,7 +132,8 @@ import Testing
 }
 
 @Test func unmeasuredGridFrequenciesArePredictedAndMarked() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     let measured = [400_000, 800_000, 1_000_000, 1_400_000]
     let (sweep, _) = simulatedSweep(dir: dir, frequencies: measured)
     let lut = try sweep.run().lut
@@ -141,7 +150,8 @@ import Testing
 }
 
 @Test func theNoisiestCellsAreRetriedOnceWithinTheRetryBudget() throws {
-    let dir = temporaryDirectory()
+    let scratch = ScratchDirectory("profiler")
+    let dir = scratch.path
     // 8% noise against a 5% threshold: every cell is noisy; 15% of 15 cells = 2 retries, the noisiest.
     let (sweep, _) = simulatedSweep(dir: dir, frequencies: [400_000, 800_000, 1_400_000], noiseCV: 0.08)
     let result = try sweep.run()

@@ -1,11 +1,13 @@
 import Foundation
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
 /// A LUT from a small simulated sweep with every measured p50 set to `p50Ns(variant, kHz)`.
 private func lut(_ p50Ns: (LookupTable.Variant, Int) -> Double) throws -> LookupTable {
-    var table = try simulatedSweep(dir: temporaryDirectory(), frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
+    let scratch = ScratchDirectory("profiler")
+    var table = try simulatedSweep(dir: scratch.path, frequencies: [400_000, 800_000, 1_400_000]).0.run().lut
     for v in table.variants.indices {
         for (key, cell) in table.variants[v].latency where cell.source != .predicted {
             guard let kHz = Int(key) else { continue }

@@ -1,10 +1,12 @@
 import Foundation
+import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
 @Test func samplesRoundTripThroughTheDatabaseInOrder() throws {
-    let path = temporaryDirectory() + "/s.samples.sqlite"
+    let scratch = ScratchDirectory("profiler")
+    let path = scratch.file("s.samples.sqlite")
     let store = try SampleStore(path: path)
     let samples: [UInt64] = [5, 3, 9, 1]
     let summary = LatencySummary(samplesNs: samples)

@@ -62,12 +62,6 @@ let tinySampling = SamplingPolicy(
     warmupBatchTargetNs: 5_000_000, warmupMaxBatches: 6, warmupMaxNs: 50_000_000, targetRelativeCI: 0.01, minSamples: 20,
     maxSamples: 400, maxNs: 500_000_000)
 
-func temporaryDirectory() -> String {
-    let dir = NSTemporaryDirectory() + "gearbox-profiler-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 /// A simulated sweep of the test portfolio writing under `dir`.
 func simulatedSweep(dir: String, seed: UInt64 = 7, frequencies: [Int] = testGrid, grid: [Int] = testGrid,
                     noiseCV: Double = 0.01, portfolio: Portfolio = testPortfolio()) -> (ProfileSweep, FakeController) {

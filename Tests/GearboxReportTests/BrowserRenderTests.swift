@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 import GearboxCore
+import GearboxTestSupport
 @testable import GearboxReport
 
 func executable(named names: [String]) -> String? {
@@ -36,8 +37,7 @@ func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) 
         print("skipped chromiumRendersTheFixtureReportWithEverySection: chromium is not installed (apt-get install chromium, or make deps)")
         return
     }
-    let directory = try TemporaryDirectory()
-    defer { directory.cleanup() }
+    let directory = ScratchDirectory("report-tests")
     let document = ReportBuilder(inputs: try fixtureInputs()).build()
     _ = try ReportWriter.write(document, to: directory.path + "/report")
     let result = try runScript([directory.path + "/report", directory.path + "/shot.png"])
@@ -51,8 +51,7 @@ func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) 
         print("skipped renderCheckFailsOnABlankPage: chromium is not installed (apt-get install chromium, or make deps)")
         return
     }
-    let directory = try TemporaryDirectory()
-    defer { directory.cleanup() }
+    let directory = ScratchDirectory("report-tests")
     try AtomicFile.write("<!DOCTYPE html><html><body></body></html>\n", to: directory.path + "/blank/index.html")
     let result = try runScript([directory.path + "/blank", directory.path + "/blank.png"])
     #expect(result.status == 1)

@@ -4,6 +4,7 @@
 import Foundation
 import GearboxCore
 import GearboxProfiler
+import GearboxTestSupport
 import Testing
 @testable import GearboxReport
 
@@ -73,8 +74,7 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
 }
 
 @Test func writerProducesPageMarkdownAndFigureFiles() throws {
-    let directory = try TemporaryDirectory()
-    defer { directory.cleanup() }
+    let directory = ScratchDirectory("report-tests")
     let document = ReportBuilder(inputs: try fixtureInputs()).build()
     let written = try ReportWriter.write(document, to: directory.path + "/run")
     #expect(FileManager.default.fileExists(atPath: written.html))
@@ -180,8 +180,7 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
 }
 
 @Test func validationDirectoryWithoutSummaryIsRejected() throws {
-    let directory = try TemporaryDirectory()
-    defer { directory.cleanup() }
+    let directory = ScratchDirectory("report-tests")
     #expect(throws: ReportError.validationNotFound(path: directory.path)) {
         try ReportInputs.load(lutPath: Fixtures.path("baseline.lut.json"), validationPath: directory.path)
     }

@@ -1,5 +1,5 @@
-// GearboxReportTests/Support: fixture paths, a temp directory helper and an XML well-formedness
-// check shared by the report tests.
+// GearboxReportTests/Support: fixture paths and an XML well-formedness check shared by the
+// report tests.
 
 import Foundation
 #if canImport(FoundationXML)
@@ -13,16 +13,6 @@ enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     static func path(_ name: String) -> String { directory + "/" + name }
-}
-
-/// A fresh temporary directory, removed by `cleanup()`.
-struct TemporaryDirectory {
-    let path: String
-    init() throws {
-        path = NSTemporaryDirectory() + "gearbox-report-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Parses `text` as XML; returns nil when well-formed, else the parser's error.

@@ -2,18 +2,14 @@
 // headers, data and gzip streams, and the installed Fashion-MNIST files.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxTraining
 
-private func temporaryPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-idx-\(getpid())")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent(name).path
-}
-
 /// gzip-compresses with the system's gzip so the test does not rely on our own encoder.
 private func gzipped(_ data: Data) throws -> Data {
-    let raw = temporaryPath("raw-\(UUID().uuidString)")
+    let scratch = ScratchDirectory("idx-gzip")
+    let raw = scratch.file("raw")
     try data.write(to: URL(fileURLWithPath: raw))
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/gzip")
@@ -66,11 +62,12 @@ private func gzipped(_ data: Data) throws -> Data {
 @Test func readsAGzipFileAndRejectsATruncatedOne() throws {
     let file = IDXFile(shape: [50, 7, 7], values: (0..<2450).map { UInt8($0 % 251) })
     let gz = try gzipped(file.encoded())
-    let path = temporaryPath("ok.idx.gz")
+    let scratch = ScratchDirectory("idx")
+    let path = scratch.file("ok.idx.gz")
     try gz.write(to: URL(fileURLWithPath: path))
     #expect(try IDXFile.read(path: path) == file)
 
-    let cutPath = temporaryPath("cut.idx.gz")
+    let cutPath = scratch.file("cut.idx.gz")
     try gz.prefix(gz.count / 2).write(to: URL(fileURLWithPath: cutPath))
     do {
         _ = try IDXFile.read(path: cutPath)

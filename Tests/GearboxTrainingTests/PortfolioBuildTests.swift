@@ -5,6 +5,7 @@
 import Foundation
 import GearboxCore
 import GearboxPortfolio
+import GearboxTestSupport
 import Testing
 @testable import GearboxTraining
 
@@ -39,15 +40,10 @@ private func build(_ method: PruningMethod, model: ModelKind = .cnn, in root: St
     return (portfolio, report)
 }
 
-private func temporaryRoot() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-build-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 @Test func quickDNNShifterBuildWritesSparseAndStructuredVariantsAndResumes() throws {
     guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
-    let root = temporaryRoot()
+    let scratch = ScratchDirectory("build")
+    let root = scratch.path
     let (portfolio, report) = try build(.dnnshifter, in: root)
     #expect(portfolio.variants.contains { $0.format == .csr && $0.method == "imp" })
     #expect(portfolio.variants.contains { $0.format == .dense && $0.method == "structured" })
@@ -59,7 +55,8 @@ private func temporaryRoot() -> String {
 
 @Test func quickUBPBuildComparesThreePatternsAtEqualDensity() throws {
     guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
-    let (portfolio, _) = try build(.ubp, in: temporaryRoot())
+    let scratch = ScratchDirectory("build")
+    let (portfolio, _) = try build(.ubp, in: scratch.path)
     let formats = Set(portfolio.variants.map(\.format))
     #expect(formats == [.dense, .csr, .bsr, .ubp])
     #expect(portfolio.variants.filter { $0.format == .ubp || $0.format == .bsr }.allSatisfy { $0.block == "2x2" })
@@ -67,7 +64,8 @@ private func temporaryRoot() -> String {
 
 @Test func quickAllInOneBuildSharesOneWeightFileAcrossMasks() throws {
     guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
-    let (portfolio, _) = try build(.allinone, in: temporaryRoot())
+    let scratch = ScratchDirectory("build")
+    let (portfolio, _) = try build(.allinone, in: scratch.path)
     #expect(portfolio.variants.allSatisfy { $0.format == .masked })
     #expect(Set(portfolio.variants.map(\.file)).count == 1)
     #expect(Set(portfolio.variants.compactMap(\.mask)) == ["0.50", "1.00"])
@@ -75,15 +73,17 @@ private func temporaryRoot() -> String {
 
 @Test func quickReconveneBuildPairsEachPaIModelWithAStructuredOne() throws {
     guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
-    let (portfolio, _) = try build(.reconvene, in: temporaryRoot())
+    let scratch = ScratchDirectory("build")
+    let (portfolio, _) = try build(.reconvene, in: scratch.path)
     #expect(portfolio.variants.filter { $0.method == "pai-snip" }.count == 2)
     #expect(portfolio.variants.filter { $0.method == "reconvene" }.count == 2)
 }
 
 @Test func allInOneRefusesTheResNetWithAClearError() throws {
     guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
+    let scratch = ScratchDirectory("build")
     do {
-        _ = try build(.allinone, model: .resnet, in: temporaryRoot())
+        _ = try build(.allinone, model: .resnet, in: scratch.path)
         Issue.record("allinone with resnet must fail")
     } catch let error as TrainingError {
         #expect(error.description.contains("--model"))

@@ -1,6 +1,7 @@
 // Tests for lossless structured conversion: channels whose filters are pruned (with their bias
 // and BatchNorm entry) or whose consumers ignore them disappear, and outputs stay the same.
 
+import GearboxTestSupport
 import Testing
 @testable import GearboxTraining
 
@@ -118,7 +119,8 @@ private func maxDifference(_ a: Network, _ b: Network, _ x: TrainingTensor) -> F
     var random = SeededRandom(seed: 14)
     let net = ModelKind.resnet(widths: [2, 3], inputShape: [1, 6, 6], classes: 3, random: &random)
     MagnitudePruning.pruneGlobally(net, fraction: 0.5)
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-ck-\(getpid()).gbck").path
+    let scratch = ScratchDirectory("ck")
+    let path = scratch.file("resnet.gbck")
     try NetworkState(of: net, metadata: ["round": "3"]).write(to: path)
     let state = try NetworkState.read(from: path)
     #expect(state.metadata["round"] == "3")

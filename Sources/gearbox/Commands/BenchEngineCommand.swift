@@ -46,6 +46,8 @@ struct BenchEngineCommand: ParsableCommand {
 
     func run() throws {
         let directory = workDir ?? NSTemporaryDirectory() + "/gearbox-bench-engine-\(getpid())"
+        // The scratch models go whether the benchmark finishes or fails.
+        defer { if workDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             if !json { print("machine: \(machineDescription()), OpenBLAS core \(InferenceModel.blasCoreName)") }
@@ -92,7 +94,6 @@ struct BenchEngineCommand: ParsableCommand {
             let report = Report(date: ISO8601DateFormatter().string(from: Date()), machine: machineDescription(),
                                 blasCore: InferenceModel.blasCoreName, convolution: convolution, runtimes: comparisons, source: .real)
             if json { print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self)) }
-            if workDir == nil { try? FileManager.default.removeItem(atPath: directory) }
         } catch { throw exitForEngineError(error) }
     }
 

@@ -3,6 +3,7 @@
 // Also finds and extracts the shared sysfs dump fixtures with the system tar.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -45,10 +46,9 @@ enum GearboxBinary {
     static func start(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil,
                       prefix: [String] = []) throws -> RunningCommand {
         guard let binary = executable ?? path else { throw CLITestError("no gearbox binary") }
-        let scratch = NSTemporaryDirectory() + "gearbox-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: scratch + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: scratch + "/err", contents: nil)
+        let scratch = ScratchDirectory("cli")
+        _ = FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)
         let process = Process()
         if prefix.isEmpty {
             process.executableURL = URL(fileURLWithPath: binary)
@@ -58,8 +58,8 @@ enum GearboxBinary {
             process.arguments = Array(prefix.dropFirst()) + [binary] + arguments
         }
         process.environment = baseEnvironment.merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/out"))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/err"))
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("out")))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("err")))
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return RunningCommand(process: process, scratch: scratch)
@@ -72,14 +72,15 @@ enum GearboxBinary {
     }
 }
 
-/// A `gearbox` process the test can watch and signal.
+/// A `gearbox` process the test can watch and signal. Its standard output and error files are
+/// removed with it.
 final class RunningCommand {
     let process: Process
-    let scratch: String
+    let scratch: ScratchDirectory
 
-    init(process: Process, scratch: String) { self.process = process; self.scratch = scratch }
+    init(process: Process, scratch: ScratchDirectory) { self.process = process; self.scratch = scratch }
 
-    var stdoutSoFar: String { (try? String(contentsOfFile: scratch + "/out", encoding: .utf8)) ?? "" }
+    var stdoutSoFar: String { (try? String(contentsOfFile: scratch.file("out"), encoding: .utf8)) ?? "" }
 
     /// Waits (up to `timeoutSeconds`) until standard output has `lines` lines; false on timeout or exit.
     func waitForOutputLines(_ lines: Int, timeoutSeconds: Double = 30) -> Bool {
@@ -96,11 +97,9 @@ final class RunningCommand {
 
     func wait() -> CommandResult {
         process.waitUntilExit()
-        let result = CommandResult(
+        return CommandResult(
             status: process.terminationStatus, stdout: stdoutSoFar,
-            stderr: (try? String(contentsOfFile: scratch + "/err", encoding: .utf8)) ?? "")
-        try? FileManager.default.removeItem(atPath: scratch)
-        return result
+            stderr: (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "")
     }
 }
 

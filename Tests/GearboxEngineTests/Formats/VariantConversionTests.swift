@@ -4,6 +4,7 @@
 
 import Foundation
 import GearboxCore
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
@@ -43,10 +44,8 @@ import Testing
     }
 
     @Test func convertWritesTheModelAndItsReportAtomically() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gearbox-variant-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("cnn.onnx").path, output = directory.appendingPathComponent("cnn.bsr.onnx").path
+        let scratch = ScratchDirectory("variant")
+        let input = scratch.file("cnn.onnx"), output = scratch.file("cnn.bsr.onnx")
         try Self.model.write(to: URL(fileURLWithPath: input))
         let report = try VariantConversion(request: .init(format: .bsr, block: BlockShape(rows: 4, columns: 4), sparsity: 0.5))
             .convert(file: input, to: output)

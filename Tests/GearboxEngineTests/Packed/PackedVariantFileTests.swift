@@ -3,14 +3,19 @@
 // mislabelled and out-of-bounds files are one-line errors naming the file, never a crash.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
 @Suite struct PackedVariantFileTests {
-    static func temporaryPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gbpk-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
+    /// Holds this test's files; removed when the test ends.
+    let scratch = ScratchDirectory("gbpk")
+
+    /// A path for `name` in a fresh folder of this test's scratch directory.
+    func temporaryPath(_ name: String) -> String {
+        let dir = scratch.file(UUID().uuidString)
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir + "/" + name
     }
 
     /// A small net with every layer kind a packed file stores: Conv+BN+ReLU (folded), a
@@ -37,7 +42,7 @@ import Testing
     /// Writes `data` packed with `options`, loads both ways and compares outputs.
     @discardableResult
     func expectSameOutputs(_ data: Data, _ options: EngineOptions, name: String) throws -> (onnx: InferenceModel, packed: InferenceModel) {
-        let path = Self.temporaryPath("\(name).gbpk")
+        let path = temporaryPath("\(name).gbpk")
         let summary = try PackedVariantFile.write(onnx: data, source: "\(name).onnx", options: options, to: path)
         #expect(summary.fileBytes > 0)
         #expect(PackedVariantFile.isPacked(path: path))
@@ -81,7 +86,7 @@ import Testing
         let selection = try MaskSelection(levelCount: 2, initialLevel: 1)
         var options = EngineOptions(weightFormat: "masked")
         options.weightFormats.register(try MaskedFormatFactory(selection: selection, fractions: [0.5, 1]))
-        let path = Self.temporaryPath("masked.gbpk")
+        let path = temporaryPath("masked.gbpk")
         try PackedVariantFile.write(onnx: data, source: "cnn.onnx", options: options, maskFractions: [0.5, 1], to: path)
         let onnx = try InferenceModel(onnx: data, source: "cnn", options: options)
         let packed = try InferenceModel(contentsOf: path)
@@ -100,7 +105,7 @@ import Testing
         let data = try SyntheticModels.fashionMNISTCNN(seed: 6).serializedData()
         let (pruned, _) = try VariantConversion(request: request).convert(onnx: data, source: "cnn.onnx")
         for (name, options) in [("dense", EngineOptions()), ("csr", EngineOptions(weightFormat: "csr", weightFormats: .prunedFormats))] {
-            let path = Self.temporaryPath("\(name).gbpk")
+            let path = temporaryPath("\(name).gbpk")
             try PackedVariantFile.write(onnx: name == "dense" ? data : pruned, source: "cnn.onnx", options: options, to: path)
             let onnx = try InferenceModel(onnx: name == "dense" ? data : pruned, source: "cnn", options: options)
             let packed = try InferenceModel(contentsOf: path)
@@ -119,16 +124,16 @@ import Testing
     }
 
     @Test func packedFileAskedForAnotherFormatIsAnError() throws {
-        let path = Self.temporaryPath("dense.gbpk")
+        let path = temporaryPath("dense.gbpk")
         try PackedVariantFile.write(onnx: try SyntheticModels.fashionMNISTCNN().serializedData(), source: "cnn.onnx", to: path)
         #expect(throws: EngineError.self) { try InferenceModel(contentsOf: path, options: EngineOptions(weightFormat: "csr")) }
     }
 
     // MARK: - Corrupt files
 
-    static func writeDense() throws -> (path: String, bytes: [UInt8]) {
+    func writeDense() throws -> (path: String, bytes: [UInt8]) {
         let path = temporaryPath("cnn.gbpk")
-        try PackedVariantFile.write(onnx: try mixedModel().serializedData(), source: "mixed.onnx", to: path)
+        try PackedVariantFile.write(onnx: try Self.mixedModel().serializedData(), source: "mixed.onnx", to: path)
         return (path, Array(try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 
@@ -148,8 +153,8 @@ import Testing
     }
 
     @Test func truncatedPackedFilesAreOneLineErrors() throws {
-        let (_, bytes) = try Self.writeDense()
-        let path = Self.temporaryPath("truncated.gbpk")
+        let (_, bytes) = try writeDense()
+        let path = temporaryPath("truncated.gbpk")
         var offsets = [8, 12, 40, 63, 64, 65, 100, bytes.count - 1, bytes.count - 100, bytes.count / 2]
         for i in 1..<24 { offsets.append(bytes.count * i / 24) }
         for cut in Set(offsets) where cut >= 8 && cut < bytes.count {
@@ -158,8 +163,8 @@ import Testing
     }
 
     @Test func wrongMagicAndVersionAreRejected() throws {
-        let (_, bytes) = try Self.writeDense()
-        let path = Self.temporaryPath("bad.gbpk")
+        let (_, bytes) = try writeDense()
+        let path = temporaryPath("bad.gbpk")
         var wrongVersion = bytes
         wrongVersion[8] = 99
         expectPackedError(wrongVersion, "version 99", file: path)
@@ -187,8 +192,8 @@ import Testing
     }
 
     @Test func sectionsOutsideTheFileAreRejected() throws {
-        let (_, bytes) = try Self.writeDense()
-        let path = Self.temporaryPath("sections.gbpk")
+        let (_, bytes) = try writeDense()
+        let path = temporaryPath("sections.gbpk")
         expectPackedError(try Self.rewritingManifest(bytes) { $0.layers[0].matrices[0].sections["values"]?.offset = 1 << 40 },
                           "offset past the end", file: path)
         expectPackedError(try Self.rewritingManifest(bytes) { $0.layers[0].matrices[0].sections["values"]?.count = 1 << 40 },
@@ -204,7 +209,7 @@ import Testing
         let request = VariantConversion.Request(format: .csr, sparsity: 0.6)
         let (pruned, _) = try VariantConversion(request: request).convert(
             onnx: try SyntheticModels.fashionMNISTCNN(seed: 8).serializedData(), source: "cnn.onnx")
-        let path = Self.temporaryPath("csr.gbpk")
+        let path = temporaryPath("csr.gbpk")
         try PackedVariantFile.write(onnx: pruned, source: "cnn.onnx", options: EngineOptions(weightFormat: "csr", weightFormats: .prunedFormats), to: path)
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         let offset = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) })
@@ -213,6 +218,6 @@ import Testing
         let indices = try #require(csr.sections["columnIndices"])
         // Point the first nonzero's column far outside the matrix.
         withUnsafeBytes(of: Int32(1 << 30)) { bytes.replaceSubrange(indices.offset..<(indices.offset + 4), with: $0) }
-        expectPackedError(bytes, "column index", file: Self.temporaryPath("csr-bad.gbpk"))
+        expectPackedError(bytes, "column index", file: temporaryPath("csr-bad.gbpk"))
     }
 }

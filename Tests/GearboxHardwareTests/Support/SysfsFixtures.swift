@@ -1,7 +1,8 @@
 // GearboxHardwareTests/Support/SysfsFixtures: finds the shared sysfs dump fixtures
 // (`../shared/fixtures/sysfs/*.tar.bz2` next to the checkout) and extracts each one once per
-// test process into a private temp dir. The extracted trees are shared between tests: treat
-// them as read-only and call `writableCopy(of:)` before changing anything.
+// test process into a private temp dir, removed when the process exits. The extracted trees are
+// shared between tests: treat them as read-only and call `writableCopy(of:)` before changing
+// anything.
 
 import Foundation
 import GearboxHardware
@@ -48,16 +49,25 @@ enum SysfsFixtures {
         private var roots: [String: SysfsRoot] = [:]
         private let base: String
 
+        private static let parent = NSTemporaryDirectory() + "gearbox-test-sysfs"
+        private static var processDirectory: String { parent + "/\(getpid())" }
+
         init() {
-            let parent = NSTemporaryDirectory() + "gearbox-test-sysfs"
-            // Earlier test processes cannot clean up after themselves (no global teardown in
-            // Swift Testing), so remove the trees of processes that are gone.
+            // Swift Testing has no global teardown, but the test process ends in exit(3): remove
+            // this process's trees there, and the shared parent once no other process uses it.
+            atexit {
+                try? FileManager.default.removeItem(atPath: ExtractionCache.processDirectory)
+                rmdir(ExtractionCache.parent)
+            }
+            // A test process that crashed or was killed could not, so remove the trees of
+            // processes that are gone.
+            let parent = ExtractionCache.parent
             for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] {
                 if let pid = Int32(entry), kill(pid, 0) != 0, errno == ESRCH {
                     try? FileManager.default.removeItem(atPath: parent + "/" + entry)
                 }
             }
-            base = parent + "/\(getpid())"
+            base = ExtractionCache.processDirectory
         }
 
         func root(_ name: String, archiveDirectory: String) throws -> SysfsRoot {
