@@ -46,9 +46,10 @@ public enum AtomicFile {
         guard fd >= 0 else { throw FileFormatError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         var ok = true
         data.withUnsafeBytes { raw in
+            guard let bytes = raw.baseAddress else { return }  // empty: nothing to write
             var offset = 0
             while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let n = Glibc.write(fd, bytes + offset, raw.count - offset)
                 if n < 0 { if errno == EINTR { continue }; ok = false; return }
                 offset += n
             }

@@ -135,8 +135,9 @@ package func packedKernel6x8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float
         i &+= 1
     }
     withUnsafeTemporaryAllocation(of: V.self, capacity: 6) { spill in
+        guard let spilled = spill.baseAddress else { return }  // never: the capacity is 6
         spill[0] = c0; spill[1] = c1; spill[2] = c2; spill[3] = c3; spill[4] = c4; spill[5] = c5
-        let values = UnsafeRawPointer(spill.baseAddress!).assumingMemoryBound(to: Float.self)
+        let values = UnsafeRawPointer(spilled).assumingMemoryBound(to: Float.self)
         for r in 0..<rows {
             let out = c + r &* ldc
             let row = values + r &* 8

@@ -70,9 +70,11 @@ public enum EngineBenchmark {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { pc in
+                        // Never nil: the operands are not empty.
+                        guard let a = pa.baseAddress, let b = pb.baseAddress, let product = pc.baseAddress else { return }
                         for round in 0..<(runs + 3) {
                             var t = threadCPUNanoseconds()
-                            BLAS.sgemm(m: c, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                            BLAS.sgemm(m: c, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: product, ldc: n)
                             let gemm = Int(threadCPUNanoseconds() - t)
                             t = threadCPUNanoseconds()
                             model.run()

@@ -211,7 +211,9 @@ public final class InferenceModel {
         guard tensor.shape == port.shape || (tensor.count == port.count && tensor.shape.filter { $0 != 1 } == port.shape.filter { $0 != 1 }) else {
             throw EngineError.inputMismatch(name: name, reason: "shape \(tensor.shape) given, \(port.shape) expected")
         }
-        tensor.withUnsafeBufferPointer { port.address.update(from: $0.baseAddress!, count: port.count) }
+        tensor.withUnsafeBufferPointer { source in
+            if let values = source.baseAddress { port.address.update(from: values, count: port.count) }  // nil: nothing to copy
+        }
     }
 
     /// Write access to input `index`'s buffer, for filling inputs in place before `run()`.

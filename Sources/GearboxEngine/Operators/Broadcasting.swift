@@ -72,9 +72,8 @@ struct BroadcastPlan: Sendable {
         var sb: [Int] = []
         let fullA = strides(a), fullB = strides(b)
         for i in 0..<rank where output[i] != 1 {
-            if let last = dims.last, sa.last! == fullA[i] * output[i], sb.last! == fullB[i] * output[i] {
+            if let lastA = sa.last, let lastB = sb.last, lastA == fullA[i] * output[i], lastB == fullB[i] * output[i] {
                 // Merge with the previous axis: both inputs continue contiguously (or both broadcast).
-                _ = last
                 dims[dims.count - 1] *= output[i]
                 sa[sa.count - 1] = fullA[i]
                 sb[sb.count - 1] = fullB[i]
@@ -84,10 +83,10 @@ struct BroadcastPlan: Sendable {
                 sb.append(fullB[i])
             }
         }
-        if dims.isEmpty { dims = [1]; sa = [0]; sb = [0] }
-        inner = dims.last!
-        aInnerStride = sa.last!
-        bInnerStride = sb.last!
+        // No axis above 1 (a single element): one row of one, both inputs read at offset 0.
+        inner = dims.last ?? 1
+        aInnerStride = sa.last ?? 0
+        bInnerStride = sb.last ?? 0
         let outerDims = Array(dims.dropLast())
         let outerA = Array(sa.dropLast()), outerB = Array(sb.dropLast())
         let rowCount = outerDims.reduce(1, *)

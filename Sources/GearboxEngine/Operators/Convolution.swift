@@ -141,7 +141,9 @@ final class ConvOperation: WeightedOperation {
         else { return }
         let count = g.outChannels * g.reduction
         if weights.count == count {
-            xnnpack = weights.withUnsafeBufferPointer { XNNPACKConvolutionLayer(g, weightsOIHW: $0.baseAddress!, bias: bias) }
+            xnnpack = weights.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.flatMap { XNNPACKConvolutionLayer(g, weightsOIHW: $0, bias: bias) }  // count > 0: never nil
+            }
         } else if let packed = matrices.first as? PackedDenseWeightMatrix {
             xnnpack = XNNPACKConvolutionLayer(g, packed: packed, bias: bias)
         }
@@ -445,12 +447,13 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
         }
         let outOffset = (image * g.outChannels + group * g.outChannelsPerGroup) * pixels
         let rows: Range<Int>
-        if tiling.panels == 1 {
+        // Row panels exist only when every group's matrix multiplies row ranges (see init).
+        if tiling.panels > 1, let rowMatrix = rowMatrices[group] {
+            rows = (panel * tiling.panelRows)..<min(g.outChannelsPerGroup, (panel + 1) * tiling.panelRows)
+            rowMatrix.multiply(rows: rows, b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
+        } else {
             rows = 0..<g.outChannelsPerGroup
             matrices[group].multiply(b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
-        } else {
-            rows = (panel * tiling.panelRows)..<min(g.outChannelsPerGroup, (panel + 1) * tiling.panelRows)
-            rowMatrices[group]!.multiply(rows: rows, b, ldb: ldb, n: width, into: output + outOffset + p0, ldc: pixels)
         }
         if !epilogue.isEmpty {
             for m in rows {

@@ -48,11 +48,17 @@ final class LinearOperation: WeightedOperation {
     }
 
     func prepareWeights(factory: (any WeightFormatFactory)?, block: WeightBlockShape?, layerIndex: inout Int) throws {
-        let dense = DenseWeightMatrix(rows: features, columns: reduction, values: weights.reshaped(to: [features, reduction]))
-        let layer = WeightLayerDescription(nodeName: label.name, opType: opType, kernelShape: [features, reduction], layerIndex: layerIndex)
+        let (dense, layer) = denseWeights(layerIndex: layerIndex)
         matrix = try convert(dense, factory: factory, block: block, layer: layer)
         description = layer
         layerIndex += 1
+    }
+
+    /// The weights as a dense N×K matrix, and the layer's description.
+    private func denseWeights(layerIndex: Int) -> (DenseWeightMatrix, WeightLayerDescription) {
+        let dense = DenseWeightMatrix(rows: features, columns: reduction, values: weights.reshaped(to: [features, reduction]))
+        let layer = WeightLayerDescription(nodeName: label.name, opType: opType, kernelShape: [features, reduction], layerIndex: layerIndex)
+        return (dense, layer)
     }
 
     var weightMatrices: [(description: WeightLayerDescription, matrix: any WeightMatrix)] {
@@ -86,11 +92,17 @@ final class LinearOperation: WeightedOperation {
     var scratchFloatsPerWorker: Int { rows == 1 ? 0 : (reduction + features) * LinearStep.tileRows(rows) }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {
-        if matrix == nil {
-            var index = 0
-            try? prepareWeights(factory: nil, block: nil, layerIndex: &index)
+        let prepared: any WeightMatrix
+        if let matrix {
+            prepared = matrix
+        } else {
+            // Folded at load before prepareWeights ran: use the dense weights.
+            let (dense, layer) = denseWeights(layerIndex: 0)
+            matrix = dense
+            description = layer
+            prepared = dense
         }
-        return LinearStep(operation: self, matrix: matrix!, input: binding.address(input), output: binding.address(output),
+        return LinearStep(operation: self, matrix: prepared, input: binding.address(input), output: binding.address(output),
                           scratch: binding.scratch, scratchStride: binding.scratchStride)
     }
 }
@@ -155,10 +167,11 @@ final class LinearStep: ExecutionStep, ParallelWork {
     func perform(task: Int, worker: Int) {
         guard rows == 1 else { return run(tile: task, worker: worker) }
         let range = (task * panelFeatures)..<min(features, (task + 1) * panelFeatures)
-        if featurePanels == 1 {
-            matrix.multiply(input, ldb: 1, n: 1, into: output, ldc: 1)
+        // Feature panels exist only for a matrix that multiplies row ranges (see init).
+        if featurePanels > 1, let rowMatrix {
+            rowMatrix.multiply(rows: range, input, ldb: 1, n: 1, into: output, ldc: 1)
         } else {
-            rowMatrix!.multiply(rows: range, input, ldb: 1, n: 1, into: output, ldc: 1)
+            matrix.multiply(input, ldb: 1, n: 1, into: output, ldc: 1)
         }
         finish(row: 0, features: range)
     }

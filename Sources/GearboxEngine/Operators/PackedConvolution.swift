@@ -121,7 +121,7 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
         }
         let block = Self.reductionBlock
         withUnsafeTemporaryAllocation(of: Float.self, capacity: block * packedStripColumns) { strip in
-            let s = strip.baseAddress!
+            guard let s = strip.baseAddress else { return }  // never: the capacity is positive
             var kc0 = 0
             while kc0 < columns {
                 let kn = min(block, columns - kc0)
@@ -143,7 +143,7 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
                         } else {
                             // The range starts inside this panel: compute it aside, keep the requested rows.
                             withUnsafeTemporaryAllocation(of: Float.self, capacity: packedPanelRows * packedStripColumns) { part in
-                                let t = part.baseAddress!
+                                guard let t = part.baseAddress else { return }  // never: the capacity is positive
                                 packedKernel6x16(self.panel(panel, column: kc0), s, ldb: packedStripColumns, k: kn, t, ldc: packedStripColumns,
                                                  rows: hi - row, columns: width, accumulate: false)
                                 for r in range.lowerBound..<hi {
@@ -457,7 +457,7 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
     let scratch: UnsafeMutablePointer<Float>
     let scratchStride: Int
     /// Offsets of the (ky, kx, channel-in-group) rows within one group's padded planes.
-    let offsets: UnsafeMutableBufferPointer<Int>
+    let offsets: UnsafeMutablePointer<Int>
     let paddedWidth: Int, paddedHeight: Int, planeStride: Int
     /// Virtual pixels per image: (outH − 1)·Wp + outW.
     let virtualPixels: Int
@@ -594,7 +594,7 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
         let temp = scratch + worker * scratchStride
         let ldt = strips * packedStripColumns
         let base = UnsafePointer(padded + group * g.inChannelsPerGroup * planeStride + t0)
-        let table = UnsafePointer(offsets.baseAddress!)
+        let table = UnsafePointer(offsets)
         var kc0 = 0
         while kc0 < kg {
             let kn = min(PackedDenseWeightMatrix.reductionBlock, kg - kc0)

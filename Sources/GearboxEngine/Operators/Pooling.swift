@@ -42,9 +42,9 @@ final class PoolStep: ExecutionStep, ParallelWork {
     let g: PoolGeometry
     let split: (tasks: Int, perTask: Int)
     /// For each output column: window start x0, first and last+1 valid kernel column.
-    let columnTaps: UnsafeMutableBufferPointer<Int32>
+    let columnTaps: UnsafeMutablePointer<Int32>
     /// Separable MaxPool: one padded row per task, −∞ outside the input columns (written once).
-    let rowMaxima: UnsafeMutableBufferPointer<Float>
+    let rowMaxima: UnsafeMutablePointer<Float>
     let rowMaximaStride: Int
 
     init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, kind: PoolOperation.Kind, geometry: PoolGeometry) {
@@ -70,7 +70,7 @@ final class PoolStep: ExecutionStep, ParallelWork {
             let width = max(geometry.padLeft + geometry.inWidth, (geometry.outWidth - 1) * geometry.strideWidth + geometry.kernelWidth)
             rowMaximaStride = (width + 8 + 15) / 16 * 16  // slack: the 4-wide column pass reads past the last window
             rowMaxima = .allocate(capacity: split.tasks * rowMaximaStride)
-            rowMaxima.initialize(repeating: -.infinity)
+            rowMaxima.initialize(repeating: -.infinity, count: split.tasks * rowMaximaStride)
         } else {
             rowMaximaStride = 0
             rowMaxima = .allocate(capacity: 0)
@@ -112,7 +112,7 @@ final class PoolStep: ExecutionStep, ParallelWork {
         switch kind {
         case .max:
             if rowMaximaStride > 0 && !isPlainTwoByTwo {
-                separableMaxPlane(src, dst, row: rowMaxima.baseAddress! + task * rowMaximaStride)
+                separableMaxPlane(src, dst, row: rowMaxima + task * rowMaximaStride)
             } else {
                 maxPlane(src, dst)
             }
@@ -152,7 +152,7 @@ final class PoolStep: ExecutionStep, ParallelWork {
             }
             return
         }
-        let columns = columnTaps.baseAddress!
+        let columns = columnTaps
         for oy in 0..<g.outHeight {
             let y0 = oy &* g.strideHeight &- g.padTop
             let (kyLo, kyHi) = Self.validTaps(start: y0, kernel: g.kernelHeight, dilation: dH, size: g.inHeight)

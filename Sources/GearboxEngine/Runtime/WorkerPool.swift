@@ -89,7 +89,8 @@ final class WorkerPool: @unchecked Sendable {
             let unmanaged = Unmanaged.passRetained(context)
             var thread = pthread_t()
             let rc = pthread_create(&thread, nil, { raw in
-                let context = Unmanaged<HelperContext>.fromOpaque(raw!).takeRetainedValue()
+                guard let raw else { return nil }  // never: the argument is the retained context
+                let context = Unmanaged<HelperContext>.fromOpaque(raw).takeRetainedValue()
                 context.pool.helperMain(index: context.index, pinning: context.pinning)
                 return nil
             }, unmanaged.toOpaque())

@@ -56,13 +56,13 @@ public final class Conv2d: @unchecked Sendable {
             cols.withUnsafeBufferPointer { cp in
                 y.withUnsafeMutableBufferPointer { yp in
                     BLAS.sgemm(transA: false, transB: false, m: outChannels, n: np, k: columns,
-                               a: wp.baseAddress!, lda: columns, b: cp.baseAddress!, ldb: np,
-                               beta: 0, c: yp.baseAddress!, ldc: np)
-                    if let bias {
+                               a: wp.baseAddress, lda: columns, b: cp.baseAddress, ldb: np,
+                               beta: 0, c: yp.baseAddress, ldc: np)
+                    if let bias, let output = yp.baseAddress {
                         for m in 0..<outChannels {
                             let b = bias.value[m]
                             if b == 0 { continue }
-                            let row = yp.baseAddress! + m * np
+                            let row = output + m * np
                             for j in 0..<np { row[j] += b }
                         }
                     }
@@ -82,15 +82,15 @@ public final class Conv2d: @unchecked Sendable {
             cols.withUnsafeBufferPointer { cp in
                 weight.grad.withUnsafeMutableBufferPointer { gp in
                     BLAS.sgemm(transA: false, transB: true, m: outChannels, n: columns, k: np,
-                               a: dyp.baseAddress!, lda: np, b: cp.baseAddress!, ldb: np,
-                               beta: 1, c: gp.baseAddress!, ldc: columns)
+                               a: dyp.baseAddress, lda: np, b: cp.baseAddress, ldb: np,
+                               beta: 1, c: gp.baseAddress, ldc: columns)
                 }
             }
-            if let bias {
+            if let bias, let gradient = dyp.baseAddress {
                 bias.grad.withUnsafeMutableBufferPointer { bg in
                     for m in 0..<outChannels {
                         var s: Float = 0
-                        let row = dyp.baseAddress! + m * np
+                        let row = gradient + m * np
                         for j in 0..<np { s += row[j] }
                         bg[m] += s
                     }
@@ -103,8 +103,8 @@ public final class Conv2d: @unchecked Sendable {
             dy.data.withUnsafeBufferPointer { dyp in
                 dcols.withUnsafeMutableBufferPointer { dp in
                     BLAS.sgemm(transA: true, transB: false, m: columns, n: np, k: outChannels,
-                               a: wp.baseAddress!, lda: columns, b: dyp.baseAddress!, ldb: np,
-                               beta: 0, c: dp.baseAddress!, ldc: np)
+                               a: wp.baseAddress, lda: columns, b: dyp.baseAddress, ldb: np,
+                               beta: 0, c: dp.baseAddress, ldc: np)
                 }
             }
         }
@@ -119,7 +119,7 @@ public final class Conv2d: @unchecked Sendable {
         var cols = [Float](repeating: 0, count: c * k * k * n * oh * ow)
         x.withUnsafeBufferPointer { xp in
             cols.withUnsafeMutableBufferPointer { cp in
-                let image = xp.baseAddress!, lowered = cp.baseAddress!
+                guard let image = xp.baseAddress, let lowered = cp.baseAddress else { return }  // empty: nothing to lower
                 forEachPatchRun(c: c, n: n, h: h, w: w, k: k, stride: stride, pad: pad, oh: oh, ow: ow) { column, pixel, count in
                     if stride == 1 {
                         (lowered + column).update(from: image + pixel, count: count)
@@ -138,7 +138,7 @@ public final class Conv2d: @unchecked Sendable {
         var x = [Float](repeating: 0, count: c * n * h * w)
         cols.withUnsafeBufferPointer { cp in
             x.withUnsafeMutableBufferPointer { xp in
-                let image = xp.baseAddress!, lowered = cp.baseAddress!
+                guard let image = xp.baseAddress, let lowered = cp.baseAddress else { return }  // empty: nothing to sum
                 forEachPatchRun(c: c, n: n, h: h, w: w, k: k, stride: stride, pad: pad, oh: oh, ow: ow) { column, pixel, count in
                     for j in 0..<count { image[pixel + j * stride] += lowered[column + j] }
                 }

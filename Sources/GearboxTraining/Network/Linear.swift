@@ -33,8 +33,8 @@ public final class Linear: @unchecked Sendable {
             weight.value.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer { yp in
                     BLAS.sgemm(transA: false, transB: true, m: n, n: outFeatures, k: inFeatures,
-                               a: xp.baseAddress!, lda: inFeatures, b: wp.baseAddress!, ldb: inFeatures,
-                               beta: 1, c: yp.baseAddress!, ldc: outFeatures)
+                               a: xp.baseAddress, lda: inFeatures, b: wp.baseAddress, ldb: inFeatures,
+                               beta: 1, c: yp.baseAddress, ldc: outFeatures)
                 }
             }
         }
@@ -47,8 +47,8 @@ public final class Linear: @unchecked Sendable {
             x.data.withUnsafeBufferPointer { xp in
                 weight.grad.withUnsafeMutableBufferPointer { gp in
                     BLAS.sgemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
-                               a: dyp.baseAddress!, lda: outFeatures, b: xp.baseAddress!, ldb: inFeatures,
-                               beta: 1, c: gp.baseAddress!, ldc: inFeatures)
+                               a: dyp.baseAddress, lda: outFeatures, b: xp.baseAddress, ldb: inFeatures,
+                               beta: 1, c: gp.baseAddress, ldc: inFeatures)
                 }
             }
             for i in 0..<n { for o in 0..<outFeatures { bias.grad[o] += dyp[i * outFeatures + o] } }
@@ -59,8 +59,8 @@ public final class Linear: @unchecked Sendable {
             weight.value.withUnsafeBufferPointer { wp in
                 dx.withUnsafeMutableBufferPointer { dp in
                     BLAS.sgemm(transA: false, transB: false, m: n, n: inFeatures, k: outFeatures,
-                               a: dyp.baseAddress!, lda: outFeatures, b: wp.baseAddress!, ldb: inFeatures,
-                               beta: 0, c: dp.baseAddress!, ldc: inFeatures)
+                               a: dyp.baseAddress, lda: outFeatures, b: wp.baseAddress, ldb: inFeatures,
+                               beta: 0, c: dp.baseAddress, ldc: inFeatures)
                 }
             }
         }

@@ -317,10 +317,11 @@ public final class Network: @unchecked Sendable {
         var y = [Float](repeating: 0, count: x.count)
         x.data.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
+                guard let source = xp.baseAddress, let target = yp.baseAddress else { return }  // empty: nothing to move
                 for ch in 0..<c {
                     for i in 0..<n {
-                        let src = xp.baseAddress! + (ch * n + i) * plane
-                        let dst = yp.baseAddress! + (i * c + ch) * plane
+                        let src = source + (ch * n + i) * plane
+                        let dst = target + (i * c + ch) * plane
                         dst.update(from: src, count: plane)
                     }
                 }

@@ -5,13 +5,15 @@ import CMalloc
 import COpenBLAS
 
 enum BLAS {
-    /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major. The pointers are a buffer's
+    /// `baseAddress`, passed on as cblas_sgemm takes them; nil only for an empty buffer, which
+    /// a call with m, n and k > 0 never has.
     static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        a: UnsafePointer<Float>?, lda: Int, b: UnsafePointer<Float>?, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>?, ldc: Int
     ) {
-        guard m > 0, n > 0 else { return }
+        guard m > 0, n > 0, let c else { return }
         if k == 0 {
             if beta == 0 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] = 0 } } }
             return

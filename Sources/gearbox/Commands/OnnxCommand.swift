@@ -25,11 +25,12 @@ func exitForEngineError(_ error: Error) -> ExitCode {
 func parseShapeOption(_ text: String) throws -> (String, [Int]) {
     let parts = text.split(separator: "=", maxSplits: 1)
     guard parts.count == 2 else { throw ValidationError("--shape '\(text)': expected NAME=DxDx… (e.g. input=1x3x224x224)") }
-    let dims = parts[1].lowercased().split(separator: "x").map { Int($0) }
-    guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+    let fields = parts[1].lowercased().split(separator: "x")
+    let dims = fields.compactMap { Int($0) }
+    guard !fields.isEmpty, dims.count == fields.count, dims.allSatisfy({ $0 >= 0 }) else {
         throw ValidationError("--shape '\(text)': dimensions must be non-negative integers separated by x")
     }
-    return (String(parts[0]), dims.map { $0! })
+    return (String(parts[0]), dims)
 }
 
 struct OnnxCheckCommand: ParsableCommand {

@@ -98,11 +98,8 @@ struct RunCommand: ParsableCommand {
             var outputs: [OutputInfo] = []
             for (index, description) in model.outputs.enumerated() {
                 let tensor = try model.output(named: description.name)
-                var path: String? = nil
-                if let directory = saveOutputs {
-                    path = directory + "/output_\(index).pb"
-                    try tensor.writeTensorProto(to: path!, name: description.name)
-                }
+                let path = saveOutputs.map { $0 + "/output_\(index).pb" }
+                if let path { try tensor.writeTensorProto(to: path, name: description.name) }
                 outputs.append(OutputInfo(name: description.name, shape: description.shape, file: path, head: Array(tensor.scalars.prefix(8))))
             }
             let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup, clock: clock) }
