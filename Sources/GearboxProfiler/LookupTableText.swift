@@ -28,6 +28,9 @@ public enum LookupTableText {
         if let contention = p.notes.first(where: { $0.hasPrefix("host contention: ") }) {
             lines.append(contention + " (inferences slowed from outside the measuring thread)")
         }
+        if let cache = p.notes.first(where: { $0.hasPrefix("shared cache: ") }) {
+            lines.append(cache + " (probed after each cell: the memory-bound variants slow with it)")
+        }
         lines.append("")
         let freqs = lut.frequenciesKHz
         let nameWidth = max(7, lut.variants.map(\.name.count).max() ?? 7)

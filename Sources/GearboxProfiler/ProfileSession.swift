@@ -144,7 +144,8 @@ public final class ProfileSession {
             controller: controller, makeBackend: makeBackend, clock: clock, simulation: simulation,
             makeCounters: simulated ? { UnavailableCounters(reason: "simulated: nothing ran, nothing to count") } : { PerfCellCounters() },
             thermal: simulated ? FixedThermalSensor() : ZoneThermalSensor(),
-            binder: simulated ? UnpinnedThreadBinder() : HwlocThreadBinder(), device: device)
+            binder: simulated ? UnpinnedThreadBinder() : HwlocThreadBinder(), device: device,
+            cacheProbe: simulated ? nil : SharedCacheProbe())
         let out = request.outPath ?? defaultOutput(request, deviceID: deviceID, portfolio: portfolio.name)
         if let emulated = controller as? EmulatedFrequencyController {
             let path = EmulatedCalibrationFile.path(besideLookupTable: out)

@@ -24,12 +24,15 @@ public struct SweepEnvironment {
     public var binder: ThreadBinder
     /// The device description, when one was given (governors, limits, CPU kinds for provenance).
     public var device: DeviceDescription?
+    /// Probes the shared cache after each cell (real and emulated sweeps); nil: not probed.
+    public var cacheProbe: SharedCacheProbe?
 
     public init(controller: FrequencyController, makeBackend: @escaping () -> VariantBackend, clock: LatencyClock,
                 simulation: SimulationState? = nil, makeCounters: @escaping () -> CellCounters, thermal: ThermalSensor,
-                binder: ThreadBinder, device: DeviceDescription? = nil) {
+                binder: ThreadBinder, device: DeviceDescription? = nil, cacheProbe: SharedCacheProbe? = nil) {
         self.controller = controller; self.makeBackend = makeBackend; self.clock = clock; self.simulation = simulation
         self.makeCounters = makeCounters; self.thermal = thermal; self.binder = binder; self.device = device
+        self.cacheProbe = cacheProbe
     }
 }
 
@@ -79,6 +82,8 @@ public struct SweepResult {
     public var checkpoint: SweepCheckpoint
     /// How much of the sweep ran slowed from outside the measuring thread (emulated sweeps).
     public var hostContention: HostContention?
+    /// Which phase of the shared cache the cells ran in (real and emulated sweeps).
+    public var sharedCache: SharedCacheState?
 }
 
 /// One DVFS sweep of one portfolio.
@@ -234,13 +239,20 @@ public final class ProfileSweep {
                 options.progress(.note("something outside this thread slowed the inferences of \(contention.summary): on this machine two sweeps will not agree within a few percent"))
             }
         }
+        // Which phase of the host's shared cache the cells ran in (see `SharedCacheProbe`).
+        let sharedCache = SharedCacheState(cells: checkpoint.cells, probeBytes: env.cacheProbe?.bytes ?? SharedCacheProbe.defaultBytes)
+        if let sharedCache {
+            try store.setMeta("sharedCache", sharedCache)
+            checkpoint.notes.append("shared cache: \(sharedCache.summary)")
+        }
 
         let lut = LookupTableBuilder.build(checkpoint: checkpoint, manifest: portfolio.manifest, provenance: provenance(checkpoint))
         try JSONFile.write(lut, to: paths.lut)
         try store.setMeta("lut", lut.method)
         try? FileManager.default.removeItem(atPath: paths.checkpoint)
         return SweepResult(lut: lut, paths: paths, cellsMeasured: measured, cellsFromCheckpoint: fromCheckpoint,
-                           checkpoint: checkpoint, hostContention: contention)
+                           checkpoint: checkpoint, hostContention: contention,
+                           sharedCache: sharedCache)
     }
 
     // MARK: - Steps
@@ -337,6 +349,7 @@ public final class ProfileSweep {
         } catch {
             throw ProfilerError.measurement(variant: runner.variant.name, reason: "inference failed at \(kHz) kHz: \(error)")
         }
+        let cache = env.cacheProbe?.measure()
         let after = env.thermal.readMilliCelsius()
         // Interfered windows stay in the sample database (flagged) but not in the summary.
         let summary = LatencySummary(samplesNs: sampling.keptSamplesNs, confidence: configuration.sampling.confidence)
@@ -357,7 +370,8 @@ public final class ProfileSweep {
             milliCelsiusAfter: after, thermalPauseNs: pause,
             loopOverheadFraction: summary.p50Ns > 0 ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
-            startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil)
+            startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
+            sharedCacheLoadNs: cache?.nanosecondsPerLoad)
         return (record, sampling)
     }
 

@@ -67,6 +67,19 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
         public var pass: Bool
     }
 
+    /// The shared-cache probe of both sweeps (see `SharedCacheState`), and rerun agreement split
+    /// by whether a cell ran in the same phase of the shared cache in both.
+    public struct SharedCache: Codable, Sendable {
+        /// One per sweep, against the fastest reading of both.
+        public var sweeps: [SharedCacheState]
+        /// Cells above 1 ms that ran in the same phase in both sweeps (both contended or neither).
+        public var samePhaseCompared: Int
+        public var samePhaseWithin3Percent: Int
+        /// Cells above 1 ms that ran contended in one sweep and not in the other.
+        public var differentPhaseCompared: Int
+        public var differentPhaseWithin3Percent: Int
+    }
+
     public struct SweepTime: Codable, Sendable {
         public var variants: Int
         public var frequencies: Int
@@ -95,6 +108,8 @@ public struct ProfilerBenchmarkReport: Codable, Sendable {
     /// How precisely each sweep knows its cells above 1 ms: two sweeps cannot be expected to
     /// agree more closely than their cells' own intervals allow.
     public var cellPrecision: [CellPrecision]
+    /// Which phase of the host's shared cache each sweep's cells ran in (real and emulated sweeps).
+    public var sharedCache: SharedCache?
     public var luts: [String]
 }
 
@@ -137,7 +152,9 @@ public enum ProfilerBenchmark {
                 variants: first.variants.count, frequencies: first.method?.frequencyOrderKHz.count ?? first.frequenciesKHz.count,
                 firstSweepSeconds: results[0].1, secondSweepSeconds: results[1].1, bar: 600, pass: results[0].1 < 600),
             hostContention: contention.isEmpty ? nil : contention,
-            cellPrecision: [first, second].map { CellPrecision($0, minimumP50Ns: 1e6) }, luts: luts)
+            cellPrecision: [first, second].map { CellPrecision($0, minimumP50Ns: 1e6) },
+            sharedCache: sharedCache((first, results[0].0.checkpoint.cells), (second, results[1].0.checkpoint.cells)),
+            luts: luts)
     }
 
     /// Sampling-loop cost per iteration on an empty workload as a fraction of a 1 ms workload's
@@ -196,6 +213,37 @@ public enum ProfilerBenchmark {
                      medianDeviation: sorted.isEmpty ? 0 : sorted[sorted.count / 2].deviation,
                      maxDeviation: sorted.last?.deviation ?? 0, worstCell: sorted.last?.cell ?? "",
                      pass: !sorted.isEmpty && within == sorted.count, byFormat: byFormat)
+    }
+
+    /// Both sweeps' shared-cache readings against the fastest of either, and the rerun agreement
+    /// of cells above 1 ms split by whether they ran in the same phase; nil when no cell was probed.
+    public static func sharedCache(_ a: (lut: LookupTable, cells: [CellRecord]),
+                                   _ b: (lut: LookupTable, cells: [CellRecord])) -> ProfilerBenchmarkReport.SharedCache? {
+        guard let fastest = (a.cells + b.cells).compactMap(\.sharedCacheLoadNs).filter({ $0 > 0 }).min(),
+              let stateA = SharedCacheState(cells: a.cells, referenceNs: fastest),
+              let stateB = SharedCacheState(cells: b.cells, referenceNs: fastest) else { return nil }
+        // The reading of the record the LUT kept for a cell (a retried cell has two).
+        func reading(_ side: (lut: LookupTable, cells: [CellRecord]), variant: String, key: String, p50Ns: Double) -> Double? {
+            let records = side.cells.filter { $0.variant == variant && String($0.kHz) == key }
+            return (records.first { $0.latency.p50Ns == p50Ns } ?? records.first { $0.attempt == 0 })?.sharedCacheLoadNs
+        }
+        var same = (compared: 0, within: 0), different = (compared: 0, within: 0)
+        for variant in a.lut.variants {
+            guard let other = b.lut.variant(named: variant.name) else { continue }
+            for (key, cell) in variant.latency where cell.source != .predicted {
+                guard let twin = other.latency[key], twin.source != .predicted, cell.p50Ns > 1e6, twin.p50Ns > 1e6,
+                      let first = reading(a, variant: variant.name, key: key, p50Ns: cell.p50Ns),
+                      let second = reading(b, variant: variant.name, key: key, p50Ns: twin.p50Ns) else { continue }
+                let within = abs(twin.p50Ns / cell.p50Ns - 1) <= 0.03 ? 1 : 0
+                if SharedCacheState.isContended(first, referenceNs: fastest) == SharedCacheState.isContended(second, referenceNs: fastest) {
+                    same.compared += 1; same.within += within
+                } else {
+                    different.compared += 1; different.within += within
+                }
+            }
+        }
+        return .init(sweeps: [stateA, stateB], samePhaseCompared: same.compared, samePhaseWithin3Percent: same.within,
+                     differentPhaseCompared: different.compared, differentPhaseWithin3Percent: different.within)
     }
 
     /// Lowest-vs-highest step latency ratio against the calibrated slow-down, per variant.

@@ -64,6 +64,9 @@ public final class SampleStore {
             try db.execute(sql: "ALTER TABLE sample ADD COLUMN quartileNs INTEGER")
             try db.execute(sql: "ALTER TABLE sample ADD COLUMN interfered INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v4: shared-cache probe") { db in
+            try db.execute(sql: "ALTER TABLE cell ADD COLUMN sharedCacheLoadNs REAL")
+        }
         return migrator
     }
 
@@ -92,7 +95,7 @@ public final class SampleStore {
                 l.ciHighNs, l.ciHalfWidthNs, l.samples, cell.stopRule.rawValue, cell.warmupRule.rawValue,
                 cell.warmupIterations, cell.appliedKHz, cell.speedRatio, cell.frequencyVerified, cell.noisy,
                 cell.loopOverheadFraction, Int64(clamping: cell.thermalPauseNs), before, after, counters, cell.startedAt,
-                cell.inferencesPerSample ?? 1, cell.interferedWindows ?? 0,
+                cell.inferencesPerSample ?? 1, cell.interferedWindows ?? 0, cell.sharedCacheLoadNs,
             ]
             try db.execute(
                 sql: """
@@ -100,7 +103,7 @@ public final class SampleStore {
                     minNs, maxNs, meanNs, stddevNs, cv, ciLowNs, ciHighNs, ciHalfWidthNs, samples, stopRule, warmupRule,
                     warmupIterations, appliedKHz, speedRatio, frequencyVerified, noisy, loopOverheadFraction,
                     thermalPauseNs, milliCelsiusBefore, milliCelsiusAfter, counters, startedAt, inferencesPerSample,
-                    interferedWindows)
+                    interferedWindows, sharedCacheLoadNs)
                     VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))
                     """,
                 arguments: StatementArguments(columns))
@@ -178,6 +181,14 @@ public final class SampleStore {
                 HostContention.Window(cell: row["key"], variant: row["variant"],
                                       quartileNs: UInt64(clamping: row["quartileNs"] as Int64))
             }
+        }
+    }
+
+    /// Each probed cell's shared-cache reading (ns per load, see `SharedCacheProbe`), by cell key.
+    public func sharedCacheReadings() throws -> [String: Double] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT key, sharedCacheLoadNs FROM cell WHERE sharedCacheLoadNs IS NOT NULL")
+            return Dictionary(rows.map { ($0["key"] as String, $0["sharedCacheLoadNs"] as Double) }, uniquingKeysWith: { a, _ in a })
         }
     }
 

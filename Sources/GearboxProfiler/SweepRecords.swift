@@ -78,6 +78,10 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// Windows set aside as interfered (see `SampleWindow.interferenceTolerance`); the latency
     /// summary is of the other windows. nil: none.
     public var interferedWindows: Int? = nil
+    /// Nanoseconds per load of the shared-cache probe right after the cell's sampling (see
+    /// `SharedCacheProbe`): which phase of the host's shared cache the cell ran in. nil: not probed
+    /// (simulated sweeps, or no thread CPU clock).
+    public var sharedCacheLoadNs: Double? = nil
 
     /// "kHz/variant/tN/pin#attempt": unique within a sweep.
     public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }

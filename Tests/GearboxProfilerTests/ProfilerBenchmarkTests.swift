@@ -45,3 +45,34 @@ private func lut(_ p50Ns: (LookupTable.Variant, Int) -> Double) throws -> Lookup
     #expect(rerun.cellsCompared == 0)
     #expect(!rerun.pass)
 }
+
+@Test func rerunAgreementIsSplitByTheSharedCachePhaseEachCellRanIn() throws {
+    let first = try lut { _, kHz in 4e12 / Double(kHz) }
+    let moved = try #require(first.variants.first).name
+    let second = try lut { v, kHz in 4e12 / Double(kHz) * (v.name == moved ? 1.10 : 1.0) }
+    // The moved variant ran with the shared cache contended in the second sweep only.
+    func records(_ table: LookupTable, contended: (String) -> Bool) -> [CellRecord] {
+        table.variants.flatMap { v in
+            v.latency.filter { $0.value.source != .predicted }.compactMap { key, c -> CellRecord? in
+                guard let kHz = Int(key) else { return nil }
+                return CellRecord(kHz: kHz, variant: v.name, threads: 1, pin: "pu", attempt: 0, source: .emulated,
+                                  latency: LatencySummary(samplesNs: [UInt64(c.p50Ns)]), stopRule: .maxTime,
+                                  warmupRule: .stable, warmupIterations: 1, appliedKHz: kHz, speedRatio: 1,
+                                  frequencyVerified: true, counters: nil, milliCelsiusBefore: [:], milliCelsiusAfter: [:],
+                                  thermalPauseNs: 0, loopOverheadFraction: 0, noisy: false, startedAt: "",
+                                  sharedCacheLoadNs: contended(v.name) ? 100 : 20)
+            }
+        }
+    }
+    // Records carry the LUT's p50 (the summary of one sample), so each LUT cell finds its record.
+    var a = records(first) { _ in false }, b = records(second) { $0 == moved }
+    for i in a.indices { a[i].latency.p50Ns = first.variant(named: a[i].variant)?.latency[String(a[i].kHz)]?.p50Ns ?? 0 }
+    for i in b.indices { b[i].latency.p50Ns = second.variant(named: b[i].variant)?.latency[String(b[i].kHz)]?.p50Ns ?? 0 }
+    let split = try #require(ProfilerBenchmark.sharedCache((first, a), (second, b)))
+    #expect(split.differentPhaseCompared == 3 && split.differentPhaseWithin3Percent == 0)
+    #expect(split.samePhaseCompared == first.variants.count * 3 - 3)
+    #expect(split.samePhaseWithin3Percent == split.samePhaseCompared)
+    #expect(split.sweeps.map(\.contendedCells) == [0, 3])
+    #expect(ProfilerBenchmark.sharedCache((first, records(first) { _ in false }.map { var r = $0; r.sharedCacheLoadNs = nil; return r }),
+                                          (second, [])) == nil)
+}

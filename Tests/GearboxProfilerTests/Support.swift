@@ -64,7 +64,8 @@ let tinySampling = SamplingPolicy(
 
 /// A simulated sweep of the test portfolio writing under `dir`.
 func simulatedSweep(dir: String, seed: UInt64 = 7, frequencies: [Int] = testGrid, grid: [Int] = testGrid,
-                    noiseCV: Double = 0.01, portfolio: Portfolio = testPortfolio()) -> (ProfileSweep, FakeController) {
+                    noiseCV: Double = 0.01, portfolio: Portfolio = testPortfolio(),
+                    cacheProbe: SharedCacheProbe? = nil) -> (ProfileSweep, FakeController) {
     let controller = FakeController(gridKHz: grid)
     let state = SimulationState(seed: seed, noiseCV: noiseCV)
     let configuration = SweepConfiguration(
@@ -74,7 +75,7 @@ func simulatedSweep(dir: String, seed: UInt64 = 7, frequencies: [Int] = testGrid
     let environment = SweepEnvironment(
         controller: controller, makeBackend: { SimulatedBackend(state: state) }, clock: state.clock, simulation: state,
         makeCounters: { UnavailableCounters(reason: "simulated: no counters") }, thermal: FixedThermalSensor(),
-        binder: UnpinnedThreadBinder())
+        binder: UnpinnedThreadBinder(), cacheProbe: cacheProbe)
     return (ProfileSweep(portfolio: portfolio, configuration: configuration, environment: environment,
                          paths: SweepPaths(lut: dir + "/tiny.lut.json")), controller)
 }

@@ -19,7 +19,10 @@ struct BenchProfilerCommand: ParsableCommand {
             10%); the worst leave-one-frequency-out error of t(f) = a + b/f (bar 5%); and the first \
             sweep's wall time (bar 10 min). Exit 1 when a bar fails. For emulated sweeps it also \
             prints, as information, the share of windows whose inferences ran slowed by something \
-            outside the measuring thread (other tenants of a shared host): what a rerun cannot repeat.
+            outside the measuring thread (other tenants of a shared host): what a rerun cannot repeat; \
+            and, for real and emulated sweeps, the shared-cache probe taken after each cell (a 4 MiB \
+            pointer chase: slow when other tenants hold the last-level cache) with the rerun \
+            agreement of cells that ran in the same phase of it in both sweeps and of those that did not.
 
             Examples:
               gearbox bench profiler
@@ -106,6 +109,13 @@ struct BenchProfilerCommand: ParsableCommand {
                 lines.append("cell precision     info  95% CI of each cell's p50, median over the cells > 1 ms (a rerun cannot agree more closely)")
             }
             lines.append("    sweep \(index + 1): \(precision.summary)")
+        }
+        if let cache = r.sharedCache {
+            lines.append("shared cache       info  a \(cache.sweeps.first.map { "\($0.probeBytes >> 20) MiB" } ?? "") pointer chase after each cell: which phase of the host's shared cache the cell ran in")
+            for (index, state) in cache.sweeps.enumerated() {
+                lines.append("    sweep \(index + 1): \(state.summary)")
+            }
+            lines.append("    rerun within 3%: \(cache.samePhaseWithin3Percent)/\(cache.samePhaseCompared) cells that ran in the same phase in both sweeps, \(cache.differentPhaseWithin3Percent)/\(cache.differentPhaseCompared) that did not")
         }
         lines.append("")
         lines.append("LUTs: " + r.luts.joined(separator: ", "))
