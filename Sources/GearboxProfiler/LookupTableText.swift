@@ -29,7 +29,7 @@ public enum LookupTableText {
             lines.append(contention + " (inferences slowed from outside the measuring thread)")
         }
         if let cache = p.notes.first(where: { $0.hasPrefix("shared cache: ") }) {
-            lines.append(cache + " (probed after each cell: the memory-bound variants slow with it)")
+            lines.append(cache + " (probed after each cell: how much of the last-level cache other tenants of the host left it)")
         }
         lines.append("")
         let freqs = lut.frequenciesKHz
