@@ -1,6 +1,6 @@
 // GearboxProfiler/SampleStore: the raw samples database next to a LUT
 // (`Profiles/<id>/<name>.samples.sqlite`), written through GRDB. One row per timed inference,
-// one row per cell with its statistics, stop rules and thermal readings (a sample row is one
+// one row per cell with its statistics, stop rules, thermal and shared-cache readings (a sample row is one
 // inference, or the mean of `inferencesPerSample` consecutive ones under emulated DVFS), the switch and memory
 // records, and the sweep's provenance in `meta`. Each cell is one transaction.
 
