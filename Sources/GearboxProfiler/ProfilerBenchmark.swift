@@ -192,13 +192,9 @@ public enum ProfilerBenchmark {
     /// p50 deviation between two sweeps for cells above 1 ms (measured cells only), overall and
     /// per weight format.
     public static func rerunStability(_ a: LookupTable, _ b: LookupTable) -> ProfilerBenchmarkReport.Rerun {
-        var deviations: [(deviation: Double, cell: String, format: String)] = []
-        for variant in a.variants {
-            guard let other = b.variant(named: variant.name) else { continue }
-            for (key, cell) in variant.latency where cell.source != .predicted {
-                guard let twin = other.latency[key], twin.source != .predicted, cell.p50Ns > 1e6, twin.p50Ns > 1e6 else { continue }
-                deviations.append((abs(twin.p50Ns / cell.p50Ns - 1), "\(variant.name)@\(key)", variant.format))
-            }
+        let deviations = comparedCells(a, b).map { pair in
+            (deviation: abs(pair.second.p50Ns / pair.first.p50Ns - 1), cell: "\(pair.variant.name)@\(pair.key)",
+             format: pair.variant.format)
         }
         let sorted = deviations.sorted { $0.deviation < $1.deviation }
         let within = sorted.filter { $0.deviation <= 0.03 }.count
@@ -215,6 +211,19 @@ public enum ProfilerBenchmark {
                      pass: !sorted.isEmpty && within == sorted.count, byFormat: byFormat)
     }
 
+    /// The cells both sweeps measured (not predicted) with a p50 above 1 ms in each: what the
+    /// rerun figures compare.
+    static func comparedCells(_ a: LookupTable, _ b: LookupTable)
+        -> [(variant: LookupTable.Variant, key: String, first: LookupTable.LatencyCell, second: LookupTable.LatencyCell)] {
+        a.variants.flatMap { variant in
+            variant.latency.compactMap { key, cell in
+                guard cell.source != .predicted, let twin = b.variant(named: variant.name)?.latency[key],
+                      twin.source != .predicted, cell.p50Ns > 1e6, twin.p50Ns > 1e6 else { return nil }
+                return (variant, key, cell, twin)
+            }
+        }
+    }
+
     /// Both sweeps' shared-cache readings against the fastest of either, and the rerun agreement
     /// of cells above 1 ms split by whether they ran in the same phase; nil when no cell was probed.
     public static func sharedCache(_ a: (lut: LookupTable, cells: [CellRecord]),
@@ -228,18 +237,14 @@ public enum ProfilerBenchmark {
             return (records.first { $0.latency.p50Ns == p50Ns } ?? records.first { $0.attempt == 0 })?.sharedCacheLoadNs
         }
         var same = (compared: 0, within: 0), different = (compared: 0, within: 0)
-        for variant in a.lut.variants {
-            guard let other = b.lut.variant(named: variant.name) else { continue }
-            for (key, cell) in variant.latency where cell.source != .predicted {
-                guard let twin = other.latency[key], twin.source != .predicted, cell.p50Ns > 1e6, twin.p50Ns > 1e6,
-                      let first = reading(a, variant: variant.name, key: key, p50Ns: cell.p50Ns),
-                      let second = reading(b, variant: variant.name, key: key, p50Ns: twin.p50Ns) else { continue }
-                let within = abs(twin.p50Ns / cell.p50Ns - 1) <= 0.03 ? 1 : 0
-                if SharedCacheState.isContended(first, referenceNs: fastest) == SharedCacheState.isContended(second, referenceNs: fastest) {
-                    same.compared += 1; same.within += within
-                } else {
-                    different.compared += 1; different.within += within
-                }
+        for pair in comparedCells(a.lut, b.lut) {
+            guard let first = reading(a, variant: pair.variant.name, key: pair.key, p50Ns: pair.first.p50Ns),
+                  let second = reading(b, variant: pair.variant.name, key: pair.key, p50Ns: pair.second.p50Ns) else { continue }
+            let within = abs(pair.second.p50Ns / pair.first.p50Ns - 1) <= 0.03 ? 1 : 0
+            if SharedCacheState.isContended(first, referenceNs: fastest) == SharedCacheState.isContended(second, referenceNs: fastest) {
+                same.compared += 1; same.within += within
+            } else {
+                different.compared += 1; different.within += within
             }
         }
         return .init(sweeps: [stateA, stateB], samePhaseCompared: same.compared, samePhaseWithin3Percent: same.within,
