@@ -15,6 +15,9 @@ public enum FileFormatError: Error, Equatable, CustomStringConvertible {
     case cannotRead(path: String, reason: String)
     case malformed(path: String, reason: String)
     case unsupportedSchema(path: String, found: Int, supported: Int)
+    /// A value that decoded but breaks the format's rules: `keyPath` like
+    /// `variants[3].latency["250000"].p99Ns`, `allowed` says what would be accepted.
+    case invalidValue(path: String, keyPath: String, value: String, allowed: String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,8 @@ public enum FileFormatError: Error, Equatable, CustomStringConvertible {
             return "\(path) is malformed: \(reason) (regenerate it with the gearbox command that wrote it)"
         case let .unsupportedSchema(path, found, supported):
             return "\(path) has schemaVersion \(found), this gearbox reads \(supported) (regenerate it or upgrade gearbox)"
+        case let .invalidValue(path, keyPath, value, allowed):
+            return "\(path): \(keyPath) is \(value); \(allowed)"
         }
     }
 }

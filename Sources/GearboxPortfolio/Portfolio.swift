@@ -50,6 +50,7 @@ public struct Portfolio: Sendable {
             case let .unsupportedSchema(_, found, supported):
                 throw PortfolioError.manifest(path: manifestPath, reason: "schemaVersion \(found), this gearbox reads \(supported)")
             case let .cannotWrite(_, reason): throw PortfolioError.manifest(path: manifestPath, reason: reason)
+            case .invalidValue: throw error
             }
         }
         let portfolio = Portfolio(directory: dir, manifest: manifest)
