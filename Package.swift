@@ -30,7 +30,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
@@ -55,64 +54,66 @@ let package = Package(
             name: "GearboxHardware",
             dependencies: [
                 "GearboxCore", "CHwloc", "CPfm", "CCpufreq", "CGearboxShims",
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "GearboxKernels", swiftSettings: kernelFlags),
         .target(
             name: "GearboxEngine",
             dependencies: [
-                "GearboxHardware", "GearboxKernels", "COpenBLAS", "CXNNPACK", "CGearboxShims",
+                "GearboxCore", "GearboxHardware", "GearboxKernels", "COpenBLAS", "CXNNPACK", "CGearboxShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: engineKernelSettings),
         .target(
             name: "GearboxPortfolio",
             dependencies: [
-                "GearboxEngine",
+                "GearboxCore", "GearboxEngine",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(
             name: "GearboxProfiler",
             dependencies: [
-                "GearboxHardware", "GearboxPortfolio",
+                "GearboxCore", "GearboxHardware", "GearboxPortfolio",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "GearboxPolicy",
-            dependencies: ["GearboxProfiler", "GearboxHardware"]),
+            dependencies: ["GearboxCore", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler"]),
         .target(
             name: "GearboxReport",
-            dependencies: ["GearboxProfiler", "GearboxPolicy", "GearboxHardware"]),
+            dependencies: ["GearboxCore", "GearboxHardware", "GearboxProfiler", "GearboxPolicy"]),
         .target(
             name: "GearboxTraining",
-            dependencies: ["GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib", "CMalloc"]),
+            dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib", "CMalloc"]),
         .executableTarget(
             name: "gearbox",
             dependencies: [
-                "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
+                "GearboxCore", "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
                 "GearboxPolicy", "GearboxReport", "GearboxTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .testTarget(name: "GearboxCoreTests", dependencies: ["GearboxCore", "GearboxTestSupport"]),
-        .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxHardware", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxHardwareTests", dependencies: ["GearboxCore", "GearboxHardware", "CGearboxShims", "GearboxTestSupport"]),
         // Helpers shared by test targets (file-tree snapshots, scratch directories); no product depends on it.
         .target(name: "GearboxTestSupport", path: "Tests/GearboxTestSupport"),
         // Test-only malloc counter: proves steady-state inference allocates nothing.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
-        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxEngine", "CAllocationCounter", "GearboxTestSupport"]),
-        .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxPortfolio", "GearboxTestSupport"]),
-        .testTarget(name: "GearboxProfilerTests", dependencies: ["GearboxProfiler", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxCore", "GearboxEngine", "CAllocationCounter", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "GearboxTestSupport"]),
+        .testTarget(
+            name: "GearboxProfilerTests",
+            dependencies: ["GearboxCore", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler", "GearboxTestSupport"]),
         .testTarget(
             name: "GearboxPolicyTests",
             dependencies: [
-                "GearboxPolicy", "GearboxTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+                "GearboxCore", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler", "GearboxPolicy",
+                "GearboxTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport", "GearboxTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxCore", "GearboxProfiler", "GearboxReport", "GearboxTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "GearboxTrainingTests",
+            dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "GearboxTraining", "GearboxTestSupport"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
         .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxTestSupport"]),
     ],

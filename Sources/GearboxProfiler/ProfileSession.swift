@@ -33,7 +33,7 @@ public struct ProfileRequest: Sendable {
     /// this machine (``EmulatedCalibrationFile``) instead of measuring every step again.
     public var reuseCalibration: Bool
     /// Emulated only: fill the throttle gaps with a SCHED_IDLE spinner (`GapFiller`); false
-    /// leaves them idle, as before 2026-11-23, for comparison.
+    /// leaves them idle, as the first versions did, for comparison.
     public var fillGaps: Bool
 
     public init(portfolioDirectory: String, devicePath: String? = nil, controller: MeasurementSource = .emulated,

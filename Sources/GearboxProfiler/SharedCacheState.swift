@@ -1,12 +1,9 @@
 // GearboxProfiler/SharedCacheState: which phase of the host's shared cache a sweep's cells ran
 // in, from the `SharedCacheProbe` reading taken after each cell. On a shared host the L3 can be
 // held by other tenants (a 4 MiB chase then runs from DRAM, several times slower), and the
-// default portfolio's 2–7 MB variants then run from DRAM too. The figure changes no measurement.
-// Measured 2026-11-23 on this VM (`bench profiler` run N, 21:14–21:31 UTC): the 4 MiB chase took
-// 118–119 ns per load at the median in both sweeps (fastest 22 ns), so the L3 was the others' in
-// 114–115 of 119 cells; across the two sweeps, a cell's reading and its p50 moved together only
-// loosely (correlation of their log ratios 0.26 over 98 cells): the probe shows that the host
-// kept its cache, not by how much each cell slowed.
+// default portfolio's 2–7 MB variants then run from DRAM too. The figure changes no measurement:
+// it shows whether the host kept its cache during a cell, not by how much the cell slowed (see
+// docs/profiler.md and, for the figures, docs/measurements.md).
 
 import GearboxHardware
 

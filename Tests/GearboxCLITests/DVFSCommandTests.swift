@@ -20,10 +20,9 @@ private func file(_ root: String, _ relative: String) -> String {
     (try? String(contentsOfFile: root + "/sys/devices/system/cpu/" + relative, encoding: .utf8)) ?? "<missing>"
 }
 
-@Suite struct DVFSCommandTests {
-    @Test func setChangesTheFilesAndRestorePutsEveryByteBack() throws {
-        guard requireRoot("dvfs set/restore"), GearboxBinary.require("dvfs set/restore") != nil,
-              let copy = try Fixtures.writableCopy(Fixtures.intelHybrid) else { return }
+@Suite(.requiresBinary) struct DVFSCommandTests {
+    @Test(.requiresRoot, .requiresSysfsDumps) func setChangesTheFilesAndRestorePutsEveryByteBack() throws {
+        let copy = try Fixtures.writableCopy(Fixtures.intelHybrid)
         defer { try? FileManager.default.removeItem(atPath: copy.cleanup) }
         let (environment, state) = stateEnvironment()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -49,9 +48,8 @@ private func file(_ root: String, _ relative: String) -> String {
         #expect(!FileManager.default.fileExists(atPath: state + "/dvfs-journal.json"))
     }
 
-    @Test func killDashNineMidSweepThenRestoreLeavesTheTreeByteIdentical() throws {
-        guard requireRoot("dvfs crash restore"), GearboxBinary.require("dvfs crash restore") != nil,
-              let copy = try Fixtures.writableCopy(Fixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func killDashNineMidSweepThenRestoreLeavesTheTreeByteIdentical() throws {
+        let copy = try Fixtures.writableCopy(Fixtures.armBoard)
         defer { try? FileManager.default.removeItem(atPath: copy.cleanup) }
         let (environment, state) = stateEnvironment()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -76,9 +74,8 @@ private func file(_ root: String, _ relative: String) -> String {
         #expect(nothing.stdout.contains("nothing to restore"))
     }
 
-    @Test func sigtermMidSweepRestoresBeforeExiting() throws {
-        guard requireRoot("dvfs SIGTERM restore"), GearboxBinary.require("dvfs SIGTERM restore") != nil,
-              let copy = try Fixtures.writableCopy(Fixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func sigtermMidSweepRestoresBeforeExiting() throws {
+        let copy = try Fixtures.writableCopy(Fixtures.armBoard)
         defer { try? FileManager.default.removeItem(atPath: copy.cleanup) }
         let (environment, state) = stateEnvironment()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -94,9 +91,8 @@ private func file(_ root: String, _ relative: String) -> String {
         #expect(!FileManager.default.fileExists(atPath: state + "/dvfs-journal.json"))
     }
 
-    @Test func listOfAnArchiveDumpPrintsItsDomainsAsJSON() throws {
-        guard requireRoot("dvfs list of a dump"), GearboxBinary.require("dvfs list") != nil,
-              let archive = Fixtures.archive(Fixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func listOfAnArchiveDumpPrintsItsDomainsAsJSON() throws {
+        let archive = try Fixtures.archive(Fixtures.armBoard)
         let result = try GearboxBinary.run(["dvfs", "list", "--sysfs-root", archive, "--json"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -106,9 +102,8 @@ private func file(_ root: String, _ relative: String) -> String {
         #expect(domains.first?["availableKHz"] as? [Int] == [400_000, 800_000])
     }
 
-    @Test func badRequestsExitTwoWithOneLine() throws {
-        guard requireRoot("dvfs bad requests"), GearboxBinary.require("dvfs bad requests") != nil,
-              let copy = try Fixtures.writableCopy(Fixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func badRequestsExitTwoWithOneLine() throws {
+        let copy = try Fixtures.writableCopy(Fixtures.armBoard)
         defer { try? FileManager.default.removeItem(atPath: copy.cleanup) }
         let (environment, state) = stateEnvironment()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -130,7 +125,6 @@ private func file(_ root: String, _ relative: String) -> String {
     }
 
     @Test func everyDVFSSubcommandHelpShowsAnExample() throws {
-        guard GearboxBinary.require("help text") != nil else { return }
         for command in [["dvfs"], ["dvfs", "list"], ["dvfs", "set"], ["dvfs", "restore"]] {
             let result = try GearboxBinary.run(command + ["--help"])
             #expect(result.status == 0)

@@ -9,8 +9,7 @@ private func object(_ value: Any?) throws -> [String: Any] { try #require(value 
 private func array(_ value: Any?) throws -> [[String: Any]] { try #require(value as? [[String: Any]]) }
 
 /// Probes `arguments` into a temp file and returns the decoded JSON object.
-private func probe(_ extra: [String], test: String) throws -> [String: Any]? {
-    guard GearboxBinary.require(test) != nil else { return nil }
+private func probe(_ extra: [String]) throws -> [String: Any] {
     let scratch = ScratchDirectory("probe")
     let output = scratch.file("device.json")
     let result = try GearboxBinary.run(["device", "probe", "--output", output] + extra)
@@ -50,10 +49,9 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
     #expect(timer["readCostNs"] is Double || timer["readCostNs"] is Int)
 }
 
-@Suite struct DeviceCommandTests {
-    @Test func probingTheArmBoardDumpWritesOneDomainWithTwoFrequencies() throws {
-        guard requireRoot("probe of the ARM dump"), let archive = Fixtures.archive(Fixtures.armBoard),
-              let json = try probe(["--sysfs-root", archive], test: "probe of the ARM dump") else { return }
+@Suite(.requiresBinary) struct DeviceCommandTests {
+    @Test(.requiresRoot, .requiresSysfsDumps) func probingTheArmBoardDumpWritesOneDomainWithTwoFrequencies() throws {
+        let json = try probe(["--sysfs-root", try Fixtures.archive(Fixtures.armBoard)])
         try expectIssueKeys(json)
         #expect(try object(json["topology"])["pus"] as? Int == 2)
         let dvfs = try object(json["dvfs"])
@@ -65,9 +63,8 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
         #expect((json["sysfsRoot"] as? String)?.hasSuffix("2arm-2c.tar.bz2") == true)
     }
 
-    @Test func probingTheIntelHybridDumpGivesTwoKindsAndDerivedGrids() throws {
-        guard requireRoot("probe of the Intel dump"), let archive = Fixtures.archive(Fixtures.intelHybrid),
-              let json = try probe(["--sysfs-root", archive, "--id", "intel-hybrid"], test: "probe of the Intel dump") else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func probingTheIntelHybridDumpGivesTwoKindsAndDerivedGrids() throws {
+        let json = try probe(["--sysfs-root", try Fixtures.archive(Fixtures.intelHybrid), "--id", "intel-hybrid"])
         try expectIssueKeys(json)
         #expect(json["id"] as? String == "intel-hybrid")
         #expect(try object(json["topology"])["pus"] as? Int == 20)
@@ -86,17 +83,14 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
         }
     }
 
-    @Test func probingTheFakeHeterogeneousDumpSucceeds() throws {
-        guard requireRoot("probe of the fake dump"), let archive = Fixtures.archive(Fixtures.fakeHeterogeneousNUMA),
-              let json = try probe(["--sysfs-root", archive], test: "probe of the fake dump") else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func probingTheFakeHeterogeneousDumpSucceeds() throws {
+        let json = try probe(["--sysfs-root", try Fixtures.archive(Fixtures.fakeHeterogeneousNUMA)])
         try expectIssueKeys(json)
         #expect(try object(json["topology"])["pus"] as? Int == 24)
         #expect(try object(json["dvfs"])["controller"] as? String == "none")
     }
 
     @Test func probingThisMachinePrintsJSONAndWritesTheFile() throws {
-        guard let binary = GearboxBinary.require("probe of this machine") else { return }
-        _ = binary
         let scratch = ScratchDirectory("live")
         let output = scratch.file("device.json")
         let result = try GearboxBinary.run(["device", "probe", "--json", "--output", output])
@@ -111,9 +105,8 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
         }
     }
 
-    @Test func aDumpWithAGarbledCpufreqFileFailsWithOneLineNamingIt() throws {
-        guard requireRoot("broken dump probe"), GearboxBinary.require("broken dump probe") != nil,
-              let copy = try Fixtures.writableCopy(Fixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func aDumpWithAGarbledCpufreqFileFailsWithOneLineNamingIt() throws {
+        let copy = try Fixtures.writableCopy(Fixtures.armBoard)
         defer { try? FileManager.default.removeItem(atPath: copy.cleanup) }
         let file = copy.root + "/sys/devices/system/cpu/cpu0/cpufreq/scaling_min_freq"
         try "slow\n".write(toFile: file, atomically: false, encoding: .utf8)
@@ -125,20 +118,14 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
     }
 
     @Test func aMissingSysfsRootIsAnInputError() throws {
-        guard GearboxBinary.require("missing sysfs root") != nil else { return }
         let result = try GearboxBinary.run(["device", "probe", "--sysfs-root", "/nonexistent/dump"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("/nonexistent/dump"))
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func withoutRootASysfsDumpGivesAClearOneLineError() throws {
-        guard requireRoot("dropping to nobody"), GearboxBinary.require("non-root probe") != nil,
-              let archive = Fixtures.archive(Fixtures.armBoard) else { return }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            print("skipped: non-root probe needs setpriv (util-linux)")
-            return
-        }
+    @Test(.requiresRoot, .requiresSysfsDumps, .enabled(if: HostFacts.hasSetpriv, "needs setpriv (util-linux)")) func withoutRootASysfsDumpGivesAClearOneLineError() throws {
+        let archive = try Fixtures.archive(Fixtures.armBoard)
         // Extract where nobody can read it, then run the binary as nobody.
         let scratch = NSTemporaryDirectory() + "gearbox-nobody-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
@@ -157,7 +144,6 @@ private func expectIssueKeys(_ json: [String: Any]) throws {
     }
 
     @Test func helpShowsAnExample() throws {
-        guard GearboxBinary.require("help text") != nil else { return }
         for command in [["device", "probe"], ["device"]] {
             let result = try GearboxBinary.run(command + ["--help"])
             #expect(result.status == 0)

@@ -3,9 +3,8 @@ import GearboxTestSupport
 import Testing
 
 /// Gearbox's exit codes: 0 ok, 1 measurement/validation failure, 2 usage or input error.
-@Suite struct ExitCodeTests {
+@Suite(.requiresBinary) struct ExitCodeTests {
     @Test func verboseAddsTheErrorsDetailAfterTheOneLineMessage() throws {
-        guard GearboxBinary.require("exit codes") != nil else { return }
         let scratch = ScratchDirectory("missing")
         let path = scratch.file("missing.lut.json")
         let plain = try GearboxBinary.run(["lut", "show", path])
@@ -18,14 +17,12 @@ import Testing
     }
 
     @Test func aMissingRequiredOptionIsAUsageErrorWithExitTwo() throws {
-        guard GearboxBinary.require("exit codes") != nil else { return }
         let result = try GearboxBinary.run(["dvfs", "set", "--khz", "400000"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--domain"))
     }
 
     @Test func aCorruptLookupTableIsAnInputErrorWithExitTwoAndOneLine() throws {
-        guard GearboxBinary.require("exit codes") != nil else { return }
         let scratch = ScratchDirectory("corrupt")
         let path = scratch.file("corrupt.lut.json")
         try Data(#"{"schemaVersion": 1, "device": "x""#.utf8).write(to: URL(fileURLWithPath: path))
@@ -37,7 +34,6 @@ import Testing
     }
 
     @Test func helpExitsZero() throws {
-        guard GearboxBinary.require("exit codes") != nil else { return }
         #expect(try GearboxBinary.run(["--help"]).status == 0)
         #expect(try GearboxBinary.run(["demo", "--help"]).status == 0)
     }

@@ -34,20 +34,25 @@ private func gearboxCgroups(of pid: Int32, in parent: String) -> [String] {
         .filter { $0.hasPrefix("gearbox-\(pid)-") }.map { parent + "/" + $0 }
 }
 
-@Suite(.serialized) struct InterruptCLITests {
-    @Test func sigintDuringAnEmulatedCalibrationRestoresTheQuotaKeepsTheCheckpointAndSaysHowToResume() throws {
-        guard let binary = GearboxBinary.require("SIGINT during emulated calibration") else { return }
-        guard requireRoot("SIGINT during emulated calibration (cgroup writes)") else { return }
-        guard let parent = ownCPUCgroup(), FileManager.default.fileExists(atPath: parent + "/cpu.cfs_quota_us"),
-              access(parent, W_OK) == 0 else {
-            print("skipped: SIGINT during emulated calibration needs a writable cgroup v1 cpu controller at \(cpuCgroupRoot)")
-            return
-        }
-        let portfolio = GearboxBinary.repositoryRoot + "/Portfolios/default"
-        guard FileManager.default.fileExists(atPath: portfolio + "/portfolio.json") else {
-            print("skipped: Portfolios/default is missing (run 'gearbox portfolio synth')")
-            return
-        }
+/// This process's v1 cpu cgroup if gearbox can create a throttled child in it.
+private func writableCPUCgroup() -> String? {
+    guard let parent = ownCPUCgroup(), FileManager.default.fileExists(atPath: parent + "/cpu.cfs_quota_us"),
+          access(parent, W_OK) == 0 else { return nil }
+    return parent
+}
+
+private let defaultPortfolio = GearboxBinary.repositoryRoot + "/Portfolios/default"
+
+@Suite(.serialized, .requiresBinary) struct InterruptCLITests {
+    @Test(
+        .requiresRoot,
+        .enabled(if: writableCPUCgroup() != nil, "needs a writable cgroup v1 cpu controller at /sys/fs/cgroup/cpu"),
+        .enabled(if: FileManager.default.fileExists(atPath: defaultPortfolio + "/portfolio.json"),
+                 "needs Portfolios/default (gearbox portfolio synth)"))
+    func sigintDuringAnEmulatedCalibrationRestoresTheQuotaKeepsTheCheckpointAndSaysHowToResume() throws {
+        let binary = try GearboxBinary.built()
+        let parent = try #require(writableCPUCgroup())
+        let portfolio = defaultPortfolio
         let parentQuota = read(parent + "/cpu.cfs_quota_us")
         let scratch = ScratchDirectory("interrupt")
         let lut = scratch.file("default.lut.json")

@@ -5,7 +5,7 @@ import Foundation
 import GearboxTestSupport
 import Testing
 
-@Suite struct OnnxCommandTests {
+@Suite(.requiresBinary) struct OnnxCommandTests {
     static let data = "/usr/share/libonnx-testdata/data"
     static let conv = data + "/pytorch-converted/test_Conv2d"
 
@@ -13,9 +13,7 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    @Test func checkPrintsInputsOutputsAndCounts() throws {
-        guard GearboxBinary.require("onnx check") != nil else { return }
-        guard FileManager.default.fileExists(atPath: Self.conv) else { print("skipped: libonnx-testdata missing"); return }
+    @Test(.requiresONNXTestData) func checkPrintsInputsOutputsAndCounts() throws {
         let result = try GearboxBinary.run(["onnx", "check", Self.conv + "/model.onnx", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try Self.json(result.stdout)
@@ -27,7 +25,6 @@ import Testing
     }
 
     @Test func badModelsExitTwoWithOneLine() throws {
-        guard GearboxBinary.require("onnx check errors") != nil else { return }
         let scratch = ScratchDirectory("garbage")
         let garbage = scratch.file("garbage.onnx")
         try Data("not a model".utf8).write(to: URL(fileURLWithPath: garbage))
@@ -38,9 +35,7 @@ import Testing
         }
     }
 
-    @Test func conformanceEndsWithTheSummaryLine() throws {
-        guard GearboxBinary.require("onnx conformance") != nil else { return }
-        guard FileManager.default.fileExists(atPath: Self.data) else { print("skipped: libonnx-testdata missing"); return }
+    @Test(.requiresONNXTestData) func conformanceEndsWithTheSummaryLine() throws {
         let result = try GearboxBinary.run(["onnx", "conformance", "--filter", "node/test_(relu|sigmoid)$"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").last == "2 passed, 0 failed, 0 skipped")
@@ -48,9 +43,7 @@ import Testing
         #expect(json["passed"] as? Int == 1)
     }
 
-    @Test func runReproducesTheTestDataOutput() throws {
-        guard GearboxBinary.require("run") != nil else { return }
-        guard FileManager.default.fileExists(atPath: Self.conv) else { print("skipped: libonnx-testdata missing"); return }
+    @Test(.requiresONNXTestData) func runReproducesTheTestDataOutput() throws {
         let scratch = ScratchDirectory("run")
         let directory = scratch.file("outputs")
         let result = try GearboxBinary.run(["run", Self.conv + "/model.onnx", "--input", "0=\(Self.conv)/test_data_set_0/input_0.pb",
@@ -61,9 +54,7 @@ import Testing
         #expect(written.count > 0 && abs(written.count - expected.count) < 64)
     }
 
-    @Test func runRepeatReportsPercentilesInJSON() throws {
-        guard GearboxBinary.require("run --repeat") != nil else { return }
-        guard FileManager.default.fileExists(atPath: Self.conv) else { print("skipped: libonnx-testdata missing"); return }
+    @Test(.requiresONNXTestData) func runRepeatReportsPercentilesInJSON() throws {
         let result = try GearboxBinary.run(["run", Self.conv + "/model.onnx", "--repeat", "20", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try Self.json(result.stdout)
@@ -74,7 +65,6 @@ import Testing
     }
 
     @Test func helpShowsExamples() throws {
-        guard GearboxBinary.require("help text") != nil else { return }
         for command in [["onnx", "check"], ["onnx", "conformance"], ["run"], ["bench", "engine"]] {
             let result = try GearboxBinary.run(command + ["--help"])
             #expect(result.status == 0)

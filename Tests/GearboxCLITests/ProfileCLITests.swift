@@ -5,17 +5,15 @@ import Foundation
 import GearboxTestSupport
 import Testing
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+private let packageRoot = GearboxBinary.repositoryRoot
 
-/// Runs the built `gearbox` with `arguments`; returns (exit status, stdout, stderr).
+/// The shipped synthetic portfolio the sweep runs on.
+private let hasDefaultPortfolio = FileManager.default.fileExists(atPath: packageRoot + "/Portfolios/default/portfolio.json")
+
+/// Runs the built `gearbox` with `arguments` in the package root; returns (exit status, stdout, stderr).
 private func gearbox(_ arguments: [String]) throws -> (Int32, String, String) {
     let process = Process()
-    var binary = packageRoot + "/.build/debug/gearbox"
-    if !FileManager.default.isExecutableFile(atPath: binary) {
-        binary = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("gearbox").path
-    }
-    process.executableURL = URL(fileURLWithPath: binary)
+    process.executableURL = URL(fileURLWithPath: try GearboxBinary.built())
     process.arguments = arguments
     process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
     let out = Pipe(), err = Pipe()
@@ -33,11 +31,8 @@ private let simulatedArguments = [
     "500000,1000000,1500000,2000000", "--quick", "--skip-switch-costs", "--no-progress",
 ]
 
-@Test func aStoppedSimulatedSweepResumesToACompleteLUT() throws {
-    guard FileManager.default.fileExists(atPath: packageRoot + "/Portfolios/default/portfolio.json") else {
-        print("skipped: Portfolios/default is missing (run 'gearbox portfolio synth')")
-        return
-    }
+@Test(.requiresBinary, .enabled(if: hasDefaultPortfolio, "needs Portfolios/default (gearbox portfolio synth)"))
+func aStoppedSimulatedSweepResumesToACompleteLUT() throws {
     let scratch = ScratchDirectory("cli")
     let dir = scratch.path
     let lut = dir + "/default.lut.json"
@@ -62,7 +57,7 @@ private let simulatedArguments = [
     #expect(csv.split(separator: "\n").count > 1 + 4 * 10)
 }
 
-@Test func aTruncatedLUTExitsTwoWithOneLineNamingIt() throws {
+@Test(.requiresBinary) func aTruncatedLUTExitsTwoWithOneLineNamingIt() throws {
     let scratch = ScratchDirectory("cli")
     let path = scratch.file("broken.lut.json")
     try Data("{\"schemaVersion\": 1, \"device\": \"x\", \"variants\": [".utf8).write(to: URL(fileURLWithPath: path))
@@ -72,7 +67,7 @@ private let simulatedArguments = [
     #expect(err.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
 }
 
-@Test func badProfileSettingsExitTwo() throws {
+@Test(.requiresBinary) func badProfileSettingsExitTwo() throws {
     let (pin, _, pinErr) = try gearbox(["profile", "--portfolio", "Portfolios/default", "--controller", "simulated", "--pin", "socket"])
     #expect(pin == 2)
     #expect(pinErr.contains("--pin"))

@@ -24,8 +24,7 @@ private func isOneLine(_ text: String) -> Bool {
     text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1
 }
 
-@Test func reportWritesHTMLAndMarkdownWithEverySection() throws {
-    guard GearboxBinary.require("report") != nil else { return }
+@Test(.requiresBinary) func reportWritesHTMLAndMarkdownWithEverySection() throws {
     let scratch = ScratchDirectory("cli-report")
     let out = scratch.file("report")
     let result = try GearboxBinary.run([
@@ -44,8 +43,7 @@ private func isOneLine(_ text: String) -> Bool {
     #expect(!html.contains("<script"), "the report needs no script")
 }
 
-@Test func reportJSONListsWhatWasWritten() throws {
-    guard GearboxBinary.require("report --json") != nil else { return }
+@Test(.requiresBinary) func reportJSONListsWhatWasWritten() throws {
     let scratch = ScratchDirectory("cli-report")
     let out = scratch.file("report")
     let result = try GearboxBinary.run(["report", "--lut", baselineLUT, "--validation", fixtures + "/validation", "--out", out, "--json"])
@@ -55,8 +53,7 @@ private func isOneLine(_ text: String) -> Bool {
     #expect((written?["sections"] as? [String]) == sections.map(\.id))
 }
 
-@Test func reportOnAMissingOrCorruptLUTExitsTwoNamingTheFile() throws {
-    guard GearboxBinary.require("report on bad input") != nil else { return }
+@Test(.requiresBinary) func reportOnAMissingOrCorruptLUTExitsTwoNamingTheFile() throws {
     let scratch = ScratchDirectory("cli-report")
     let out = scratch.path
     let missing = out + "/no-such.lut.json"
@@ -69,8 +66,7 @@ private func isOneLine(_ text: String) -> Bool {
     }
 }
 
-@Test func lutComparePrintsRatiosAndMarksInsignificantChanges() throws {
-    guard GearboxBinary.require("lut compare") != nil else { return }
+@Test(.requiresBinary) func lutComparePrintsRatiosAndMarksInsignificantChanges() throws {
     let result = try GearboxBinary.run(["lut", "compare", baselineLUT, candidateLUT])
     #expect(result.status == 0, "\(result.stderr)")
     let rows = result.stdout.split(separator: "\n").map(String.init)
@@ -84,8 +80,7 @@ private func isOneLine(_ text: String) -> Bool {
     #expect(result.stdout.contains("only in baseline: bsr-80"))
 }
 
-@Test func lutCompareJSONHasItsKeysAndVerdicts() throws {
-    guard GearboxBinary.require("lut compare --json") != nil else { return }
+@Test(.requiresBinary) func lutCompareJSONHasItsKeysAndVerdicts() throws {
     let result = try GearboxBinary.run(["lut", "compare", baselineLUT, candidateLUT, "--json"])
     #expect(result.status == 0, "\(result.stderr)")
     let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
@@ -108,8 +103,7 @@ private func isOneLine(_ text: String) -> Bool {
     #expect(summary?["noSignificantChange"] as? Int == cells.filter { $0["verdict"] as? String == "no significant change" }.count)
 }
 
-@Test func lutCompareWithACorruptTableExitsTwoNamingIt() throws {
-    guard GearboxBinary.require("lut compare on bad input") != nil else { return }
+@Test(.requiresBinary) func lutCompareWithACorruptTableExitsTwoNamingIt() throws {
     for arguments in [[baselineLUT, corruptLUT], [corruptLUT, candidateLUT]] {
         let result = try GearboxBinary.run(["lut", "compare"] + arguments)
         #expect(result.status == 2, "\(result.stderr)")

@@ -5,15 +5,10 @@ import Foundation
 import GearboxTestSupport
 import Testing
 
-@Suite struct VariantCommandTests {
+@Suite(.requiresBinary) struct VariantCommandTests {
     static let conv = "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d/model.onnx"
 
-    @Test func convertWritesTheVariantAndItsReport() throws {
-        guard GearboxBinary.require("variant convert") != nil else { return }
-        guard FileManager.default.fileExists(atPath: Self.conv) else {
-            print("skipped: \(Self.conv) missing (apt-get install libonnx-testdata)")
-            return
-        }
+    @Test(.requiresONNXTestData) func convertWritesTheVariantAndItsReport() throws {
         let scratch = ScratchDirectory("variant-cli")
         let out = scratch.file("conv.ubp.onnx")
         let result = try GearboxBinary.run(
@@ -26,12 +21,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + ".variant.json"))
     }
 
-    @Test func convertWritesAPackedFileThatRunAndCheckLoad() throws {
-        guard GearboxBinary.require("variant convert --packed") != nil else { return }
-        guard FileManager.default.fileExists(atPath: Self.conv) else {
-            print("skipped: \(Self.conv) missing (apt-get install libonnx-testdata)")
-            return
-        }
+    @Test(.requiresONNXTestData) func convertWritesAPackedFileThatRunAndCheckLoad() throws {
         let scratch = ScratchDirectory("packed-cli")
         let sparse = scratch.file("conv.csr.gbpk"), dense = scratch.file("conv.gbpk")
         let converted = try GearboxBinary.run(["variant", "convert", Self.conv, "--format", "csr", "--sparsity", "0.5", "--out", sparse])
@@ -54,7 +44,6 @@ import Testing
     }
 
     @Test func badRequestsExitTwoWithOneLine() throws {
-        guard GearboxBinary.require("variant convert errors") != nil else { return }
         let scratch = ScratchDirectory("never-written")
         let out = scratch.file("never-written.onnx")
         let cases: [[String]] = [
@@ -72,7 +61,6 @@ import Testing
     }
 
     @Test func helpShowsExamples() throws {
-        guard GearboxBinary.require("help text") != nil else { return }
         for command in [["variant", "convert"], ["bench", "formats"]] {
             let result = try GearboxBinary.run(command + ["--help"])
             #expect(result.status == 0)

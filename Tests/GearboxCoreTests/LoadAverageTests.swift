@@ -1,11 +1,10 @@
 import Foundation
 import GearboxCore
+import GearboxTestSupport
 import Testing
 
-@Test func loadAverageReadsThreeNonNegativeFiguresAndPrintsThemAsTheKernelDoes() throws {
-    guard FileManager.default.fileExists(atPath: "/proc/loadavg") else {
-        print("skipped: no /proc/loadavg on this system"); return
-    }
+@Test(.enabled(if: HostFacts.hasProcLoadAverage, "needs /proc/loadavg"))
+func loadAverageReadsThreeNonNegativeFiguresAndPrintsThemAsTheKernelDoes() throws {
     let load = try #require(LoadAverage.current())
     #expect(load.oneMinute >= 0 && load.fiveMinutes >= 0 && load.fifteenMinutes >= 0)
     #expect(LoadAverage(oneMinute: 0.5, fiveMinutes: 1, fifteenMinutes: 12.25).text == "0.50 1.00 12.25")

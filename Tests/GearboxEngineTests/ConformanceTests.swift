@@ -1,14 +1,11 @@
 // The ONNX backend conformance suite (libonnx-testdata) as a test: zero failures required.
 
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
 @Suite struct ConformanceTests {
-    @Test func officialOnnxTestsPass() throws {
-        guard Conformance.dataAvailable() else {
-            print("skipped: ONNX test data not found at \(ConformanceOptions.defaultDataDirectory) (apt-get install libonnx-testdata)")
-            return
-        }
+    @Test(.requiresONNXTestData) func officialOnnxTestsPass() throws {
         let report = try Conformance.run()
         for failure in report.results where failure.status == .failed {
             Issue.record("\(failure.suite)/\(failure.name): \(failure.reason ?? "")")
@@ -24,8 +21,7 @@ import Testing
         print("conformance: \(report.summaryLine)")
     }
 
-    @Test func filterSelectsTests() throws {
-        guard Conformance.dataAvailable() else { return }
+    @Test(.requiresONNXTestData) func filterSelectsTests() throws {
         let report = try Conformance.run(ConformanceOptions(filter: "node/test_relu$"))
         #expect(report.results.map(\.name) == ["test_relu"])
         #expect(report.summaryLine == "1 passed, 0 failed, 0 skipped")

@@ -48,11 +48,7 @@ import Testing
         }
     }
 
-    @Test func automaticRunsDenseLayersOnXNNPACKAndPackedKeepsGearboxKernels() throws {
-        guard XNNPACKSupport.isAvailable else {
-            print("skipped: XNNPACK does not initialise on this CPU (or libxnnpack is missing)")
-            return
-        }
+    @Test(.requiresXNNPACK) func automaticRunsDenseLayersOnXNNPACKAndPackedKeepsGearboxKernels() throws {
         let automatic = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
         // 3×3/7×7 layers qualify; the first 1×1 stride-2 projection moves more floats than XNNPACK saves.
         #expect((automatic.convolutionKernels["xnnpack"] ?? 0) >= 3)
@@ -106,11 +102,7 @@ import Testing
         #expect(mismatches == 0)
     }
 
-    @Test func packedWeightsMultiplyLikeDenseOnAnyRowRange() throws {
-        guard PackedDenseWeightMatrix.isSupported else {
-            print("skipped: this CPU lacks AVX2/FMA, the packed kernels do not run here")
-            return
-        }
+    @Test(.requiresPackedKernels) func packedWeightsMultiplyLikeDenseOnAnyRowRange() throws {
         let dense = DenseWeightMatrix(rows: 13, columns: 300, values: Tensor.random(shape: [13, 300], seed: 1))
         let packed = PackedDenseWeightMatrix(dense)
         #expect(packed.formatName == "dense")

@@ -11,12 +11,8 @@ import Testing
     /// the run, while a counter in malloc itself sees every call, including from OpenBLAS and
     /// the Swift runtime. Counting is per thread (opt-in) and per group, so tests running in
     /// parallel on other threads do not disturb it; helper threads opt in through the pinning hook.
-    @Test(arguments: [1, 2])
+    @Test(.requiresAllocationCounter, arguments: [1, 2])
     func steadyStateRunsAllocateNothing(threads: Int) throws {
-        guard gearbox_allocation_counter_active() == 1 else {
-            print("skipped: malloc interposition is not active in this test binary")
-            return
-        }
         let group: Int32 = 1  // FormatAllocationTests count in 3, at the same time
         let pinning = ClosureWorkerPinning { _, _ in gearbox_allocation_tracking(group) }
         for builder in [SyntheticModels.fashionMNISTCNN(), SyntheticModels.resNet(imageSize: 32, widths: [8, 16], classes: 10)] {
@@ -34,8 +30,7 @@ import Testing
         }
     }
 
-    @Test func theCounterSeesAnAllocation() {
-        guard gearbox_allocation_counter_active() == 1 else { return }
+    @Test(.requiresAllocationCounter) func theCounterSeesAnAllocation() {
         gearbox_allocation_tracking(2)
         let before = gearbox_allocation_count(2)
         let array = [Int](repeating: 1, count: 1000)

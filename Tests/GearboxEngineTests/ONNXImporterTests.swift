@@ -2,6 +2,7 @@
 // the node, operator or value and the reason.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
@@ -52,12 +53,9 @@ import Testing
         #expect(rejected == data.count)
     }
 
-    @Test func truncationsOfARealTestDataModelAreRejected() throws {
+    @Test(.requiresONNXTestData) func truncationsOfARealTestDataModelAreRejected() throws {
         let path = "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d_groups/model.onnx"
-        guard let data = FileManager.default.contents(atPath: path) else {
-            print("skipped: libonnx-testdata is not installed (apt-get install libonnx-testdata)")
-            return
-        }
+        let data = try #require(FileManager.default.contents(atPath: path))
         for length in stride(from: 0, to: data.count, by: max(1, data.count / 300)) {
             #expect(Self.loadError(data.prefix(length)) != nil, "prefix of \(length) bytes loaded")
         }

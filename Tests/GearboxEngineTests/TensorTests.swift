@@ -2,6 +2,7 @@
 
 import Foundation
 import GearboxTestSupport
+import GearboxTestSupport
 import Testing
 @testable import GearboxEngine
 
@@ -39,12 +40,8 @@ import Testing
         #expect(bits(try #require(file.floatTensor)) == bits(t))
     }
 
-    @Test func readsTheOnnxTestDataTensorFiles() throws {
+    @Test(.requiresONNXTestData) func readsTheOnnxTestDataTensorFiles() throws {
         let path = "/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb"
-        guard FileManager.default.fileExists(atPath: path) else {
-            print("skipped: libonnx-testdata is not installed (apt-get install libonnx-testdata)")
-            return
-        }
         let t = try Tensor(contentsOfTensorProto: path)
         #expect(t.shape == [3, 4, 5])
     }

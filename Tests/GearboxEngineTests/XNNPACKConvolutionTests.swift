@@ -14,11 +14,7 @@ import Testing
         }
     }
 
-    @Test func residentBytesIncludeXNNPACKsPackedWeightsAndIndirectionBuffers() throws {
-        guard XNNPACKSupport.isAvailable else {
-            print("skipped: XNNPACK does not initialise on this CPU (or libxnnpack is missing)")
-            return
-        }
+    @Test(.requiresXNNPACK) func residentBytesIncludeXNNPACKsPackedWeightsAndIndirectionBuffers() throws {
         let model = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
         #expect(!model.xnnpackGeometries.isEmpty)
         let analytic = Self.analyticPackedBytes(model.xnnpackGeometries)
@@ -36,15 +32,7 @@ import Testing
         #expect(model.residentBytes > gearboxOnly.residentBytes + analytic)
     }
 
-    @Test func heapGrowthOfLoadingIsCloseToResidentBytes() throws {
-        guard XNNPACKSupport.isAvailable else {
-            print("skipped: XNNPACK does not initialise on this CPU (or libxnnpack is missing)")
-            return
-        }
-        guard gearbox_allocation_counter_active() == 1 else {
-            print("skipped: malloc interposition is not active in this test binary")
-            return
-        }
+    @Test(.requiresXNNPACK, .requiresAllocationCounter) func heapGrowthOfLoadingIsCloseToResidentBytes() throws {
         let data = try SyntheticModels.resNet(imageSize: 56, widths: [64, 128, 256], classes: 10).serializedData()
         // This thread's own heap growth (group 4; other suites count in 1–3): the process-wide
         // figure once moved by 25% when a test running alongside freed its buffers.

@@ -2,22 +2,16 @@
 // each sysfs fixture, the live machine's fallback, and one-line errors for broken dumps.
 
 import Foundation
+import GearboxTestSupport
 @testable import GearboxHardware
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Dumps are shown to libcpufreq in a private mount namespace, which needs root.
-func requireRoot(_ what: String) -> Bool {
-    if geteuid() == 0 { return true }
-    print("skipped: \(what) needs root (a private mount namespace for the sysfs dump)")
-    return false
-}
-
 @Suite struct DVFSInventoryTests {
-    @Test func armBoardHasOneDomainWithTwoListedFrequencies() throws {
-        guard requireRoot("ARM dump DVFS discovery"), let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func armBoardHasOneDomainWithTwoListedFrequencies() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.armBoard)
         let dvfs = try DVFSInventory.discover(root: root)
         #expect(dvfs.controller == "real")
         try #require(dvfs.domains.count == 1)
@@ -32,8 +26,8 @@ func requireRoot(_ what: String) -> Bool {
         #expect(domain.hardwareMinKHz == 400_000 && domain.hardwareMaxKHz == 800_000)
     }
 
-    @Test func intelHybridHasPCoreAndECoreDomainsWithDerivedGrids() throws {
-        guard requireRoot("Intel dump DVFS discovery"), let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func intelHybridHasPCoreAndECoreDomainsWithDerivedGrids() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid)
         let dvfs = try DVFSInventory.discover(root: root, gridSteps: 6)
         #expect(dvfs.controller == "real")
         #expect(dvfs.domains.count == 20)
@@ -52,8 +46,8 @@ func requireRoot(_ what: String) -> Bool {
         #expect(dvfs.domains.filter { $0.maxKHz == 3_900_000 }.map(\.cpus) == (12..<20).map { [$0] })
     }
 
-    @Test func fakeHeterogeneousDumpLoadsWithoutPolicies() throws {
-        guard requireRoot("fake dump DVFS discovery"), let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func fakeHeterogeneousDumpLoadsWithoutPolicies() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA)
         let dvfs = try DVFSInventory.discover(root: root)
         #expect(dvfs.controller == "none")
         #expect(dvfs.domains.isEmpty)
@@ -71,9 +65,9 @@ func requireRoot(_ what: String) -> Bool {
         if dvfs.controller != "real" { #expect(dvfs.note != nil) }
     }
 
-    @Test func aMissingCpufreqFileIsNamedInOneLine() throws {
-        guard requireRoot("broken dump discovery"), let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard),
-              let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func aMissingCpufreqFileIsNamedInOneLine() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq"
         try FileManager.default.removeItem(atPath: file)
@@ -87,9 +81,9 @@ func requireRoot(_ what: String) -> Bool {
         }
     }
 
-    @Test func aGarbledCpufreqFileIsNamedInOneLine() throws {
-        guard requireRoot("broken dump discovery"), let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid),
-              let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func aGarbledCpufreqFileIsNamedInOneLine() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/sys/devices/system/cpu/cpufreq/policy3/cpuinfo_max_freq"
         try "fast\n".write(toFile: file, atomically: false, encoding: .utf8)
@@ -110,8 +104,8 @@ func requireRoot(_ what: String) -> Bool {
         #expect(FrequencyGrid.fractions(ofMaxKHz: 2_000_000, steps: 4) == [500_000, 1_000_000, 1_500_000, 2_000_000])
     }
 
-    @Test func theRealMachineViewIsUnaffectedByADumpView() throws {
-        guard requireRoot("namespace isolation"), let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func theRealMachineViewIsUnaffectedByADumpView() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.armBoard)
         let driverFile = "/sys/devices/system/cpu/cpu0/cpufreq/scaling_driver"
         let driverBefore = FileManager.default.contents(atPath: driverFile)
         let before = try FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/cpu").sorted()

@@ -9,8 +9,8 @@ import GearboxTestSupport
 import Testing
 
 @Suite struct DeviceProbeTests {
-    @Test func theArmBoardIsTwoPUsInOneDomainAt400And800MHz() throws {
-        guard requireRoot("probe of the ARM dump"), let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func theArmBoardIsTwoPUsInOneDomainAt400And800MHz() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.armBoard)
         let device = try DeviceProbe.run(root: root)
         #expect(device.topology.pus == 2)
         #expect(device.dvfs.controller == "real")
@@ -23,8 +23,8 @@ import Testing
         #expect(device.summaryText().contains("available 400 800 MHz"))
     }
 
-    @Test func theIntelHybridHasTwentyPUsTwoKindsAndDerivedGrids() throws {
-        guard requireRoot("probe of the Intel dump"), let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func theIntelHybridHasTwentyPUsTwoKindsAndDerivedGrids() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid)
         let device = try DeviceProbe.run(root: root, options: .init(id: "hybrid", gridSteps: 5))
         #expect(device.id == "hybrid")
         #expect(device.topology.pus == 20)
@@ -36,8 +36,8 @@ import Testing
         #expect(device.summaryText().contains("domains 12-19: CPUs 12-19"))
     }
 
-    @Test func theFakeHeterogeneousDumpLoads() throws {
-        guard requireRoot("probe of the fake dump"), let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA) else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func theFakeHeterogeneousDumpLoads() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA)
         let device = try DeviceProbe.run(root: root)
         #expect(device.topology.pus == 24)
         #expect(device.dvfs.controller == "none")
@@ -56,17 +56,14 @@ import Testing
         #expect(DeviceProbe.defaultPath(for: device) == "Devices/\(device.id).json")
     }
 
-    @Test func anArchiveArgumentIsExtractedAndCleanedUp() throws {
-        guard let directory = SysfsFixtures.directory else {
-            print("skipped: sysfs fixtures not found")
-            return
-        }
-        let argument = try SysfsRootArgument.resolve(directory + "/2arm-2c.tar.bz2")
+    @Test(.requiresSysfsDumps) func anArchiveArgumentIsExtractedAndCleanedUp() throws {
+        let archive = try SharedFixtures.sysfsArchive(named: SysfsFixtures.armBoard)
+        let argument = try SysfsRootArgument.resolve(archive)
         let extracted = try #require(argument.extractedInto)
         #expect(FileManager.default.fileExists(atPath: argument.root.path("sys/devices/system/cpu")))
         argument.cleanUp()
         #expect(!FileManager.default.fileExists(atPath: extracted))
-        #expect(throws: HardwareError.self) { _ = try SysfsRootArgument.resolve(directory + "/2arm-2c.tar.bz2", allowArchive: false) }
+        #expect(throws: HardwareError.self) { _ = try SysfsRootArgument.resolve(archive, allowArchive: false) }
         #expect(try SysfsRootArgument.resolve(nil).root == .live)
     }
 }

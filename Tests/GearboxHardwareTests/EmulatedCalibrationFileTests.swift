@@ -65,11 +65,7 @@ private func decode(_ json: String) throws -> EmulatedCalibrationFile {
     #expect(EmulatedCalibrationFile.path(besideLookupTable: "Profiles/vm/fashion.lut.json") == "Profiles/vm/" + EmulatedCalibrationFile.fileName)
 }
 
-@Test func aControllerUsesAdoptedCalibrationsAndSavesThemWithTheirDates() throws {
-    if case let .failure(unavailable) = CgroupCPUBandwidth.detect() {
-        print("skipped: emulated DVFS needs a writable cgroup cpu controller (\(unavailable.reason))")
-        return
-    }
+@Test(.requiresCgroupCPUController) func aControllerUsesAdoptedCalibrationsAndSavesThemWithTheirDates() throws {
     let scratch = ScratchDirectory("calibration")
     let directory = scratch.path
     let path = scratch.file(EmulatedCalibrationFile.fileName)

@@ -7,14 +7,6 @@ import GearboxCore
 @testable import GearboxHardware
 import Testing
 
-private func emulationAvailable() -> Bool {
-    if case let .failure(unavailable) = CgroupCPUBandwidth.detect() {
-        print("skipped: emulated DVFS needs a writable cgroup cpu controller (\(unavailable.reason))")
-        return false
-    }
-    return true
-}
-
 /// Runs `body` on a dedicated OS thread (never enrol a Swift concurrency pool thread).
 private func onDedicatedThread<T>(_ body: @escaping () throws -> T) throws -> T {
     let box = TestResultBox<T>()
@@ -28,8 +20,7 @@ private func onDedicatedThread<T>(_ body: @escaping () throws -> T) throws -> T 
 private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
 
 @Suite(.serialized) struct EmulatedFrequencyControllerTests {
-    @Test func halfAndQuarterOfFmaxSlowASpinWorkloadTwoAndFourTimes() throws {
-        guard emulationAvailable() else { return }
+    @Test(.requiresCgroupCPUController) func halfAndQuarterOfFmaxSlowASpinWorkloadTwoAndFourTimes() throws {
         let controller = try EmulatedFrequencyController()
         defer { try? controller.restore() }
         let fmax = controller.options.maxKHz
@@ -70,8 +61,7 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         return load.oneMinute > Double(ProcessInfo.processInfo.activeProcessorCount) / 2
     }
 
-    @Test func calibrationRecordsMeasuredNextToRequestedAndSpeedRatioIsTheMeasuredOne() throws {
-        guard emulationAvailable() else { return }
+    @Test(.requiresCgroupCPUController) func calibrationRecordsMeasuredNextToRequestedAndSpeedRatioIsTheMeasuredOne() throws {
         let controller = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 32_000_000))
         defer { try? controller.restore() }
         let change = try controller.setFrequency(.kHz(1_000_000), forDomain: 0)
@@ -90,8 +80,7 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         #expect(quota.trimmingCharacters(in: .whitespacesAndNewlines) == String(table[0].quotaUs))
     }
 
-    @Test func restoreRemovesTheCgroupAndLiftsTheThrottle() throws {
-        guard emulationAvailable() else { return }
+    @Test(.requiresCgroupCPUController) func restoreRemovesTheCgroupAndLiftsTheThrottle() throws {
         let controller = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 16_000_000))
         #expect(FileManager.default.fileExists(atPath: controller.cgroupDirectory))
         try onDedicatedThread {
@@ -106,8 +95,7 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
     /// The signal-time restore must not wait for a calibration holding the controller's lock: it
     /// returns while the grid calibration (many seconds of throttled spinning) is still running,
     /// with the cgroup gone, and the calibration then stops with an error instead of throttling again.
-    @Test func restoreAfterInterruptDoesNotWaitForACalibrationHoldingTheLock() throws {
-        guard emulationAvailable() else { return }
+    @Test(.requiresCgroupCPUController) func restoreAfterInterruptDoesNotWaitForACalibrationHoldingTheLock() throws {
         let controller = try EmulatedFrequencyController(options: .init(gridSteps: 8, calibrationWorkNs: 64_000_000))
         defer { try? controller.restore() }
         let finished = DispatchSemaphore(value: 0)
@@ -138,8 +126,7 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         #expect(!FileManager.default.fileExists(atPath: controller.cgroupDirectory), "the interrupted calibration recreated or re-throttled the cgroup")
     }
 
-    @Test func requestsOutsideTheEmulatedRangeAreRejected() throws {
-        guard emulationAvailable() else { return }
+    @Test(.requiresCgroupCPUController) func requestsOutsideTheEmulatedRangeAreRejected() throws {
         let controller = try EmulatedFrequencyController()
         defer { try? controller.restore() }
         #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(3_000_000), forDomain: 0) }

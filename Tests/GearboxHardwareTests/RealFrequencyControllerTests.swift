@@ -15,9 +15,9 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
     let scratch = ScratchDirectory("journal")
     var journalPath: String { scratch.file(DVFSJournal.fileName) }
 
-    @Test func settingTheArmBoardUsesUserspaceAndRestoreIsByteIdentical() throws {
-        guard requireRoot("DVFS set/restore on a dump"),
-              let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard), let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func settingTheArmBoardUsesUserspaceAndRestoreIsByteIdentical() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try snapshotTree(directory)
         let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
@@ -39,9 +39,9 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
         #expect(!FileManager.default.fileExists(atPath: journalPath))
     }
 
-    @Test func settingAnIntelDomainPinsMinAndMaxAndRestoreIsByteIdentical() throws {
-        guard requireRoot("DVFS set/restore on a dump"),
-              let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid), let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func settingAnIntelDomainPinsMinAndMaxAndRestoreIsByteIdentical() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try snapshotTree(directory)
         let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
@@ -58,9 +58,9 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
         #expect(try snapshotTree(directory) == before)
     }
 
-    @Test func aJournalLeftByACrashIsReplayedByTheStaticRestore() throws {
-        guard requireRoot("DVFS crash restore on a dump"),
-              let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard), let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func aJournalLeftByACrashIsReplayedByTheStaticRestore() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let before = try snapshotTree(directory)
         do {
@@ -84,9 +84,9 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
         #expect(try RealFrequencyController.restore(journalAt: journalPath) == nil)
     }
 
-    @Test func frequenciesOutsideTheDomainAreRejectedBeforeAnythingChanges() throws {
-        guard requireRoot("DVFS validation on a dump"),
-              let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard), let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func frequenciesOutsideTheDomainAreRejectedBeforeAnythingChanges() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
         #expect(throws: HardwareError.self) { _ = try controller.setFrequency(.kHz(600_000), forDomain: 0) }
@@ -94,9 +94,9 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
         #expect(!FileManager.default.fileExists(atPath: journalPath))
     }
 
-    @Test func aReadOnlyCpufreqFileGivesAPermissionErrorNamingIt() throws {
-        guard requireRoot("DVFS permission error"),
-              let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid), let directory = copy.directory else { return }
+    @Test(.requiresRoot, .requiresSysfsDumps) func aReadOnlyCpufreqFileGivesAPermissionErrorNamingIt() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.intelHybrid)
+        let directory = try #require(copy.directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Root ignores file modes, so make the file immutable the way sysfs would refuse: replace
         // it by a directory, which open(O_WRONLY) rejects.

@@ -2,6 +2,7 @@
 // where it runs. Each test binds a fresh Thread, never a Swift-concurrency worker.
 
 import Foundation
+import GearboxTestSupport
 import GearboxHardware
 import Testing
 
@@ -78,8 +79,8 @@ private func onFreshThread<T>(_ body: @escaping () throws -> T) throws -> T {
         }
     }
 
-    @Test func aDumpTopologyCannotBind() throws {
-        guard let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
+    @Test(.requiresSysfsDumps) func aDumpTopologyCannotBind() throws {
+        let root = try SysfsFixtures.root(SysfsFixtures.armBoard)
         let topology = try Topology.load(root: root)
         do {
             _ = try onFreshThread { try ThreadPinning.bindCurrentThread(toPU: 0, in: topology) }

@@ -49,24 +49,11 @@ enum Fixtures {
         FrequencyTrace(name: "constant", points: [(0, kHz)], durationMs: durationMs)
     }
 
-    /// Extracts `/work/shared/fixtures/sysfs/<name>.tar.bz2` (or the repo-relative copy) into a
-    /// fresh scratch directory and returns the dump's root, or nil (with the reason) when it
-    /// cannot. The extraction is removed with `scratch`: keep the result alive while using `root`.
-    static func sysfsDump(_ name: String) -> (root: String?, reason: String, scratch: ScratchDirectory) {
+    /// Extracts the shared sysfs dump `name` into a fresh scratch directory and returns the
+    /// dump's root (tests that call this carry `.requiresSysfsDumps`). The extraction is removed
+    /// with `scratch`: keep the result alive while using `root`.
+    static func sysfsDump(_ name: String) throws -> (root: String, scratch: ScratchDirectory) {
         let scratch = ScratchDirectory("policy-sysfs")
-        let candidates = [
-            "/work/shared/fixtures/sysfs/\(name).tar.bz2",
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/sysfs/\(name).tar.bz2").path,
-        ]
-        guard let archive = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            return (nil, "sysfs fixture \(name).tar.bz2 not found", scratch)
-        }
-        let dir = scratch.path
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tar.arguments = ["tar", "xjf", archive, "-C", dir]
-        do { try tar.run(); tar.waitUntilExit() } catch { return (nil, "cannot run tar: \(error)", scratch) }
-        guard tar.terminationStatus == 0 else { return (nil, "tar failed on \(archive)", scratch) }
-        return (dir + "/" + name, "", scratch)
+        return (try SharedFixtures.extractSysfsDump(named: name, into: scratch.path), scratch)
     }
 }

@@ -3,10 +3,10 @@ import Foundation
 import GearboxTestSupport
 @testable import GearboxPolicy
 
-@Suite struct TraceRecorderTests {
+@Suite(.requiresSysfsDumps) struct TraceRecorderTests {
     @Test func findsPolicyDomainsInAHybridDumpAndSamplesThem() throws {
-        let dump = Fixtures.sysfsDump("20em64t-hybrid-1p6c2t+2ca4co1t")
-        guard let root = dump.root else { print("skipped: \(dump.reason)"); return }
+        let dump = try Fixtures.sysfsDump(SharedFixtures.intelHybrid)
+        let root = dump.root
         let recorder = try TraceRecorder(sysfsRoot: root)
         #expect(recorder.domains.count >= 2)
         #expect(recorder.domains.allSatisfy { $0.name.hasPrefix("policy") })
@@ -20,16 +20,16 @@ import GearboxTestSupport
     }
 
     @Test func readsTheOlderPerCPULayout() throws {
-        let dump = Fixtures.sysfsDump("2arm-2c")
-        guard let root = dump.root else { print("skipped: \(dump.reason)"); return }
+        let dump = try Fixtures.sysfsDump(SharedFixtures.armBoard)
+        let root = dump.root
         let recorder = try TraceRecorder(sysfsRoot: root)
         #expect(recorder.domains.map(\.name) == ["cpu0"])
         #expect(try recorder.readKHz().count == 1)
     }
 
     @Test func saysSoInOneLineWhenThereIsNoCpufreq() throws {
-        let dump = Fixtures.sysfsDump("fakeheterocpunuma")
-        let root = dump.root ?? dump.scratch.path  // empty: no cpufreq either
+        let dump = try Fixtures.sysfsDump(SharedFixtures.fakeHeterogeneousNUMA)
+        let root = dump.root
         #expect(throws: PolicyError.noCpufreq(root: root)) { try TraceRecorder(sysfsRoot: root) }
         let message = PolicyError.noCpufreq(root: root).description
         #expect(message.hasPrefix("no cpufreq on this machine"))

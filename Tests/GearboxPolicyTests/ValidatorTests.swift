@@ -54,7 +54,7 @@ import GearboxProfiler
 
     @Test func theSyntheticFixtureOnDiskMatchesTheGenerator() throws {
         // Tests/Fixtures/policy/synthetic-portfolio.lut.json is what demos and the CLI use.
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/policy/synthetic-portfolio.lut.json").standardized.path
+        let path = SharedFixtures.packageRoot + "/Tests/Fixtures/policy/synthetic-portfolio.lut.json"
         if ProcessInfo.processInfo.environment["GEARBOX_REGENERATE_FIXTURES"] != nil {
             try JSONFile.write(table, to: path)
         }

@@ -13,11 +13,9 @@ import Testing
     #expect(ProcessMemory.parse(status: "Name: x\n") == nil)
 }
 
-@Test func thisProcessReportsItsResidentMemory() throws {
-    guard let memory = ProcessMemory.current() else {
-        print("skipped: /proc/self/status is not available here")
-        return
-    }
+@Test(.enabled(if: HostFacts.hasProcSelfStatus, "needs /proc/self/status"))
+func thisProcessReportsItsResidentMemory() throws {
+    let memory = try #require(ProcessMemory.current())
     #expect(memory.rssBytes > 0 && memory.peakBytes >= memory.rssBytes)
 }
 

@@ -1,23 +1,12 @@
 // The browser test: writes the fixture report and runs scripts/render-report.sh, which renders
 // index.html in headless Chromium and fails on a blank page, a console error or a missing
-// section. Skips (with the reason printed) where Chromium is not installed.
+// section. Skipped, with the reason, where Chromium is not installed.
 
 import Foundation
 import Testing
 import GearboxCore
 import GearboxTestSupport
 @testable import GearboxReport
-
-func executable(named names: [String]) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for directory in path.split(separator: ":") {
-        for name in names {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-    }
-    return nil
-}
 
 func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
@@ -32,11 +21,8 @@ func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) 
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-@Test(.timeLimit(.minutes(3))) func chromiumRendersTheFixtureReportWithEverySection() throws {
-    guard executable(named: ["chromium", "chromium-browser", "google-chrome"]) != nil else {
-        print("skipped chromiumRendersTheFixtureReportWithEverySection: chromium is not installed (apt-get install chromium, or make deps)")
-        return
-    }
+@Test(.timeLimit(.minutes(3)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
+func chromiumRendersTheFixtureReportWithEverySection() throws {
     let directory = ScratchDirectory("report-tests")
     let document = ReportBuilder(inputs: try fixtureInputs()).build()
     _ = try ReportWriter.write(document, to: directory.path + "/report")
@@ -46,11 +32,8 @@ func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) 
     #expect(FileManager.default.fileExists(atPath: directory.path + "/shot.png"))
 }
 
-@Test(.timeLimit(.minutes(3))) func renderCheckFailsOnABlankPage() throws {
-    guard executable(named: ["chromium", "chromium-browser", "google-chrome"]) != nil else {
-        print("skipped renderCheckFailsOnABlankPage: chromium is not installed (apt-get install chromium, or make deps)")
-        return
-    }
+@Test(.timeLimit(.minutes(3)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
+func renderCheckFailsOnABlankPage() throws {
     let directory = ScratchDirectory("report-tests")
     try AtomicFile.write("<!DOCTYPE html><html><body></body></html>\n", to: directory.path + "/blank/index.html")
     let result = try runScript([directory.path + "/blank", directory.path + "/blank.png"])

@@ -2,6 +2,7 @@
 // report tests.
 
 import Foundation
+import GearboxTestSupport
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -10,7 +11,7 @@ enum Fixtures {
     /// Tests/GearboxReportTests/Fixtures (made by Fixtures/make-fixtures.py).
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
     /// The package root (for scripts/).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let packageRoot = SharedFixtures.packageRoot
 
     static func path(_ name: String) -> String { directory + "/" + name }
 }

@@ -96,11 +96,9 @@ private func gzipped(_ data: Data) throws -> Data {
     }
 }
 
-@Test func readsTheInstalledFashionMNISTTestSplit() throws {
-    guard FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-labels-idx1-ubyte.gz") else {
-        print("skip: dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
-        return
-    }
+@Test(.enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-labels-idx1-ubyte.gz"),
+               "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
+func readsTheInstalledFashionMNISTTestSplit() throws {
     let test = try FashionMNIST.load(split: .test)
     #expect(test.count == 10_000)
     #expect(test.height == 28 && test.width == 28)

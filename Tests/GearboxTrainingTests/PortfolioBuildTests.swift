@@ -40,8 +40,8 @@ private func build(_ method: PruningMethod, model: ModelKind = .cnn, in root: St
     return (portfolio, report)
 }
 
-@Test func quickDNNShifterBuildWritesSparseAndStructuredVariantsAndResumes() throws {
-    guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
+@Test(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
+func quickDNNShifterBuildWritesSparseAndStructuredVariantsAndResumes() throws {
     let scratch = ScratchDirectory("build")
     let root = scratch.path
     let (portfolio, report) = try build(.dnnshifter, in: root)
@@ -53,8 +53,8 @@ private func build(_ method: PruningMethod, model: ModelKind = .cnn, in root: St
     #expect(again.variants.map(\.accuracy) == portfolio.variants.map(\.accuracy))
 }
 
-@Test func quickUBPBuildComparesThreePatternsAtEqualDensity() throws {
-    guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
+@Test(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
+func quickUBPBuildComparesThreePatternsAtEqualDensity() throws {
     let scratch = ScratchDirectory("build")
     let (portfolio, _) = try build(.ubp, in: scratch.path)
     let formats = Set(portfolio.variants.map(\.format))
@@ -62,8 +62,8 @@ private func build(_ method: PruningMethod, model: ModelKind = .cnn, in root: St
     #expect(portfolio.variants.filter { $0.format == .ubp || $0.format == .bsr }.allSatisfy { $0.block == "2x2" })
 }
 
-@Test func quickAllInOneBuildSharesOneWeightFileAcrossMasks() throws {
-    guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
+@Test(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
+func quickAllInOneBuildSharesOneWeightFileAcrossMasks() throws {
     let scratch = ScratchDirectory("build")
     let (portfolio, _) = try build(.allinone, in: scratch.path)
     #expect(portfolio.variants.allSatisfy { $0.format == .masked })
@@ -71,16 +71,16 @@ private func build(_ method: PruningMethod, model: ModelKind = .cnn, in root: St
     #expect(Set(portfolio.variants.compactMap(\.mask)) == ["0.50", "1.00"])
 }
 
-@Test func quickReconveneBuildPairsEachPaIModelWithAStructuredOne() throws {
-    guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
+@Test(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
+func quickReconveneBuildPairsEachPaIModelWithAStructuredOne() throws {
     let scratch = ScratchDirectory("build")
     let (portfolio, _) = try build(.reconvene, in: scratch.path)
     #expect(portfolio.variants.filter { $0.method == "pai-snip" }.count == 2)
     #expect(portfolio.variants.filter { $0.method == "reconvene" }.count == 2)
 }
 
-@Test func allInOneRefusesTheResNetWithAClearError() throws {
-    guard dataPresent else { print("skip: dataset-fashion-mnist is not installed"); return }
+@Test(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
+func allInOneRefusesTheResNetWithAClearError() throws {
     let scratch = ScratchDirectory("build")
     do {
         _ = try build(.allinone, model: .resnet, in: scratch.path)

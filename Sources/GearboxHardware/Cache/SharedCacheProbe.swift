@@ -2,12 +2,10 @@
 // right now, as the time of one dependent load in a pointer chase over a buffer larger than the
 // core's private L2.
 //
-// Why (measured 2026-11-23 on this 2-vCPU VM, AMD EPYC, 1 MiB L2 per core, 32 MiB L3 shared with
-// the host's other tenants; a C pointer chase pinned to CPU 1, nothing else running in the VM,
-// 150 s): over 256 KiB a load took 4.3–6.0 ns throughout; over 8 MiB it took 25 ns at best (the
-// L3 holds the buffer) and 122 ns at the median (DRAM: other tenants hold the L3), in phases of
-// tens of seconds. The default portfolio's variants hold 2–7 MB each, so their latency depends on
-// that phase: a profiler on a shared host has to say which phase each cell ran in.
+// Why: on a shared host the last-level cache can be held by other tenants for tens of seconds at
+// a time, and a variant larger than the private L2 then runs from DRAM. Its latency depends on
+// that phase, so a profiler on a shared host has to say which phase each cell ran in. (The
+// pointer-chase measurement behind this is in docs/measurements.md, "Shared cache".)
 //
 // The time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so a throttle gap of the emulated
 // DVFS controller does not count as a slow load.

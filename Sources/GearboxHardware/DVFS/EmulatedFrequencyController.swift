@@ -3,39 +3,18 @@
 // every step is calibrated by timing a spin workload, and the measured speed (not the requested
 // one) is what `FrequencyChange.speedRatio` reports. The cgroup is removed on restore.
 //
-// Choice of period (measured 2026-11-23 on this 2-vCPU Debian VM, kernel 6.18, HZ=250, cgroup
-// v1, 8 other jobs loading both cores; 2 ms and 10 ms spin jobs back to back, mean slow-down
-// versus unthrottled for 1/2, 1/4, 1/8 of fmax):
-//   period  2 ms: 3.0× at 1/2 (1 ms quota)       — overshoots: the 4 ms tick overruns the quota
-//   period  4 ms: 2.2× / 4.2×                      — still over
-//   period  5 ms: 2.4× / 4.7×
-//   period  8 ms: 2.02× / 4.01× / 8.0× (2 ms jobs), 2.0× / 4.0× / 8.0× (10 ms jobs)
-//   period 10 ms: 2.0× / 4.0× / 8.1×
-//   period 20 ms: 2.0× / 4.0× / 8.0×, but 2 ms jobs' p90 13–38 ms
-//   period 50/100 ms: means right, distributions bimodal (p50 unthrottled, p90 ≈ the period):
-//     a short inference either fits in the quota at full speed or stalls for the rest of the period.
-// 8 ms is the shortest period that keeps the mean exact on a 4 ms-tick kernel. But a period
-// costs more than its quota: the idle gap lets other work (other cores, other tenants of the
-// host) evict the thread's caches, and the next quota starts by refilling them. Measured
-// 2026-11-23 on this VM, a 768 KiB pointer chase (L2-resident) at 1/8 of fmax ran 1.8–1.95×
-// slower than the spin-calibrated slow-down at an 8 ms period, 1.4–1.8× at 32 ms and 1.2–1.3×
-// at 64 ms (at 1/2: 1.1–1.2×, 1.2×, 1.0–1.05×; a 16 KiB one within ±5% at every period; the
-// other core busy with a build). Fewer periods per unit of work means fewer refills: the
-// default is 63 ms, which is also not a multiple of the tick (4, 10, 3.3 or 1 ms at HZ 250, 100,
-// 300, 1000). At 32 ms (8 ticks) the tick fell at the same point of every period, and a variant
-// locked into one pattern for a whole cell (a 1.25 ms variant at 1/8: 3 inferences per period
-// in one sweep, 2 in the next, 10.67 against 16.0 ms); at 63 ms the tick moves by 1 ms a period.
-// `gearbox bench profiler` (two sweeps of the default portfolio, idle VM): median rerun
-// deviation 6.3% at 31 ms (the other core partly busy) and 1.9% at 63 ms; leave-one-out error
-// of t = a + b/f median 5.5% and 3.0%. The measuring code yields after each inference (the
-// kernel charges the quota at that boundary, not at the next tick) and averages over windows of
-// whole periods (`GearboxProfiler.SampleWindow`), which keeps the longer period's coarser on/off
-// pattern out of the samples. Replacing the throttle by a SCHED_FIFO duty-cycle thread with
-// 0.2–4 ms slots was much worse. Filling the gaps with a SCHED_IDLE spinner did not help the mean
-// slow-down at an 8 ms period, but at 63 ms it keeps the host from slowing the memory-bound
-// variants' inferences after each gap (`GapFiller`, on by default: `Options.fillGaps`).
-// Also measured: reading CLOCK_THREAD_CPUTIME_ID between jobs weakens the throttle (1.6× instead
-// of 2× at 1/2), so calibration times with CLOCK_MONOTONIC only; measurement code should too.
+// Why a 63 ms period (the measurements are in docs/measurements.md, the reasoning in
+// docs/emulation.md): the kernel charges the quota at scheduler ticks (4 ms at HZ=250), so
+// periods shorter than 8 ms overshoot the requested slow-down; every throttle gap lets other work
+// evict the thread's caches, so fewer, longer periods cost fewer refills; and a period that is a
+// multiple of the tick locks the tick to one point of every period, so a variant can keep one
+// on/off pattern for a whole cell. 63 ms is not a multiple of any common tick (4, 10, 3.3 or
+// 1 ms). The measuring code yields after each inference (the kernel then charges the quota at
+// that boundary) and averages over windows of whole periods (`GearboxProfiler.SampleWindow`),
+// which keeps the period's coarse on/off pattern out of the samples. A SCHED_IDLE spinner fills
+// the gaps (`GapFiller`, `Options.fillGaps`) so the host does not give the idle vCPU's core away.
+// Calibration times with CLOCK_MONOTONIC only: reading CLOCK_THREAD_CPUTIME_ID between jobs
+// weakens the throttle.
 
 import Foundation
 import GearboxCore

@@ -3,15 +3,11 @@
 // when nothing else there is runnable, so it fills the gaps and yields the CPU whenever the
 // measured thread gets its quota back.
 //
-// Why (measured 2026-11-23 on this 2-vCPU VM, 63 ms period, csr and bsr variants, runs of
-// `gearbox run` alternated back to back at 1/4 and 1/8 of fmax): with the vCPU left idle in each
-// gap, 31 of 32 throttled runs had their inferences in the host's slow mode (p50 1.4–1.7× the
-// variant's best); with a filler spinning in the gaps, 10 of 32 ran within 20% of the best,
-// about as often as unthrottled runs in the same minutes (4 of 16). In `gearbox bench profiler`
-// (README, runs G, H, I) it took the median rerun deviation from 3.9–4.6% to 2.7%. An idle
-// vCPU lets the host give its core away, and the measured thread comes back to contended
-// caches. A filler costs nothing measurable at an unthrottled step (a dense variant's p50
-// within 1%).
+// Why: in a throttle gap the measuring vCPU has nothing to run and halts; a hypervisor can then
+// give its core to another tenant, and the measured thread comes back to contended caches, so a
+// throttled inference runs slower than the emulated clock alone explains. A filler keeps the
+// vCPU busy without taking time from the measured thread. The measurements that led to it are
+// in docs/measurements.md ("Gap filler"); `--idle-gaps` turns it off for comparison.
 
 import Foundation
 import CGearboxShims

@@ -36,7 +36,7 @@ public enum SpinWorkload {
         // `run` has no side effects, so an optimiser may hoist it above the first clock read or
         // merge repeated calls with the same count (release builds did: the probe below timed
         // nothing, and a 4 ms calibration chunk became billions of iterations, minutes of
-        // spinning per step; found 2026-11-23). Seeding it with the clock reading pins it between
+        // spinning per step). Seeding it with the clock reading pins it between
         // the two reads; `consume` (a side effect) keeps it before the second.
         let start = nowNs()
         consume(run(iterations: iterations, seed: start))

@@ -109,37 +109,3 @@ public enum SysfsRoot: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
-
-extension SysfsRoot {
-    /// Where the shared sysfs dump fixtures live for a checkout at `repositoryRoot`: the first
-    /// `shared/fixtures/sysfs` found in the checkout's parent or one of its ancestors (the main
-    /// checkout's sibling `../shared`; worktrees sit one level deeper). `GEARBOX_SYSFS_FIXTURES`
-    /// overrides the search. Nil when none exists.
-    public static func fixturesDirectory(repositoryRoot: String) -> String? {
-        if let override = ProcessInfo.processInfo.environment["GEARBOX_SYSFS_FIXTURES"], !override.isEmpty {
-            return override
-        }
-        var parent = URL(fileURLWithPath: repositoryRoot).standardizedFileURL.deletingLastPathComponent()
-        while true {
-            let candidate = parent.appendingPathComponent("shared/fixtures/sysfs").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue {
-                return candidate
-            }
-            if parent.path == "/" { return nil }
-            parent = parent.deletingLastPathComponent()
-        }
-    }
-
-    /// The checkout that contains `sourceFile` (pass `#filePath`): the nearest ancestor holding `Package.swift`.
-    public static func repositoryRoot(containing sourceFile: String) -> String? {
-        var directory = URL(fileURLWithPath: sourceFile).standardizedFileURL.deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory.path
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
-}

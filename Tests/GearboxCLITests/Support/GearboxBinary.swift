@@ -1,6 +1,5 @@
 // GearboxCLITests/Support/GearboxBinary: finds the built `gearbox` executable in this checkout's
 // .build folder (tests never build it: `make test` does, first) and runs it as a subprocess.
-// Also finds and extracts the shared sysfs dump fixtures with the system tar.
 
 import Foundation
 import GearboxTestSupport
@@ -18,24 +17,19 @@ struct CommandResult {
 
 enum GearboxBinary {
     /// The checkout containing this file.
-    static let repositoryRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }  // Support, GearboxCLITests, Tests, file
-        return url.path
-    }()
+    static let repositoryRoot: String = SharedFixtures.packageRoot
 
-    /// The built binary, or nil (tests then skip with a printed reason).
+    /// The built binary, or nil (tests that need it carry the `.requiresBinary` trait).
     static let path: String? = {
         let candidates = [".build/debug/gearbox", ".build/release/gearbox",
                           ".build/x86_64-unknown-linux-gnu/debug/gearbox", ".build/aarch64-unknown-linux-gnu/debug/gearbox"]
         return candidates.map { repositoryRoot + "/" + $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    /// The binary, or nil after printing why the calling test skips.
-    static func require(_ test: String) -> String? {
-        if let path { return path }
-        print("skipped: \(test): no built gearbox binary under \(repositoryRoot)/.build (run `swift build --product gearbox` or `make test`)")
-        return nil
+    /// The binary; throws when there is none (a test that calls this carries `.requiresBinary`).
+    static func built() throws -> String {
+        guard let path else { throw CLITestError("no built gearbox binary under \(repositoryRoot)/.build") }
+        return path
     }
 
     /// A copy of the environment taken once, so spawning never reads `environ` while another
@@ -109,51 +103,25 @@ struct CLITestError: Error, CustomStringConvertible {
 }
 
 enum Fixtures {
-    static let armBoard = "2arm-2c"
-    static let intelHybrid = "20em64t-hybrid-1p6c2t+2ca4co1t"
-    static let fakeHeterogeneousNUMA = "fakeheterocpunuma"
+    static let armBoard = SharedFixtures.armBoard
+    static let intelHybrid = SharedFixtures.intelHybrid
+    static let fakeHeterogeneousNUMA = SharedFixtures.fakeHeterogeneousNUMA
 
-    /// The folder of `*.tar.bz2` dumps: `GEARBOX_SYSFS_FIXTURES`, or the first
-    /// `shared/fixtures/sysfs` above the checkout.
-    static let directory: String? = {
-        if let override = ProcessInfo.processInfo.environment["GEARBOX_SYSFS_FIXTURES"], !override.isEmpty { return override }
-        var url = URL(fileURLWithPath: GearboxBinary.repositoryRoot)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            let candidate = url.appendingPathComponent("shared/fixtures/sysfs").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
-
-    /// The archive of fixture `name`, or nil after printing why the test skips.
-    static func archive(_ name: String) -> String? {
-        guard let directory else {
-            print("skipped: sysfs fixtures not found (expected ../shared/fixtures/sysfs or GEARBOX_SYSFS_FIXTURES)")
-            return nil
-        }
-        return directory + "/\(name).tar.bz2"
-    }
+    /// The archive of fixture `name` (tests that call this carry `.requiresSysfsDumps`).
+    static func archive(_ name: String) throws -> String { try SharedFixtures.sysfsArchive(named: name) }
 
     /// A fresh writable extraction of fixture `name`: the dump root (holding sys/) and the
     /// folder to delete afterwards.
-    static func writableCopy(_ name: String) throws -> (root: String, cleanup: String)? {
-        guard let archive = archive(name) else { return nil }
+    static func writableCopy(_ name: String) throws -> (root: String, cleanup: String) {
         let scratch = NSTemporaryDirectory() + "gearbox-cli-dump-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-xjf", archive, "-C", scratch]
-        try tar.run()
-        tar.waitUntilExit()
-        guard tar.terminationStatus == 0 else { throw CLITestError("tar could not extract \(archive)") }
-        return (scratch + "/" + name, scratch)
+        return (try SharedFixtures.extractSysfsDump(named: name, into: scratch), scratch)
     }
 }
 
-/// Root is needed for `--sysfs-root` (a private mount namespace) and for real DVFS writes.
-func requireRoot(_ what: String) -> Bool {
-    if geteuid() == 0 { return true }
-    print("skipped: \(what) needs root (a private mount namespace for the sysfs dump)")
-    return false
+extension Trait where Self == ConditionTrait {
+    /// The built `gearbox` executable (`swift build --build-tests` or `make test` builds it).
+    static var requiresBinary: Self {
+        .enabled(if: GearboxBinary.path != nil, "needs the built gearbox binary (swift build --build-tests, or make test)")
+    }
 }

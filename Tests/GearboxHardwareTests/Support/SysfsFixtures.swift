@@ -1,41 +1,31 @@
-// GearboxHardwareTests/Support/SysfsFixtures: finds the shared sysfs dump fixtures
-// (`../shared/fixtures/sysfs/*.tar.bz2` next to the checkout) and extracts each one once per
-// test process into a private temp dir, removed when the process exits. The extracted trees are
+// GearboxHardwareTests/Support/SysfsFixtures: extracts each shared sysfs dump fixture (found by
+// GearboxTestSupport's `SharedFixtures`) once per test process into a private temp dir, removed when the process exits. The extracted trees are
 // shared between tests: treat them as read-only and call `writableCopy(of:)` before changing
 // anything.
 
 import Foundation
 import GearboxHardware
+import GearboxTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 enum SysfsFixtures {
     /// The fixtures shipped with the project, by archive base name.
-    static let armBoard = "2arm-2c"
-    static let intelHybrid = "20em64t-hybrid-1p6c2t+2ca4co1t"
-    static let fakeHeterogeneousNUMA = "fakeheterocpunuma"
-    static let all = [armBoard, intelHybrid, fakeHeterogeneousNUMA]
+    static let armBoard = SharedFixtures.armBoard
+    static let intelHybrid = SharedFixtures.intelHybrid
+    static let fakeHeterogeneousNUMA = SharedFixtures.fakeHeterogeneousNUMA
+    static let all = SharedFixtures.allSysfsDumps
 
-    /// The folder holding the `.tar.bz2` archives, or nil (tests then skip with a printed reason).
-    static let directory: String? = {
-        guard let repository = SysfsRoot.repositoryRoot(containing: #filePath) else { return nil }
-        return SysfsRoot.fixturesDirectory(repositoryRoot: repository)
-    }()
-
-    /// The extracted root of fixture `name`, or nil when the fixtures are not on this machine.
-    /// Throws if the archive exists but does not extract.
-    static func root(_ name: String) throws -> SysfsRoot? {
-        guard let directory else {
-            print("skipped: sysfs fixtures not found (expected ../shared/fixtures/sysfs or GEARBOX_SYSFS_FIXTURES)")
-            return nil
-        }
-        return try cache.root(name, archiveDirectory: directory)
+    /// The extracted root of fixture `name` (tests that call this carry `.requiresSysfsDumps`).
+    /// Throws when the fixtures are not on this machine or the archive does not extract.
+    static func root(_ name: String) throws -> SysfsRoot {
+        try cache.root(archive: try SharedFixtures.sysfsArchive(named: name), name: name)
     }
 
     /// A private, writable copy of fixture `name` (a fresh temp dir per call).
-    static func writableCopy(of name: String) throws -> SysfsRoot? {
-        guard let source = try root(name), let sourceDirectory = source.directory else { return nil }
+    static func writableCopy(of name: String) throws -> SysfsRoot {
+        let sourceDirectory = try root(name).directory ?? ""
         let destination = NSTemporaryDirectory() + "gearbox-sysfs-copy-" + UUID().uuidString
         try FileManager.default.copyItem(atPath: sourceDirectory, toPath: destination)
         return try SysfsRoot.dump(at: destination)
@@ -70,11 +60,11 @@ enum SysfsFixtures {
             base = ExtractionCache.processDirectory
         }
 
-        func root(_ name: String, archiveDirectory: String) throws -> SysfsRoot {
+        func root(archive: String, name: String) throws -> SysfsRoot {
             lock.lock()
             defer { lock.unlock() }
             if let known = roots[name] { return known }
-            let extracted = try SysfsRoot.extract(archive: archiveDirectory + "/" + name + ".tar.bz2", into: base)
+            let extracted = try SysfsRoot.extract(archive: archive, into: base)
             roots[name] = extracted
             return extracted
         }
