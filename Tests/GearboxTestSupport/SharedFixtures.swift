@@ -18,12 +18,13 @@ public enum SharedFixtures {
         return FileManager.default.currentDirectoryPath
     }()
 
-    /// The folder of sysfs dump archives: `GEARBOX_SYSFS_FIXTURES` if set, else the first
+    /// The folder of sysfs dump archives: `GEARBOX_SYSFS_FIXTURES` if set (nil if that folder
+    /// does not exist), else the first
     /// `shared/fixtures/sysfs` in the checkout's parent or one of its ancestors (the main
     /// checkout's sibling `../shared`; a worktree sits deeper). Nil when there is none.
     public static let sysfsDirectory: String? = {
         if let override = ProcessInfo.processInfo.environment["GEARBOX_SYSFS_FIXTURES"], !override.isEmpty {
-            return override
+            return FileManager.default.fileExists(atPath: override) ? override : nil
         }
         var parent = URL(fileURLWithPath: packageRoot).deletingLastPathComponent()
         while true {
