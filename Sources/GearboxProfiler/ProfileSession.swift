@@ -245,10 +245,9 @@ public final class ProfileSession {
             else if item.hasSuffix("mhz") { value = Double(item.dropLast(3)).map { $0 * 1000 } }
             else if item.hasSuffix("khz") { value = Double(item.dropLast(3)) }
             else { value = Double(item) }
-            guard let value, value.isFinite, value > 0 else {
+            guard let value, value.isFinite, value > 0, let kHz = Int(exactly: value.rounded()) else {
                 throw ProfilerError.invalidSetting(name: "--frequencies", value: text, expected: "all, or kHz values like 400000,800000 (or 400MHz,1.2GHz)")
             }
-            let kHz = Int(value.rounded())
             guard kHz >= minKHz && kHz <= maxKHz else {
                 throw ProfilerError.invalidSetting(name: "--frequencies", value: item, expected: "a frequency within \(minKHz)–\(maxKHz) kHz")
             }
