@@ -77,7 +77,10 @@ public enum JSONFile {
 
     /// One line out of a DecodingError: what was wrong and where.
     public static func shortReason(_ error: Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
+        guard let decoding = error as? DecodingError else {
+            let nsError = error as NSError
+            return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+        }
         func at(_ path: [CodingKey]) -> String {
             path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }

@@ -9,8 +9,9 @@ extension LookupTable: ValidatedFile {
     /// and at most ``FileLimits/maximumLatencyNs`` with p50 ≤ p90 ≤ p99 ≤ p99.9 ≤ max, counts
     /// and byte sizes non-negative and within ``FileLimits``.
     public func validate(_ file: FileValidator) throws {
-        try file.at("device").checkNonEmpty(device)
-        try file.at("portfolio").checkNonEmpty(portfolio)
+        // Both name files: Devices/<device>.json, Reports/<device>-<portfolio>.
+        try file.at("device").checkSafeName(device)
+        try file.at("portfolio").checkSafeName(portfolio)
         let frequencies = file.at("frequenciesKHz")
         try frequencies.require(!frequenciesKHz.isEmpty, value: "empty", allowed: "allowed: at least one frequency in kHz")
         var seenKHz = Set<Int>()
