@@ -180,7 +180,7 @@ public struct FrequencyTrace: Equatable, Sendable {
                 guard let value = Double(field), value.isFinite, value >= 1, let rounded = Int(exactly: value.rounded()),
                       rounded <= FileLimits.maximumKHz else {
                     throw PolicyError.badTraceFile(
-                        path: path, line: line, reason: "\(column) '\(field)' is not a frequency in kHz, 1...\(FileLimits.maximumKHz)")
+                        path: path, line: line, reason: "\(column) '\(field)' is not a positive frequency in kHz (1...\(FileLimits.maximumKHz))")
                 }
                 kHz.append(rounded)
             }

@@ -184,7 +184,8 @@ extension DeviceDescription: ValidatedFile {
         for (index, kind) in cpuKinds.enumerated() {
             let key = file.at("cpuKinds").at(index)
             try Self.checkCPUs(kind.cpus, key.at("cpus"), limit: FileLimits.maximumCPUs, allowEmpty: false)
-            try key.at("efficiency").check(kind.efficiency, in: 0...FileLimits.maximumCPUs)
+            // hwloc says -1 when it does not know a kind's efficiency.
+            try key.at("efficiency").check(kind.efficiency, in: -1...FileLimits.maximumCPUs)
         }
         let dvfsKey = file.at("dvfs")
         guard let kind = ControllerKind(rawValue: dvfs.controller) else {
