@@ -140,12 +140,14 @@ public struct FileValidator: Sendable {
     }
 
     /// Named values that must not decrease in the order given (e.g. p50 ≤ p90 ≤ p99); nil = absent.
-    /// Throws at the first key whose value is below an earlier one.
-    public func checkNonDecreasing(_ values: [(key: String, value: Double?)]) throws {
+    /// Throws at the first key whose value is below an earlier one by more than
+    /// `relativeTolerance` of it (for values rounded differently, like histogram percentiles
+    /// against an exact maximum).
+    public func checkNonDecreasing(_ values: [(key: String, value: Double?)], relativeTolerance: Double = 0) throws {
         var previous: (key: String, value: Double)?
         for (key, value) in values {
             guard let value else { continue }
-            if let previous, value < previous.value {
+            if let previous, value < previous.value * (1 - relativeTolerance) {
                 throw at(key).invalid(Self.text(value), allowed: "must be ≥ \(previous.key) (\(Self.text(previous.value)))")
             }
             previous = (key, value)
