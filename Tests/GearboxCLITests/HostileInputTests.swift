@@ -240,6 +240,27 @@ struct HostileInputTests {
         #expect(!result.stderr.contains("no such file"))
     }
 
+    // MARK: Validation summaries and device ids
+
+    @Test func aBrokenValidationSummaryIsAnInputErrorForReport() throws {
+        let run = scratch.file("run")
+        let made = try gearbox(["validate", "--lut", Self.lutFixture, "--trace", "step", "--objective", "p99<=8ms",
+                                "--controller", "simulated", "--duration", "1s", "--out", run])
+        #expect(made.status == 0, "\(made.stderr)")
+        let summary = run + "/summary.json"
+        try JSONDocument(contentsOf: summary).setting(["policies", "gearbox", "violationRate"], to: 5).write(to: summary)
+        let result = try gearbox(["report", "--lut", Self.lutFixture, "--validation", run, "--out", scratch.file("report")])
+        expectInputError(result, file: summary, words: [#"policies["gearbox"].violationRate"#], "report with violationRate 5")
+    }
+
+    @Test(arguments: ["../../evil", ".hidden", "a b"])
+    func anUnsafeDeviceIdIsRefusedBeforeProbing(id: String) throws {
+        let result = try gearbox(["device", "probe", "--id", id, "--output", scratch.file("d.json")])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("--id"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("d.json")))
+    }
+
     // MARK: Tensor shapes (finding 8)
 
     @Test func aHugeInputShapeIsRefusedUpFront() throws {
