@@ -7,7 +7,7 @@ import GearboxCore
 extension LookupTable: ValidatedFile {
     /// How far (relatively) a higher percentile may sit below a lower one: twice the 0.1%
     /// quantisation of the 3-significant-digit histograms the percentiles come from.
-    static let percentileTolerance = 0.002
+    public static let percentileTolerance = 0.002
 
     /// Frequencies positive and unique, variant names non-empty and unique, latencies positive
     /// and at most ``FileLimits/maximumLatencyNs`` with p50 ≤ p90 ≤ p99 ≤ p99.9 ≤ max, counts

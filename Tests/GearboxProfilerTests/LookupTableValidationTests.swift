@@ -95,3 +95,27 @@ import Testing
         }
     }
 }
+
+/// A checkpoint edited to hold an impossible cell is refused on resume, naming the cell's key.
+@Test(arguments: [
+    (["cells", 0, "latency", "p50Ns"], -1.0, "cells[0].latency.p50Ns"),
+    (["cells", 0, "latency", "p99Ns"], 1e30, "cells[0].latency.p99Ns"),
+    (["cells", 0, "kHz"], 0.0, "cells[0].kHz"),
+    (["frequencyOrderKHz", 0], -400000.0, "frequencyOrderKHz[0]"),
+] as [([JSONPathComponent], Double, String)])
+func anImpossibleCheckpointIsRefusedOnResume(keys: [JSONPathComponent], value: Double, keyPath: String) throws {
+    let scratch = ScratchDirectory("checkpoint")
+    let dir = scratch.path
+    let (first, _) = simulatedSweep(dir: dir)
+    #expect(throws: ProfilerError.self) { try first.run(options: SweepOptions(stopAfterCells: 3)) }
+    let path = dir + "/tiny.checkpoint.json"
+    try JSONDocument(contentsOf: path).setting(keys, to: value).write(to: path)
+    let (second, _) = simulatedSweep(dir: dir)
+    do {
+        _ = try second.run(options: SweepOptions(resume: true))
+        Issue.record("\(keyPath) = \(value) resumed")
+    } catch let ProfilerError.unreadable(file, reason) {
+        #expect(file == path)
+        #expect(reason.contains(keyPath))
+    }
+}
