@@ -107,6 +107,7 @@ struct HostileInputTests {
         var samples = [0, 1, data.count / 3, data.count / 2, data.count - 3].map { Data(data.prefix($0)) }
         var generator = SystemRandomNumberGenerator()
         samples.append(Data((0..<512).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        samples.append(Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8))  // deep nesting
         let lut = scratch.file("broken.lut.json")
         for sample in samples {
             try sample.write(to: URL(fileURLWithPath: lut))
