@@ -70,6 +70,19 @@ import Testing
         }
     }
 
+    @Test func truncationWrongTypesAndRandomBytesAreMalformedNotCrashes() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixture))
+        var samples = stride(from: 0, to: data.count - 2, by: max(1, data.count / 8)).map { Data(data.prefix($0)) }
+        samples.append(try JSONDocument(contentsOf: Self.fixture).setting(["dvfs", "domains", 0, "gridKHz"], to: "all").data())
+        samples.append(try JSONDocument(contentsOf: Self.fixture).setting(["topology", "pus"], to: 1e30).data())
+        samples.append(try JSONDocument(contentsOf: Self.fixture).setting(["id"], to: nil).data())
+        var generator = SystemRandomNumberGenerator()
+        samples.append(Data((0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        for sample in samples {
+            #expect(throws: FileFormatError.self) { try JSONFile.decode(DeviceDescription.self, from: sample, path: "d.json") }
+        }
+    }
+
     @Test func noDomainsIsFineWhenThereIsNoController() throws {
         try JSONDocument(contentsOf: Self.fixture).setting(["dvfs", "controller"], to: "none").setting(["dvfs", "domains"], to: [Any]())
             .write(to: path)

@@ -49,6 +49,25 @@ import Testing
         }
     }
 
+    @Test func truncationWrongTypesAndRandomBytesAreErrorsNotCrashes() throws {
+        let dir = try makePortfolioDirectory(in: scratch)
+        let manifest = dir + "/portfolio.json"
+        let data = try Data(contentsOf: URL(fileURLWithPath: manifest))
+        var samples = stride(from: 0, to: data.count - 2, by: max(1, data.count / 8)).map { Data(data.prefix($0)) }
+        samples.append(try JSONDocument(contentsOf: manifest).setting(["task", "inputShape"], to: "1x28x28").data())
+        samples.append(try JSONDocument(contentsOf: manifest).setting(["variants", 0, "format"], to: "zip").data())
+        var generator = SystemRandomNumberGenerator()
+        samples.append(Data((0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        for sample in samples {
+            try sample.write(to: URL(fileURLWithPath: manifest))
+            #expect(throws: (any Error).self) { try Portfolio.open(directory: dir) }
+            do { _ = try Portfolio.open(directory: dir) } catch {
+                #expect(error is PortfolioError || error is FileFormatError, "\(error)")
+                #expect("\(error)".contains(manifest))
+            }
+        }
+    }
+
     @Test func aSymlinkLeadingOutOfThePortfolioIsRefused() throws {
         let outside = ScratchDirectory("outside")
         try Data("secret".utf8).write(to: URL(fileURLWithPath: outside.file("secret.onnx")))
