@@ -10,9 +10,13 @@ public protocol VersionedFile: Codable {
     static var currentSchemaVersion: Int { get }
 }
 
-private struct SchemaProbe: Decodable { let schemaVersion: Int? }
+private struct SchemaProbe: Decodable { let schemaVersion: Int }
 
 public enum JSONFile {
+    /// Largest JSON file Gearbox reads: 256 MiB. Its files are tables and manifests of a few MB;
+    /// a larger one is not one of them, and reading it whole would cost that much memory.
+    public static let maximumFileBytes = 256 << 20
+
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -28,35 +32,55 @@ public enum JSONFile {
         try AtomicFile.write(data + Data("\n".utf8), to: path)
     }
 
-    /// Reads and decodes a versioned file, rejecting unknown schema versions.
+    /// Reads, decodes and (for a ``ValidatedFile``) validates a versioned file, rejecting
+    /// unknown schema versions and files over ``maximumFileBytes``.
     public static func read<T: VersionedFile>(_ type: T.Type, from path: String) throws -> T {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw FileFormatError.cannotRead(path: path, reason: "no such file or not readable")
-        }
-        return try decode(type, from: data, path: path)
+        try decode(type, from: InputFile.read(path, maximumBytes: maximumFileBytes), path: path)
     }
 
-    /// Decodes a versioned file's bytes; `path` names it in errors.
+    /// Decodes a versioned file's bytes and, for a ``ValidatedFile``, validates its values;
+    /// `path` names it in errors.
     public static func decode<T: VersionedFile>(_ type: T.Type, from data: Data, path: String) throws -> T {
-        let probe: SchemaProbe
-        do { probe = try JSONDecoder().decode(SchemaProbe.self, from: data) } catch {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
             throw FileFormatError.malformed(path: path, reason: "not valid JSON (\(shortReason(error)))")
         }
-        guard let version = probe.schemaVersion else {
+        guard let top = object as? [String: Any] else {
+            throw FileFormatError.malformed(path: path, reason: "the top level is not a JSON object")
+        }
+        guard let found = top["schemaVersion"] else {
             throw FileFormatError.malformed(path: path, reason: "missing schemaVersion")
+        }
+        guard !(found is String), let version = try? JSONDecoder().decode(SchemaProbe.self, from: data).schemaVersion else {
+            throw FileFormatError.invalidValue(
+                path: path, keyPath: "schemaVersion", value: describe(found), allowed: "allowed: the integer \(T.currentSchemaVersion)")
         }
         guard version == T.currentSchemaVersion else {
             throw FileFormatError.unsupportedSchema(path: path, found: version, supported: T.currentSchemaVersion)
         }
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+        let value: T
+        do { value = try JSONDecoder().decode(T.self, from: data) } catch {
             throw FileFormatError.malformed(path: path, reason: shortReason(error))
         }
+        if let checked = value as? any ValidatedFile { try checked.validate(FileValidator(path: path)) }
+        return value
+    }
+
+    /// A decoded JSON value as an error shows it: strings quoted, others as JSON writes them.
+    static func describe(_ value: Any) -> String {
+        if let text = value as? String { return "\"\(text)\" (a string)" }
+        if value is NSNull { return "null" }
+        if value is [Any] { return "an array" }
+        if value is [String: Any] { return "an object" }
+        return "\(value)"
     }
 
     /// One line out of a DecodingError: what was wrong and where.
     public static func shortReason(_ error: Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
+        guard let decoding = error as? DecodingError else {
+            let nsError = error as NSError
+            return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+        }
         func at(_ path: [CodingKey]) -> String {
             path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
@@ -66,6 +90,28 @@ public enum JSONFile {
         case let .valueNotFound(_, ctx): return "null value at \(at(ctx.codingPath))"
         case let .dataCorrupted(ctx): return "corrupt data at \(at(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// Reading an input file whole, with a size budget checked before the bytes are.
+public enum InputFile {
+    /// The bytes of `path`, refusing a file larger than `maximumBytes` before reading it.
+    /// - Throws: `FileFormatError.cannotRead` (missing, unreadable, a directory) or
+    ///   `.invalidValue` at `file size` (too large).
+    public static func read(_ path: String, maximumBytes: Int) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FileFormatError.cannotRead(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FileFormatError.cannotRead(path: path, reason: "a directory, not a file") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= maximumBytes else {
+            throw FileFormatError.invalidValue(
+                path: path, keyPath: "file size", value: "\(size) bytes", allowed: "allowed: at most \(maximumBytes) bytes")
+        }
+        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw FileFormatError.cannotRead(path: path, reason: "not readable")
         }
     }
 }

@@ -75,6 +75,25 @@ public struct FrequencyTrace: Equatable, Sendable {
     /// The distinct frequencies the trace visits on `domain`, ascending.
     public func distinctKHz(domain: Int = 0) -> [Int] { Array(Set(samples.map { $0.kHz[domain] })).sorted() }
 
+    // MARK: Budgets
+
+    /// Longest trace or run Gearbox replays: 24 hours (86 400 000 ms). A simulated run records one
+    /// timeline row per inference, so a longer one would only exhaust memory.
+    public static let maximumDurationMs: Double = 24 * 3600 * 1000
+    /// Most samples a trace may have: 1 000 000 (a day sampled every 100 ms is 864 000).
+    public static let maximumSamples = 1_000_000
+    /// Largest trace CSV Gearbox reads: 64 MiB (a million rows of a few domains).
+    public static let maximumFileBytes = 64 << 20
+
+    /// Throws ``PolicyError/badSetting(name:reason:)`` unless `durationMs` is at most ``maximumDurationMs``.
+    public static func checkDuration(_ durationMs: Double, setting: String) throws {
+        guard durationMs <= maximumDurationMs else {
+            throw PolicyError.badSetting(
+                name: setting,
+                reason: "\(DurationText.format(ns: durationMs * 1e6)) is longer than the \(DurationText.format(ns: maximumDurationMs * 1e6)) (24 h) Gearbox replays (FrequencyTrace.maximumDurationMs)")
+        }
+    }
+
     // MARK: CSV
 
     /// The trace as CSV: `time_ms,khz` (or `time_ms,khz_policy0,khz_policy4,…`), one row per sample.
@@ -94,10 +113,12 @@ public struct FrequencyTrace: Equatable, Sendable {
     /// labels a generated trace; without one a trace counts as recorded, `real`); the header is `time_ms` then
     /// one column per domain whose name starts with `khz`; times must not go backwards.
     /// - Throws: ``PolicyError/badTraceFile(path:line:reason:)`` naming the file and line.
+    ///   A file over ``maximumFileBytes``, with more than ``maximumSamples`` rows or a time past
+    ///   ``maximumDurationMs`` is refused before it is held in memory.
     public static func read(csvAt path: String) throws -> FrequencyTrace {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw FileFormatError.cannotRead(path: path, reason: "no such file or not readable")
+        let data = try InputFile.read(path, maximumBytes: maximumFileBytes)
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\0") else {
+            throw FileFormatError.malformed(path: path, reason: "not UTF-8 text (a binary file?); a trace CSV starts with 'time_ms,khz'")
         }
         return try parse(csv: text, path: path)
     }
@@ -116,7 +137,12 @@ public struct FrequencyTrace: Equatable, Sendable {
                     source = MeasurementSource(rawValue: String(word.dropFirst(7))) ?? source
                 }
                 for word in trimmed.dropFirst().split(separator: " ") where word.hasPrefix("duration_ms=") {
-                    statedDurationMs = Double(word.dropFirst(12))
+                    guard let stated = Double(word.dropFirst(12)), stated.isFinite, stated >= 0, stated <= maximumDurationMs else {
+                        throw PolicyError.badTraceFile(
+                            path: path, line: line,
+                            reason: "\(word) is not a duration in 0...\(Int(maximumDurationMs)) ms (24 h, FrequencyTrace.maximumDurationMs)")
+                    }
+                    statedDurationMs = stated
                 }
                 continue
             }
@@ -134,18 +160,29 @@ public struct FrequencyTrace: Equatable, Sendable {
             guard fields.count == columns.count + 1 else {
                 throw PolicyError.badTraceFile(path: path, line: line, reason: "expected \(columns.count + 1) columns, found \(fields.count)")
             }
+            guard samples.count < maximumSamples else {
+                throw PolicyError.badTraceFile(
+                    path: path, line: line, reason: "more than \(maximumSamples) samples (FrequencyTrace.maximumSamples); split or resample the trace")
+            }
             guard let time = Double(fields[0]), time.isFinite, time >= 0 else {
                 throw PolicyError.badTraceFile(path: path, line: line, reason: "time_ms '\(fields[0])' is not a non-negative number")
+            }
+            guard time <= maximumDurationMs else {
+                throw PolicyError.badTraceFile(
+                    path: path, line: line,
+                    reason: "time_ms \(fields[0]) is past the longest trace Gearbox replays, \(Int(maximumDurationMs)) ms (24 h, FrequencyTrace.maximumDurationMs)")
             }
             if let previous = samples.last, time < previous.timeMs {
                 throw PolicyError.badTraceFile(path: path, line: line, reason: "time_ms \(fields[0]) goes backwards (previous row is \(DurationText.compact(previous.timeMs)))")
             }
             var kHz: [Int] = []
             for (column, field) in zip(columns, fields.dropFirst()) {
-                guard let value = Double(field), value.isFinite, value >= 1 else {
-                    throw PolicyError.badTraceFile(path: path, line: line, reason: "\(column) '\(field)' is not a positive frequency in kHz")
+                guard let value = Double(field), value.isFinite, value >= 1, let rounded = Int(exactly: value.rounded()),
+                      rounded <= FileLimits.maximumKHz else {
+                    throw PolicyError.badTraceFile(
+                        path: path, line: line, reason: "\(column) '\(field)' is not a positive frequency in kHz (1...\(FileLimits.maximumKHz))")
                 }
-                kHz.append(Int(value.rounded()))
+                kHz.append(rounded)
             }
             samples.append(Sample(timeMs: time, kHz: kHz))
         }
@@ -158,6 +195,7 @@ public struct FrequencyTrace: Equatable, Sendable {
         // The last sample holds until the stated end, else for one more typical interval.
         let intervals = zip(samples.dropFirst(), samples).map { $0.timeMs - $1.timeMs }.filter { $0 > 0 }.sorted()
         let typical = intervals.isEmpty ? 1000 : intervals[intervals.count / 2]
-        return FrequencyTrace(name: path, domainNames: columns, samples: samples, durationMs: max(statedDurationMs ?? last.timeMs + typical, last.timeMs), source: source)
+        let durationMs = min(max(statedDurationMs ?? last.timeMs + typical, last.timeMs), maximumDurationMs)
+        return FrequencyTrace(name: path, domainNames: columns, samples: samples, durationMs: durationMs, source: source)
     }
 }

@@ -76,6 +76,22 @@ public struct PolicyRun: Sendable {
 public enum Timeline {
     public static let header = "time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns"
 
+    /// Most rows one policy's simulated run may record: 2 000 000 (about 200 MB with its CSV
+    /// line). A simulated run records one row per inference, so a long run of a fast table is
+    /// refused up front (``checkRowBudget(durationMs:fastestLatencyNs:)``) instead of filling memory.
+    public static let maximumRowsPerRun = 2_000_000
+
+    /// Throws ``PolicyError/badSetting(name:reason:)`` when a run of `durationMs` whose inferences
+    /// take at least `fastestLatencyNs` could record more than ``maximumRowsPerRun`` rows.
+    public static func checkRowBudget(durationMs: Double, fastestLatencyNs: Double) throws {
+        let rows = durationMs * 1e6 / max(fastestLatencyNs, 1)
+        guard rows <= Double(maximumRowsPerRun) else {
+            throw PolicyError.badSetting(
+                name: "--duration",
+                reason: "\(DurationText.format(ns: durationMs * 1e6)) of inferences as fast as \(DurationText.format(ns: fastestLatencyNs)) would record about \(Int(exactly: rows.rounded()).map(String.init) ?? "\(rows)") timeline rows per policy, more than \(maximumRowsPerRun) (Timeline.maximumRowsPerRun); give a shorter --duration")
+        }
+    }
+
     /// All rows of all runs, run by run, in time order within each.
     public static func csv(_ runs: [PolicyRun]) -> String {
         var lines = [header]
@@ -83,11 +99,17 @@ public enum Timeline {
         for run in runs {
             for r in run.rows {
                 lines.append(
-                    "\(DurationText.compact(r.timeMs)),\(r.kHz),\(r.policy.rawValue),\(field(r.variant)),\(Int(r.latencyNs.rounded())),"
-                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(Int(r.switchNs.rounded()))")
+                    "\(DurationText.compact(r.timeMs)),\(r.kHz),\(r.policy.rawValue),\(field(r.variant)),\(nanoseconds(r.latencyNs)),"
+                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(nanoseconds(r.switchNs))")
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A time in whole ns; a value no integer holds (infinite, or beyond Int) is written as
+    /// Swift prints it rather than trapping.
+    static func nanoseconds(_ value: Double) -> String {
+        Int(exactly: value.rounded()).map(String.init) ?? "\(value)"
     }
 
     /// A CSV field, quoted when it holds a comma, quote or newline.

@@ -3,6 +3,7 @@
 // CLI `--trace` argument to a generator or a recorded CSV file.
 
 import Foundation
+import GearboxCore
 
 /// A frequency-trace generator and its parameters, parsed from `kind[:key=value,...]`.
 ///
@@ -82,6 +83,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         guard durationMs > 0, durationMs.isFinite else {
             throw PolicyError.badTraceSpec(spec: description, reason: "duration must be positive")
         }
+        try FrequencyTrace.checkDuration(durationMs, setting: "--duration")
         var points: [(timeMs: Double, kHz: Int)] = []
         switch kind {
         case .step:
@@ -93,6 +95,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             let from = try frequency("from", default: high, levels: levels)
             let to = try frequency("to", default: low, levels: levels)
             let interval = try duration("interval", default: 100)
+            try checkSampleCount(durationMs: durationMs, every: interval)
             var t = 0.0
             while t < durationMs {
                 points.append((t, interpolate(from, to, t / durationMs)))
@@ -103,6 +106,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             let highKHz = try frequency("high", default: high, levels: levels)
             let lowKHz = try frequency("low", default: low, levels: levels)
             let duty = try number("duty", default: 0.5, range: 0.01...0.99)
+            try checkSampleCount(durationMs: durationMs, every: period / 2)
             var t = 0.0
             while t < durationMs {
                 points.append((t, highKHz))
@@ -114,6 +118,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             let from = try frequency("from", default: high, levels: levels)
             let to = try frequency("to", default: low, levels: levels)
             let interval = try duration("interval", default: 100)
+            try checkSampleCount(durationMs: durationMs, every: interval)
             var t = 0.0
             while t < durationMs {
                 points.append((t, interpolate(from, to, t.truncatingRemainder(dividingBy: period) / period)))
@@ -122,6 +127,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         case .randomWalk:
             var rng = SeededGenerator(seed: try seed())
             let interval = try duration("interval", default: 100)
+            try checkSampleCount(durationMs: durationMs, every: interval)
             let start = try frequency("start", default: high, levels: levels)
             var index = levels.lastIndex { $0 <= start } ?? 0
             var t = 0.0
@@ -138,6 +144,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         case .governorLike:
             var rng = SeededGenerator(seed: try seed())
             let interval = try duration("interval", default: 50)
+            try checkSampleCount(durationMs: durationMs, every: interval)
             let up = try number("up", default: 0.8, range: 0.1...0.99)
             let busy = try number("busy", default: 0.5, range: 0.01...0.99)
             let burst = try duration("burst", default: 1000)
@@ -174,10 +181,22 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         if text == "max" { return levels.last ?? value }
         if text == "min" { return levels.first ?? value }
         for (suffix, scale) in [("khz", 1.0), ("mhz", 1e3), ("ghz", 1e6)] where text.hasSuffix(suffix) {
-            if let number = Double(text.dropLast(suffix.count)), number > 0 { return Int((number * scale).rounded()) }
+            if let number = Double(text.dropLast(suffix.count)), number > 0, let kHz = Int(exactly: (number * scale).rounded()),
+               kHz <= FileLimits.maximumKHz {
+                return kHz
+            }
         }
-        if let number = Int(text), number > 0 { return number }
+        if let number = Int(text), number > 0, number <= FileLimits.maximumKHz { return number }
         throw PolicyError.badTraceSpec(spec: description, reason: "\(key)=\(text) is not a frequency (use max, min, kHz, or e.g. 800MHz)")
+    }
+
+    /// A generator emitting a sample every `interval` ms may not exceed the trace sample budget.
+    private func checkSampleCount(durationMs: Double, every interval: Double) throws {
+        guard durationMs / interval <= Double(FrequencyTrace.maximumSamples) else {
+            throw PolicyError.badTraceSpec(
+                spec: description,
+                reason: "\(DurationText.compact(durationMs / interval)) samples, more than the \(FrequencyTrace.maximumSamples) a trace may have (FrequencyTrace.maximumSamples): use a longer interval or period, or a shorter --duration")
+        }
     }
 
     private func duration(_ key: String, default value: Double) throws -> Double {

@@ -19,9 +19,10 @@ public struct Portfolio: Sendable {
     public var variants: [PortfolioManifest.Variant] { manifest.variants }
     public var manifestPath: String { directory + "/" + Self.manifestFileName }
 
-    /// The absolute-or-relative path of a variant's file (the manifest stores it relative to the directory).
+    /// The path of a variant's file: the manifest stores it relative to the directory, and
+    /// ``open(directory:verifyHashes:checkLoadingWith:)`` checks that it stays inside.
     public func path(of variant: PortfolioManifest.Variant) -> String {
-        variant.file.hasPrefix("/") ? variant.file : directory + "/" + variant.file
+        directory + "/" + variant.file
     }
 
     /// The variant called `name`, if the manifest has one.
@@ -34,7 +35,8 @@ public struct Portfolio: Sendable {
         self.manifest = manifest
     }
 
-    /// Opens `directory/portfolio.json`, checks names are unique, every file exists and (where the
+    /// Opens `directory/portfolio.json` (validated as ``PortfolioManifest/validate(_:)`` says),
+    /// checks every file resolves inside the directory (symlinks included), exists and (where the
     /// manifest stores one) its SHA-256 matches. With a `backend`, also loads every variant once
     /// to prove its format loads, then releases it.
     public static func open(
@@ -54,9 +56,9 @@ public struct Portfolio: Sendable {
             }
         }
         let portfolio = Portfolio(directory: dir, manifest: manifest)
-        try portfolio.checkConsistency()
-        for variant in manifest.variants {
-            let path = portfolio.path(of: variant)
+        let variantsKey = FileValidator(path: manifestPath).at("variants")
+        for (index, variant) in manifest.variants.enumerated() {
+            let path = try ContainedPath.resolve(variant.file, inside: dir, key: variantsKey.at(index).at("file"))
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw PortfolioError.missingFile(variant: variant.name, path: path)
             }
@@ -77,30 +79,6 @@ public struct Portfolio: Sendable {
             backend.releaseAll()
         }
         return portfolio
-    }
-
-    /// Names unique and non-empty, at least one variant, numbers in range.
-    func checkConsistency() throws {
-        guard !manifest.variants.isEmpty else {
-            throw PortfolioError.invalidManifest(path: manifestPath, reason: "no variants")
-        }
-        var seen = Set<String>()
-        for variant in manifest.variants {
-            guard !variant.name.isEmpty else {
-                throw PortfolioError.invalidManifest(path: manifestPath, reason: "a variant has an empty name")
-            }
-            guard seen.insert(variant.name).inserted else {
-                throw PortfolioError.invalidManifest(path: manifestPath, reason: "variant name '\(variant.name)' appears twice")
-            }
-            guard (0...1).contains(variant.sparsity) else {
-                throw PortfolioError.invalidManifest(
-                    path: manifestPath, reason: "variant '\(variant.name)': sparsity \(variant.sparsity) is not in 0...1")
-            }
-            if let accuracy = variant.accuracy, !(0...1).contains(accuracy) {
-                throw PortfolioError.invalidManifest(
-                    path: manifestPath, reason: "variant '\(variant.name)': accuracy \(accuracy) is not a fraction in 0...1")
-            }
-        }
     }
 }
 

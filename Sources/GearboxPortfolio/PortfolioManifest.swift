@@ -2,6 +2,7 @@
 // task a portfolio solves and its variants. Keys are fixed by the profiler issue.
 
 import GearboxCore
+import GearboxEngine
 
 public struct PortfolioManifest: VersionedFile, Equatable, Sendable {
     public static let currentSchemaVersion = 1
@@ -76,5 +77,47 @@ public struct PortfolioManifest: VersionedFile, Equatable, Sendable {
     public init(name: String, task: Task, variants: [Variant]) {
         self.schemaVersion = Self.currentSchemaVersion
         self.name = name; self.task = task; self.variants = variants
+    }
+}
+
+extension PortfolioManifest: ValidatedFile {
+    /// A safe `name` (it names `Profiles/<device>/<name>.lut.json`), an input shape of positive
+    /// dimensions within ``EngineBudget/maximumInputElements``, at least one variant, variant
+    /// names non-empty and unique, files relative and inside the portfolio folder, fractions in
+    /// 0...1. (Symlinks leading out are caught by `Portfolio.open`, which resolves the files.)
+    public func validate(_ file: FileValidator) throws {
+        try file.at("name").checkSafeName(name)
+        let taskKey = file.at("task")
+        try taskKey.at("inputName").checkNonEmpty(task.inputName)
+        let shapeKey = taskKey.at("inputShape")
+        let shapeText = "[" + task.inputShape.map(String.init).joined(separator: ", ") + "]"
+        try shapeKey.require(!task.inputShape.isEmpty, value: "[]", allowed: "allowed: at least one dimension")
+        for (index, dimension) in task.inputShape.enumerated() {
+            try shapeKey.at(index).check(dimension, in: 1...EngineBudget.maximumInputElements, "allowed: a positive dimension")
+        }
+        try shapeKey.require(
+            EngineBudget.elementCount(task.inputShape) != nil, value: shapeText,
+            allowed: "allowed: at most \(EngineBudget.maximumInputElements) elements (EngineBudget.maximumInputElements)")
+        try taskKey.at("classes").check(task.classes, in: 1...1_000_000)
+        let preprocessKey = taskKey.at("preprocess")
+        let any = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+        try preprocessKey.at("scale").check(task.preprocess.scale, in: any)
+        try preprocessKey.at("mean").check(task.preprocess.mean, in: any)
+        try preprocessKey.at("std").checkPositive(task.preprocess.std, atMost: .greatestFiniteMagnitude)
+        let variantsKey = file.at("variants")
+        try variantsKey.require(!variants.isEmpty, value: "empty", allowed: "allowed: at least one variant")
+        try variantsKey.checkUniqueNames(variants.map(\.name), key: "name")
+        for (index, variant) in variants.enumerated() {
+            let key = variantsKey.at(index)
+            try ContainedPath.checkRelative(variant.file, key: key.at("file"))
+            try key.at("sparsity").check(variant.sparsity, in: 0...1, "allowed: a fraction in 0...1")
+            if let accuracy = variant.accuracy { try key.at("accuracy").check(accuracy, in: 0...1, "allowed: a fraction in 0...1") }
+            try key.at("params").checkCount(variant.params)
+            try key.at("macs").checkCount(variant.macs)
+            if let sha256 = variant.sha256 {
+                try key.at("sha256").require(
+                    sha256.count == 64 && sha256.allSatisfy(\.isHexDigit), value: "'\(sha256)'", allowed: "allowed: 64 hex digits")
+            }
+        }
     }
 }

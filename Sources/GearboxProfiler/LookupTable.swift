@@ -195,20 +195,10 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         self.portfolioMemory = portfolioMemory; self.method = method
     }
 
-    /// Reads and checks a LUT file; a missing, truncated or corrupt file is one line naming it.
+    /// Reads and checks a LUT file (see `validate`); a missing, truncated, corrupt or impossible
+    /// file is one line naming it and the offending key.
     public static func read(from path: String) throws -> LookupTable {
-        let lut = try JSONFile.read(LookupTable.self, from: path)
-        for variant in lut.variants {
-            for (key, cell) in variant.latency {
-                guard Int(key) != nil else {
-                    throw FileFormatError.malformed(path: path, reason: "variant '\(variant.name)': latency key '\(key)' is not a frequency in kHz")
-                }
-                guard cell.p50Ns.isFinite, cell.p50Ns >= 0 else {
-                    throw FileFormatError.malformed(path: path, reason: "variant '\(variant.name)' at \(key) kHz: p50Ns \(cell.p50Ns) is not a latency")
-                }
-            }
-        }
-        return lut
+        try JSONFile.read(LookupTable.self, from: path)
     }
 
     /// The variant called `name`.

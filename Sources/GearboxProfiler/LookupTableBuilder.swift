@@ -31,7 +31,9 @@ public enum LookupTableBuilder {
             var model = LookupTable.FrequencyModel.fit(points: cells.map { (deliveredKHz($0, maxKHz: maxKHz), $0.latency.p50Ns) })
             model?.frequencyBasis = "delivered"
             if let model {
-                for kHz in config.gridKHz where latency[String(kHz)] == nil {
+                // A fit extrapolated to a latency of zero or less predicts nothing: such a cell is
+                // left out rather than written into a table every reader would refuse.
+                for kHz in config.gridKHz where latency[String(kHz)] == nil && model.predictNs(kHz: kHz) > 0 {
                     latency[String(kHz)] = predictedCell(kHz: kHz, model: model, measured: cells)
                     predictedKHz.insert(kHz)
                 }

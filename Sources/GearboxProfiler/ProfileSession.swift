@@ -70,11 +70,11 @@ public final class ProfileSession {
     /// Checks the inputs and builds the sweep. Input problems throw `ProfilerError` (exit 2),
     /// `PortfolioError` or `FileFormatError`; a controller that cannot start throws `HardwareError`.
     public static func prepare(_ request: ProfileRequest) throws -> ProfileSession {
-        guard request.threads >= 1 else {
-            throw ProfilerError.invalidSetting(name: "--threads", value: String(request.threads), expected: "1 or more")
+        guard (1...FileLimits.maximumThreads).contains(request.threads) else {
+            throw ProfilerError.invalidSetting(name: "--threads", value: String(request.threads), expected: "1...\(FileLimits.maximumThreads)")
         }
-        if let seconds = request.maxCellSeconds, !(seconds > 0) {
-            throw ProfilerError.invalidSetting(name: "--max-cell-seconds", value: String(seconds), expected: "a positive number of seconds")
+        if let seconds = request.maxCellSeconds, !(seconds > 0 && seconds <= 86_400) {
+            throw ProfilerError.invalidSetting(name: "--max-cell-seconds", value: String(seconds), expected: "a positive number of seconds, at most 86400 (a day)")
         }
         var notes: [String] = []
         let portfolio = try Portfolio.open(directory: request.portfolioDirectory)
@@ -245,10 +245,9 @@ public final class ProfileSession {
             else if item.hasSuffix("mhz") { value = Double(item.dropLast(3)).map { $0 * 1000 } }
             else if item.hasSuffix("khz") { value = Double(item.dropLast(3)) }
             else { value = Double(item) }
-            guard let value, value.isFinite, value > 0 else {
+            guard let value, value.isFinite, value > 0, let kHz = Int(exactly: value.rounded()) else {
                 throw ProfilerError.invalidSetting(name: "--frequencies", value: text, expected: "all, or kHz values like 400000,800000 (or 400MHz,1.2GHz)")
             }
-            let kHz = Int(value.rounded())
             guard kHz >= minKHz && kHz <= maxKHz else {
                 throw ProfilerError.invalidSetting(name: "--frequencies", value: item, expected: "a frequency within \(minKHz)–\(maxKHz) kHz")
             }

@@ -12,6 +12,7 @@ import Testing
     @Test(.requiresRoot, .requiresSysfsDumps) func theArmBoardIsTwoPUsInOneDomainAt400And800MHz() throws {
         let root = try SysfsFixtures.root(SysfsFixtures.armBoard)
         let device = try DeviceProbe.run(root: root)
+        try device.validate(FileValidator(path: "probe"))  // what every reader of the file checks
         #expect(device.topology.pus == 2)
         #expect(device.dvfs.controller == "real")
         #expect(device.dvfs.domains.map(\.cpus) == [[0, 1]])
@@ -26,6 +27,7 @@ import Testing
     @Test(.requiresRoot, .requiresSysfsDumps) func theIntelHybridHasTwentyPUsTwoKindsAndDerivedGrids() throws {
         let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid)
         let device = try DeviceProbe.run(root: root, options: .init(id: "hybrid", gridSteps: 5))
+        try device.validate(FileValidator(path: "probe"))  // what every reader of the file checks
         #expect(device.id == "hybrid")
         #expect(device.topology.pus == 20)
         #expect(device.cpuKinds.count == 2)
@@ -39,6 +41,7 @@ import Testing
     @Test(.requiresRoot, .requiresSysfsDumps) func theFakeHeterogeneousDumpLoads() throws {
         let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA)
         let device = try DeviceProbe.run(root: root)
+        try device.validate(FileValidator(path: "probe"))  // what every reader of the file checks
         #expect(device.topology.pus == 24)
         #expect(device.dvfs.controller == "none")
         #expect(device.thermalZones.isEmpty)

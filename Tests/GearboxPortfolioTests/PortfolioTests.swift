@@ -96,7 +96,10 @@ func makePortfolioDirectory(
 @Test func duplicateVariantNamesAreRejected() throws {
     let scratch = ScratchDirectory("portfolio")
     let dir = try makePortfolioDirectory(in: scratch, variants: [("a", .dense, "a.onnx"), ("a", .dense, "b.onnx")])
-    #expect(throws: PortfolioError.self) { try Portfolio.open(directory: dir) }
+    #expect(throws: FileFormatError.invalidValue(
+        path: dir + "/portfolio.json", keyPath: "variants[1].name", value: "'a'", allowed: "names must be unique (variants[0] has it too)")) {
+        try Portfolio.open(directory: dir)
+    }
 }
 
 @Test func maskedVariantsOfOneFileShareOneLoadedModel() throws {

@@ -78,3 +78,9 @@ func rows(_ count: Int, violationEvery: Int = 0, switchEvery: Int = 0) -> [Timel
     #expect(try TimelineFile.parse(csv, path: "t.csv").rows[0].switchNs == 61_000)
     #expect(try TimelineFile.parse("time_ms,khz,policy,variant,latency_ns,violation,switch\n0,1,p,a,1,0,0\n", path: "t.csv").rows[0].switchNs == nil)
 }
+
+@Test(arguments: ["1e30", "-1e300", "inf"])
+func timelineFrequencyNoIntegerHoldsIsAnErrorNotATrap(kHz: String) {
+    let csv = "time_ms,khz,policy,variant,latency_ns,violation,switch\n0,\(kHz),p,v,10,0,0\n"
+    #expect(throws: ReportError.self) { try TimelineFile.parse(csv, path: "t.csv") }
+}

@@ -63,6 +63,12 @@ final class MemoryPlanner {
         let workers = max(1, compiler.options.threads)
         let scratchStride = ((ops.map(\.scratchFloatsPerWorker).max() ?? 0) + Self.slotAlignment - 1) / Self.slotAlignment * Self.slotAlignment
         let sharedFloats = ops.map(\.sharedScratchFloats).max() ?? 0
+        let (workspaceFloats, overflow) = arenaSize.addingReportingOverflow(scratchStride * workers + sharedFloats)
+        guard !overflow, workspaceFloats <= EngineBudget.maximumWorkspaceBytes / MemoryLayout<Float>.stride else {
+            throw EngineError.invalidModel(
+                source: compiler.source,
+                reason: "its activations need \(workspaceFloats) floats, more than the engine's budget of \(EngineBudget.maximumWorkspaceBytes) bytes (EngineBudget.maximumWorkspaceBytes); use smaller input shapes")
+        }
         let arena = AlignedBuffer(count: arenaSize)
         let scratch = AlignedBuffer(count: scratchStride * workers + sharedFloats)
         let owner = compiler

@@ -103,6 +103,10 @@ final class ModelCompiler {
             guard given.allSatisfy({ $0 >= 0 }) else {
                 throw EngineError.inputMismatch(name: input.name, reason: "shape \(given) has a negative dimension")
             }
+            guard EngineBudget.elementCount(given) != nil else {
+                throw EngineError.inputMismatch(
+                    name: input.name, reason: "shape \(given) has more than \(EngineBudget.maximumInputElements) elements (the engine's input budget, EngineBudget.maximumInputElements)")
+            }
             if let dims = input.dimensions {
                 guard dims.count == given.count else {
                     throw EngineError.inputMismatch(name: input.name, reason: "shape \(given) has rank \(given.count) but the model declares rank \(dims.count)")
@@ -125,9 +129,9 @@ final class ModelCompiler {
             }
             shape.append(v)
         }
-        let (_, overflow) = shape.reduce(1, *).multipliedReportingOverflow(by: 1)
-        guard !overflow, shape.reduce(1, { $0 &* $1 }) <= maximumTensorElements else {
-            throw EngineError.unresolvedShape(value: input.name, reason: "declared shape \(shape) is too large")
+        guard EngineBudget.elementCount(shape) != nil else {
+            throw EngineError.unresolvedShape(
+                value: input.name, reason: "declared shape \(shape) has more than \(EngineBudget.maximumInputElements) elements (the engine's input budget)")
         }
         return shape
     }

@@ -107,3 +107,23 @@ extension EmulatedFrequencyController {
         try JSONFile.write(file, to: path)
     }
 }
+
+extension EmulatedCalibrationFile: ValidatedFile {
+    /// fmax and every step's frequency positive, periods and work positive, ratios finite and
+    /// positive, quotas -1 (unthrottled) or more.
+    public func validate(_ file: FileValidator) throws {
+        try file.at("maxKHz").checkKHz(maxKHz)
+        try file.at("periodUs").check(periodUs, in: 1...10_000_000)
+        try file.at("calibrationWorkNs").check(calibrationWorkNs, in: 1...Int(FileLimits.maximumLatencyNs))
+        for (index, calibration) in calibrations.enumerated() {
+            let key = file.at("calibrations").at(index)
+            try key.at("requestedKHz").checkKHz(calibration.requestedKHz)
+            try key.at("requestedRatio").checkPositive(calibration.requestedRatio, atMost: 1000)
+            try key.at("measuredRatio").checkPositive(calibration.measuredRatio, atMost: 1000)
+            try key.at("periodUs").check(calibration.periodUs, in: 1...10_000_000)
+            try key.at("quotaUs").check(calibration.quotaUs, in: -1...Int(Int32.max), "allowed: -1 (unthrottled) or a quota in µs")
+            try key.at("corrections").checkCount(calibration.corrections)
+            try key.at("workNs").check(calibration.workNs, in: 0...Int(FileLimits.maximumLatencyNs))
+        }
+    }
+}

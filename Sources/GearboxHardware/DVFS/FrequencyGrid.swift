@@ -3,9 +3,14 @@
 
 /// Evenly spaced frequency grids.
 public enum FrequencyGrid {
+    /// Most steps a grid may have (a sweep visits each one; no DVFS driver offers more).
+    public static let maximumSteps = 1000
+
     /// `steps` frequencies from `minKHz` to `maxKHz` inclusive, evenly spaced; interior points are
-    /// rounded to whole MHz (drivers work in MHz or coarser). One step gives `[maxKHz]`.
-    public static func evenlySpaced(minKHz: Int, maxKHz: Int, steps: Int) -> [Int] {
+    /// rounded to whole MHz (drivers work in MHz or coarser). One step gives `[maxKHz]`; more than
+    /// ``maximumSteps`` give ``maximumSteps``.
+    public static func evenlySpaced(minKHz: Int, maxKHz: Int, steps requested: Int) -> [Int] {
+        let steps = min(requested, maximumSteps)
         guard steps > 1, maxKHz > minKHz else { return [maxKHz] }
         let span = Double(maxKHz - minKHz)
         var grid: [Int] = []
@@ -19,8 +24,9 @@ public enum FrequencyGrid {
     }
 
     /// `steps` fractions of `maxKHz`: maxKHz·k/steps for k = 1…steps (the emulated grid, so that
-    /// 1/2 and 1/4 of fmax are on it whenever `steps` is a multiple of 4).
-    public static func fractions(ofMaxKHz maxKHz: Int, steps: Int) -> [Int] {
+    /// 1/2 and 1/4 of fmax are on it whenever `steps` is a multiple of 4); at most ``maximumSteps``.
+    public static func fractions(ofMaxKHz maxKHz: Int, steps requested: Int) -> [Int] {
+        let steps = min(requested, maximumSteps)
         guard steps > 0 else { return [maxKHz] }
         return (1...steps).map { maxKHz * $0 / steps }
     }

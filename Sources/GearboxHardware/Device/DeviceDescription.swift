@@ -67,8 +67,18 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         }
     }
 
+    /// The values of `dvfs.controller`: which frequency controller this machine offers.
+    public enum ControllerKind: String, CaseIterable, Sendable {
+        /// cpufreq can set the frequency.
+        case real
+        /// Only the cgroup CPU-bandwidth throttle can stand in for frequencies.
+        case emulated
+        /// Neither (a sysfs dump, or no cgroup control): only the simulated controller runs.
+        case none
+    }
+
     public struct DVFS: Codable, Equatable, Sendable {
-        /// "real" | "emulated" | "none"
+        /// "real" | "emulated" | "none" (``ControllerKind``; a string so the JSON stays as it is).
         public var controller: String
         public var domains: [Domain]
         /// Why the controller is what it is (e.g. "no cpufreq in sysfs; cgroup v1 cpu controller writable").
@@ -146,5 +156,84 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         self.id = id; self.hostname = hostname; self.cpuModel = cpuModel; self.topology = topology
         self.cpuKinds = cpuKinds; self.dvfs = dvfs; self.counters = counters; self.thermalZones = thermalZones
         self.timer = timer; self.sysfsRoot = sysfsRoot; self.provenance = provenance
+    }
+}
+
+extension DeviceDescription: ValidatedFile {
+    /// A safe `id` (it names `Profiles/<id>/`), a known controller, and for real or emulated
+    /// DVFS at least one domain whose CPUs lie within the topology and whose frequencies are
+    /// positive, with min ≤ max and a non-empty grid.
+    public func validate(_ file: FileValidator) throws {
+        try file.at("id").checkSafeName(id)
+        let topologyKey = file.at("topology")
+        try topologyKey.at("pus").check(topology.pus, in: 1...FileLimits.maximumCPUs)
+        try topologyKey.at("cores").check(topology.cores, in: 0...FileLimits.maximumCPUs)
+        try topologyKey.at("packages").check(topology.packages, in: 0...FileLimits.maximumCPUs)
+        try topologyKey.at("numaNodes").check(topology.numaNodes, in: 0...FileLimits.maximumCPUs)
+        // CPU numbers may have holes (offline CPUs), so the bound is the highest one the topology
+        // lists, not its count.
+        let listed = topology.caches.flatMap(\.cpus) + cpuKinds.flatMap(\.cpus)
+        let cpuLimit = min(FileLimits.maximumCPUs, max(topology.pus, (listed.max() ?? -1) + 1))
+        for (index, cache) in topology.caches.enumerated() {
+            let key = topologyKey.at("caches").at(index)
+            try key.at("level").check(cache.level, in: 1...8)
+            try key.at("sizeBytes").checkBytes(cache.sizeBytes)
+            try key.at("lineBytes").checkBytes(cache.lineBytes)
+            try Self.checkCPUs(cache.cpus, key.at("cpus"), limit: FileLimits.maximumCPUs, allowEmpty: true)
+        }
+        for (index, kind) in cpuKinds.enumerated() {
+            let key = file.at("cpuKinds").at(index)
+            try Self.checkCPUs(kind.cpus, key.at("cpus"), limit: FileLimits.maximumCPUs, allowEmpty: false)
+            // hwloc says -1 when it does not know a kind's efficiency.
+            try key.at("efficiency").check(kind.efficiency, in: -1...FileLimits.maximumCPUs)
+        }
+        let dvfsKey = file.at("dvfs")
+        guard let kind = ControllerKind(rawValue: dvfs.controller) else {
+            throw dvfsKey.at("controller").invalid(
+                "'\(dvfs.controller)'", allowed: "allowed: " + ControllerKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        if kind != .none {
+            try dvfsKey.at("domains").require(
+                !dvfs.domains.isEmpty, value: "empty", allowed: "allowed: at least one domain when the controller is \(kind.rawValue)")
+        }
+        for (index, domain) in dvfs.domains.enumerated() {
+            try domain.validate(dvfsKey.at("domains").at(index), cpuLimit: cpuLimit)
+        }
+        try file.at("timer").at("resolutionNs").check(timer.resolutionNs, in: 0...Int(FileLimits.maximumLatencyNs))
+        try file.at("timer").at("readCostNs").check(timer.readCostNs, in: 0...FileLimits.maximumLatencyNs)
+    }
+
+    static func checkCPUs(_ cpus: [Int], _ key: FileValidator, limit: Int, allowEmpty: Bool) throws {
+        try key.require(allowEmpty || !cpus.isEmpty, value: "empty", allowed: "allowed: at least one CPU")
+        var seen = Set<Int>()
+        for (index, cpu) in cpus.enumerated() {
+            try key.at(index).check(cpu, in: 0...(limit - 1), "allowed: a CPU number of this topology, 0...\(limit - 1)")
+            try key.at(index).require(seen.insert(cpu).inserted, value: String(cpu), allowed: "each CPU once")
+        }
+    }
+}
+
+extension DeviceDescription.Domain {
+    func validate(_ file: FileValidator, cpuLimit: Int) throws {
+        try DeviceDescription.checkCPUs(cpus, file.at("cpus"), limit: cpuLimit, allowEmpty: false)
+        try file.at("minKHz").checkKHz(minKHz)
+        try file.at("maxKHz").checkKHz(maxKHz)
+        try file.at("minKHz").require(minKHz <= maxKHz, value: String(minKHz), allowed: "must be ≤ maxKHz (\(maxKHz))")
+        if let hardwareMinKHz { try file.at("hardwareMinKHz").checkKHz(hardwareMinKHz) }
+        if let hardwareMaxKHz { try file.at("hardwareMaxKHz").checkKHz(hardwareMaxKHz) }
+        if let hardwareMinKHz, let hardwareMaxKHz {
+            try file.at("hardwareMinKHz").require(
+                hardwareMinKHz <= hardwareMaxKHz, value: String(hardwareMinKHz), allowed: "must be ≤ hardwareMaxKHz (\(hardwareMaxKHz))")
+        }
+        for (index, kHz) in availableKHz.enumerated() { try file.at("availableKHz").at(index).checkKHz(kHz) }
+        let grid = file.at("gridKHz")
+        try grid.require(
+            !gridKHz.isEmpty, value: "empty",
+            allowed: "allowed: the frequencies a sweep visits (regenerate the file with 'gearbox device probe')")
+        var seen = Set<Int>()
+        for (index, kHz) in gridKHz.enumerated() {
+            try grid.at(index).checkKHz(kHz)
+            try grid.at(index).require(seen.insert(kHz).inserted, value: String(kHz), allowed: "each frequency once")
+        }
     }
 }

@@ -84,7 +84,7 @@ public struct TimelineFile: Sendable, Equatable {
             guard let time = Double(at(fields, "time_ms")), time.isFinite else {
                 throw ReportError.timelineMalformed(path: path, line: lineNumber, reason: "time_ms '\(at(fields, "time_ms"))' is not a number")
             }
-            guard let kHz = Int(at(fields, "khz")) ?? Double(at(fields, "khz")).map({ Int($0) }) else {
+            guard let kHz = Int(at(fields, "khz")) ?? Double(at(fields, "khz")).flatMap({ Int(exactly: $0.rounded()) }) else {
                 throw ReportError.timelineMalformed(path: path, line: lineNumber, reason: "khz '\(at(fields, "khz"))' is not a number")
             }
             guard let latency = Double(at(fields, "latency_ns")), latency.isFinite else {

@@ -39,15 +39,18 @@ struct DeviceProbeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Where to write the description (default Devices/<id>.json).", valueName: "file"))
     var output: String?
     @Option(help: "The device id (default: derived from the CPU model and topology).") var id: String?
-    @Option(help: "Steps of a derived DVFS grid (drivers without a frequency list, emulation).") var gridSteps = 8
+    @Option(help: "Steps of a derived DVFS grid (drivers without a frequency list, emulation), 1...1000.") var gridSteps = 8
     @Flag(help: "Print the JSON instead of the summary.") var json = false
 
     func run() throws {
         try reportingFailures {
-            if let id, id.isEmpty || id.contains("/") {
-                throw CommandInputError("--id \"\(id)\" must be a non-empty name without '/'")
+            // The id names Devices/<id>.json and Profiles/<id>/, and every reader checks it the same way.
+            if let id, let problem = SafeName.problem(id) {
+                throw CommandInputError("--id \"\(id)\": \(problem)")
             }
-            guard gridSteps >= 1 else { throw CommandInputError("--grid-steps must be at least 1") }
+            guard (1...FrequencyGrid.maximumSteps).contains(gridSteps) else {
+                throw CommandInputError("--grid-steps must be 1...\(FrequencyGrid.maximumSteps)")
+            }
             let argument = try SysfsRootArgument.resolve(sysfsRoot)
             defer { argument.cleanUp() }
             // An archive is named as given, not by the temporary folder it was unpacked into.

@@ -34,7 +34,7 @@ struct TraceRecordCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "How long to record (e.g. 60s).")
+    @Option(help: "How long to record (e.g. 60s; at most 24h and 1,000,000 samples).")
     var duration: String
 
     @Option(help: "Sampling interval.")
@@ -53,6 +53,11 @@ struct TraceRecordCommand: ParsableCommand {
         do {
             let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
             let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
+            try FrequencyTrace.checkDuration(durationMs, setting: "--duration")
+            guard intervalMs > 0, durationMs / intervalMs <= Double(FrequencyTrace.maximumSamples) else {
+                throw PolicyError.badSetting(
+                    name: "--interval", reason: "\(interval) over \(duration) is more than \(FrequencyTrace.maximumSamples) samples (FrequencyTrace.maximumSamples); use a longer interval")
+            }
             let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
             if !json {
                 print("recording \(recorder.domains.map(\.name).joined(separator: ", ")) every \(interval) for \(duration)")
@@ -96,7 +101,7 @@ struct TraceGenerateCommand: ParsableCommand {
     @Option(help: "Number of evenly spaced levels between --min-khz and --max-khz.")
     var levels: Int = 7
 
-    @Option(help: "Trace length.")
+    @Option(help: "Trace length (at most 24h).")
     var duration: String = "20s"
 
     @Option(help: "Output CSV.")
@@ -110,12 +115,13 @@ struct TraceGenerateCommand: ParsableCommand {
             let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
             let levelsKHz: [Int]
             if let lut {
-                levelsKHz = try JSONFile.read(LookupTable.self, from: lut).frequenciesKHz
-            } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz {
+                levelsKHz = try LookupTable.read(from: lut).frequenciesKHz
+            } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz, maxKHz <= FileLimits.maximumKHz {
+                guard levels <= 1000 else { throw PolicyError.badSetting(name: "--levels", reason: "\(levels) is more than 1000 levels") }
                 let n = max(2, levels)
                 levelsKHz = (0..<n).map { minKHz + (maxKHz - minKHz) * $0 / (n - 1) }
             } else {
-                throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive)")
+                throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive, at most \(FileLimits.maximumKHz) kHz)")
             }
             let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
             try trace.write(to: out)

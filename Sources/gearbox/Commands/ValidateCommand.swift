@@ -49,7 +49,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "simulated, emulated or real.")
     var controller: String = "simulated"
 
-    @Option(help: "How long to run (e.g. 20s); default: 20s for generators, the file's length for CSV traces.")
+    @Option(help: "How long to run (e.g. 20s); default: 20s for generators, the file's length for CSV traces. At most 24h; a simulated run also records at most 2,000,000 timeline rows per policy.")
     var duration: String?
 
     @Option(help: "Seed of the simulated latency draws.")
@@ -118,6 +118,7 @@ struct ValidateCommand: ParsableCommand {
             ? Array(Set(table.variants.flatMap { $0.latency.keys.compactMap { Int($0) } })).sorted() : table.frequenciesKHz
         let requestedMs = try duration.map { try DurationText.milliseconds($0, setting: "--duration") }
         if let ms = requestedMs, ms <= 0 { throw PolicyError.badSetting(name: "--duration", reason: "must be positive") }
+        if let ms = requestedMs { try FrequencyTrace.checkDuration(ms, setting: "--duration") }
         let frequencyTrace = try TraceArgument.load(trace, levelsKHz: levels, durationMs: requestedMs ?? 20_000)
         let durationMs = requestedMs ?? frequencyTrace.durationMs
         let selectorConfiguration = VariantSelector.Configuration(safetyMargin: margin, memoryBudgetBytes: memoryBudget, tailStep: tailStep)
@@ -127,6 +128,9 @@ struct ValidateCommand: ParsableCommand {
         switch source {
         case .simulated, .predicted:
             let slowdowns = try slowdown.map { try Slowdown(parsing: $0) }
+            // The simulator draws no latency below half a cell's p50 (LatencyDistribution's floor).
+            let fastestNs = table.variants.flatMap { $0.latency.values.map(\.p50Ns) }.min().map { $0 / 2 } ?? 1
+            try Timeline.checkRowBudget(durationMs: durationMs, fastestLatencyNs: fastestNs)
             report = try Validator.simulate(
                 table: table, tableName: lut, trace: frequencyTrace, traceName: trace, objective: objective, policies: policies,
                 options: .init(seed: seed, durationMs: durationMs, domain: domain, slowdowns: slowdowns, selector: selectorConfiguration))
@@ -175,11 +179,15 @@ extension ValidateCommand {
         var windowNs: Int64 = 0
         var settleNs: Int64 = 0
         if settle != "auto" && settle != "0" {
-            settleNs = Int64(try DurationText.milliseconds(settle, setting: "--settle") * 1e6)
+            let ms = try DurationText.milliseconds(settle, setting: "--settle")
+            try FrequencyTrace.checkDuration(ms, setting: "--settle")
+            settleNs = Int64(ms * 1e6)
             if settleNs < 0 { throw PolicyError.badSetting(name: "--settle", reason: "must be auto, 0 or a positive duration") }
         }
         if sampleWindow != "auto" && sampleWindow != "0" {
-            windowNs = Int64(try DurationText.milliseconds(sampleWindow, setting: "--sample-window") * 1e6)
+            let ms = try DurationText.milliseconds(sampleWindow, setting: "--sample-window")
+            try FrequencyTrace.checkDuration(ms, setting: "--sample-window")
+            windowNs = Int64(ms * 1e6)
             if windowNs < 0 { throw PolicyError.badSetting(name: "--sample-window", reason: "must be auto, 0 or a positive duration") }
         }
         if source == .emulated {
