@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "GearboxReportTests", dependencies: ["GearboxReport", "GearboxTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GearboxTrainingTests", dependencies: ["GearboxTraining", "GearboxTestSupport"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
-        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxCore", "GearboxTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

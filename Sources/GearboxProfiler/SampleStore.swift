@@ -26,6 +26,11 @@ public final class SampleStore {
         }
     }
 
+    /// Deletes the database at `path` and SQLite's journal files beside it.
+    public static func remove(at path: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

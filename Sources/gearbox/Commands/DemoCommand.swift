@@ -14,11 +14,13 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Run the whole pipeline on a built-in default: probe, profile, validate, report.",
         discussion: """
-            Probes this machine into Devices/<id>.json, profiles a portfolio at every DVFS step into \
-            Profiles/<id>/<portfolio>.lut.json (real cpufreq where the machine has it, emulated by cgroup \
-            CPU throttling where it has not), validates the selection policy and its baselines on a step \
-            trace (simulated from the table, then in real time with real inference), and writes \
-            Reports/demo/index.html and report.md. It ends with each phase's wall time.
+            Probes this machine into OUT/Devices/<id>.json, profiles a portfolio at every DVFS step \
+            into OUT/Profiles/<id>/<portfolio>.lut.json (real cpufreq where the machine has it, emulated \
+            by cgroup CPU throttling where it has not), validates the selection policy and its \
+            baselines on a step trace (simulated from the table, then in real time with real \
+            inference), and writes OUT/index.html and report.md (OUT is --out, default Reports/demo, \
+            which git ignores: the demo never rewrites a tracked file such as the committed example \
+            table). It ends with each phase's wall time.
 
             The portfolio is the first of Portfolios/fashion-dnnshifter (15 pruned Fashion-MNIST \
             variants, accuracies measured by the engine) and Portfolios/default (synthetic, accuracy \
@@ -32,7 +34,7 @@ struct DemoCommand: ParsableCommand {
             Budgets (2-vCPU VM): --quick profiles 3 steps with ≤1 s cells and validates 3 s per \
             policy (under 2 minutes idle); the full demo profiles every step with ≤1.5 s cells and \
             validates 12 s per policy (under 10 minutes idle). The emulated throttle is calibrated \
-            once and reused (Profiles/<id>/emulated-dvfs-calibration.json).
+            once and reused (OUT/Profiles/<id>/emulated-dvfs-calibration.json).
 
             Example:
               gearbox demo --quick      # a first look in under two minutes
@@ -45,7 +47,8 @@ struct DemoCommand: ParsableCommand {
     var portfolio: String?
     @Option(help: "real, emulated or simulated (default: real with cpufreq, else emulated, else simulated).")
     var controller: String?
-    @Option(help: "Where the report goes.") var out: String = "Reports/demo"
+    @Option(help: "Where everything the demo writes goes: the device description, the table, the validations and the report.")
+    var out: String = "Reports/demo"
     @Flag(help: "No progress bars (plain lines).") var noProgress = false
 
     static let preferredPortfolios = ["Portfolios/fashion-dnnshifter", "Portfolios/default"]
@@ -62,17 +65,17 @@ struct DemoCommand: ParsableCommand {
         // 1. Probe.
         step(1, "probe this machine")
         let description = try DeviceProbe.run(root: .live, options: .init())
-        let devicePath = DeviceProbe.defaultPath(for: description)
+        let devicePath = DeviceProbe.defaultPath(for: description, directory: out + "/Devices")
         try JSONFile.write(description, to: devicePath)
         print("  \(description.cpuModel), \(description.topology.pus) PUs, DVFS: \(description.dvfs.controller)"
             + (description.dvfs.note.map { " (\($0))" } ?? "") + " → \(devicePath)")
 
         let source = controller ?? Self.defaultController(for: description)
         guard let portfolioDirectory = portfolio ?? Self.preferredPortfolios.first(where: Self.hasManifest) else {
-            throw ValidationError("no portfolio found: run 'gearbox portfolio synth' to regenerate Portfolios/default")
+            throw CommandError.input("no portfolio found: run 'gearbox portfolio synth' to regenerate Portfolios/default")
         }
         let portfolioName = URL(fileURLWithPath: portfolioDirectory).lastPathComponent
-        let lutPath = "Profiles/\(description.id)/\(portfolioName).lut.json"
+        let lutPath = Self.lutPath(out: out, deviceID: description.id, portfolio: portfolioName)
         phases.end("probe")
 
         // 2. Profile.
@@ -98,7 +101,7 @@ struct DemoCommand: ParsableCommand {
         // 3. Validate on a step trace: simulated from the table, then in real time.
         let table = try JSONFile.read(LookupTable.self, from: lutPath)
         guard let objective = LatencyObjective.suggestedP99(for: table) else {
-            throw ValidationError("\(lutPath) has no measured cells to validate against")
+            throw CommandError.failure("\(lutPath) has no measured cells to validate against")
         }
         let validationDirectory = out + "/validation"
         step(3, "validate the policy on a step trace, objective \(objective)")
@@ -145,6 +148,12 @@ struct DemoCommand: ParsableCommand {
             print("  " + name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%7.1f s", phaseSeconds))
         }
         print("\ndone in \(seconds / 60)m\(seconds % 60)s: open \(out)/index.html (also \(out)/report.md)")
+    }
+
+    /// `OUT/Profiles/<device>/<portfolio>.lut.json`: beside the demo's report, never the
+    /// repository's own Profiles folder.
+    static func lutPath(out: String, deviceID: String, portfolio: String) -> String {
+        "\(out)/Profiles/\(deviceID)/\(portfolio).lut.json"
     }
 
     /// The 1-, 5- and 15-minute load averages, for reading the phase times.

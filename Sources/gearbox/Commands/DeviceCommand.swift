@@ -43,25 +43,23 @@ struct DeviceProbeCommand: ParsableCommand {
     @Flag(help: "Print the JSON instead of the summary.") var json = false
 
     func run() throws {
-        try reportingFailures {
-            if let id, id.isEmpty || id.contains("/") {
-                throw CommandInputError("--id \"\(id)\" must be a non-empty name without '/'")
-            }
-            guard gridSteps >= 1 else { throw CommandInputError("--grid-steps must be at least 1") }
-            let argument = try SysfsRootArgument.resolve(sysfsRoot)
-            defer { argument.cleanUp() }
-            // An archive is named as given, not by the temporary folder it was unpacked into.
-            let label = argument.extractedInto != nil ? sysfsRoot : nil
-            let description = try DeviceProbe.run(root: argument.root, options: .init(id: id, gridSteps: gridSteps, rootLabel: label))
-            let path = output ?? DeviceProbe.defaultPath(for: description)
-            try JSONFile.write(description, to: path)
-            if json {
-                try printJSON(description)
-                FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
-            } else {
-                print(description.summaryText())
-                print("wrote \(path)")
-            }
+        if let id, id.isEmpty || id.contains("/") {
+            throw CommandError.input("--id \"\(id)\" must be a non-empty name without '/'")
+        }
+        guard gridSteps >= 1 else { throw CommandError.input("--grid-steps must be at least 1") }
+        let argument = try SysfsRootArgument.resolve(sysfsRoot)
+        defer { argument.cleanUp() }
+        // An archive is named as given, not by the temporary folder it was unpacked into.
+        let label = argument.extractedInto != nil ? sysfsRoot : nil
+        let description = try DeviceProbe.run(root: argument.root, options: .init(id: id, gridSteps: gridSteps, rootLabel: label))
+        let path = output ?? DeviceProbe.defaultPath(for: description)
+        try JSONFile.write(description, to: path)
+        if json {
+            try printJSON(description)
+            FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
+        } else {
+            print(description.summaryText())
+            print("wrote \(path)")
         }
     }
 }

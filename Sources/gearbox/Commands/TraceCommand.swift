@@ -50,21 +50,15 @@ struct TraceRecordCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
-            let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
-            let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
-            let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
-            if !json {
-                print("recording \(recorder.domains.map(\.name).joined(separator: ", ")) every \(interval) for \(duration)")
-            }
-            let trace = try recorder.record(durationMs: durationMs, intervalMs: intervalMs)
-            try trace.write(to: out)
-            try TraceOutput.print(trace, path: out, json: json)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
+        let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+        let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
+        let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
+        if !json {
+            print("recording \(recorder.domains.map(\.name).joined(separator: ", ")) every \(interval) for \(duration)")
         }
+        let trace = try recorder.record(durationMs: durationMs, intervalMs: intervalMs)
+        try trace.write(to: out)
+        try TraceOutput.print(trace, path: out, json: json)
     }
 }
 
@@ -106,25 +100,19 @@ struct TraceGenerateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
-            let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
-            let levelsKHz: [Int]
-            if let lut {
-                levelsKHz = try JSONFile.read(LookupTable.self, from: lut).frequenciesKHz
-            } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz {
-                let n = max(2, levels)
-                levelsKHz = (0..<n).map { minKHz + (maxKHz - minKHz) * $0 / (n - 1) }
-            } else {
-                throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive)")
-            }
-            let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
-            try trace.write(to: out)
-            try TraceOutput.print(trace, path: out, json: json)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
+        let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+        let levelsKHz: [Int]
+        if let lut {
+            levelsKHz = try JSONFile.read(LookupTable.self, from: lut).frequenciesKHz
+        } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz {
+            let n = max(2, levels)
+            levelsKHz = (0..<n).map { minKHz + (maxKHz - minKHz) * $0 / (n - 1) }
+        } else {
+            throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive)")
         }
+        let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
+        try trace.write(to: out)
+        try TraceOutput.print(trace, path: out, json: json)
     }
 }
 

@@ -30,7 +30,9 @@ struct ValidateCommand: ParsableCommand {
                 --trace square:period=2s --objective 'p99<=8ms' --policy all --duration 20s --out Reports/square
 
             Traces: step, ramp, square:period=2s, sawtooth, random-walk:seed=7, governor-like:seed=3, \
-            or a CSV path (time_ms,khz). Exit codes: 0 ok, 1 --check failed or the run failed, 2 bad input.
+            or a CSV path (time_ms,khz). Exit codes: 0 ok, 1 --check failed, the run failed or another \
+            process is measuring under DVFS (real and emulated runs hold the machine-wide measuring \
+            lock; --wait queues behind it), 2 bad input.
             """
     )
 
@@ -97,17 +99,9 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Print summary.json to stdout instead of the table.")
     var json = false
 
-    func run() throws {
-        do {
-            try runValidation()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
-        }
-    }
+    @OptionGroup var lock: MeasuringLockOptions
 
-    private func runValidation() throws {
+    func run() throws {
         let objective = try LatencyObjective(parsing: self.objective)
         let policies = try ValidationPolicy.list(parsing: policy)
         guard let source = MeasurementSource(rawValue: controller), source != .predicted else {
@@ -155,8 +149,7 @@ struct ValidateCommand: ParsableCommand {
             print("wrote \(outDirectory)/summary.json and \(outDirectory)/timeline.csv")
         }
         if check, let failure = try report.check(maxViolationRate: 0.01) {
-            FileHandle.standardError.write(Data((failure + "\n").utf8))
-            throw ExitCode(1)
+            throw CommandError.failure(failure)
         }
     }
 }
@@ -168,6 +161,9 @@ extension ValidateCommand {
         policies: [ValidationPolicy], durationMs: Double, selector: VariantSelector.Configuration
     ) throws -> ValidationReport {
         let pinning = try PinningRequest(parsing: pin)
+        // Held until the last policy ran: nothing else may measure under DVFS meanwhile.
+        let measuring = try lock.hold(for: source)
+        defer { measuring?.release() }
         let controller: FrequencyController
         var calibrate: () throws -> Void = {}
         var notes: [String] = []
@@ -236,23 +232,8 @@ extension ValidateCommand {
     }
 }
 
-/// Error rendering and exit codes shared by the policy commands (validate, trace, bench policy).
+/// Helpers shared by the policy commands (validate, trace).
 enum PolicyCLI {
-    /// Prints `error: <one line>` to stderr and picks the exit code: 1 for measurement or
-    /// validation failures, 2 for bad input.
-    static func fail(_ error: Error) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        if let policyError = error as? PolicyError {
-            switch policyError {
-            case .runFailed, .noCpufreq: return ExitCode(1)
-            default: return ExitCode(2)
-            }
-        }
-        // The controllers' failures (no cgroup, cpufreq refused a change) are measurement failures.
-        if error is HardwareError { return ExitCode(1) }
-        return ExitCode(2)
-    }
-
     /// A file-name-safe form of a trace spec: `square:period=2s` → `square-period-2s`.
     static func slug(_ text: String) -> String {
         let mapped = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" }
