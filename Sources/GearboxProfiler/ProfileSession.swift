@@ -168,8 +168,10 @@ public final class ProfileSession {
     /// Runs the sweep under the output's lock (`<lut>.lock`: one process per table and
     /// checkpoint); SIGINT/SIGTERM restore the controller before the process exits (the
     /// checkpoint then lets `--resume` continue). A run that fails before its first checkpoint
-    /// leaves no folder it created behind.
-    public func run(stopAfterCells: Int? = nil, progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> SweepResult {
+    /// leaves no folder it created behind. With `waitForLocks`, `waiting` hears once whom the run
+    /// queues behind.
+    public func run(stopAfterCells: Int? = nil, waiting: (String) -> Void = { _ in },
+                    progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> SweepResult {
         let lut = sweep.paths.lut
         let created: [String]
         do { created = try CreatedDirectories.create((lut as NSString).deletingLastPathComponent) } catch {
@@ -181,7 +183,7 @@ public final class ProfileSession {
             CreatedDirectories.removeEmpty(created)
         }
         outputLock = try FileLock.acquire(lut + ".lock", purpose: "the output \(lut)", wait: request.waitForLocks) { holder in
-            progress(.note("waiting for \(holder.map(\.description) ?? "another process") to finish writing \(lut)"))
+            waiting("waiting for \(holder.map(\.description) ?? "another process") to finish writing \(lut)")
         }
         let guardSignals = RestoreOnSignal(restoring: [controller], afterRestore: resumeHint)
         defer { guardSignals.cancel() }

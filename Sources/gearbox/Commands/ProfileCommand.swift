@@ -81,7 +81,9 @@ struct ProfileCommand: ParsableCommand {
         let session = try ProfileSession.prepare(request)
         let display = ProgressDisplay(enabled: !noProgress)
         for note in session.notes { display.line("note: \(note)") }
-        let result = try session.run(stopAfterCells: stopAfterCells) { display.show($0) }
+        let result = try session.run(
+            stopAfterCells: stopAfterCells, waiting: { FileHandle.standardError.write(Data("gearbox: \($0)\n".utf8)) },
+            progress: { display.show($0) })
         display.finish()
         if json {
             let report = Report(lut: result.paths.lut, samples: result.paths.samples, controller: result.lut.controller,
