@@ -91,4 +91,15 @@ struct DiskFullTests {
         #expect(result.stderr.hasPrefix("gearbox: "), "\(result.stderr)")
         #expect(disk.contents.isEmpty, "\(disk.contents)")
     }
+
+    @Test func aValidationOnAFullDiskExitsOneAndLeavesNeitherFile() throws {
+        let disk = try FullDisk()
+        try disk.fill()
+        let result = try GearboxBinary.run(
+            ["validate", "--lut", Self.fixtureTable, "--trace", "step", "--objective", "p99<=8ms", "--policy", "gearbox",
+             "--duration", "2s", "--out", disk.path + "/validation"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("gearbox: "), "\(result.stderr)")
+        #expect(disk.contents.isEmpty, "\(disk.contents)")
+    }
 }
