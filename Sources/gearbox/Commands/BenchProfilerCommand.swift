@@ -32,7 +32,7 @@ struct BenchProfilerCommand: ParsableCommand {
     )
 
     @Option(help: "The portfolio directory.") var portfolio: String = "Portfolios/default"
-    @Option(help: "emulated (default), real or simulated.") var controller: String = "emulated"
+    @Option(help: "emulated (default), real or simulated.") var controller: ControllerArgument = .emulated
     @Option(help: "all, or a comma-separated list of kHz.") var frequencies: String = "all"
     @Option(help: "Where the two sweeps' LUTs and sample databases go.") var out: String = "Profiles/bench"
     @Flag(help: "CI-sized budget (±2% CI, ≤ 1 s per cell).") var quick = false
@@ -43,7 +43,7 @@ struct BenchProfilerCommand: ParsableCommand {
     @OptionGroup var lock: MeasuringLockOptions
 
     func run() throws {
-        let source = try ProfileCommand.controllerSource(controller)
+        let source = controller.source
         // Held across both sweeps, so that nothing else measures between them.
         let measuring = try lock.hold(for: source)
         defer { measuring?.release() }

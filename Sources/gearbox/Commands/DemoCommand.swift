@@ -46,7 +46,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Portfolio directory to profile (default: a shipped real portfolio, else Portfolios/default).")
     var portfolio: String?
     @Option(help: "real, emulated or simulated (default: real with cpufreq, else emulated, else simulated).")
-    var controller: String?
+    var controller: ControllerArgument?
     @Option(help: "Where everything the demo writes goes: the device description, the table, the validations and the report.")
     var out: String = "Reports/demo"
     @Flag(help: "No progress bars (plain lines).") var noProgress = false
@@ -81,7 +81,7 @@ struct DemoCommand: ParsableCommand {
         // 2. Profile.
         step(2, "profile \(portfolioDirectory) with the \(source) controller")
         var profileArguments = [
-            "--portfolio", portfolioDirectory, "--device", devicePath, "--controller", source, "--out", lutPath,
+            "--portfolio", portfolioDirectory, "--device", devicePath, "--controller", source.rawValue, "--out", lutPath,
             "--max-cell-seconds", String(budget.maxCellSeconds),
         ]
         if quick {
@@ -111,7 +111,7 @@ struct DemoCommand: ParsableCommand {
         for coverage in objective.coverage(in: table) {
             print("    " + coverage.line)
         }
-        if source == "emulated" {
+        if source == .emulated {
             print("  emulated DVFS: a sub-period inference runs unthrottled or stalls for the rest of the throttle period, "
                 + "so each timeline row is the mean of back-to-back inferences over four periods, as in the table; "
                 + "after each frequency change the chosen variant first runs untimed for four periods while the throttle settles "
@@ -124,10 +124,10 @@ struct DemoCommand: ParsableCommand {
         try simulated.run()
         phases.end("validate (simulated)")
         var validationUsed = out + "/validation-simulated"
-        if source != "simulated" {
+        if source != .simulated {
             let live = try ValidateCommand.parse([
                 "--lut", lutPath, "--trace", "step", "--objective", objective.description, "--policy", "all",
-                "--controller", source, "--runner", "portfolio", "--portfolio", portfolioDirectory,
+                "--controller", source.rawValue, "--runner", "portfolio", "--portfolio", portfolioDirectory,
                 "--duration", "\(budget.validationSeconds)s", "--out", validationDirectory,
             ])
             try live.run()
@@ -170,16 +170,16 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// real where cpufreq can be driven, emulated where the cgroup throttle can, else simulated.
-    static func defaultController(for description: DeviceDescription) -> String {
+    static func defaultController(for description: DeviceDescription) -> ControllerArgument {
         switch description.dvfs.controller {
-        case "real": return "real"
-        case "emulated": return "emulated"
-        default: return "simulated"
+        case "real": return .real
+        case "emulated": return .emulated
+        default: return .simulated
         }
     }
 
     /// The lowest, a middle and the highest step of the first domain's grid.
-    static func quickFrequencies(_ description: DeviceDescription, controller: String) -> String {
+    static func quickFrequencies(_ description: DeviceDescription, controller: ControllerArgument) -> String {
         guard let grid = description.dvfs.domains.first?.gridKHz.sorted(), grid.count > 3 else { return "all" }
         return [grid[0], grid[grid.count / 2], grid[grid.count - 1]].map(String.init).joined(separator: ",")
     }

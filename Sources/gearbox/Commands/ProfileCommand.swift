@@ -40,10 +40,10 @@ struct ProfileCommand: ParsableCommand {
 
     @Option(help: "The portfolio directory (holding portfolio.json).") var portfolio: String = "Portfolios/default"
     @Option(help: "The device description (Devices/ID.json); derived from this machine when omitted.") var device: String?
-    @Option(help: "real (cpufreq), emulated (cgroup throttling) or simulated (virtual clock).") var controller: String = "emulated"
+    @Option(help: "real (cpufreq), emulated (cgroup throttling) or simulated (virtual clock).") var controller: ControllerArgument = .emulated
     @Option(help: "all, or a comma-separated list in kHz (or with MHz/GHz suffixes).") var frequencies: String = "all"
     @Option(help: "Inference threads per variant.") var threads: Int = 1
-    @Option(help: "Where the measuring thread runs: pu, core, kind:N or none.") var pin: String = "pu"
+    @Option(help: "Where the measuring thread runs: pu, core, kind:N or none.") var pin: PinningRequest = .pu
     @Option(help: "The LUT to write (default Profiles/<device>/<portfolio>.lut.json).") var out: String?
     @Flag(help: "Continue the unfinished sweep whose checkpoint is beside --out.") var resume = false
     @Flag(help: "CI-sized budget: ±2% CI, at most 1 s per cell, fewer switch repetitions.") var quick = false
@@ -70,12 +70,12 @@ struct ProfileCommand: ParsableCommand {
     @OptionGroup var lock: MeasuringLockOptions
 
     func run() throws {
-        let source = try Self.controllerSource(controller)
+        let source = controller.source
         let measuring = try lock.hold(for: source)
         defer { measuring?.release() }
         let request = ProfileRequest(
             portfolioDirectory: portfolio, devicePath: device, controller: source, frequencies: frequencies,
-            threads: threads, pin: try PinningRequest(parsing: pin), outPath: out, resume: resume, quick: quick,
+            threads: threads, pin: pin, outPath: out, resume: resume, quick: quick,
             maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory,
             reuseCalibration: !recalibrate, fillGaps: !idleGaps, waitForLocks: lock.wait)
         let session = try ProfileSession.prepare(request)
@@ -96,13 +96,6 @@ struct ProfileCommand: ParsableCommand {
             print("wrote \(result.paths.lut) and \(result.paths.samples) (\(result.cellsMeasured) cells measured" +
                   (result.cellsFromCheckpoint > 0 ? ", \(result.cellsFromCheckpoint) from the checkpoint)" : ")"))
         }
-    }
-
-    static func controllerSource(_ text: String) throws -> MeasurementSource {
-        guard let source = MeasurementSource(rawValue: text.lowercased()), source != .predicted else {
-            throw ProfilerError.invalidSetting(name: "--controller", value: text, expected: "real, emulated or simulated")
-        }
-        return source
     }
 }
 

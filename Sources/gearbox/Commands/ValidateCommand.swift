@@ -49,7 +49,7 @@ struct ValidateCommand: ParsableCommand {
     var policy: String = "all"
 
     @Option(help: "simulated, emulated or real.")
-    var controller: String = "simulated"
+    var controller: ControllerArgument = .simulated
 
     @Option(help: "How long to run (e.g. 20s); default: 20s for generators, the file's length for CSV traces.")
     var duration: String?
@@ -76,13 +76,13 @@ struct ValidateCommand: ParsableCommand {
     var slowdown: [String] = []
 
     @Option(help: "Real/emulated only: portfolio (real inference, needs --portfolio) or work (calibrated CPU-work stand-in).")
-    var runner: String = "portfolio"
+    var runner: RunnerArgument = .portfolio
 
     @Option(help: "Real/emulated with --runner portfolio: the portfolio directory the table was profiled from.")
     var portfolio: String?
 
     @Option(help: "Real/emulated: where the measuring thread runs (pu, core, kind:N, none).")
-    var pin: String = "pu"
+    var pin: PinningRequest = .pu
 
     @Option(name: .customLong("sample-window"), help: "Real/emulated: time one inference per timeline row (0), or the mean over back-to-back inferences filling this window (e.g. 32ms); auto: four throttle periods when emulated, else 0.")
     var sampleWindow: String = "auto"
@@ -104,9 +104,7 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         let objective = try LatencyObjective(parsing: self.objective)
         let policies = try ValidationPolicy.list(parsing: policy)
-        guard let source = MeasurementSource(rawValue: controller), source != .predicted else {
-            throw PolicyError.badSetting(name: "--controller", reason: "'\(controller)' is not one of simulated, emulated, real")
-        }
+        let source = controller.source
         let table = try LookupTable.read(from: lut)
         let levels = table.frequenciesKHz.isEmpty
             ? Array(Set(table.variants.flatMap { $0.latency.keys.compactMap { Int($0) } })).sorted() : table.frequenciesKHz
@@ -160,7 +158,7 @@ extension ValidateCommand {
         source: MeasurementSource, table: LookupTable, trace frequencyTrace: FrequencyTrace, objective: LatencyObjective,
         policies: [ValidationPolicy], durationMs: Double, selector: VariantSelector.Configuration
     ) throws -> ValidationReport {
-        let pinning = try PinningRequest(parsing: pin)
+        let pinning = pin
         // Held until the last policy ran: nothing else may measure under DVFS meanwhile.
         let measuring = try lock.hold(for: source)
         defer { measuring?.release() }
@@ -202,12 +200,12 @@ extension ValidateCommand {
         let inference: InferenceRunner
         var before: () throws -> Void = {}
         switch runner {
-        case "work":
+        case .work:
             let work = CalibratedWorkRunner(table: table)
             before = { work.calibrate() }
             inference = work
             notes.append("runner: calibrated CPU work per variant (SpinWorkload, unthrottled time = the table's mean at its top frequency), a stand-in for inference: latencies show the controller's effect, not the engine's")
-        case "portfolio":
+        case .portfolio:
             guard let portfolio else {
                 throw PolicyError.badSetting(name: "--portfolio", reason: "--runner portfolio needs the portfolio directory the table was profiled from")
             }
@@ -216,8 +214,6 @@ extension ValidateCommand {
                 table: table, tableName: lut, portfolio: Portfolio.open(directory: portfolio), backend: backend)
             inference = runners
             notes.append("runner: real inference, \(backend.name) backend with \(backend.threads) thread(s), variants from \(portfolio)")
-        default:
-            throw PolicyError.badSetting(name: "--runner", reason: "'\(runner)' is not one of portfolio, work")
         }
         let validation = RealTimeValidation(
             table: table, trace: frequencyTrace, objective: objective, controller: controller, runner: inference,
