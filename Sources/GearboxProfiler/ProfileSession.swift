@@ -63,6 +63,7 @@ public final class ProfileSession {
     public let sweep: ProfileSweep
     /// How the setup went (what was derived, what was stood in for), for the user.
     public let notes: [String]
+
     init(request: ProfileRequest, portfolio: Portfolio, deviceID: String, controller: FrequencyController,
          sweep: ProfileSweep, notes: [String]) {
         self.request = request; self.portfolio = portfolio; self.deviceID = deviceID; self.controller = controller

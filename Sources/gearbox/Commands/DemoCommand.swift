@@ -50,6 +50,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Where everything the demo writes goes: the device description, the table, the validations and the report.")
     var out: String = "Reports/demo"
     @Flag(help: "No progress bars (plain lines).") var noProgress = false
+    @OptionGroup var lock: MeasuringLockOptions
 
     static let preferredPortfolios = ["Portfolios/fashion-dnnshifter", "Portfolios/default"]
 
@@ -88,6 +89,7 @@ struct DemoCommand: ParsableCommand {
             profileArguments += ["--quick", "--frequencies", Self.quickFrequencies(description, controller: source)]
         }
         if noProgress { profileArguments.append("--no-progress") }
+        if lock.wait { profileArguments.append("--wait") }
         // An interrupted demo left a checkpoint: continue it rather than refuse to start over.
         let checkpoint = SweepPaths(lut: lutPath).checkpoint
         if FileManager.default.fileExists(atPath: checkpoint) {
@@ -129,7 +131,7 @@ struct DemoCommand: ParsableCommand {
                 "--lut", lutPath, "--trace", "step", "--objective", objective.description, "--policy", "all",
                 "--controller", source.rawValue, "--runner", "portfolio", "--portfolio", portfolioDirectory,
                 "--duration", "\(budget.validationSeconds)s", "--out", validationDirectory,
-            ])
+            ] + (lock.wait ? ["--wait"] : []))
             try live.run()
             validationUsed = validationDirectory
             phases.end("validate (\(source), real time)")
