@@ -49,6 +49,8 @@ struct Gearbox: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let verbose = arguments.contains("--verbose")
+        // The command that ran, so that a usage error it throws names its own help.
+        var commandType: ParsableCommand.Type?
         do {
             var command: ParsableCommand
             do {
@@ -57,9 +59,10 @@ struct Gearbox: ParsableCommand {
                 // The subcommand has no --verbose of its own: it is the global one.
                 command = try parseAsRoot(arguments.filter { $0 != "--verbose" })
             }
+            commandType = type(of: command)
             try command.run()
         } catch {
-            Foundation.exit(report(error, verbose: verbose))
+            Foundation.exit(report(error, verbose: verbose, command: commandType))
         }
     }
 
@@ -67,7 +70,7 @@ struct Gearbox: ParsableCommand {
     /// error (one line, or the usage after a usage error) and the status the error's
     /// `ClassifiedError` conformance names. Errors of no Gearbox module are failures (1);
     /// ArgumentParser's usage errors are input errors (2); help and version exit 0.
-    static func report(_ error: Error, verbose: Bool) -> Int32 {
+    static func report(_ error: Error, verbose: Bool, command: ParsableCommand.Type? = nil) -> Int32 {
         if let code = error as? ExitCode { return code.rawValue }
         let parserCode = exitCode(for: error)
         if parserCode == .success { exit(withError: error) }
@@ -76,6 +79,11 @@ struct Gearbox: ParsableCommand {
         if let classified = error as? ClassifiedError {
             status = classified.exitStatus
             message = Self.oneLine("\(error)")
+        } else if parserCode == .validationFailure, let command {
+            // Thrown by a command's run(): its message and where its help is.
+            status = .inputError
+            message = Self.oneLine(command.message(for: error))
+                + "\n  See '\((["gearbox"] + commandPath(to: command)).joined(separator: " ")) --help' for more information."
         } else if parserCode == .validationFailure {
             status = .inputError
             message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -87,6 +95,17 @@ struct Gearbox: ParsableCommand {
         FileHandle.standardError.write(Data("gearbox: \(message)\n".utf8))
         if verbose { FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8)) }
         return status.rawValue
+    }
+
+    /// The subcommand names leading from `gearbox` to `command` (e.g. ["lut", "show"]).
+    static func commandPath(to command: ParsableCommand.Type, from root: ParsableCommand.Type = Gearbox.self) -> [String] {
+        for sub in root.configuration.subcommands {
+            let name = sub.configuration.commandName ?? "\(sub)"
+            if ObjectIdentifier(sub) == ObjectIdentifier(command) { return [name] }
+            let below = commandPath(to: command, from: sub)
+            if !below.isEmpty { return [name] + below }
+        }
+        return []
     }
 
     private static func oneLine(_ text: String) -> String {
