@@ -37,46 +37,99 @@ public enum FileFormatError: Error, Equatable, CustomStringConvertible {
 
 public enum AtomicFile {
     /// Writes `data` to `path` atomically: temp file beside it, fsync, rename, fsync of the directory.
-    /// Creates missing parent directories.
+    /// Creates missing parent directories; a failed write removes the ones it created.
     public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw FileFormatError.cannotWrite(path: path, reason: "cannot create directory \(directory)")
-        }
-        let temp = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileFormatError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-        var ok = true
-        data.withUnsafeBytes { raw in
-            guard let bytes = raw.baseAddress else { return }  // empty: nothing to write
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, bytes + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; ok = false; return }
-                offset += n
-            }
-        }
-        let savedErrno = errno
-        if ok && fsync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok else {
-            unlink(temp)
-            throw FileFormatError.cannotWrite(path: path, reason: String(cString: strerror(savedErrno)))
-        }
-        guard rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp)
-            throw FileFormatError.cannotWrite(path: path, reason: reason)
-        }
-        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        try write([(path: path, data: data)])
     }
 
     /// Writes UTF-8 text atomically.
     public static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
+    }
+
+    /// Writes several files as one: every file is first written and fsynced under a temporary
+    /// name, and only when all of them are on disk are they renamed into place. A failure (a full
+    /// disk) leaves every old file as it was, and no temporary file or folder it created.
+    public static func write(_ files: [(path: String, data: Data)]) throws {
+        var created: [String] = []
+        var staged: [(temp: String, path: String)] = []
+        var committed = false
+        defer {
+            if !committed {
+                for file in staged { unlink(file.temp) }
+                CreatedDirectories.removeEmpty(created)
+            }
+        }
+        for (path, data) in files {
+            let url = URL(fileURLWithPath: path)
+            let directory = url.deletingLastPathComponent().path
+            do {
+                created += try CreatedDirectories.create(directory)
+            } catch {
+                throw FileFormatError.cannotWrite(path: path, reason: "cannot create directory \(directory)")
+            }
+            let temp = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+            try stage(data, temp: temp, for: path)
+            staged.append((temp, path))
+        }
+        var directories: [String] = []
+        for file in staged {
+            guard rename(file.temp, file.path) == 0 else {
+                throw FileFormatError.cannotWrite(path: file.path, reason: String(cString: strerror(errno)))
+            }
+            let directory = URL(fileURLWithPath: file.path).deletingLastPathComponent().path
+            if !directories.contains(directory) { directories.append(directory) }
+        }
+        committed = true
+        for directory in directories {
+            let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dfd >= 0 { fsync(dfd); close(dfd) }
+        }
+    }
+
+    /// Writes and fsyncs `data` into `temp`; removes it again on failure.
+    private static func stage(_ data: Data, temp: String, for path: String) throws {
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileFormatError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        var failure: Int32 = 0
+        data.withUnsafeBytes { raw in
+            guard let bytes = raw.baseAddress else { return }  // empty: nothing to write
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, bytes + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                offset += n
+            }
+        }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        close(fd)
+        guard failure == 0 else {
+            unlink(temp)
+            throw FileFormatError.cannotWrite(path: path, reason: String(cString: strerror(failure)))
+        }
+    }
+}
+
+/// The folders a write had to create, so that a failed run can take them away again and leave
+/// no empty folder behind.
+public enum CreatedDirectories {
+    /// Creates `directory` and its missing parents; returns the ones it created, outermost first.
+    public static func create(_ directory: String) throws -> [String] {
+        var missing: [String] = []
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while !FileManager.default.fileExists(atPath: url.path), url.path != "/" {
+            missing.insert(url.path, at: 0)
+            url.deleteLastPathComponent()
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return missing
+    }
+
+    /// Removes the folders of `created` that are empty, innermost first.
+    public static func removeEmpty(_ created: [String]) {
+        for directory in created.reversed() {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), entries.isEmpty else { return }
+            rmdir(directory)
+        }
     }
 }

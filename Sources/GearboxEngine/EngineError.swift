@@ -1,6 +1,8 @@
 // GearboxEngine/EngineError: every way loading or running a model can fail, each rendered as
 // one line that names the file, node, operator or input involved and says what to do.
 
+import GearboxCore
+
 /// Errors from GearboxEngine. `description` is one line naming the culprit and the fix.
 public enum EngineError: Error, Equatable, CustomStringConvertible {
     /// A file could not be read or written.
@@ -26,6 +28,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case invalidOption(name: String, reason: String)
     /// A packed variant file (`.gbpk`) is truncated, corrupt, from another version or CPU.
     case packedFile(path: String, reason: String, fix: String)
+    /// A check the result must pass did not (a pruned model's outputs differ from the dense one's).
+    case checkFailed(what: String, reason: String)
 
     public var description: String {
         switch self {
@@ -53,6 +57,21 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             return "option \(name): \(reason)"
         case let .packedFile(path, reason, fix):
             return "packed variant \(path): \(reason) (\(fix))"
+        case let .checkFailed(what, reason):
+            return "\(what) check failed: \(reason)"
+        }
+    }
+}
+
+extension EngineError: ClassifiedError {
+    /// A file that cannot be written and a failed check are failures (1); everything else is a
+    /// model, file or option the user can fix (2).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .cannotWrite, .checkFailed: return .failure
+        case .cannotRead, .malformedFile, .invalidModel, .unsupportedOpset, .unsupportedNode, .invalidNode,
+             .unresolvedShape, .inputMismatch, .weightFormat, .invalidOption, .packedFile:
+            return .inputError
         }
     }
 }

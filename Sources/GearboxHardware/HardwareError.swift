@@ -1,6 +1,8 @@
 // GearboxHardware/HardwareError: the one error enum of the hardware layer. Every case renders
 // as a single line that names the file, setting or call involved and what to do about it.
 
+import GearboxCore
+
 /// Errors raised by `GearboxHardware` (sysfs dumps, topology, pinning, counters, thermal, DVFS).
 public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A sysfs dump archive could not be found or extracted.
@@ -70,6 +72,21 @@ public enum HardwareError: Error, Equatable, Sendable, CustomStringConvertible {
             return "binding the thread to CPUs \(cpus) failed: \(reason)"
         case let .counters(reason):
             return "performance counters: \(reason)"
+        }
+    }
+}
+
+extension HardwareError: ClassifiedError {
+    /// What the user can fix (a dump, a CPU list, a request, running as root) is an input error
+    /// (2); what the machine refuses or fails while running (hwloc, counters, a DVFS change, the
+    /// cgroup, a binding) is a failure (1).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .sysfsArchive, .sysfsRoot, .sysfsFile, .permissionDenied, .dvfsRequest, .dvfsJournal, .mountNamespace,
+             .cpuList, .bindingUnsupported, .emptyCPUSet, .notInTopology:
+            return .inputError
+        case .dvfsControl, .cgroup, .topology, .bindingFailed, .counters:
+            return .failure
         }
     }
 }

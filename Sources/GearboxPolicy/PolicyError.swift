@@ -1,6 +1,8 @@
 // GearboxPolicy/PolicyError: the one error enum of the policy module. Every case renders as one
 // line that names the input (objective text, trace file and line, setting) and the fix.
 
+import GearboxCore
+
 /// Errors from building a selector, reading or generating traces, and validating a policy.
 public enum PolicyError: Error, Equatable, CustomStringConvertible {
     /// An objective string such as `p99<=8ms` could not be parsed.
@@ -40,6 +42,17 @@ public enum PolicyError: Error, Equatable, CustomStringConvertible {
             return "\(name): \(reason)"
         case let .runFailed(reason):
             return "validation run failed: \(reason)"
+        }
+    }
+}
+
+extension PolicyError: ClassifiedError {
+    /// A run that fails and a machine without cpufreq are failures (1); everything else is
+    /// input the user can fix (2).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .runFailed, .noCpufreq: return .failure
+        case .badObjective, .badDuration, .badTraceSpec, .badTraceFile, .noUsableVariant, .badSetting: return .inputError
         }
     }
 }

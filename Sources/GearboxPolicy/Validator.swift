@@ -12,9 +12,17 @@ public struct ValidationReport: Sendable {
     public var runs: [PolicyRun]
 
     /// Writes `summary.json` and `timeline.csv` into `directory` (created if missing), each atomically.
+    /// Writes both files as one batch: a failure (a full disk) leaves neither half of a new run.
     public func write(to directory: String) throws {
-        try AtomicFile.write(Timeline.csv(runs), to: directory + "/timeline.csv")
-        try JSONFile.write(summary, to: directory + "/summary.json")
+        let summaryPath = directory + "/summary.json"
+        let summaryData: Data
+        do { summaryData = try JSONFile.encoder().encode(summary) + Data("\n".utf8) } catch {
+            throw FileFormatError.cannotWrite(path: summaryPath, reason: "encoding failed: \(error)")
+        }
+        try AtomicFile.write([
+            (path: directory + "/timeline.csv", data: Data(Timeline.csv(runs).utf8)),
+            (path: summaryPath, data: summaryData),
+        ])
     }
 
     /// The per-policy figures as an aligned text table, policies in a fixed order.

@@ -152,3 +152,41 @@ public final class EngineBackend: VariantBackend {
         return (model, Int(DispatchTime.now().uptimeNanoseconds - start))
     }
 }
+
+extension Portfolio {
+    /// Loads every variant into the engine once, checks its interface against the portfolio's
+    /// task (an input named `task.inputName` of shape `task.inputShape`, a first output of
+    /// `task.classes` values) and runs one inference, so that an empty, random or truncated file
+    /// whose hash the manifest matches fails before anything is measured or simulated.
+    ///
+    /// - Throws: `PortfolioError.cannotLoad` naming the variant and its file.
+    public func checkEveryVariantRuns(threads: Int = 1) throws {
+        let backend = EngineBackend(threads: threads)
+        defer { backend.releaseAll() }
+        for variant in variants {
+            let runner = try backend.load(variant, from: self)
+            guard let engine = runner as? EngineRunner else { continue }
+            if let problem = Self.interfaceProblem(inputs: engine.model.inputs, outputs: engine.model.outputs, task: manifest.task) {
+                throw PortfolioError.cannotLoad(variant: variant.name, path: path(of: variant), reason: problem)
+            }
+            try runner.activate()
+            try runner.runOnce()
+        }
+    }
+
+    /// What is wrong with a model's inputs and outputs for `task`, or nil.
+    static func interfaceProblem(inputs: [TensorDescription], outputs: [TensorDescription], task: PortfolioManifest.Task) -> String? {
+        let expected = "\(task.inputName) [\(task.inputShape.map(String.init).joined(separator: "x"))]"
+        guard let input = inputs.first(where: { $0.name == task.inputName }) else {
+            return "the model has inputs \(inputs.isEmpty ? "(none)" : inputs.map(\.description).joined(separator: ", ")), the portfolio's task needs \(expected)"
+        }
+        guard input.shape == task.inputShape else {
+            return "its input is \(input), the portfolio's task says \(expected)"
+        }
+        guard let output = outputs.first else { return "the model has no output" }
+        guard output.elementCount == task.classes else {
+            return "its output \(output) has \(output.elementCount) values, the portfolio's task has \(task.classes) classes"
+        }
+        return nil
+    }
+}

@@ -1,6 +1,8 @@
 // GearboxPortfolio/PortfolioError: the one error enum of the portfolio module. Every case renders
 // as one line naming the portfolio, variant or file and what to do about it.
 
+import GearboxCore
+
 /// Why a portfolio or one of its variants could not be loaded or run.
 public enum PortfolioError: Error, Equatable, CustomStringConvertible {
     /// `portfolio.json` is missing, unreadable or malformed (the underlying one-line reason).
@@ -34,6 +36,18 @@ public enum PortfolioError: Error, Equatable, CustomStringConvertible {
             return "variant '\(variant)': inference failed: \(reason)"
         case let .cannotWrite(path, reason):
             return "cannot write \(path): \(reason) (check the directory is writable)"
+        }
+    }
+}
+
+extension PortfolioError: ClassifiedError {
+    /// A manifest or variant file that is missing, changed or does not load is an input error
+    /// (2); inference that fails while running, or a portfolio that cannot be written, is a
+    /// failure (1).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .manifest, .invalidManifest, .missingFile, .hashMismatch, .cannotLoad: return .inputError
+        case .runFailed, .cannotWrite: return .failure
         }
     }
 }

@@ -35,12 +35,14 @@ public struct ProfileRequest: Sendable {
     /// Emulated only: fill the throttle gaps with a SCHED_IDLE spinner (`GapFiller`); false
     /// leaves them idle, as the first versions did, for comparison.
     public var fillGaps: Bool
+    /// Queue behind another process holding the output's lock instead of refusing to start.
+    public var waitForLocks: Bool
 
     public init(portfolioDirectory: String, devicePath: String? = nil, controller: MeasurementSource = .emulated,
                 frequencies: String = "all", threads: Int = 1, pin: PinningRequest = .pu, outPath: String? = nil,
                 resume: Bool = false, quick: Bool = false, maxCellSeconds: Double? = nil, seed: UInt64 = 1,
                 measureSwitchCosts: Bool = true, measureMemory: Bool = true, profilesDirectory: String = "Profiles",
-                reuseCalibration: Bool = true, fillGaps: Bool = true) {
+                reuseCalibration: Bool = true, fillGaps: Bool = true, waitForLocks: Bool = false) {
         self.portfolioDirectory = portfolioDirectory; self.devicePath = devicePath; self.controller = controller
         self.frequencies = frequencies; self.threads = threads; self.pin = pin; self.outPath = outPath
         self.resume = resume; self.quick = quick; self.maxCellSeconds = maxCellSeconds; self.seed = seed
@@ -48,6 +50,7 @@ public struct ProfileRequest: Sendable {
         self.profilesDirectory = profilesDirectory
         self.reuseCalibration = reuseCalibration
         self.fillGaps = fillGaps
+        self.waitForLocks = waitForLocks
     }
 }
 
@@ -69,6 +72,9 @@ public final class ProfileSession {
 
     /// Checks the inputs and builds the sweep. Input problems throw `ProfilerError` (exit 2),
     /// `PortfolioError` or `FileFormatError`; a controller that cannot start throws `HardwareError`.
+    /// Every variant is loaded into the engine and run once first, whatever the controller, so a
+    /// broken file fails here. A caller measuring under real or emulated DVFS holds the
+    /// machine-wide `MeasuringLock` around this and `run` (the CLI does).
     public static func prepare(_ request: ProfileRequest) throws -> ProfileSession {
         guard (1...FileLimits.maximumThreads).contains(request.threads) else {
             throw ProfilerError.invalidSetting(name: "--threads", value: String(request.threads), expected: "1...\(FileLimits.maximumThreads)")
@@ -78,6 +84,7 @@ public final class ProfileSession {
         }
         var notes: [String] = []
         let portfolio = try Portfolio.open(directory: request.portfolioDirectory)
+        try portfolio.checkEveryVariantRuns(threads: request.threads)
         let device = try request.devicePath.map { try JSONFile.read(DeviceDescription.self, from: $0) }
         let deviceID = try device?.id ?? derivedDeviceID(&notes)
 
@@ -116,7 +123,7 @@ public final class ProfileSession {
             simulation = state
             let threads = request.threads
             makeBackend = { SimulatedBackend(state: state, threads: threads) }
-            notes.append("simulated: latencies come from a deterministic model on a virtual clock; no inference runs")
+            notes.append("simulated: latencies come from a deterministic model on a virtual clock (every variant was loaded and run once to check its file)")
         case .predicted:
             throw ProfilerError.invalidSetting(name: "--controller", value: "predicted", expected: "real, emulated or simulated")
         }
@@ -159,9 +166,26 @@ public final class ProfileSession {
                               sweep: sweep, notes: notes)
     }
 
-    /// Runs the sweep; SIGINT/SIGTERM restore the controller before the process exits (the
-    /// checkpoint then lets `--resume` continue).
-    public func run(stopAfterCells: Int? = nil, progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> SweepResult {
+    /// Runs the sweep under the output's lock (`<lut>.lock`: one process per table and
+    /// checkpoint); SIGINT/SIGTERM restore the controller before the process exits (the
+    /// checkpoint then lets `--resume` continue). A run that fails before its first checkpoint
+    /// leaves no folder it created behind. With `waitForLocks`, `waiting` hears once whom the run
+    /// queues behind.
+    public func run(stopAfterCells: Int? = nil, waiting: (String) -> Void = { _ in },
+                    progress: @escaping (SweepEvent) -> Void = { _ in }) throws -> SweepResult {
+        let lut = sweep.paths.lut
+        let created: [String]
+        do { created = try CreatedDirectories.create((lut as NSString).deletingLastPathComponent) } catch {
+            throw ProfilerError.sampleStore(path: sweep.paths.samples, reason: "cannot create its folder: \(error.localizedDescription)")
+        }
+        var outputLock: FileLock?
+        defer {
+            outputLock?.release()
+            CreatedDirectories.removeEmpty(created)
+        }
+        outputLock = try FileLock.acquire(lut + ".lock", purpose: "the output \(lut)", wait: request.waitForLocks) { holder in
+            waiting("waiting for \(holder.map(\.description) ?? "another process") to finish writing \(lut)")
+        }
         let guardSignals = RestoreOnSignal(restoring: [controller], afterRestore: resumeHint)
         defer { guardSignals.cancel() }
         defer { try? controller.restore() }
@@ -196,6 +220,7 @@ public final class ProfileSession {
         if !request.measureSwitchCosts { words.append("--skip-switch-costs") }
         if !request.measureMemory { words.append("--skip-memory") }
         if !request.fillGaps { words.append("--idle-gaps") }
+        if request.waitForLocks { words.append("--wait") }
         words.append("--resume")
         return words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }

@@ -110,7 +110,20 @@ public final class ProfileSweep {
         try env.controller.enrollCurrentThread()
         defer { try? env.controller.restore() }
 
-        var checkpoint = try startOrResume(options.resume)
+        let checkpoint = try startOrResume(options.resume)
+        do {
+            return try measure(from: checkpoint, placement: placement, options)
+        } catch {
+            // Without a checkpoint nothing can be resumed: take the sample database this run
+            // created away rather than leave a partial (or 0-byte) one.
+            if !FileManager.default.fileExists(atPath: paths.checkpoint) { SampleStore.remove(at: paths.samples) }
+            throw error
+        }
+    }
+
+    private func measure(from start: SweepCheckpoint, placement: Placement, _ options: SweepOptions) throws -> SweepResult {
+        let env = environment
+        var checkpoint = start
         let fromCheckpoint = checkpoint.cells.count
         if checkpoint.placement == nil { checkpoint.placement = placement }
         let store = try SampleStore(path: paths.samples)
@@ -274,7 +287,7 @@ public final class ProfileSweep {
         }
         if exists { throw ProfilerError.checkpointExists(path: paths.checkpoint) }
         // A fresh sweep replaces an old sample database (the old LUT stays until the new one is written).
-        try? FileManager.default.removeItem(atPath: paths.samples)
+        SampleStore.remove(at: paths.samples)
         var random = SeededRandom(seed: configuration.seed, key: "frequency-order")
         let order = configuration.frequenciesKHz.shuffled(using: &random)
         return SweepCheckpoint(

@@ -1,5 +1,7 @@
 // GearboxProfiler/ProfilerError: the one error enum of the profiler module. Every case renders as
-// one line naming the file or setting and the fix. `isInputError` tells the CLI which exit code.
+// one line naming the file or setting and the fix, and says its own exit status.
+
+import GearboxCore
 
 /// Why a sweep, a lookup table or a measurement failed.
 public enum ProfilerError: Error, Equatable, CustomStringConvertible {
@@ -44,12 +46,16 @@ public enum ProfilerError: Error, Equatable, CustomStringConvertible {
             return "sweep stopped after \(completed) cells; continue it with --resume (checkpoint \(checkpoint))"
         }
     }
+}
 
-    /// True for errors caused by the user's input (exit code 2), false for measurement failures (exit 1).
-    public var isInputError: Bool {
+extension ProfilerError: ClassifiedError {
+    /// Settings, unreadable tables and checkpoints that belong elsewhere are input errors (2);
+    /// a sample database that cannot be written, a controller or thread that fails, and a sweep
+    /// stopped early are failures (1).
+    public var exitStatus: ExitStatus {
         switch self {
-        case .invalidSetting, .unreadable, .checkpointMismatch, .checkpointExists: return true
-        case .sampleStore, .frequency, .thread, .measurement, .stoppedEarly: return false
+        case .invalidSetting, .unreadable, .checkpointMismatch, .checkpointExists: return .inputError
+        case .sampleStore, .frequency, .thread, .measurement, .stoppedEarly: return .failure
         }
     }
 }

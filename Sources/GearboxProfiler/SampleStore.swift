@@ -26,6 +26,12 @@ public final class SampleStore {
         }
     }
 
+    /// Deletes the database at `path` and SQLite's journal files beside it (files only: a
+    /// folder of that name is left alone).
+    public static func remove(at path: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

@@ -1,6 +1,8 @@
 // GearboxReport/ReportError: everything that can go wrong reading a report's inputs or writing it;
 // each case renders as one line naming the file and the fix.
 
+import GearboxCore
+
 /// Errors from `GearboxReport`; `description` is one line naming the file and the fix.
 public enum ReportError: Error, Equatable, CustomStringConvertible {
     /// A `timeline.csv` lacks a required column.
@@ -28,4 +30,9 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
             return "\(baseline) and \(candidate) have nothing in common to compare: \(reason) (compare tables of the same portfolio)"
         }
     }
+}
+
+extension ReportError: ClassifiedError {
+    /// Every case is about an input file: exit 2.
+    public var exitStatus: ExitStatus { .inputError }
 }

@@ -1,6 +1,8 @@
 // GearboxTraining/TrainingError: the one error type of the training module. Every case renders
 // as one line that names the file or setting at fault and how to fix it.
 
+import GearboxCore
+
 /// Errors from reading data sets, training, pruning and exporting portfolios.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// A data file could not be read at all.
@@ -34,6 +36,16 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "invalid \(name): \(reason)"
         case let .checkFailed(what, reason):
             return "\(what) check failed: \(reason)"
+        }
+    }
+}
+
+extension TrainingError: ClassifiedError {
+    /// A check that must hold and does not is a failure (1); the rest are inputs (2).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .checkFailed: return .failure
+        case .unreadable, .badGzip, .badIDX, .badDataset, .badCheckpoint, .badSetting: return .inputError
         }
     }
 }

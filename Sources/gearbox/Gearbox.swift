@@ -15,6 +15,12 @@ struct Gearbox: ParsableCommand {
             lookup table, validate a variant-switching policy under frequency traces, and report. \
             Every figure is labelled real (cpufreq DVFS), emulated (cgroup CPU throttling), \
             simulated (virtual clock) or predicted (fitted model).
+
+            Exit status: 0 success; 1 a measurement, a check or the environment failed (a full \
+            disk; another gearbox process measuring under real or emulated DVFS, or writing the \
+            same table: pass --wait to queue behind it); 2 a usage or input error. Measuring \
+            commands hold the machine-wide lock $GEARBOX_LOCK_DIR/gearbox-measuring.lock \
+            (default /run/lock, else /tmp); read-only and simulated commands never take it.
             """,
         subcommands: [
             DemoCommand.self,
@@ -33,8 +39,8 @@ struct Gearbox: ParsableCommand {
         ]
     )
 
-    /// Runs the command with Gearbox's exit codes: 0 ok, 1 measurement or validation failure,
-    /// 2 usage or input error (ArgumentParser's own usage errors would exit 64).
+    /// Runs the command with Gearbox's exit codes (`ExitStatus`): 0 ok, 1 measurement,
+    /// validation or environment failure (a full disk, a busy machine), 2 usage or input error.
     ///
     /// `--verbose` anywhere on the line (for commands that have no flag of that name) adds the
     /// error's full detail on a second line after the one-line message.
@@ -43,6 +49,8 @@ struct Gearbox: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let verbose = arguments.contains("--verbose")
+        // The command that ran, so that a usage error it throws names its own help.
+        var commandType: ParsableCommand.Type?
         do {
             var command: ParsableCommand
             do {
@@ -51,14 +59,89 @@ struct Gearbox: ParsableCommand {
                 // The subcommand has no --verbose of its own: it is the global one.
                 command = try parseAsRoot(arguments.filter { $0 != "--verbose" })
             }
+            commandType = type(of: command)
             try command.run()
         } catch {
-            let code = exitCode(for: error)
-            let inputError = code == .validationFailure || error is FileFormatError
-            guard inputError || (verbose && code != .success) else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            if verbose { FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8)) }
-            Foundation.exit(inputError ? 2 : code.rawValue)
+            Foundation.exit(report(error, verbose: verbose, command: commandType))
+        }
+    }
+
+    /// The one place an error becomes words and an exit status: `gearbox: <message>` on standard
+    /// error (one line, or the usage after a usage error) and the status the error's
+    /// `ClassifiedError` conformance names. Errors of no Gearbox module are failures (1);
+    /// ArgumentParser's usage errors are input errors (2); help and version exit 0.
+    static func report(_ error: Error, verbose: Bool, command: ParsableCommand.Type? = nil) -> Int32 {
+        if let code = error as? ExitCode { return code.rawValue }
+        let parserCode = exitCode(for: error)
+        if parserCode == .success { exit(withError: error) }
+        let status: ExitStatus
+        var message: String
+        if let classified = error as? ClassifiedError {
+            status = classified.exitStatus
+            message = Self.oneLine("\(error)")
+        } else if parserCode == .validationFailure, let command {
+            // Thrown by a command's run(): its message and where its help is.
+            status = .inputError
+            message = Self.oneLine(command.message(for: error))
+                + "\n  See '\((["gearbox"] + commandPath(to: command)).joined(separator: " ")) --help' for more information."
+        } else if parserCode == .validationFailure {
+            status = .inputError
+            message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+        } else {
+            status = .failure
+            message = Self.oneLine("\(error)")
+        }
+        FileHandle.standardError.write(Data("gearbox: \(message)\n".utf8))
+        if verbose { FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8)) }
+        return status.rawValue
+    }
+
+    /// The subcommand names leading from `gearbox` to `command` (e.g. ["lut", "show"]).
+    static func commandPath(to command: ParsableCommand.Type, from root: ParsableCommand.Type = Gearbox.self) -> [String] {
+        for sub in root.configuration.subcommands {
+            let name = sub.configuration.commandName ?? "\(sub)"
+            if ObjectIdentifier(sub) == ObjectIdentifier(command) { return [name] }
+            let below = commandPath(to: command, from: sub)
+            if !below.isEmpty { return [name] + below }
+        }
+        return []
+    }
+
+    private static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// A command's own verdict: a `--check` that failed, a benchmark bar missed, a request the
+/// command rejects. Says its exit status like every module's error.
+struct CommandError: ClassifiedError, CustomStringConvertible {
+    var description: String
+    var exitStatus: ExitStatus
+
+    /// Input the user can fix (exit 2).
+    static func input(_ description: String) -> CommandError { CommandError(description: description, exitStatus: .inputError) }
+    /// A failed check or measurement (exit 1).
+    static func failure(_ description: String) -> CommandError { CommandError(description: description, exitStatus: .failure) }
+}
+
+/// `--wait`, for the commands that take the machine-wide measuring lock.
+struct MeasuringLockOptions: ParsableArguments {
+    @Flag(help: "When another gearbox process is measuring under DVFS (or writing the same output), wait for it instead of exiting 1.")
+    var wait = false
+
+    /// Takes `MeasuringLock` when `source` measures under real or emulated DVFS (nil otherwise:
+    /// simulated runs share nothing), saying whom it waits for.
+    func hold(for source: MeasurementSource) throws -> FileLock? {
+        guard source == .real || source == .emulated else { return nil }
+        return try holdAlways()
+    }
+
+    /// Takes `MeasuringLock` whatever the source (commands that always touch DVFS).
+    func holdAlways() throws -> FileLock {
+        try MeasuringLock.acquire(wait: wait) { holder in
+            FileHandle.standardError.write(Data(
+                "gearbox: waiting for \(holder.map(\.description) ?? "another process") to finish measuring (\(MeasuringLock.path()))\n".utf8))
         }
     }
 }

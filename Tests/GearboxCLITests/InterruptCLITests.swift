@@ -60,7 +60,7 @@ private let defaultPortfolio = GearboxBinary.repositoryRoot + "/Portfolios/defau
         let running = try GearboxBinary.start([
             "profile", "--portfolio", portfolio, "--controller", "emulated", "--frequencies", "250000,500000",
             "--quick", "--recalibrate", "--skip-switch-costs", "--skip-memory", "--no-progress", "--out", lut,
-        ], executable: binary)
+        ], environment: ["GEARBOX_LOCK_DIR": scratch.path], executable: binary)  // its own measuring lock: tests run side by side
         let pid = running.process.processIdentifier
         // Wait (up to 30 s on a loaded machine) until the calibration throttles its cgroup, then ~1 s more.
         var throttledCgroup: String?

@@ -127,7 +127,7 @@ import Testing
     } catch let error as ProfilerError {
         guard case .checkpointMismatch = error else { Issue.record("wrong error \(error)"); return }
         #expect(error.description.contains("seed"))
-        #expect(error.isInputError)
+        #expect(error.exitStatus == .inputError)
     }
 }
 

@@ -115,8 +115,8 @@ public struct VariantConversion: Sendable {
         }
         let (model, report) = try convert(onnx: data, source: input, output: output)
         guard report.check.passed else {
-            throw EngineError.weightFormat(
-                format: request.format.rawValue,
+            throw EngineError.checkFailed(
+                what: "\(request.format.rawValue) losslessness",
                 reason: "outputs differ by \(report.check.maxAbsoluteDifference) > \(report.check.tolerance) between the dense and \(request.format) runs of \(output); nothing written")
         }
         if request.packed {

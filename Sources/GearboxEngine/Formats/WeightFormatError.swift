@@ -2,6 +2,8 @@
 // format (csr, bsr, ubp, masked) from dense weights or from stored arrays. Each case renders
 // as one line naming the setting at fault and the fix.
 
+import GearboxCore
+
 /// Errors from building or converting weights into a pruned weight format.
 public enum WeightFormatError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A matrix dimension is negative, or rows × columns overflows.
@@ -61,4 +63,9 @@ public enum WeightFormatError: Error, Equatable, Sendable, CustomStringConvertib
             return "format \(format) is not supported here: \(reason)"
         }
     }
+}
+
+extension WeightFormatError: ClassifiedError {
+    /// Every case is a setting or weights the user can fix: exit 2.
+    public var exitStatus: ExitStatus { .inputError }
 }

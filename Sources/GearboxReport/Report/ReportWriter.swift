@@ -1,5 +1,6 @@
 // GearboxReport/Report/ReportWriter: writes a report directory atomically: index.html,
-// report.md and the figures Markdown links to, each through GearboxCore's AtomicFile.
+// report.md and the figures Markdown links to, all through one GearboxCore AtomicFile batch: a
+// failure (a full disk) leaves the old report as it was and nothing half-written.
 
 import Foundation
 import GearboxCore
@@ -20,6 +21,7 @@ public enum ReportWriter {
     public static func write(_ document: ReportDocument, to directory: String) throws -> WrittenReport {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         var figurePaths: [String] = []
+        var files: [(path: String, data: Data)] = []
         for section in document.sections {
             for block in section.blocks {
                 let figures: [ReportFigure]
@@ -31,17 +33,18 @@ public enum ReportWriter {
                 for figure in figures {
                     for (index, chart) in figure.standaloneCharts.enumerated() {
                         let path = base + "/" + MarkdownRenderer.figurePath(figure, chart: index)
-                        try AtomicFile.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + chart.xml() + "\n", to: path)
+                        files.append((path, Data(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + chart.xml() + "\n").utf8)))
                         figurePaths.append(path)
                     }
                 }
             }
         }
         let markdown = base + "/report.md"
-        try AtomicFile.write(MarkdownRenderer.render(document), to: markdown)
+        files.append((markdown, Data(MarkdownRenderer.render(document).utf8)))
         // The page last: its presence means the report is complete.
         let html = base + "/index.html"
-        try AtomicFile.write(HTMLRenderer.render(document), to: html)
+        files.append((html, Data(HTMLRenderer.render(document).utf8)))
+        try AtomicFile.write(files)
         let notes = document.sections.flatMap { section in
             section.blocks.compactMap { block -> String? in
                 if case let .note(text) = block { return "\(section.id): \(text)" }

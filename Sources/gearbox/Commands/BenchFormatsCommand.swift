@@ -53,7 +53,7 @@ struct BenchFormatsCommand: ParsableCommand {
         }
         if check, !report.missedTargets.isEmpty {
             report.missedTargets.forEach { print("missed: \($0)") }
-            throw ExitCode(1)
+            throw CommandError.failure("\(report.missedTargets.count) ratio(s) missed their target (--check)")
         }
     }
 }

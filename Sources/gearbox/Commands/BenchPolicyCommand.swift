@@ -49,41 +49,35 @@ struct BenchPolicyCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let table = try lut.map { try JSONFile.read(LookupTable.self, from: $0) } ?? SyntheticPortfolio.table()
-            let grid = table.frequenciesKHz.sorted()
-            var frequencies = grid
-            for (a, b) in zip(grid, grid.dropFirst()) { frequencies += [a + (b - a) / 3, a + 2 * (b - a) / 3] }
-            if let low = grid.first { frequencies.append(low / 2) }
-            let result = try DecisionBenchmark.run(
-                table: table, objective: LatencyObjective(parsing: objective), frequenciesKHz: frequencies, decisions: decisions)
-            #if DEBUG
-            let build = "debug"
-            #else
-            let build = "release"
-            #endif
-            let output = Output(
-                lut: lut ?? "built-in synthetic portfolio (not measured)", build: build, decisions: result.decisions,
-                frequencies: frequencies.count, timerP50Ns: result.timer.p50Ns, timerP99Ns: result.timer.p99Ns,
-                selectorP50Ns: result.selector.p50Ns, selectorP99Ns: result.selector.p99Ns, selectorMaxNs: result.selector.maxNs,
-                naiveP50Ns: result.naive.p50Ns, naiveP99Ns: result.naive.p99Ns, targetP99Ns: 1000,
-                targetMet: result.selector.p99Ns < 1000, source: .real)
-            if json {
-                print(String(decoding: try JSONFile.encoder().encode(output), as: UTF8.self))
-                return
-            }
-            func ns(_ v: Double) -> String { String(format: "%8.0f", v) }
-            print("policy decision time: \(result.decisions) decisions over \(frequencies.count) frequencies, \(build) build, lut: \(output.lut) (real timings on this machine)")
-            print("                         p50 ns    p99 ns")
-            print("clock read (floor)     \(ns(result.timer.p50Ns))  \(ns(result.timer.p99Ns))")
-            print("selector decide        \(ns(result.selector.p50Ns))  \(ns(result.selector.p99Ns))   (max \(Int(result.selector.maxNs)) ns)")
-            print("naive (no tables)      \(ns(result.naive.p50Ns))  \(ns(result.naive.p99Ns))")
-            print(String(format: "selector / naive: p50 %.3f×, p99 %.3f×", result.selector.p50Ns / max(1, result.naive.p50Ns), result.selector.p99Ns / max(1, result.naive.p99Ns)))
-            print("target p99 < 1000 ns: \(output.targetMet ? "met" : "NOT met") (\(Int(result.selector.p99Ns)) ns including one clock read)")
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
+        let table = try lut.map { try JSONFile.read(LookupTable.self, from: $0) } ?? SyntheticPortfolio.table()
+        let grid = table.frequenciesKHz.sorted()
+        var frequencies = grid
+        for (a, b) in zip(grid, grid.dropFirst()) { frequencies += [a + (b - a) / 3, a + 2 * (b - a) / 3] }
+        if let low = grid.first { frequencies.append(low / 2) }
+        let result = try DecisionBenchmark.run(
+            table: table, objective: LatencyObjective(parsing: objective), frequenciesKHz: frequencies, decisions: decisions)
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        let output = Output(
+            lut: lut ?? "built-in synthetic portfolio (not measured)", build: build, decisions: result.decisions,
+            frequencies: frequencies.count, timerP50Ns: result.timer.p50Ns, timerP99Ns: result.timer.p99Ns,
+            selectorP50Ns: result.selector.p50Ns, selectorP99Ns: result.selector.p99Ns, selectorMaxNs: result.selector.maxNs,
+            naiveP50Ns: result.naive.p50Ns, naiveP99Ns: result.naive.p99Ns, targetP99Ns: 1000,
+            targetMet: result.selector.p99Ns < 1000, source: .real)
+        if json {
+            print(String(decoding: try JSONFile.encoder().encode(output), as: UTF8.self))
+            return
         }
+        func ns(_ v: Double) -> String { String(format: "%8.0f", v) }
+        print("policy decision time: \(result.decisions) decisions over \(frequencies.count) frequencies, \(build) build, lut: \(output.lut) (real timings on this machine)")
+        print("                         p50 ns    p99 ns")
+        print("clock read (floor)     \(ns(result.timer.p50Ns))  \(ns(result.timer.p99Ns))")
+        print("selector decide        \(ns(result.selector.p50Ns))  \(ns(result.selector.p99Ns))   (max \(Int(result.selector.maxNs)) ns)")
+        print("naive (no tables)      \(ns(result.naive.p50Ns))  \(ns(result.naive.p99Ns))")
+        print(String(format: "selector / naive: p50 %.3f×, p99 %.3f×", result.selector.p50Ns / max(1, result.naive.p50Ns), result.selector.p99Ns / max(1, result.naive.p99Ns)))
+        print("target p99 < 1000 ns: \(output.targetMet ? "met" : "NOT met") (\(Int(result.selector.p99Ns)) ns including one clock read)")
     }
 }

@@ -32,7 +32,7 @@ struct BenchProfilerCommand: ParsableCommand {
     )
 
     @Option(help: "The portfolio directory.") var portfolio: String = "Portfolios/default"
-    @Option(help: "emulated (default), real or simulated.") var controller: String = "emulated"
+    @Option(help: "emulated (default), real or simulated.") var controller: ControllerArgument = .emulated
     @Option(help: "all, or a comma-separated list of kHz.") var frequencies: String = "all"
     @Option(help: "Where the two sweeps' LUTs and sample databases go.") var out: String = "Profiles/bench"
     @Flag(help: "CI-sized budget (±2% CI, ≤ 1 s per cell).") var quick = false
@@ -40,19 +40,20 @@ struct BenchProfilerCommand: ParsableCommand {
     @Flag(help: "Emulated: leave the throttle gaps idle instead of filling them with a SCHED_IDLE spinner (for comparison).") var idleGaps = false
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "No progress output.") var noProgress = false
+    @OptionGroup var lock: MeasuringLockOptions
 
     func run() throws {
-        let report: ProfilerBenchmarkReport
-        do {
-            let request = ProfileRequest(
-                portfolioDirectory: portfolio, controller: try ProfileCommand.controllerSource(controller),
-                frequencies: frequencies, quick: quick, maxCellSeconds: maxCellSeconds, fillGaps: !idleGaps)
-            let display = ProgressDisplay(enabled: !noProgress)
-            report = try ProfilerBenchmark.run(request: request, outputDirectory: out) { display.show($0) }
-            display.finish()
-        } catch {
-            throw ProfilerCLI.fail(error)
-        }
+        let source = controller.source
+        // Held across both sweeps, so that nothing else measures between them.
+        let measuring = try lock.hold(for: source)
+        defer { measuring?.release() }
+        let request = ProfileRequest(
+            portfolioDirectory: portfolio, controller: source,
+            frequencies: frequencies, quick: quick, maxCellSeconds: maxCellSeconds, fillGaps: !idleGaps,
+            waitForLocks: lock.wait)
+        let display = ProgressDisplay(enabled: !noProgress)
+        let report = try ProfilerBenchmark.run(request: request, outputDirectory: out) { display.show($0) }
+        display.finish()
         if json {
             print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
         } else {
@@ -62,7 +63,7 @@ struct BenchProfilerCommand: ParsableCommand {
             && (report.controller != .emulated || report.emulatedRatioPass) && (report.frequencyModel?.pass ?? false)
             && (report.secondFrequencyModel?.pass ?? true)
             && (report.sweepTime?.pass ?? false)
-        if !pass { throw ExitCode(1) }
+        if !pass { throw CommandError.failure("a profiler quality bar failed (marked FAIL above)") }
     }
 
     static func render(_ r: ProfilerBenchmarkReport) -> String {

@@ -15,7 +15,9 @@ struct DVFSCommand: ParsableCommand {
             domain's governor and limits (default /var/lib/gearbox/dvfs-journal.json, or \
             $GEARBOX_STATE_DIR, or --state-dir); `gearbox dvfs restore` puts them back after a \
             crash. On a machine without cpufreq, DVFS is emulated by cgroup CPU throttling of \
-            Gearbox's own measurement threads, and labelled emulated.
+            Gearbox's own measurement threads, and labelled emulated. `set`, `hold` and \
+            `list --calibrate` on this machine take the machine-wide measuring lock: while another \
+            gearbox process measures they exit 1 naming it, or wait with --wait.
 
             Example:
               gearbox dvfs list
@@ -52,6 +54,7 @@ struct DVFSListCommand: ParsableCommand {
     @Option(help: "Steps of a derived grid (drivers without a frequency list).") var gridSteps = 8
     @Flag(help: "Emulated DVFS only: calibrate every grid step and print measured against requested speed.") var calibrate = false
     @Flag(help: "Print JSON instead of text.") var json = false
+    @OptionGroup var lock: MeasuringLockOptions
 
     private struct Output: Encodable {
         var dvfs: DeviceDescription.DVFS
@@ -59,31 +62,31 @@ struct DVFSListCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
-            let argument = try SysfsRootArgument.resolve(root.sysfsRoot)
-            defer { argument.cleanUp() }
-            let dvfs = try DVFSInventory.discover(root: argument.root, gridSteps: gridSteps)
-            var calibration: [EmulatedFrequencyController.Calibration]?
-            if calibrate {
-                guard dvfs.controller == "emulated" else {
-                    throw CommandInputError("--calibrate applies to emulated DVFS; this controller is \(dvfs.controller)")
-                }
-                let controller = try EmulatedFrequencyController(options: .init(gridSteps: gridSteps))
-                defer { try? controller.restore() }
-                calibration = try controller.calibrate()
+        let argument = try SysfsRootArgument.resolve(root.sysfsRoot)
+        defer { argument.cleanUp() }
+        let dvfs = try DVFSInventory.discover(root: argument.root, gridSteps: gridSteps)
+        var calibration: [EmulatedFrequencyController.Calibration]?
+        if calibrate {
+            guard dvfs.controller == "emulated" else {
+                throw CommandError.input("--calibrate applies to emulated DVFS; this controller is \(dvfs.controller)")
             }
-            if json {
-                try printJSON(Output(dvfs: dvfs, calibration: calibration))
-                return
-            }
-            print(dvfs.listingText())
-            if let calibration {
-                print("  calibration (emulated; spin workload, unthrottled vs throttled wall time):")
-                for step in calibration {
-                    print(String(format: "    %7d kHz  requested %.3f  measured %.3f  (period %d µs, quota %@)",
-                                 step.requestedKHz, step.requestedRatio, step.measuredRatio, step.periodUs,
-                                 step.quotaUs < 0 ? "none" : "\(step.quotaUs) µs"))
-                }
+            let measuring = try lock.holdAlways()
+            defer { measuring.release() }
+            let controller = try EmulatedFrequencyController(options: .init(gridSteps: gridSteps))
+            defer { try? controller.restore() }
+            calibration = try controller.calibrate()
+        }
+        if json {
+            try printJSON(Output(dvfs: dvfs, calibration: calibration))
+            return
+        }
+        print(dvfs.listingText())
+        if let calibration {
+            print("  calibration (emulated; spin workload, unthrottled vs throttled wall time):")
+            for step in calibration {
+                print(String(format: "    %7d kHz  requested %.3f  measured %.3f  (period %d µs, quota %@)",
+                             step.requestedKHz, step.requestedRatio, step.measuredRatio, step.periodUs,
+                             step.quotaUs < 0 ? "none" : "\(step.quotaUs) µs"))
             }
         }
     }
@@ -109,26 +112,28 @@ struct DVFSSetCommand: ParsableCommand {
     @Flag(help: "Do not read the frequency back.") var noVerify = false
     @Option(help: "How long to wait for the read-back to settle, in ms.") var settleTimeoutMs = 200
     @Flag(help: "Print JSON instead of text.") var json = false
+    @OptionGroup var lock: MeasuringLockOptions
 
     func run() throws {
-        try reportingFailures {
-            let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
-            if argument.root.isLive, try DVFSInventory.discover(root: .live).controller != "real" {
-                throw CommandInputError("this machine has no cpufreq DVFS to set (emulated DVFS throttles only Gearbox's own measurement threads, during a run; see `gearbox dvfs list`)")
-            }
-            let controller = try RealFrequencyController(root: argument.root, options: .init(
-                journalPath: root.journalPath, verify: !noVerify, settleTimeoutNs: settleTimeoutMs * 1_000_000))
-            let guardSignals = RestoreOnSignal(restoring: [controller])
-            defer { guardSignals.cancel() }
-            let change = try controller.setFrequency(.kHz(khz), forDomain: domain)
-            if json {
-                try printJSON(change)
-                return
-            }
-            let cpus = controller.domains[domain].cpus
-            print(describe(change, domain: domain, cpus: cpus))
-            print("original state journalled in \(root.journalPath); `gearbox dvfs restore\(root.sysfsRoot.map { " --sysfs-root \($0)" } ?? "")` puts it back")
+        let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
+        if argument.root.isLive, try DVFSInventory.discover(root: .live).controller != "real" {
+            throw CommandError.input("this machine has no cpufreq DVFS to set (emulated DVFS throttles only Gearbox's own measurement threads, during a run; see `gearbox dvfs list`)")
         }
+        // Changing this machine's frequency under another process's measurement would falsify it.
+        let measuring = try argument.root.isLive ? lock.holdAlways() : nil
+        defer { measuring?.release() }
+        let controller = try RealFrequencyController(root: argument.root, options: .init(
+            journalPath: root.journalPath, verify: !noVerify, settleTimeoutNs: settleTimeoutMs * 1_000_000))
+        let guardSignals = RestoreOnSignal(restoring: [controller])
+        defer { guardSignals.cancel() }
+        let change = try controller.setFrequency(.kHz(khz), forDomain: domain)
+        if json {
+            try printJSON(change)
+            return
+        }
+        let cpus = controller.domains[domain].cpus
+        print(describe(change, domain: domain, cpus: cpus))
+        print("original state journalled in \(root.journalPath); `gearbox dvfs restore\(root.sysfsRoot.map { " --sysfs-root \($0)" } ?? "")` puts it back")
     }
 }
 
@@ -156,23 +161,21 @@ struct DVFSRestoreCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
-            let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
-            let report = try RealFrequencyController.restore(
-                journalAt: root.journalPath, root: root.sysfsRoot == nil ? nil : argument.root, force: force)
-            let removed = argument.root.isLive ? EmulatedFrequencyController.removeStaleCgroups() : []
-            if json {
-                try printJSON(Output(journal: root.journalPath, restored: report?.lines ?? [], removedCgroups: removed))
-                return
-            }
-            if let report {
-                print("restored \(report.lines.count == 1 ? "1 domain" : "\(report.lines.count) domains") on \(report.root) from \(report.journalPath):")
-                for line in report.lines { print("  " + line) }
-            } else {
-                print("nothing to restore: no journal at \(root.journalPath)")
-            }
-            for path in removed { print("removed stale cgroup \(path)") }
+        let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
+        let report = try RealFrequencyController.restore(
+            journalAt: root.journalPath, root: root.sysfsRoot == nil ? nil : argument.root, force: force)
+        let removed = argument.root.isLive ? EmulatedFrequencyController.removeStaleCgroups() : []
+        if json {
+            try printJSON(Output(journal: root.journalPath, restored: report?.lines ?? [], removedCgroups: removed))
+            return
         }
+        if let report {
+            print("restored \(report.lines.count == 1 ? "1 domain" : "\(report.lines.count) domains") on \(report.root) from \(report.journalPath):")
+            for line in report.lines { print("  " + line) }
+        } else {
+            print("nothing to restore: no journal at \(root.journalPath)")
+        }
+        for path in removed { print("removed stale cgroup \(path)") }
     }
 }
 
@@ -193,71 +196,40 @@ struct DVFSHoldCommand: ParsableCommand {
     @OptionGroup var root: DVFSRootOptions
     @Option(help: "How long to hold each step, in ms.") var holdMs = 50
     @Option(help: "Sweeps to run (0: until stopped).") var cycles = 0
+    @OptionGroup var lock: MeasuringLockOptions
 
     func run() throws {
-        try reportingFailures {
-            let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
-            let controller: FrequencyController
-            if try !argument.root.isLive || DVFSInventory.discover(root: .live).controller == "real" {
-                controller = try RealFrequencyController(root: argument.root, options: .init(journalPath: root.journalPath, settleTimeoutNs: 20_000_000))
-            } else {
-                let emulated = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 8_000_000))
-                try emulated.enrollCurrentThread()
-                controller = emulated
-            }
-            let guardSignals = RestoreOnSignal(restoring: [controller])
-            defer { guardSignals.cancel() }
-            var cycle = 0
-            while cycles == 0 || cycle < cycles {
-                for (index, domain) in controller.domains.enumerated() {
-                    for kHz in domain.gridKHz.reversed() {
-                        let change = try controller.setFrequency(.kHz(kHz), forDomain: index)
-                        print("domain \(index): \(change.requestedKHz) kHz [\(change.source)]")
-                        fflush(stdout)
-                        usleep(useconds_t(max(0, holdMs) * 1000))
-                    }
-                }
-                cycle += 1
-            }
-            try controller.restore()
-            print("restored")
+        let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
+        let measuring = try argument.root.isLive ? lock.holdAlways() : nil
+        defer { measuring?.release() }
+        let controller: FrequencyController
+        if try !argument.root.isLive || DVFSInventory.discover(root: .live).controller == "real" {
+            controller = try RealFrequencyController(root: argument.root, options: .init(journalPath: root.journalPath, settleTimeoutNs: 20_000_000))
+        } else {
+            let emulated = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 8_000_000))
+            try emulated.enrollCurrentThread()
+            controller = emulated
         }
+        let guardSignals = RestoreOnSignal(restoring: [controller])
+        defer { guardSignals.cancel() }
+        var cycle = 0
+        while cycles == 0 || cycle < cycles {
+            for (index, domain) in controller.domains.enumerated() {
+                for kHz in domain.gridKHz.reversed() {
+                    let change = try controller.setFrequency(.kHz(kHz), forDomain: index)
+                    print("domain \(index): \(change.requestedKHz) kHz [\(change.source)]")
+                    fflush(stdout)
+                    usleep(useconds_t(max(0, holdMs) * 1000))
+                }
+            }
+            cycle += 1
+        }
+        try controller.restore()
+        print("restored")
     }
 }
 
 // MARK: Shared by the hardware commands (dvfs, device)
-
-/// A request the user can fix (exit status 2).
-struct CommandInputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Runs `body`; prints any failure as one line on standard error and exits 2 for input errors
-/// (bad dump, bad request, permissions) or 1 for measurement failures.
-func reportingFailures(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        let line = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-        FileHandle.standardError.write(Data("gearbox: error: \(line)\n".utf8))
-        throw ExitCode(isInputError(error) ? 2 : 1)
-    }
-}
-
-private func isInputError(_ error: Error) -> Bool {
-    switch error {
-    case is CommandInputError, is FileFormatError: return true
-    case let hardware as HardwareError:
-        switch hardware {
-        case .topology, .counters, .dvfsControl, .cgroup, .bindingFailed: return false
-        default: return true
-        }
-    default: return false
-    }
-}
 
 /// Prints `value` as Gearbox's JSON (pretty, sorted keys).
 func printJSON<T: Encodable>(_ value: T) throws {

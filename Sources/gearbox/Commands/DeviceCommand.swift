@@ -43,28 +43,27 @@ struct DeviceProbeCommand: ParsableCommand {
     @Flag(help: "Print the JSON instead of the summary.") var json = false
 
     func run() throws {
-        try reportingFailures {
-            // The id names Devices/<id>.json and Profiles/<id>/, and every reader checks it the same way.
-            if let id, let problem = SafeName.problem(id) {
-                throw CommandInputError("--id \"\(id)\": \(problem)")
-            }
-            guard (1...FrequencyGrid.maximumSteps).contains(gridSteps) else {
-                throw CommandInputError("--grid-steps must be 1...\(FrequencyGrid.maximumSteps)")
-            }
-            let argument = try SysfsRootArgument.resolve(sysfsRoot)
-            defer { argument.cleanUp() }
-            // An archive is named as given, not by the temporary folder it was unpacked into.
-            let label = argument.extractedInto != nil ? sysfsRoot : nil
-            let description = try DeviceProbe.run(root: argument.root, options: .init(id: id, gridSteps: gridSteps, rootLabel: label))
-            let path = output ?? DeviceProbe.defaultPath(for: description)
-            try JSONFile.write(description, to: path)
-            if json {
-                try printJSON(description)
-                FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
-            } else {
-                print(description.summaryText())
-                print("wrote \(path)")
-            }
+        // The id names Devices/<id>.json and Profiles/<id>/, and every reader checks it the same way.
+        if let id, let problem = SafeName.problem(id) {
+            throw CommandError.input("--id \"\(id)\": \(problem)")
+        }
+        guard (1...FrequencyGrid.maximumSteps).contains(gridSteps) else {
+            throw CommandError.input("--grid-steps must be 1...\(FrequencyGrid.maximumSteps)")
+        }
+        let argument = try SysfsRootArgument.resolve(sysfsRoot)
+        defer { argument.cleanUp() }
+        // An archive is named as given, not by the temporary folder it was unpacked into.
+        let label = argument.extractedInto != nil ? sysfsRoot : nil
+        let description = try DeviceProbe.run(root: argument.root, options: .init(id: id, gridSteps: gridSteps, rootLabel: label))
+        let path = output ?? DeviceProbe.defaultPath(for: description)
+        try JSONFile.write(description, to: path)
+        if json {
+            try printJSON(description)
+            FileHandle.standardError.write(Data("wrote \(path)
+".utf8))
+        } else {
+            print(description.summaryText())
+            print("wrote \(path)")
         }
     }
 }

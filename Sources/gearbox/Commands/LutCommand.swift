@@ -33,15 +33,11 @@ struct LutShowCommand: ParsableCommand {
     @Flag(help: "Print the LUT's JSON (validated).") var json = false
 
     func run() throws {
-        do {
-            let lut = try LookupTable.read(from: file)
-            if json {
-                print(String(decoding: try JSONFile.encoder().encode(lut), as: UTF8.self))
-            } else {
-                print(LookupTableText.render(lut))
-            }
-        } catch {
-            throw ProfilerCLI.fail(error)
+        let lut = try LookupTable.read(from: file)
+        if json {
+            print(String(decoding: try JSONFile.encoder().encode(lut), as: UTF8.self))
+        } else {
+            print(LookupTableText.render(lut))
         }
     }
 }
@@ -65,17 +61,13 @@ struct LutExportCommand: ParsableCommand {
     @Option(help: "The CSV file to write (standard output when omitted).") var out: String?
 
     func run() throws {
-        do {
-            let lut = try LookupTable.read(from: csv)
-            let text = LookupTableText.csv(lut)
-            if let out {
-                try AtomicFile.write(text, to: out)
-                FileHandle.standardError.write(Data("wrote \(out) (\(text.split(separator: "\n").count - 1) rows)\n".utf8))
-            } else {
-                print(text, terminator: "")
-            }
-        } catch {
-            throw ProfilerCLI.fail(error)
+        let lut = try LookupTable.read(from: csv)
+        let text = LookupTableText.csv(lut)
+        if let out {
+            try AtomicFile.write(text, to: out)
+            FileHandle.standardError.write(Data("wrote \(out) (\(text.split(separator: "\n").count - 1) rows)\n".utf8))
+        } else {
+            print(text, terminator: "")
         }
     }
 }

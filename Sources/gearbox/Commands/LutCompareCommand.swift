@@ -31,13 +31,7 @@ struct LutCompareCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let comparison: LUTComparison
-        do {
-            comparison = try LUTComparison.load(baselinePath: baseline, candidatePath: candidate)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let comparison = try LUTComparison.load(baselinePath: baseline, candidatePath: candidate)
         if json {
             let data = (try? JSONFile.encoder().encode(comparison)) ?? Data()
             print(String(decoding: data, as: UTF8.self))

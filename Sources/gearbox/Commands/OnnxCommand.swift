@@ -14,13 +14,6 @@ struct OnnxCommand: ParsableCommand {
     )
 }
 
-/// Prints an engine error as one line and exits with the input-error code.
-func exitForEngineError(_ error: Error) -> ExitCode {
-    let text = (error as? EngineError)?.description ?? "\(error)"
-    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
-    return ExitCode(2)
-}
-
 /// Parses NAME=1x3x224x224 into a name and a shape.
 func parseShapeOption(_ text: String) throws -> (String, [Int]) {
     let parts = text.split(separator: "=", maxSplits: 1)
@@ -76,8 +69,7 @@ struct OnnxCheckCommand: ParsableCommand {
             let (name, shape) = try parseShapeOption(text)
             options.inputShapes[name] = shape
         }
-        let model: InferenceModel
-        do { model = try InferenceModel(contentsOf: file, options: options) } catch { throw exitForEngineError(error) }
+        let model = try InferenceModel(contentsOf: file, options: options)
         let s = model.statistics
         let report = Report(file: file, inputs: model.inputs, outputs: model.outputs, operators: s.operatorCounts, nodes: s.nodeCount,
                             steps: s.stepCount, macs: s.macs, parameters: s.parameters, weightBytes: model.weightBytes,
@@ -126,16 +118,13 @@ struct OnnxConformanceCommand: ParsableCommand {
 
     func run() throws {
         let options = ConformanceOptions(dataDirectory: dataDirectory, filter: filter, threads: threads)
-        let report: ConformanceReport
-        do {
-            report = try Conformance.run(options) { result in
-                guard !json else { return }
-                if result.status == .failed || verbose {
-                    print("\(result.status.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(result.suite)/\(result.name)"
-                          + (result.reason.map { ": \($0)" } ?? ""))
-                }
+        let report = try Conformance.run(options) { result in
+            guard !json else { return }
+            if result.status == .failed || verbose {
+                print("\(result.status.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(result.suite)/\(result.name)"
+                      + (result.reason.map { ": \($0)" } ?? ""))
             }
-        } catch { throw exitForEngineError(error) }
+        }
         if json {
             struct Output: Codable { var summary: String; var passed, failed, skipped: Int; var results: [ConformanceResult] }
             let data = try JSONFile.encoder().encode(Output(summary: report.summaryLine, passed: report.passed, failed: report.failed,
@@ -144,6 +133,6 @@ struct OnnxConformanceCommand: ParsableCommand {
         } else {
             print(report.summaryLine)
         }
-        if report.failed > 0 { throw ExitCode(1) }
+        if report.failed > 0 { throw CommandError.failure("\(report.failed) conformance test(s) failed") }
     }
 }

@@ -79,8 +79,7 @@ struct PortfolioBuildCommand: ParsableCommand {
             do {
                 customPlan = try JSONDecoder().decode(BuildPlan.self, from: Data(contentsOf: URL(fileURLWithPath: plan)))
             } catch {
-                FileHandle.standardError.write(Data("error: cannot use --plan \(plan): \(error.localizedDescription) (give a JSON BuildPlan)\n".utf8))
-                throw ExitCode(2)
+                throw CommandError.input("cannot use --plan \(plan): \(error.localizedDescription) (give a JSON BuildPlan)")
             }
         }
         let methods = PruningMethod.allCases.filter { method == .all || $0.rawValue == method.rawValue }
@@ -92,22 +91,9 @@ struct PortfolioBuildCommand: ParsableCommand {
             let options = PortfolioBuildOptions(
                 method: m, model: kind, outputDirectory: directory, dataDirectory: dataDir, workDirectory: workDir,
                 quick: quick, seed: seed, fresh: fresh, threads: threads, plan: customPlan)
-            do {
-                written.append(try PortfolioBuilder.build(options) { line in
-                    FileHandle.standardError.write(Data((line + "\n").utf8))
-                })
-            } catch let error as TrainingError {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                // A failed losslessness/equality check is a validation failure; the rest are input errors.
-                if case .checkFailed = error { throw ExitCode(1) }
-                throw ExitCode(2)
-            } catch let error as FileFormatError {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(2)
-            } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            written.append(try PortfolioBuilder.build(options) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            })
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: ["portfolios": written], options: [.prettyPrinted, .sortedKeys])

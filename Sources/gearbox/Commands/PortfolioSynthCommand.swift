@@ -26,27 +26,23 @@ struct PortfolioSynthCommand: ParsableCommand {
     @Flag(help: "Print the manifest as JSON.") var json = false
 
     func run() throws {
-        do {
-            var layout = DefaultPortfolio.Layout()
-            layout.seed = seed
-            let manifest = try DefaultPortfolio.synthesize(into: out, layout: layout)
-            // Prove it loads: hashes and every format through the engine.
-            _ = try Portfolio.open(directory: out, checkLoadingWith: EngineBackend())
-            if json {
-                print(String(decoding: try JSONFile.encoder().encode(manifest), as: UTF8.self))
-                return
-            }
-            print("portfolio '\(manifest.name)' in \(out): \(manifest.variants.count) variants")
-            print("variant".padding(toLength: 22, withPad: " ", startingAt: 0) + "format  method           sparsity    params      MACs  file")
-            for v in manifest.variants {
-                let row = v.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                    + v.format.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-                    + v.method.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(format: "%8.2f %9d %9d  ", v.sparsity, v.params, v.macs) + v.file
-                print(row)
-            }
-        } catch {
-            throw ProfilerCLI.fail(error)
+        var layout = DefaultPortfolio.Layout()
+        layout.seed = seed
+        let manifest = try DefaultPortfolio.synthesize(into: out, layout: layout)
+        // Prove it loads: hashes and every format through the engine.
+        _ = try Portfolio.open(directory: out, checkLoadingWith: EngineBackend())
+        if json {
+            print(String(decoding: try JSONFile.encoder().encode(manifest), as: UTF8.self))
+            return
+        }
+        print("portfolio '\(manifest.name)' in \(out): \(manifest.variants.count) variants")
+        print("variant".padding(toLength: 22, withPad: " ", startingAt: 0) + "format  method           sparsity    params      MACs  file")
+        for v in manifest.variants {
+            let row = v.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + v.format.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                + v.method.padding(toLength: 16, withPad: " ", startingAt: 0)
+                + String(format: "%8.2f %9d %9d  ", v.sparsity, v.params, v.macs) + v.file
+            print(row)
         }
     }
 }

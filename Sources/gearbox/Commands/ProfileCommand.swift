@@ -24,6 +24,12 @@ struct ProfileCommand: ParsableCommand {
             beside the LUT (emulated-dvfs-calibration.json) and reused for a day by profile and \
             validate on this host; --recalibrate measures it again.
 
+            One process at a time: the table and its checkpoint are locked (<out>.lock, naming the \
+            holder's pid and command), and real or emulated sweeps hold the machine-wide measuring \
+            lock, so a second run exits 1 naming the first, or queues behind it with --wait. \
+            Simulated sweeps load and run every variant once before simulating, so a broken file \
+            is an input error (exit 2) in every mode.
+
             Examples:
               gearbox profile --portfolio Portfolios/default --controller emulated
               gearbox profile --portfolio Portfolios/default --controller simulated --json
@@ -34,10 +40,10 @@ struct ProfileCommand: ParsableCommand {
 
     @Option(help: "The portfolio directory (holding portfolio.json).") var portfolio: String = "Portfolios/default"
     @Option(help: "The device description (Devices/ID.json); derived from this machine when omitted.") var device: String?
-    @Option(help: "real (cpufreq), emulated (cgroup throttling) or simulated (virtual clock).") var controller: String = "emulated"
+    @Option(help: "real (cpufreq), emulated (cgroup throttling) or simulated (virtual clock).") var controller: ControllerArgument = .emulated
     @Option(help: "all, or a comma-separated list in kHz (or with MHz/GHz suffixes).") var frequencies: String = "all"
     @Option(help: "Inference threads per variant.") var threads: Int = 1
-    @Option(help: "Where the measuring thread runs: pu, core, kind:N or none.") var pin: String = "pu"
+    @Option(help: "Where the measuring thread runs: pu, core, kind:N or none.") var pin: PinningRequest = .pu
     @Option(help: "The LUT to write (default Profiles/<device>/<portfolio>.lut.json).") var out: String?
     @Flag(help: "Continue the unfinished sweep whose checkpoint is beside --out.") var resume = false
     @Flag(help: "CI-sized budget: ±2% CI, at most 1 s per cell, fewer switch repetitions.") var quick = false
@@ -61,68 +67,34 @@ struct ProfileCommand: ParsableCommand {
         var table: LookupTable
     }
 
+    @OptionGroup var lock: MeasuringLockOptions
+
     func run() throws {
-        do {
-            let source = try Self.controllerSource(controller)
-            let request = ProfileRequest(
-                portfolioDirectory: portfolio, devicePath: device, controller: source, frequencies: frequencies,
-                threads: threads, pin: try PinningRequest(parsing: pin), outPath: out, resume: resume, quick: quick,
-                maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory,
-                reuseCalibration: !recalibrate, fillGaps: !idleGaps)
-            let session = try ProfileSession.prepare(request)
-            let display = ProgressDisplay(enabled: !noProgress)
-            for note in session.notes { display.line("note: \(note)") }
-            let result = try session.run(stopAfterCells: stopAfterCells) { display.show($0) }
-            display.finish()
-            if json {
-                let report = Report(lut: result.paths.lut, samples: result.paths.samples, controller: result.lut.controller,
-                                    cellsMeasured: result.cellsMeasured, cellsFromCheckpoint: result.cellsFromCheckpoint,
-                                    notes: session.notes, table: result.lut)
-                print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
-            } else {
-                print(LookupTableText.render(result.lut))
-                print("")
-                print("wrote \(result.paths.lut) and \(result.paths.samples) (\(result.cellsMeasured) cells measured" +
-                      (result.cellsFromCheckpoint > 0 ? ", \(result.cellsFromCheckpoint) from the checkpoint)" : ")"))
-            }
-        } catch {
-            throw ProfilerCLI.fail(error)
-        }
-    }
-
-    static func controllerSource(_ text: String) throws -> MeasurementSource {
-        guard let source = MeasurementSource(rawValue: text.lowercased()), source != .predicted else {
-            throw ProfilerError.invalidSetting(name: "--controller", value: text, expected: "real, emulated or simulated")
-        }
-        return source
-    }
-}
-
-/// Error → one line on standard error and the exit code (2 input, 1 measurement) for the
-/// profiler's commands.
-enum ProfilerCLI {
-    static func fail(_ error: Error) -> Error {
-        if error is ExitCode || error is ValidationError || error is CleanExit { return error }
-        FileHandle.standardError.write(Data("gearbox: \(error)\n".utf8))
-        return ExitCode(isInputError(error) ? 2 : 1)
-    }
-
-    static func isInputError(_ error: Error) -> Bool {
-        switch error {
-        case let profiler as ProfilerError: return profiler.isInputError
-        case let portfolio as PortfolioError:
-            if case .runFailed = portfolio { return false }
-            if case .cannotWrite = portfolio { return false }
-            return true
-        case let file as FileFormatError:
-            if case .cannotWrite = file { return false }
-            return true
-        case let hardware as HardwareError:
-            switch hardware {
-            case .permissionDenied, .cpuList, .notInTopology, .emptyCPUSet: return true
-            default: return false
-            }
-        default: return false
+        let source = controller.source
+        let measuring = try lock.hold(for: source)
+        defer { measuring?.release() }
+        let request = ProfileRequest(
+            portfolioDirectory: portfolio, devicePath: device, controller: source, frequencies: frequencies,
+            threads: threads, pin: pin, outPath: out, resume: resume, quick: quick,
+            maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory,
+            reuseCalibration: !recalibrate, fillGaps: !idleGaps, waitForLocks: lock.wait)
+        let session = try ProfileSession.prepare(request)
+        let display = ProgressDisplay(enabled: !noProgress)
+        for note in session.notes { display.line("note: \(note)") }
+        let result = try session.run(
+            stopAfterCells: stopAfterCells, waiting: { FileHandle.standardError.write(Data("gearbox: \($0)\n".utf8)) },
+            progress: { display.show($0) })
+        display.finish()
+        if json {
+            let report = Report(lut: result.paths.lut, samples: result.paths.samples, controller: result.lut.controller,
+                                cellsMeasured: result.cellsMeasured, cellsFromCheckpoint: result.cellsFromCheckpoint,
+                                notes: session.notes, table: result.lut)
+            print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
+        } else {
+            print(LookupTableText.render(result.lut))
+            print("")
+            print("wrote \(result.paths.lut) and \(result.paths.samples) (\(result.cellsMeasured) cells measured" +
+                  (result.cellsFromCheckpoint > 0 ? ", \(result.cellsFromCheckpoint) from the checkpoint)" : ")"))
         }
     }
 }

@@ -42,15 +42,9 @@ struct ReportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let written: WrittenReport
-        do {
-            let inputs = try ReportInputs.load(lutPath: lut, validationPath: validation, devicePath: device)
-            let document = ReportBuilder(inputs: inputs).build()
-            written = try ReportWriter.write(document, to: out ?? inputs.defaultOutputDirectory)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let inputs = try ReportInputs.load(lutPath: lut, validationPath: validation, devicePath: device)
+        let document = ReportBuilder(inputs: inputs).build()
+        let written = try ReportWriter.write(document, to: out ?? inputs.defaultOutputDirectory)
         if json {
             let data = (try? JSONFile.encoder().encode(written)) ?? Data()
             print(String(decoding: data, as: UTF8.self))

@@ -82,61 +82,55 @@ struct RunCommand: ParsableCommand {
             options.inputShapes[name] = shape
         }
         var given: [String: Tensor] = [:]
-        do {
-            for text in inputFiles {
-                let parts = text.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else { throw ValidationError("--input '\(text)': expected NAME=FILE.pb") }
-                let tensor = try Tensor(contentsOfTensorProto: String(parts[1]))
-                given[String(parts[0])] = tensor
-                options.inputShapes[String(parts[0])] = tensor.shape
+        for text in inputFiles {
+            let parts = text.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--input '\(text)': expected NAME=FILE.pb") }
+            let tensor = try Tensor(contentsOfTensorProto: String(parts[1]))
+            given[String(parts[0])] = tensor
+            options.inputShapes[String(parts[0])] = tensor.shape
+        }
+        let model = try InferenceModel(contentsOf: file, options: options)
+        if !model.pinningErrors.isEmpty { throw EngineError.invalidOption(name: "--pin", reason: model.pinningErrors.joined(separator: "; ")) }
+        try model.pinCallingThread()
+        model.fillInputsRandomly(seed: seed)
+        for (name, tensor) in given { try model.setInput(name, tensor) }
+        model.run()
+        var outputs: [OutputInfo] = []
+        for (index, description) in model.outputs.enumerated() {
+            let tensor = try model.output(named: description.name)
+            let path = saveOutputs.map { $0 + "/output_\(index).pb" }
+            if let path { try tensor.writeTensorProto(to: path, name: description.name) }
+            outputs.append(OutputInfo(name: description.name, shape: description.shape, file: path, head: Array(tensor.scalars.prefix(8))))
+        }
+        let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup, clock: clock) }
+        let steps = profileSteps ? model.profileSteps(runs: `repeat` ?? 10, warmupRuns: 1, clock: clock) : nil
+        let load = model.loadDuration.components
+        let report = Report(model: file, threads: threads, pinned: pin, inputs: model.inputs,
+                            outputs: outputs, loadNs: Int(load.seconds) * 1_000_000_000 + Int(load.attoseconds / 1_000_000_000),
+                            samples: latency?.samples, p50Ns: latency?.p50Ns, p99Ns: latency?.p99Ns, minNs: latency?.minNs,
+                            meanNs: latency?.meanNs, source: latency?.source, steps: steps)
+        if json {
+            print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
+            return
+        }
+        for input in model.inputs { print("input   \(input)\(given[input.name] == nil ? " (random, seed \(seed))" : "")") }
+        for output in outputs {
+            print("output  \(output.name) [\(output.shape.map(String.init).joined(separator: "x"))] "
+                  + output.head.map { String(format: "%.5g", $0) }.joined(separator: " ") + (output.head.count < Tensor.elementCount(output.shape) ? " …" : "")
+                  + (output.file.map { " → \($0)" } ?? ""))
+        }
+        if let steps {
+            let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
+            for step in steps {
+                print(String(format: "step    %-28@ %-20@ %9.3f ms %5.1f%%", step.node as NSString, step.opType as NSString,
+                             Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)))
             }
-            let model = try InferenceModel(contentsOf: file, options: options)
-            if !model.pinningErrors.isEmpty { throw EngineError.invalidOption(name: "--pin", reason: model.pinningErrors.joined(separator: "; ")) }
-            try model.pinCallingThread()
-            model.fillInputsRandomly(seed: seed)
-            for (name, tensor) in given { try model.setInput(name, tensor) }
-            model.run()
-            var outputs: [OutputInfo] = []
-            for (index, description) in model.outputs.enumerated() {
-                let tensor = try model.output(named: description.name)
-                let path = saveOutputs.map { $0 + "/output_\(index).pb" }
-                if let path { try tensor.writeTensorProto(to: path, name: description.name) }
-                outputs.append(OutputInfo(name: description.name, shape: description.shape, file: path, head: Array(tensor.scalars.prefix(8))))
-            }
-            let latency = `repeat`.map { model.measureLatency(runs: $0, warmupRuns: warmup, clock: clock) }
-            let steps = profileSteps ? model.profileSteps(runs: `repeat` ?? 10, warmupRuns: 1, clock: clock) : nil
-            let load = model.loadDuration.components
-            let report = Report(model: file, threads: threads, pinned: pin, inputs: model.inputs,
-                                outputs: outputs, loadNs: Int(load.seconds) * 1_000_000_000 + Int(load.attoseconds / 1_000_000_000),
-                                samples: latency?.samples, p50Ns: latency?.p50Ns, p99Ns: latency?.p99Ns, minNs: latency?.minNs,
-                                meanNs: latency?.meanNs, source: latency?.source, steps: steps)
-            if json {
-                print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
-                return
-            }
-            for input in model.inputs { print("input   \(input)\(given[input.name] == nil ? " (random, seed \(seed))" : "")") }
-            for output in outputs {
-                print("output  \(output.name) [\(output.shape.map(String.init).joined(separator: "x"))] "
-                      + output.head.map { String(format: "%.5g", $0) }.joined(separator: " ") + (output.head.count < Tensor.elementCount(output.shape) ? " …" : "")
-                      + (output.file.map { " → \($0)" } ?? ""))
-            }
-            if let steps {
-                let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
-                for step in steps {
-                    print(String(format: "step    %-28@ %-20@ %9.3f ms %5.1f%%", step.node as NSString, step.opType as NSString,
-                                 Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)))
-                }
-            }
-            if let latency {
-                print(String(format: "latency p50 %.3f ms  p99 %.3f ms  min %.3f ms  (%d runs after %d warm-up, %d thread%@, %@)",
-                             Double(latency.p50Ns) / 1e6, Double(latency.p99Ns) / 1e6, Double(latency.minNs) / 1e6,
-                             latency.samples, warmup, threads, threads == 1 ? "" : "s", latency.source.rawValue)
-                      + (clock == .wall ? "" : ", thread CPU time"))
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw exitForEngineError(error)
+        }
+        if let latency {
+            print(String(format: "latency p50 %.3f ms  p99 %.3f ms  min %.3f ms  (%d runs after %d warm-up, %d thread%@, %@)",
+                         Double(latency.p50Ns) / 1e6, Double(latency.p99Ns) / 1e6, Double(latency.minNs) / 1e6,
+                         latency.samples, warmup, threads, threads == 1 ? "" : "s", latency.source.rawValue)
+                  + (clock == .wall ? "" : ", thread CPU time"))
         }
     }
 }

@@ -50,26 +50,20 @@ struct TraceRecordCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
-            let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
-            let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
-            try FrequencyTrace.checkDuration(durationMs, setting: "--duration")
-            guard intervalMs > 0, durationMs / intervalMs <= Double(FrequencyTrace.maximumSamples) else {
-                throw PolicyError.badSetting(
-                    name: "--interval", reason: "\(interval) over \(duration) is more than \(FrequencyTrace.maximumSamples) samples (FrequencyTrace.maximumSamples); use a longer interval")
-            }
-            let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
-            if !json {
-                print("recording \(recorder.domains.map(\.name).joined(separator: ", ")) every \(interval) for \(duration)")
-            }
-            let trace = try recorder.record(durationMs: durationMs, intervalMs: intervalMs)
-            try trace.write(to: out)
-            try TraceOutput.print(trace, path: out, json: json)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
+        let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+        let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
+        try FrequencyTrace.checkDuration(durationMs, setting: "--duration")
+        guard intervalMs > 0, durationMs / intervalMs <= Double(FrequencyTrace.maximumSamples) else {
+            throw PolicyError.badSetting(
+                name: "--interval", reason: "\(interval) over \(duration) is more than \(FrequencyTrace.maximumSamples) samples (FrequencyTrace.maximumSamples); use a longer interval")
         }
+        let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
+        if !json {
+            print("recording \(recorder.domains.map(\.name).joined(separator: ", ")) every \(interval) for \(duration)")
+        }
+        let trace = try recorder.record(durationMs: durationMs, intervalMs: intervalMs)
+        try trace.write(to: out)
+        try TraceOutput.print(trace, path: out, json: json)
     }
 }
 
@@ -111,26 +105,20 @@ struct TraceGenerateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        do {
-            let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
-            let levelsKHz: [Int]
-            if let lut {
-                levelsKHz = try LookupTable.read(from: lut).frequenciesKHz
-            } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz, maxKHz <= FileLimits.maximumKHz {
-                guard levels <= 1000 else { throw PolicyError.badSetting(name: "--levels", reason: "\(levels) is more than 1000 levels") }
-                let n = max(2, levels)
-                levelsKHz = (0..<n).map { minKHz + (maxKHz - minKHz) * $0 / (n - 1) }
-            } else {
-                throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive, at most \(FileLimits.maximumKHz) kHz)")
-            }
-            let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
-            try trace.write(to: out)
-            try TraceOutput.print(trace, path: out, json: json)
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
+        let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+        let levelsKHz: [Int]
+        if let lut {
+            levelsKHz = try LookupTable.read(from: lut).frequenciesKHz
+        } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz, maxKHz <= FileLimits.maximumKHz {
+            guard levels <= 1000 else { throw PolicyError.badSetting(name: "--levels", reason: "\(levels) is more than 1000 levels") }
+            let n = max(2, levels)
+            levelsKHz = (0..<n).map { minKHz + (maxKHz - minKHz) * $0 / (n - 1) }
+        } else {
+            throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive, at most \(FileLimits.maximumKHz) kHz)")
         }
+        let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
+        try trace.write(to: out)
+        try TraceOutput.print(trace, path: out, json: json)
     }
 }
 

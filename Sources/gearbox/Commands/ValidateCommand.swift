@@ -30,7 +30,9 @@ struct ValidateCommand: ParsableCommand {
                 --trace square:period=2s --objective 'p99<=8ms' --policy all --duration 20s --out Reports/square
 
             Traces: step, ramp, square:period=2s, sawtooth, random-walk:seed=7, governor-like:seed=3, \
-            or a CSV path (time_ms,khz). Exit codes: 0 ok, 1 --check failed or the run failed, 2 bad input.
+            or a CSV path (time_ms,khz). Exit codes: 0 ok, 1 --check failed, the run failed or another \
+            process is measuring under DVFS (real and emulated runs hold the machine-wide measuring \
+            lock; --wait queues behind it), 2 bad input.
             """
     )
 
@@ -47,7 +49,7 @@ struct ValidateCommand: ParsableCommand {
     var policy: String = "all"
 
     @Option(help: "simulated, emulated or real.")
-    var controller: String = "simulated"
+    var controller: ControllerArgument = .simulated
 
     @Option(help: "How long to run (e.g. 20s); default: 20s for generators, the file's length for CSV traces. At most 24h; a simulated run also records at most 2,000,000 timeline rows per policy.")
     var duration: String?
@@ -74,13 +76,13 @@ struct ValidateCommand: ParsableCommand {
     var slowdown: [String] = []
 
     @Option(help: "Real/emulated only: portfolio (real inference, needs --portfolio) or work (calibrated CPU-work stand-in).")
-    var runner: String = "portfolio"
+    var runner: RunnerArgument = .portfolio
 
     @Option(help: "Real/emulated with --runner portfolio: the portfolio directory the table was profiled from.")
     var portfolio: String?
 
     @Option(help: "Real/emulated: where the measuring thread runs (pu, core, kind:N, none).")
-    var pin: String = "pu"
+    var pin: PinningRequest = .pu
 
     @Option(name: .customLong("sample-window"), help: "Real/emulated: time one inference per timeline row (0), or the mean over back-to-back inferences filling this window (e.g. 32ms); auto: four throttle periods when emulated, else 0.")
     var sampleWindow: String = "auto"
@@ -97,22 +99,12 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Print summary.json to stdout instead of the table.")
     var json = false
 
-    func run() throws {
-        do {
-            try runValidation()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw PolicyCLI.fail(error)
-        }
-    }
+    @OptionGroup var lock: MeasuringLockOptions
 
-    private func runValidation() throws {
+    func run() throws {
         let objective = try LatencyObjective(parsing: self.objective)
         let policies = try ValidationPolicy.list(parsing: policy)
-        guard let source = MeasurementSource(rawValue: controller), source != .predicted else {
-            throw PolicyError.badSetting(name: "--controller", reason: "'\(controller)' is not one of simulated, emulated, real")
-        }
+        let source = controller.source
         let table = try LookupTable.read(from: lut)
         let levels = table.frequenciesKHz.isEmpty
             ? Array(Set(table.variants.flatMap { $0.latency.keys.compactMap { Int($0) } })).sorted() : table.frequenciesKHz
@@ -159,8 +151,7 @@ struct ValidateCommand: ParsableCommand {
             print("wrote \(outDirectory)/summary.json and \(outDirectory)/timeline.csv")
         }
         if check, let failure = try report.check(maxViolationRate: 0.01) {
-            FileHandle.standardError.write(Data((failure + "\n").utf8))
-            throw ExitCode(1)
+            throw CommandError.failure(failure)
         }
     }
 }
@@ -171,7 +162,10 @@ extension ValidateCommand {
         source: MeasurementSource, table: LookupTable, trace frequencyTrace: FrequencyTrace, objective: LatencyObjective,
         policies: [ValidationPolicy], durationMs: Double, selector: VariantSelector.Configuration
     ) throws -> ValidationReport {
-        let pinning = try PinningRequest(parsing: pin)
+        let pinning = pin
+        // Held until the last policy ran: nothing else may measure under DVFS meanwhile.
+        let measuring = try lock.hold(for: source)
+        defer { measuring?.release() }
         let controller: FrequencyController
         var calibrate: () throws -> Void = {}
         var notes: [String] = []
@@ -214,12 +208,12 @@ extension ValidateCommand {
         let inference: InferenceRunner
         var before: () throws -> Void = {}
         switch runner {
-        case "work":
+        case .work:
             let work = CalibratedWorkRunner(table: table)
             before = { work.calibrate() }
             inference = work
             notes.append("runner: calibrated CPU work per variant (SpinWorkload, unthrottled time = the table's mean at its top frequency), a stand-in for inference: latencies show the controller's effect, not the engine's")
-        case "portfolio":
+        case .portfolio:
             guard let portfolio else {
                 throw PolicyError.badSetting(name: "--portfolio", reason: "--runner portfolio needs the portfolio directory the table was profiled from")
             }
@@ -228,8 +222,6 @@ extension ValidateCommand {
                 table: table, tableName: lut, portfolio: Portfolio.open(directory: portfolio), backend: backend)
             inference = runners
             notes.append("runner: real inference, \(backend.name) backend with \(backend.threads) thread(s), variants from \(portfolio)")
-        default:
-            throw PolicyError.badSetting(name: "--runner", reason: "'\(runner)' is not one of portfolio, work")
         }
         let validation = RealTimeValidation(
             table: table, trace: frequencyTrace, objective: objective, controller: controller, runner: inference,
@@ -244,23 +236,8 @@ extension ValidateCommand {
     }
 }
 
-/// Error rendering and exit codes shared by the policy commands (validate, trace, bench policy).
+/// Helpers shared by the policy commands (validate, trace).
 enum PolicyCLI {
-    /// Prints `error: <one line>` to stderr and picks the exit code: 1 for measurement or
-    /// validation failures, 2 for bad input.
-    static func fail(_ error: Error) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        if let policyError = error as? PolicyError {
-            switch policyError {
-            case .runFailed, .noCpufreq: return ExitCode(1)
-            default: return ExitCode(2)
-            }
-        }
-        // The controllers' failures (no cgroup, cpufreq refused a change) are measurement failures.
-        if error is HardwareError { return ExitCode(1) }
-        return ExitCode(2)
-    }
-
     /// A file-name-safe form of a trace spec: `square:period=2s` → `square-period-2s`.
     static func slug(_ text: String) -> String {
         let mapped = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" }

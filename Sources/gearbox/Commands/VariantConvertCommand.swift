@@ -82,21 +82,11 @@ struct VariantConvertCommand: ParsableCommand {
 
     func run() throws {
         if format == "dense" || format == "masked" { return try packAsIs() }
-        let report: VariantConversion.Report
-        do {
-            let shape = try block.map { try BlockShape(parsing: $0) }
-            let format = WeightFormat(rawValue: format) ?? .csr
-            let conversion = try VariantConversion(request: .init(format: format, block: shape, sparsity: sparsity, packed: writesPacked))
-            report = try conversion.convert(file: model, to: out)
-        } catch let error as EngineError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            // A failed losslessness check is a validation failure; everything else is bad input.
-            if case .weightFormat(_, let reason) = error, reason.hasPrefix("outputs differ") { throw ExitCode(1) }
-            throw ExitCode(2)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let shape = try block.map { try BlockShape(parsing: $0) }
+        let format = WeightFormat(rawValue: format) ?? .csr
+        let conversion = try VariantConversion(request: .init(format: format, block: shape, sparsity: sparsity, packed: writesPacked))
+        // A failed losslessness check is `EngineError.checkFailed` (exit 1); the rest is bad input.
+        let report = try conversion.convert(file: model, to: out)
         if json {
             print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
             return
@@ -119,26 +109,17 @@ struct VariantConvertCommand: ParsableCommand {
 
     /// dense / masked: no pruning; the model is packed as it is (masked: with mask levels).
     private func packAsIs() throws {
-        let summary: PackedVariantFile.Summary
-        do {
-            var fractions: [Double]?
-            var options = EngineOptions()
-            if let masks {
-                let parsed = masks.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-                guard parsed.allSatisfy({ $0 != nil }) else {
-                    throw ValidationError("--masks '\(masks)': give comma-separated fractions, e.g. 0.25,0.5,1")
-                }
-                fractions = parsed.compactMap { $0 }.sorted()
-                options = try PackedVariantFile.maskedOptions(fractions: fractions ?? [])
+        var fractions: [Double]?
+        var options = EngineOptions()
+        if let masks {
+            let parsed = masks.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parsed.allSatisfy({ $0 != nil }) else {
+                throw CommandError.input("--masks '\(masks)': give comma-separated fractions, e.g. 0.25,0.5,1")
             }
-            summary = try PackedVariantFile.write(onnxFile: model, options: options, maskFractions: fractions, to: out)
-        } catch let error as ValidationError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            throw ExitCode(2)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            fractions = parsed.compactMap { $0 }.sorted()
+            options = try PackedVariantFile.maskedOptions(fractions: fractions ?? [])
         }
+        let summary = try PackedVariantFile.write(onnxFile: model, options: options, maskFractions: fractions, to: out)
         if json {
             print(String(decoding: try JSONFile.encoder().encode(summary), as: UTF8.self))
             return

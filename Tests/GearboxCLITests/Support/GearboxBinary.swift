@@ -38,7 +38,7 @@ enum GearboxBinary {
 
     /// Starts `gearbox arguments` with `environment` added; standard output and error go to files.
     static func start(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil,
-                      prefix: [String] = []) throws -> RunningCommand {
+                      prefix: [String] = [], directory: String? = nil) throws -> RunningCommand {
         guard let binary = executable ?? path else { throw CLITestError("no gearbox binary") }
         let scratch = ScratchDirectory("cli")
         _ = FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
@@ -52,6 +52,7 @@ enum GearboxBinary {
             process.arguments = Array(prefix.dropFirst()) + [binary] + arguments
         }
         process.environment = baseEnvironment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("out")))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("err")))
         process.standardInput = FileHandle.nullDevice
@@ -60,8 +61,9 @@ enum GearboxBinary {
     }
 
     /// Runs `gearbox arguments` to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws -> CommandResult {
-        let running = try start(arguments, environment: environment, prefix: prefix)
+    static func run(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = [],
+                    directory: String? = nil) throws -> CommandResult {
+        let running = try start(arguments, environment: environment, prefix: prefix, directory: directory)
         return running.wait()
     }
 }
@@ -75,6 +77,18 @@ final class RunningCommand {
     init(process: Process, scratch: ScratchDirectory) { self.process = process; self.scratch = scratch }
 
     var stdoutSoFar: String { (try? String(contentsOfFile: scratch.file("out"), encoding: .utf8)) ?? "" }
+    var stderrSoFar: String { (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "" }
+
+    /// Waits (up to `timeoutSeconds`) until standard error contains `text`; false on timeout or exit.
+    func waitForError(containing text: String, timeoutSeconds: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if stderrSoFar.contains(text) { return true }
+            if !process.isRunning { return stderrSoFar.contains(text) }
+            usleep(20_000)
+        }
+        return false
+    }
 
     /// Waits (up to `timeoutSeconds`) until standard output has `lines` lines; false on timeout or exit.
     func waitForOutputLines(_ lines: Int, timeoutSeconds: Double = 30) -> Bool {
