@@ -59,8 +59,7 @@ struct DeviceProbeCommand: ParsableCommand {
         try JSONFile.write(description, to: path)
         if json {
             try printJSON(description)
-            FileHandle.standardError.write(Data("wrote \(path)
-".utf8))
+            FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
         } else {
             print(description.summaryText())
             print("wrote \(path)")
