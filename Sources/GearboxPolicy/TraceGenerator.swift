@@ -3,6 +3,8 @@
 // CLI `--trace` argument to a generator or a recorded CSV file.
 
 import Foundation
+import GearboxCore
+import GearboxRuntime
 
 /// A frequency-trace generator and its parameters, parsed from `kind[:key=value,...]`.
 ///
@@ -120,7 +122,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
                 t += interval
             }
         case .randomWalk:
-            var rng = SeededGenerator(seed: try seed())
+            var rng = SplitMix64(seed: try seed())
             let interval = try duration("interval", default: 100)
             let start = try frequency("start", default: high, levels: levels)
             var index = levels.lastIndex { $0 <= start } ?? 0
@@ -136,7 +138,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
                 t += interval
             }
         case .governorLike:
-            var rng = SeededGenerator(seed: try seed())
+            var rng = SplitMix64(seed: try seed())
             let interval = try duration("interval", default: 50)
             let up = try number("up", default: 0.8, range: 0.1...0.99)
             let busy = try number("busy", default: 0.5, range: 0.01...0.99)

@@ -188,3 +188,4 @@ public enum LookupTableBuilder {
 import Glibc
 #endif
 import Foundation
+import GearboxRuntime

@@ -7,6 +7,7 @@ import Foundation
 import GearboxCore
 import GearboxHardware
 import GearboxPortfolio
+import GearboxRuntime
 
 /// A `gearbox profile` invocation, parsed.
 public struct ProfileRequest: Sendable {

@@ -9,6 +9,7 @@ import Foundation
 import GearboxCore
 import GearboxHardware
 import GearboxPortfolio
+import GearboxRuntime
 
 /// What a sweep measures with.
 public struct SweepEnvironment {
@@ -275,17 +276,17 @@ public final class ProfileSweep {
         if exists { throw ProfilerError.checkpointExists(path: paths.checkpoint) }
         // A fresh sweep replaces an old sample database (the old LUT stays until the new one is written).
         try? FileManager.default.removeItem(atPath: paths.samples)
-        var random = SeededRandom(seed: configuration.seed, key: "frequency-order")
+        var random = SplitMix64(seed: configuration.seed, key: "frequency-order")
         let order = configuration.frequenciesKHz.shuffled(using: &random)
         return SweepCheckpoint(
             configuration: configuration, startedAt: ISO8601DateFormatter().string(from: Date()),
-            clock: ClockCalibration.measure(environment.clock), frequencyOrderKHz: order,
+            clock: LatencyClockCalibration.measure(environment.clock), frequencyOrderKHz: order,
             backend: environment.makeBackend().name)
     }
 
     /// The seeded variant order at one frequency (interleaving: every variant once per frequency).
     func variantOrder(kHz: Int) -> [String] {
-        var random = SeededRandom(seed: configuration.seed, key: "variant-order/\(kHz)")
+        var random = SplitMix64(seed: configuration.seed, key: "variant-order/\(kHz)")
         return portfolio.variants.map(\.name).shuffled(using: &random)
     }
 

@@ -1,6 +1,7 @@
-// The ONNX backend conformance suite (libonnx-testdata) as a test: zero failures required.
+// The ONNX backend conformance suite (libonnx-testdata, run by GearboxBenchmarks) as a test: zero failures required.
 
 import Testing
+@testable import GearboxBenchmarks
 @testable import GearboxEngine
 
 @Suite struct ConformanceTests {

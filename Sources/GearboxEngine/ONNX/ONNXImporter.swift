@@ -5,12 +5,12 @@
 import Foundation
 import SwiftProtobuf
 
-enum ONNXImporter {
+package enum ONNXImporter {
     /// Highest ai.onnx opset the engine accepts. The operators it implements did not change
     /// semantics between 13 and 18 for the float32 cases it supports (checked per operator).
     static let maximumOpset = 18
 
-    static func graph(fromFile path: String) throws -> Graph {
+    package static func graph(fromFile path: String) throws -> Graph {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw EngineError.cannotRead(path: path, reason: "no such file or not readable")

@@ -35,7 +35,8 @@
 // slow-down at an 8 ms period, but at 63 ms it keeps the host from slowing the memory-bound
 // variants' inferences after each gap (`GapFiller`, on by default: `Options.fillGaps`).
 // Also measured: reading CLOCK_THREAD_CPUTIME_ID between jobs weakens the throttle (1.6× instead
-// of 2× at 1/2), so calibration times with CLOCK_MONOTONIC only; measurement code should too.
+// of 2× at 1/2), so calibration times with wall time only (`MonotonicClock`); measurement code
+// should too.
 
 import Foundation
 import GearboxCore
@@ -197,7 +198,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         }
         lock.lock()
         defer { lock.unlock() }
-        let start = SpinWorkload.nowNs()
+        let start = MonotonicClock.nowNs()
         let calibration = try calibrations[frequency.kHz] ?? calibrateInLock(frequency)
         try applyQuota(perThreadUs: calibration.quotaUs, periodUs: calibration.periodUs, threads: try liveThreadCount())
         let requested = calibration.requestedRatio
@@ -207,7 +208,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
             : nil
         return FrequencyChange(
             requestedKHz: frequency.kHz, appliedKHz: frequency.kHz, speedRatio: calibration.measuredRatio,
-            settleNs: Int(SpinWorkload.nowNs() - start), source: .emulated, settled: true, warning: warning)
+            settleNs: Int(MonotonicClock.nowNs() - start), source: .emulated, settled: true, warning: warning)
     }
 
     /// Calibrates `frequencies` (default: the whole grid) and returns them in order.
@@ -443,15 +444,15 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
                 let reference = median(before)
                 try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
                 let minimumWorkNs = UInt64(self.options.calibrationWorkNs)
-                let deadline = SpinWorkload.nowNs() + 4 * periodNs + minimumWorkNs * periodNs / UInt64(max(quotaUs, 1) * 1000) * 2
-                var last = SpinWorkload.nowNs()
+                let deadline = MonotonicClock.nowNs() + 4 * periodNs + minimumWorkNs * periodNs / UInt64(max(quotaUs, 1) * 1000) * 2
+                var last = MonotonicClock.nowNs()
                 var start: UInt64?
                 var end: UInt64 = 0
                 var chunks: UInt64 = 0
                 while true {
                     SpinWorkload.consume(SpinWorkload.run(iterations: iterations, seed: last))
                     sched_yield()
-                    let now = SpinWorkload.nowNs()
+                    let now = MonotonicClock.nowNs()
                     let hadGap = now &- last > reference + gapThresholdNs
                     last = now
                     if let start {
