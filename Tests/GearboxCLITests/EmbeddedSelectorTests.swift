@@ -1,5 +1,5 @@
-// Builds Examples/EmbeddedSelector (an app that depends on the GearboxRuntime product only) into a
-// scratch folder, runs it on a lookup table, and checks with ldd that embedding the selector links
+// Builds a scratch copy of Examples/EmbeddedSelector (an app that depends on the GearboxRuntime
+// product only), runs it on a lookup table, and checks with ldd that embedding the selector links
 // none of the profiler's C libraries.
 
 import Foundation
@@ -40,15 +40,25 @@ import Testing
     @Test(.enabled(if: swift != nil && ldd != nil, "needs swift and ldd on PATH to build the example and list its libraries"))
     func theExampleBuildsRunsAndLinksNoCLibraryOfTheProfiler() throws {
         let swift = try #require(Self.swift), ldd = try #require(Self.ldd)
-        let package = GearboxBinary.repositoryRoot + "/Examples/EmbeddedSelector"
+        // A copy of the example in the scratch folder, its `../..` pointing at this checkout, so
+        // that building it writes nothing (not even Package.resolved) into the checkout.
+        let root = GearboxBinary.repositoryRoot
         let scratch = ScratchDirectory("embedded-selector")
+        let package = scratch.file("EmbeddedSelector")
+        let manifest = try String(contentsOfFile: root + "/Examples/EmbeddedSelector/Package.swift", encoding: .utf8)
+        try #require(manifest.contains("path: \"../..\""), "the example no longer depends on ../..")
+        try FileManager.default.createDirectory(atPath: package + "/Sources", withIntermediateDirectories: true)
+        try manifest.replacingOccurrences(of: "path: \"../..\"", with: "path: \"\(root)\"")
+            .write(toFile: package + "/Package.swift", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: root + "/Examples/EmbeddedSelector/Sources/EmbeddedSelector",
+                                         toPath: package + "/Sources/EmbeddedSelector")
         let build = try Self.run(swift, ["build", "--package-path", package, "--scratch-path", scratch.file("build")])
         try #require(build.status == 0, "swift build of the example failed:\n\(build.output.suffix(3000))")
         let binary = try Self.run(swift, ["build", "--package-path", package, "--scratch-path", scratch.file("build"), "--show-bin-path"])
         let executable = binary.output.trimmingCharacters(in: .whitespacesAndNewlines) + "/EmbeddedSelector"
         try #require(FileManager.default.isExecutableFile(atPath: executable), "no binary at \(executable)")
 
-        let table = GearboxBinary.repositoryRoot + "/Tests/Fixtures/policy/synthetic-portfolio.lut.json"
+        let table = root + "/Tests/Fixtures/policy/synthetic-portfolio.lut.json"
         let chosen = try Self.run(executable, [table, "1400000", "p99<=1s"])
         #expect(chosen.status == 0, "\(chosen.output)")
         #expect(chosen.output.contains("meets p99<=1s"), "\(chosen.output)")
