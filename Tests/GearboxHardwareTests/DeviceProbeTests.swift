@@ -13,7 +13,7 @@ import Testing
         guard requireRoot("probe of the ARM dump"), let root = try SysfsFixtures.root(SysfsFixtures.armBoard) else { return }
         let device = try DeviceProbe.run(root: root)
         #expect(device.topology.pus == 2)
-        #expect(device.dvfs.controller == "real")
+        #expect(device.dvfs.controller == .real)
         #expect(device.dvfs.domains.map(\.cpus) == [[0, 1]])
         #expect(device.dvfs.domains.first?.availableKHz == [400_000, 800_000])
         #expect(device.cpuModel.contains("Cortex-A9"))
@@ -40,7 +40,7 @@ import Testing
         guard requireRoot("probe of the fake dump"), let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA) else { return }
         let device = try DeviceProbe.run(root: root)
         #expect(device.topology.pus == 24)
-        #expect(device.dvfs.controller == "none")
+        #expect(device.dvfs.controller == .unavailable)
         #expect(device.thermalZones.isEmpty)
     }
 

@@ -82,6 +82,13 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
             self.calibrationWorkNs = calibrationWorkNs; self.correctQuota = correctQuota
             self.calibrationTolerance = calibrationTolerance; self.boostWeight = boostWeight; self.fillGaps = fillGaps
         }
+
+        /// How the emulated steps are made, for the provenance: the throttle's period and whether
+        /// its gaps are filled (see `GapFiller`).
+        public var methodNote: String {
+            "emulated DVFS: CPU-bandwidth throttle with a \(periodUs) µs period, gaps "
+                + (fillGaps ? "filled by a SCHED_IDLE spinner on the measuring CPU" : "left idle (--idle-gaps)")
+        }
     }
 
     /// Options that emulate `device`'s fastest DVFS domain: its grid and its maximum as fmax.
@@ -235,6 +242,12 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// or when filling is off.
     public var gapFillProblems: [String] { filler?.problems ?? [] }
 
+    /// Its calibrations are worth keeping beside a lookup table (see ``EmulatedCalibrationFile``).
+    public var keepsCalibrations: Bool { true }
+
+    /// The throttle's period and whether its gaps are filled.
+    public var methodNote: String? { options.methodNote }
+
     /// Kernel ids of the gap fillers running now (for tests and diagnostics).
     var gapFillerThreadIDs: [pid_t] { filler?.threadIDs ?? [] }
 
@@ -366,15 +379,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         4 * throttlePeriodUs(forKHz: kHz) * 1000
     }
 
-    /// The throttle's on/off pattern at one step, for measurement code that must average over it.
-    public struct ThrottleShape: Equatable, Sendable {
-        public var periodNs: Int
-        /// The idle part of each period (0 when the step is not throttled).
-        public var gapNs: Int
-    }
-
-    /// The period and idle gap at `kHz`, from its calibration when it has one.
-    public func throttleShape(forKHz kHz: Int) -> ThrottleShape {
+    /// The period and idle gap at `kHz`, from its calibration when it has one (never nil).
+    public func throttleShape(forKHz kHz: Int) -> ThrottleShape? {
         let calibration = calibrationTable.first { $0.requestedKHz == kHz }
         let periodUs = calibration?.periodUs ?? throttlePeriodUs(forKHz: kHz)
         let ratio = Double(kHz) / Double(options.maxKHz)

@@ -67,13 +67,24 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         }
     }
 
+    /// Which frequency controller a device offers; written as "real", "emulated" or "none".
+    public enum ControllerKind: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+        /// cpufreq can be driven.
+        case real
+        /// cpufreq cannot, but the cgroup CPU-bandwidth throttle can stand in for it.
+        case emulated
+        /// Neither: only simulated profiles are possible.
+        case unavailable = "none"
+
+        public var description: String { rawValue }
+    }
+
     public struct DVFS: Codable, Equatable, Sendable {
-        /// "real" | "emulated" | "none"
-        public var controller: String
+        public var controller: ControllerKind
         public var domains: [Domain]
         /// Why the controller is what it is (e.g. "no cpufreq in sysfs; cgroup v1 cpu controller writable").
         public var note: String?
-        public init(controller: String, domains: [Domain], note: String? = nil) {
+        public init(controller: ControllerKind, domains: [Domain], note: String? = nil) {
             self.controller = controller; self.domains = domains; self.note = note
         }
     }

@@ -65,7 +65,7 @@ struct DVFSListCommand: ParsableCommand {
             let dvfs = try DVFSInventory.discover(root: argument.root, gridSteps: gridSteps)
             var calibration: [EmulatedFrequencyController.Calibration]?
             if calibrate {
-                guard dvfs.controller == "emulated" else {
+                guard dvfs.controller == .emulated else {
                     throw CommandInputError("--calibrate applies to emulated DVFS; this controller is \(dvfs.controller)")
                 }
                 let controller = try EmulatedFrequencyController(options: .init(gridSteps: gridSteps))
@@ -113,7 +113,7 @@ struct DVFSSetCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
-            if argument.root.isLive, try DVFSInventory.discover(root: .live).controller != "real" {
+            if argument.root.isLive, try DVFSInventory.discover(root: .live).controller != .real {
                 throw CommandInputError("this machine has no cpufreq DVFS to set (emulated DVFS throttles only Gearbox's own measurement threads, during a run; see `gearbox dvfs list`)")
             }
             let controller = try RealFrequencyController(root: argument.root, options: .init(
@@ -198,7 +198,7 @@ struct DVFSHoldCommand: ParsableCommand {
         try reportingFailures {
             let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
             let controller: FrequencyController
-            if try !argument.root.isLive || DVFSInventory.discover(root: .live).controller == "real" {
+            if try !argument.root.isLive || DVFSInventory.discover(root: .live).controller == .real {
                 controller = try RealFrequencyController(root: argument.root, options: .init(journalPath: root.journalPath, settleTimeoutNs: 20_000_000))
             } else {
                 let emulated = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 8_000_000))
