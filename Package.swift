@@ -2,7 +2,9 @@
 // Gearbox: hardware-in-the-loop profiling of pruned DNN variants on edge boards.
 // Layering (imports point down only):
 //   C bridges → GearboxHardware → GearboxEngine → GearboxPortfolio → GearboxProfiler
-//   → GearboxPolicy → GearboxReport → gearbox (CLI)
+//   → GearboxPolicy → GearboxReport, GearboxBenchmarks (bench and conformance harness) → gearbox (CLI)
+//   GearboxCore → GearboxRuntime (lookup table + selector, for embedding: no C library, no
+//   unsafe flags) → GearboxProfiler, GearboxPolicy
 import PackageDescription
 
 // GearboxKernels holds only SIMD micro-kernels. It is always optimised (also in debug builds)
@@ -20,6 +22,7 @@ let package = Package(
     products: [
         .executable(name: "gearbox", targets: ["gearbox"]),
         .library(name: "GearboxCore", targets: ["GearboxCore"]),
+        .library(name: "GearboxRuntime", targets: ["GearboxRuntime"]),
         .library(name: "GearboxHardware", targets: ["GearboxHardware"]),
         .library(name: "GearboxEngine", targets: ["GearboxEngine"]),
         .library(name: "GearboxPortfolio", targets: ["GearboxPortfolio"]),
@@ -49,6 +52,9 @@ let package = Package(
 
         // File formats' common ground: atomic writes, JSON conventions, provenance labels.
         .target(name: "GearboxCore"),
+        // What an app embeds to pick variants at run time: the lookup table, objectives and the
+        // selector. Depends on GearboxCore only, so embedding it links no C library.
+        .target(name: "GearboxRuntime", dependencies: ["GearboxCore"]),
 
         .target(
             name: "GearboxHardware",
@@ -72,24 +78,33 @@ let package = Package(
         .target(
             name: "GearboxProfiler",
             dependencies: [
-                "GearboxCore", "GearboxHardware", "GearboxPortfolio",
+                "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxPortfolio",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
         .target(
             name: "GearboxPolicy",
-            dependencies: ["GearboxCore", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler"]),
+            dependencies: ["GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler"]),
         .target(
             name: "GearboxReport",
             dependencies: ["GearboxCore", "GearboxHardware", "GearboxProfiler", "GearboxPolicy"]),
         .target(
             name: "GearboxTraining",
             dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib", "CMalloc"]),
+        // The benchmark and conformance harnesses behind `gearbox bench` and `gearbox onnx
+        // conformance`, kept out of the library modules.
+        .target(
+            name: "GearboxBenchmarks",
+            dependencies: [
+                "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxEngine", "GearboxPortfolio",
+                "GearboxProfiler", "GearboxPolicy", "COpenBLAS",
+            ],
+            resources: [.copy("Scripts/onnxruntime_bench.py")]),
         .executableTarget(
             name: "gearbox",
             dependencies: [
-                "GearboxCore", "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
-                "GearboxPolicy", "GearboxReport", "GearboxTraining",
+                "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
+                "GearboxPolicy", "GearboxReport", "GearboxTraining", "GearboxBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -99,11 +114,13 @@ let package = Package(
         .target(name: "GearboxTestSupport", path: "Tests/GearboxTestSupport"),
         // Test-only malloc counter: proves steady-state inference allocates nothing.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
-        .testTarget(name: "GearboxEngineTests", dependencies: ["GearboxCore", "GearboxEngine", "CAllocationCounter", "GearboxTestSupport"]),
+        .testTarget(
+            name: "GearboxEngineTests",
+            dependencies: ["GearboxCore", "GearboxEngine", "GearboxBenchmarks", "CAllocationCounter", "GearboxTestSupport"]),
         .testTarget(name: "GearboxPortfolioTests", dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "GearboxTestSupport"]),
         .testTarget(
             name: "GearboxProfilerTests",
-            dependencies: ["GearboxCore", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler", "GearboxTestSupport"]),
+            dependencies: ["GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler", "GearboxBenchmarks", "GearboxTestSupport"]),
         .testTarget(
             name: "GearboxPolicyTests",
             dependencies: [

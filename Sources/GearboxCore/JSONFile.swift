@@ -59,7 +59,15 @@ public enum JSONFile {
             throw FileFormatError.unsupportedSchema(path: path, found: version, supported: T.currentSchemaVersion)
         }
         let value: T
-        do { value = try JSONDecoder().decode(T.self, from: data) } catch {
+        do { value = try JSONDecoder().decode(T.self, from: data) } catch let DecodingError.dataCorrupted(context)
+            where context.underlyingError is DisallowedValue {
+            // A typed value (an enum) that decoded to a string the format does not allow: the same
+            // error as a validation failure, naming the key path and what is allowed.
+            let disallowed = context.underlyingError as? DisallowedValue
+            var validator = FileValidator(path: path)
+            for key in context.codingPath { validator = key.intValue.map { validator.at($0) } ?? validator.at(key.stringValue) }
+            throw validator.invalid(disallowed?.value ?? "?", allowed: disallowed?.allowed ?? "")
+        } catch {
             throw FileFormatError.malformed(path: path, reason: shortReason(error))
         }
         if let checked = value as? any ValidatedFile { try checked.validate(FileValidator(path: path)) }
@@ -91,6 +99,30 @@ public enum JSONFile {
         case let .dataCorrupted(ctx): return "corrupt data at \(at(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(error)"
         }
+    }
+}
+
+/// What a custom `init(from:)` throws (as a `DecodingError.dataCorrupted`'s underlying error)
+/// for a value of the right type that the format does not allow; `JSONFile.decode` turns it into
+/// `FileFormatError.invalidValue` with the file and key path.
+public struct DisallowedValue: Error, Sendable {
+    public let value: String
+    public let allowed: String
+    public init(value: String, allowed: String) { self.value = value; self.allowed = allowed }
+}
+
+extension RawRepresentable where Self: CaseIterable, RawValue == String {
+    /// Decodes one of the cases by its raw value; any other string is a ``DisallowedValue``
+    /// naming the allowed ones.
+    public static func decodeCase(from decoder: Decoder) throws -> Self {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Self(rawValue: raw) else {
+            let allowed = "allowed: " + allCases.map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "'\(raw)'; \(allowed)",
+                underlyingError: DisallowedValue(value: "'\(raw)'", allowed: allowed)))
+        }
+        return value
     }
 }
 

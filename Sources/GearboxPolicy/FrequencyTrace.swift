@@ -4,6 +4,7 @@
 
 import Foundation
 import GearboxCore
+import GearboxRuntime
 
 /// Frequencies over time for one or more DVFS domains; each sample holds until the next one.
 public struct FrequencyTrace: Equatable, Sendable {

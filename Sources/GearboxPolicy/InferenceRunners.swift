@@ -7,6 +7,7 @@
 import GearboxHardware
 import GearboxPortfolio
 import GearboxProfiler
+import GearboxRuntime
 
 /// Real inference: one loaded ``VariantRunner`` per variant, switched with `activate()`.
 public final class VariantRunnerSet: InferenceRunner {

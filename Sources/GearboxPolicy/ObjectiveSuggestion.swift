@@ -4,6 +4,7 @@
 
 import Foundation
 import GearboxProfiler
+import GearboxRuntime
 
 extension LatencyObjective {
     /// A p99 objective for `table`: 15% above the most accurate variant's p99 at the highest

@@ -11,6 +11,7 @@ import Darwin
 import GearboxCore
 import GearboxHardware
 import GearboxProfiler
+import GearboxRuntime
 
 /// Runs inference with one variant at a time: the seam to the engine's variant runners.
 ///

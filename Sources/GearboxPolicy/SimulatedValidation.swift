@@ -3,7 +3,9 @@
 // force (work is rescaled when the frequency changes mid-inference), so a run is fast and exactly
 // reproducible from its seed. Used for the `simulated` controller and for every property test.
 
+import GearboxCore
 import GearboxProfiler
+import GearboxRuntime
 
 /// An injected slow-down: every latency in `[startMs, endMs)` is multiplied by `factor`
 /// (thermal throttling or interference the table does not know about).
@@ -109,7 +111,7 @@ public final class SimulatedValidation {
 
     /// Runs `policy` over the trace from virtual time 0 to the duration.
     public func run(_ policy: ValidationPolicy) -> PolicyRun {
-        var rng = SeededGenerator(seed: options.seed)
+        var rng = SplitMix64(seed: options.seed)
         let selector = (try? VariantSelector(table: table, objective: objective, configuration: options.selector, tableName: tableName)) ?? reference
         let names = reference.variants.map(\.name)
         let count = names.count

@@ -5,6 +5,7 @@
 import Foundation
 import GearboxCore
 import GearboxProfiler
+import GearboxRuntime
 
 /// A synthetic lookup table: six structured-pruning variants of one network.
 ///

@@ -1,6 +1,8 @@
 // GearboxPolicy/Timeline: the policies a validation compares, one run's per-inference record,
 // and the `timeline.csv` file (time_ms, khz, policy, variant, latency_ns, violation, switch, switch_ns).
 
+import GearboxRuntime
+
 /// The policies `gearbox validate` can run side by side.
 public enum ValidationPolicy: String, CaseIterable, Sendable, Comparable {
     /// ``VariantSelector``: the most accurate fitting variant, with hysteresis and feedback.

@@ -4,6 +4,7 @@
 
 import Foundation
 import GearboxCore
+import GearboxRuntime
 
 /// A frequency-trace generator and its parameters, parsed from `kind[:key=value,...]`.
 ///
@@ -125,7 +126,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
                 t += interval
             }
         case .randomWalk:
-            var rng = SeededGenerator(seed: try seed())
+            var rng = SplitMix64(seed: try seed())
             let interval = try duration("interval", default: 100)
             try checkSampleCount(durationMs: durationMs, every: interval)
             let start = try frequency("start", default: high, levels: levels)
@@ -142,7 +143,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
                 t += interval
             }
         case .governorLike:
-            var rng = SeededGenerator(seed: try seed())
+            var rng = SplitMix64(seed: try seed())
             let interval = try duration("interval", default: 50)
             try checkSampleCount(durationMs: durationMs, every: interval)
             let up = try number("up", default: 0.8, range: 0.1...0.99)

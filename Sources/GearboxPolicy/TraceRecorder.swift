@@ -2,6 +2,7 @@
 // into a FrequencyTrace (`gearbox trace record`). Reads a sysfs root, so tests can point it at a dump.
 
 import Foundation
+import GearboxRuntime
 
 /// Records the real CPU frequency of every cpufreq domain over time.
 public struct TraceRecorder {

@@ -5,6 +5,7 @@ import Foundation
 import GearboxCore
 import GearboxHardware
 import GearboxProfiler
+import GearboxRuntime
 
 /// The outcome of `gearbox validate`: the summary and every policy's timeline.
 public struct ValidationReport: Sendable {

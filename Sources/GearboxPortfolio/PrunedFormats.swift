@@ -1,5 +1,5 @@
 // GearboxPortfolio/PrunedFormats: the engine weight-format factories for pruned variants: csr,
-// bsr and ubp through the formats' `makeWeightMatrix`, and the channel-mask factory that builds
+// bsr and ubp through the engine's `PrunedFormatFactory`, and the channel-mask factory that builds
 // one `MaskedWeightMatrix` per layer over shared weights, all layers switched by one
 // `MaskSelection`. (Glue between the engine's loader and the formats; it can move into the
 // engine once the engine registers the pruned formats itself.)
@@ -7,29 +7,12 @@
 import GearboxEngine
 
 public enum PrunedFormats {
-    /// dense (built in), csr, bsr and ubp.
+    /// dense (built in), csr, bsr and ubp; a layer without a single zero was not pruned and stays
+    /// dense (ubp cannot always tile a full matrix).
     public static var registry: WeightFormatRegistry {
-        WeightFormatRegistry([WeightFormat.csr, .bsr, .ubp].map(PrunedFormatFactory.init(format:)))
-    }
-}
-
-/// Converts a layer's dense weights (zeros = the pruning pattern) to csr, bsr or ubp. A layer
-/// without a single zero was not pruned and stays dense (the engine's own dense path): a sparse
-/// format would only add index overhead, and ubp cannot always tile a full matrix.
-public struct PrunedFormatFactory: WeightFormatFactory {
-    public let format: WeightFormat
-    public init(format: WeightFormat) { self.format = format }
-    public var formatName: String { format.rawValue }
-
-    public func makeWeightMatrix(from dense: DenseWeightMatrix, layer: WeightLayerDescription,
-                                 block: WeightBlockShape?) throws -> any WeightMatrix {
-        let unpruned = dense.values.withUnsafeBufferPointer { !$0.contains(0) }
-        if unpruned { return dense }
-        let shape = try block.map { try BlockShape(rows: $0.rows, columns: $0.columns) }
-            ?? (format.needsBlockShape ? BlockShape(rows: 4, columns: 4) : nil)
-        return try dense.values.withUnsafeBufferPointer { buffer in
-            try GearboxEngine.makeWeightMatrix(dense: buffer, rows: dense.rows, columns: dense.columns, format: format, block: shape)
-        }
+        WeightFormatRegistry([WeightFormat.csr, .bsr, .ubp].map {
+            PrunedFormatFactory(format: $0, unprunedLayersStayDense: true)
+        })
     }
 }
 

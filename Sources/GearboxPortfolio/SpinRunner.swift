@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GearboxCore
 
 /// A runner whose inference busy-waits for `spinNs` (0 = an empty workload).
 public final class SpinRunner: VariantRunner {
@@ -28,15 +29,8 @@ public final class SpinRunner: VariantRunner {
     public func runOnce() throws {
         runs += 1
         guard spinNs > 0 else { return }
-        let end = SpinRunner.nowNs() &+ spinNs
-        while SpinRunner.nowNs() < end {}
-    }
-
-    /// CLOCK_MONOTONIC_RAW in nanoseconds.
-    @inline(__always) static func nowNs() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC_RAW, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+        let end = MonotonicClock.nowNs() &+ spinNs
+        while MonotonicClock.nowNs() < end {}
     }
 }
 

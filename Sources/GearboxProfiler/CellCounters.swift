@@ -3,6 +3,7 @@
 // zero. Derived figures (IPC, miss rates) appear only where both inputs were counted.
 
 import GearboxHardware
+import GearboxRuntime
 
 /// Totals counted between `start()` and `stop()`.
 public struct CounterTotals: Equatable, Sendable {

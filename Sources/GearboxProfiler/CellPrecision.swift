@@ -3,6 +3,7 @@
 // cells reached the sampler's CI target rather than a sample or time cap.
 
 import GearboxPortfolio
+import GearboxRuntime
 
 /// The 95% CI half-width of measured cells' p50 relative to it, as a median over cells.
 public struct CellPrecision: Codable, Sendable, Equatable {

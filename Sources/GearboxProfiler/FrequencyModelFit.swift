@@ -2,6 +2,8 @@
 // (a: the part that does not scale with the clock, e.g. memory stalls; b: cycles' worth of work),
 // by ordinary least squares on x = 1/f, with R² and the leave-one-frequency-out MAPE.
 
+import GearboxRuntime
+
 extension LookupTable.FrequencyModel {
     /// Fits the model to (kHz, latency ns) points. Needs at least 3 distinct frequencies (two to
     /// fit, one more so that every leave-one-out fit is still determined); nil otherwise.

@@ -1,7 +1,8 @@
 // GearboxProfiler/LatencyClock: the clocks the sampler reads. `MonotonicRawClock` is the real one
-// (CLOCK_MONOTONIC_RAW, immune to NTP slewing), calibrated at the start of a sweep for resolution
+// (GearboxCore's `MonotonicClock`), calibrated at the start of a sweep for resolution
 // and read cost; `VirtualLatencyClock` is the simulated one, advanced by simulated work only.
 
+import GearboxCore
 import GearboxHardware
 #if canImport(Glibc)
 import Glibc
@@ -17,16 +18,12 @@ public protocol LatencyClock: AnyObject {
     var isVirtual: Bool { get }
 }
 
-/// CLOCK_MONOTONIC_RAW: the hardware counter without NTP frequency correction.
+/// `MonotonicClock` (CLOCK_MONOTONIC_RAW), with real sleeps.
 public final class MonotonicRawClock: LatencyClock {
     public init() {}
     public var isVirtual: Bool { false }
 
-    @inline(__always) public func nowNs() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC_RAW, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
+    @inline(__always) public func nowNs() -> UInt64 { MonotonicClock.nowNs() }
 
     public func pass(ns: UInt64) {
         var request = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
@@ -48,7 +45,7 @@ public final class VirtualLatencyClock: LatencyClock {
 }
 
 /// What the clock can resolve and what reading it costs, measured at the start of a sweep.
-public struct ClockCalibration: Codable, Equatable, Sendable {
+public struct LatencyClockCalibration: Codable, Equatable, Sendable {
     /// The clock's name ("CLOCK_MONOTONIC_RAW" or "virtual").
     public var clock: String
     /// clock_getres, in ns (the kernel's claim).
@@ -65,13 +62,11 @@ public struct ClockCalibration: Codable, Equatable, Sendable {
 
     /// Calibrates `clock`: for the real clock, clock_getres plus `reads` back-to-back reads; the
     /// virtual clock is exact and free.
-    public static func measure(_ clock: LatencyClock, reads: Int = 200_000) -> ClockCalibration {
+    public static func measure(_ clock: LatencyClock, reads: Int = 200_000) -> LatencyClockCalibration {
         guard !clock.isVirtual else {
-            return ClockCalibration(clock: "virtual", declaredResolutionNs: 1, observedResolutionNs: 1, readCostNs: 0)
+            return LatencyClockCalibration(clock: "virtual", declaredResolutionNs: 1, observedResolutionNs: 1, readCostNs: 0)
         }
-        var res = timespec()
-        clock_getres(CLOCK_MONOTONIC_RAW, &res)
-        let declared = res.tv_sec * 1_000_000_000 + res.tv_nsec
+        let declared = Int(MonotonicClock.reportedResolutionNs())
         var minStep = UInt64.max
         let start = clock.nowNs()
         var previous = start
@@ -81,7 +76,7 @@ public struct ClockCalibration: Codable, Equatable, Sendable {
             previous = t
         }
         let cost = Double(previous - start) / Double(Swift.max(reads, 1))
-        return ClockCalibration(
+        return LatencyClockCalibration(
             clock: "CLOCK_MONOTONIC_RAW", declaredResolutionNs: declared,
             observedResolutionNs: minStep == .max ? declared : Int(minStep), readCostNs: cost)
     }

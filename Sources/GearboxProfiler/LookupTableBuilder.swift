@@ -190,3 +190,4 @@ public enum LookupTableBuilder {
 import Glibc
 #endif
 import Foundation
+import GearboxRuntime

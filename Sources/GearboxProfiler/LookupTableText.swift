@@ -3,6 +3,7 @@
 // ready for pandas).
 
 import Foundation
+import GearboxRuntime
 
 public enum LookupTableText {
     /// A fixed-width table: one row per variant, p50 (ms) per frequency with `*` on predicted

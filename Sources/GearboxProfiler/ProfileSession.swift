@@ -7,6 +7,7 @@ import Foundation
 import GearboxCore
 import GearboxHardware
 import GearboxPortfolio
+import GearboxRuntime
 
 /// A `gearbox profile` invocation, parsed.
 public struct ProfileRequest: Sendable {
@@ -103,7 +104,7 @@ public final class ProfileSession {
             let removed = EmulatedFrequencyController.removeStaleCgroups()
             if !removed.isEmpty { notes.append("removed \(removed.count) stale emulation cgroup(s) of crashed runs") }
             var options = EmulatedFrequencyController.Options(fillGaps: request.fillGaps)
-            if let domain = device?.dvfs.domains.first, device?.dvfs.controller == "emulated" {
+            if let domain = device?.dvfs.domains.first, device?.dvfs.controller == .emulated {
                 options.maxKHz = domain.maxKHz
                 options.gridKHz = domain.gridKHz
             }
@@ -112,7 +113,7 @@ public final class ProfileSession {
             let threads = request.threads
             makeBackend = { EngineBackend(threads: threads) }
             notes.append("emulated DVFS: the measuring thread runs in a CPU-bandwidth-throttled cgroup; frequencies are emulated, not real")
-            notes.append(ProfileSweep.emulationNote(options))
+            notes.append(options.methodNote)
         case .simulated:
             let state = SimulationState(seed: request.seed)
             let domains = device.map { $0.dvfs.domains.isEmpty ? [] : $0.dvfs.domains } ?? []
@@ -154,10 +155,10 @@ public final class ProfileSession {
             binder: simulated ? UnpinnedThreadBinder() : HwlocThreadBinder(), device: device,
             cacheProbe: simulated ? nil : SharedCacheProbe())
         let out = request.outPath ?? defaultOutput(request, deviceID: deviceID, portfolio: portfolio.name)
-        if let emulated = controller as? EmulatedFrequencyController {
+        if controller.keepsCalibrations {
             let path = EmulatedCalibrationFile.path(besideLookupTable: out)
             notes.append(request.reuseCalibration
-                ? emulated.reuseCalibrations(from: path)
+                ? controller.reuseCalibrations(from: path, maxAgeSeconds: EmulatedCalibrationFile.defaultMaxAgeSeconds)
                 : "emulated DVFS: every step calibrated again (--recalibrate); saved to \(path)")
         }
         let sweep = ProfileSweep(portfolio: portfolio, configuration: configuration, environment: environment,
@@ -190,9 +191,9 @@ public final class ProfileSession {
         defer { guardSignals.cancel() }
         defer { try? controller.restore() }
         let result = try sweep.run(options: SweepOptions(resume: request.resume, stopAfterCells: stopAfterCells, progress: progress))
-        if let emulated = controller as? EmulatedFrequencyController {
+        if controller.keepsCalibrations {
             // Not fatal: the table is written; the next run just calibrates again.
-            do { try emulated.saveCalibrations(to: EmulatedCalibrationFile.path(besideLookupTable: sweep.paths.lut), deviceID: deviceID) } catch {
+            do { try controller.saveCalibrations(to: EmulatedCalibrationFile.path(besideLookupTable: sweep.paths.lut), deviceID: deviceID) } catch {
                 progress(.note("could not save the emulated DVFS calibration: \(error)"))
             }
         }

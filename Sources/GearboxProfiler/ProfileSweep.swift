@@ -9,6 +9,7 @@ import Foundation
 import GearboxCore
 import GearboxHardware
 import GearboxPortfolio
+import GearboxRuntime
 
 /// What a sweep measures with.
 public struct SweepEnvironment {
@@ -234,11 +235,9 @@ public final class ProfileSweep {
         backend.releaseAll()
         try env.controller.restore()
 
-        if let emulated = env.controller as? EmulatedFrequencyController {
-            for problem in emulated.gapFillProblems {
-                checkpoint.notes.append(problem + "; those gaps stayed idle")
-                options.progress(.note(problem))
-            }
+        for problem in env.controller.gapFillProblems {
+            checkpoint.notes.append(problem + "; those gaps stayed idle")
+            options.progress(.note(problem))
         }
         // How quiet the machine was (emulated sweeps): a figure for the provenance, and a warning
         // when reruns cannot be expected to agree.
@@ -288,17 +287,17 @@ public final class ProfileSweep {
         if exists { throw ProfilerError.checkpointExists(path: paths.checkpoint) }
         // A fresh sweep replaces an old sample database (the old LUT stays until the new one is written).
         SampleStore.remove(at: paths.samples)
-        var random = SeededRandom(seed: configuration.seed, key: "frequency-order")
+        var random = SplitMix64(seed: configuration.seed, key: "frequency-order")
         let order = configuration.frequenciesKHz.shuffled(using: &random)
         return SweepCheckpoint(
             configuration: configuration, startedAt: ISO8601DateFormatter().string(from: Date()),
-            clock: ClockCalibration.measure(environment.clock), frequencyOrderKHz: order,
+            clock: LatencyClockCalibration.measure(environment.clock), frequencyOrderKHz: order,
             backend: environment.makeBackend().name)
     }
 
     /// The seeded variant order at one frequency (interleaving: every variant once per frequency).
     func variantOrder(kHz: Int) -> [String] {
-        var random = SeededRandom(seed: configuration.seed, key: "variant-order/\(kHz)")
+        var random = SplitMix64(seed: configuration.seed, key: "variant-order/\(kHz)")
         return portfolio.variants.map(\.name).shuffled(using: &random)
     }
 
@@ -400,8 +399,7 @@ public final class ProfileSweep {
     /// Emulated DVFS: a sample is a window of whole throttle periods (see `SampleWindow`);
     /// nil otherwise.
     func sampleWindow(kHz: Int) -> SampleWindow? {
-        guard let emulated = environment.controller as? EmulatedFrequencyController else { return nil }
-        let shape = emulated.throttleShape(forKHz: kHz)
+        guard let shape = environment.controller.throttleShape(forKHz: kHz) else { return nil }
         // Four periods, or two when the cell's time limit would leave fewer than six windows
         // (`--quick`: 1 s cells).
         let fitting = Int(configuration.sampling.maxNs / 6) / max(shape.periodNs, 1)
@@ -427,9 +425,7 @@ public final class ProfileSweep {
             "sweep started \(checkpoint.startedAt), seed \(configuration.seed)",
         ]
         if let placement = checkpoint.placement { notes.append("measuring thread: \(placement.note)") }
-        if let emulated = environment.controller as? EmulatedFrequencyController {
-            notes.append(Self.emulationNote(emulated.options))
-        }
+        if let note = environment.controller.methodNote { notes.append(note) }
         if environment.controller.source == .simulated {
             notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
         }
@@ -442,13 +438,6 @@ public final class ProfileSweep {
             deviceID: configuration.deviceID, controller: environment.controller.source, governors: domains.map(\.governor),
             limitsKHz: domains.map { [$0.minKHz, $0.maxKHz] }, milliCelsius: environment.thermal.readMilliCelsius(),
             notes: notes)
-    }
-
-    /// How the emulated steps were made, for the provenance: the throttle's period and whether
-    /// its gaps were filled (see `GapFiller`).
-    static func emulationNote(_ options: EmulatedFrequencyController.Options) -> String {
-        "emulated DVFS: CPU-bandwidth throttle with a \(options.periodUs) µs period, gaps "
-            + (options.fillGaps ? "filled by a SCHED_IDLE spinner on the measuring CPU" : "left idle (--idle-gaps)")
     }
 
     /// Names the settings that differ between two configurations.

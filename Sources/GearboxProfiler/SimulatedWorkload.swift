@@ -3,6 +3,7 @@
 // t = memoryNs + computeNs / speedRatio, with seeded noise, so simulated sweeps are fast and
 // reproducible. Every figure measured this way is labelled simulated.
 
+import GearboxCore
 import GearboxPortfolio
 
 /// The simulated machine: a virtual clock, the current speed ratio (f / fmax) and the noise.
@@ -15,16 +16,16 @@ public final class SimulationState {
     public var noiseCV: Double
     /// Probability that one inference is an outlier (×1.5, e.g. an interrupt).
     public var outlierProbability: Double
-    var random: SeededRandom
+    var random: SplitMix64
 
     public init(seed: UInt64 = 1, noiseCV: Double = 0.01, outlierProbability: Double = 0.002, clock: VirtualLatencyClock = VirtualLatencyClock()) {
         self.clock = clock; self.seed = seed; self.noiseCV = noiseCV; self.outlierProbability = outlierProbability
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     /// Reseeds the noise for one cell, so that a cell's samples depend only on its key (a
     /// resumed sweep reproduces exactly what an uninterrupted one would have measured).
-    public func beginCell(key: String) { random = SeededRandom(seed: seed, key: key) }
+    public func beginCell(key: String) { random = SplitMix64(seed: seed, key: key) }
 
     /// One noisy draw around `ns`.
     func noisy(_ ns: Double) -> UInt64 {

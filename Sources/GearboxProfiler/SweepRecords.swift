@@ -3,6 +3,7 @@
 // and the memory report.
 
 import GearboxCore
+import GearboxRuntime
 
 /// What defines a sweep. A checkpoint is resumed only under an identical configuration.
 public struct SweepConfiguration: Codable, Equatable, Sendable {
@@ -141,7 +142,7 @@ public struct SweepCheckpoint: VersionedFile, Equatable, Sendable {
     public var schemaVersion: Int
     public var configuration: SweepConfiguration
     public var startedAt: String
-    public var clock: ClockCalibration
+    public var clock: LatencyClockCalibration
     public var frequencyOrderKHz: [Int]
     public var backend: String
     public var placement: Placement?
@@ -154,7 +155,7 @@ public struct SweepCheckpoint: VersionedFile, Equatable, Sendable {
     /// How many times the sweep was resumed.
     public var resumes: Int
 
-    public init(configuration: SweepConfiguration, startedAt: String, clock: ClockCalibration,
+    public init(configuration: SweepConfiguration, startedAt: String, clock: LatencyClockCalibration,
                 frequencyOrderKHz: [Int], backend: String) {
         schemaVersion = Self.currentSchemaVersion
         self.configuration = configuration; self.startedAt = startedAt; self.clock = clock

@@ -1,7 +1,8 @@
-// The ONNX backend conformance suite (libonnx-testdata) as a test: zero failures required.
+// The ONNX backend conformance suite (libonnx-testdata, run by GearboxBenchmarks) as a test: zero failures required.
 
 import GearboxTestSupport
 import Testing
+@testable import GearboxBenchmarks
 @testable import GearboxEngine
 
 @Suite struct ConformanceTests {

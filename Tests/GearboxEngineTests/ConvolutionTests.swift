@@ -1,6 +1,7 @@
 // Tests for Conv: the im2col/sgemm path (tiled, row-panelled), the depthwise kernel and the
 // fused epilogue, each against a direct-loop reference.
 
+import GearboxCore
 import Testing
 @testable import GearboxEngine
 

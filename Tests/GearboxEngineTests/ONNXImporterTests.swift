@@ -2,6 +2,7 @@
 // the node, operator or value and the reason.
 
 import Foundation
+import GearboxCore
 import GearboxTestSupport
 import Testing
 @testable import GearboxEngine

@@ -1,5 +1,6 @@
-// Tests for GearboxHardware/MonotonicClock and ClockCalibration.
+// Tests for GearboxCore/MonotonicClock and GearboxHardware/ClockCalibration.
 
+import GearboxCore
 import GearboxHardware
 import Testing
 

@@ -13,7 +13,7 @@ import Glibc
     @Test(.requiresRoot, .requiresSysfsDumps) func armBoardHasOneDomainWithTwoListedFrequencies() throws {
         let root = try SysfsFixtures.root(SysfsFixtures.armBoard)
         let dvfs = try DVFSInventory.discover(root: root)
-        #expect(dvfs.controller == "real")
+        #expect(dvfs.controller == .real)
         try #require(dvfs.domains.count == 1)
         let domain = dvfs.domains[0]
         #expect(domain.cpus == [0, 1])
@@ -29,7 +29,7 @@ import Glibc
     @Test(.requiresRoot, .requiresSysfsDumps) func intelHybridHasPCoreAndECoreDomainsWithDerivedGrids() throws {
         let root = try SysfsFixtures.root(SysfsFixtures.intelHybrid)
         let dvfs = try DVFSInventory.discover(root: root, gridSteps: 6)
-        #expect(dvfs.controller == "real")
+        #expect(dvfs.controller == .real)
         #expect(dvfs.domains.count == 20)
         #expect(dvfs.domains.flatMap(\.cpus) == Array(0..<20))
         // P-cores (CPUs 0-11) reach 5.0 GHz; the dump's two favoured cores (CPUs 4-5, 8-9) 5.2 GHz.
@@ -49,20 +49,20 @@ import Glibc
     @Test(.requiresRoot, .requiresSysfsDumps) func fakeHeterogeneousDumpLoadsWithoutPolicies() throws {
         let root = try SysfsFixtures.root(SysfsFixtures.fakeHeterogeneousNUMA)
         let dvfs = try DVFSInventory.discover(root: root)
-        #expect(dvfs.controller == "none")
+        #expect(dvfs.controller == .unavailable)
         #expect(dvfs.domains.isEmpty)
         #expect(dvfs.note?.contains("no policy files") == true)
     }
 
     @Test func liveMachineWithoutCpufreqFallsBackToEmulationOrNone() throws {
         let dvfs = try DVFSInventory.discover(root: .live)
-        #expect(["real", "emulated", "none"].contains(dvfs.controller))
-        if dvfs.controller == "emulated" {
+        #expect(["real", "emulated", "none"].contains(dvfs.controller.rawValue))
+        if dvfs.controller == .emulated {
             try #require(dvfs.domains.count == 1)
             #expect(dvfs.domains[0].gridKHz.last == DVFSInventory.defaultEmulatedMaxKHz)
             #expect(dvfs.note?.contains("emulated") == true)
         }
-        if dvfs.controller != "real" { #expect(dvfs.note != nil) }
+        if dvfs.controller != .real { #expect(dvfs.note != nil) }
     }
 
     @Test(.requiresRoot, .requiresSysfsDumps) func aMissingCpufreqFileIsNamedInOneLine() throws {

@@ -14,7 +14,7 @@ import Testing
         let device = try DeviceProbe.run(root: root)
         try device.validate(FileValidator(path: "probe"))  // what every reader of the file checks
         #expect(device.topology.pus == 2)
-        #expect(device.dvfs.controller == "real")
+        #expect(device.dvfs.controller == .real)
         #expect(device.dvfs.domains.map(\.cpus) == [[0, 1]])
         #expect(device.dvfs.domains.first?.availableKHz == [400_000, 800_000])
         #expect(device.cpuModel.contains("Cortex-A9"))
@@ -43,7 +43,7 @@ import Testing
         let device = try DeviceProbe.run(root: root)
         try device.validate(FileValidator(path: "probe"))  // what every reader of the file checks
         #expect(device.topology.pus == 24)
-        #expect(device.dvfs.controller == "none")
+        #expect(device.dvfs.controller == .unavailable)
         #expect(device.thermalZones.isEmpty)
     }
 

@@ -140,7 +140,7 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
             availableKHz: [400_000, 800_000], gridKHz: [400_000, 800_000])
         let device = DeviceDescription(
             id: "arm", hostname: "h", cpuModel: "m", topology: .init(packages: 1, cores: 2, pus: 2, numaNodes: 1, caches: []),
-            cpuKinds: [], dvfs: .init(controller: "real", domains: [domain]), counters: [], thermalZones: [],
+            cpuKinds: [], dvfs: .init(controller: .real, domains: [domain]), counters: [], thermalZones: [],
             timer: .init(resolutionNs: 1, readCostNs: 20))
         let options = EmulatedFrequencyController.options(emulating: device)
         #expect(options.maxKHz == 800_000)

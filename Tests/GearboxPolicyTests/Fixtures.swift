@@ -11,7 +11,7 @@ enum Fixtures {
     /// A random but well-formed table: 2–7 variants on a random grid, each t(f) = a + b/f with
     /// a random cell shape; some cells missing (the model covers them). Deterministic per seed.
     static func randomTable(seed: UInt64, accuracies: Bool = true) -> LookupTable {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * rng.nextUnit() }
         let gridCount = 3 + Int(rng.next() % 6)
         let lowKHz = 300_000 + Int(rng.next() % 5) * 100_000

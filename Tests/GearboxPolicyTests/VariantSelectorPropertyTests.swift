@@ -1,3 +1,4 @@
+import GearboxCore
 import Testing
 import PropertyBased
 import GearboxProfiler
@@ -12,7 +13,7 @@ import GearboxProfiler
             let middle = table.variants[table.variants.count / 2].latency[String(grid[0])]?.p99Ns ?? 1e6
             let objective = LatencyObjective(statistic: .percentile(99), targetNs: middle * targetScale)
             guard let s = try? VariantSelector(table: table, objective: objective) else { return }
-            var rng = SeededGenerator(seed: seed ^ 0x5EED)
+            var rng = SplitMix64(seed: seed ^ 0x5EED)
             var now: Int64 = 0
             for _ in 0..<300 {
                 let base = grid[Int(rng.next() % UInt64(grid.count))]

@@ -1,3 +1,4 @@
+import GearboxCore
 import Testing
 
 @testable import GearboxProfiler
@@ -14,7 +15,7 @@ import Testing
 }
 
 @Test func theFitIsCloseUnderNoiseAndReportsItsLeaveOneOutError() throws {
-    var random = SeededRandom(seed: 9)
+    var random = SplitMix64(seed: 9)
     let a = 300_000.0, b = 3e12
     var points: [(kHz: Int, ns: Double)] = []
     for f in stride(from: 400_000, through: 2_000_000, by: 200_000) {

@@ -1,4 +1,5 @@
 import Foundation
+import GearboxCore
 import Testing
 
 @testable import GearboxProfiler
@@ -37,7 +38,7 @@ import Testing
 
 @Test func theMedianIntervalCoversTheTrueMedianAboutNinetyFivePercentOfTheTime() {
     // Exponential latencies (skewed), true median ln 2 × scale.
-    var random = SeededRandom(seed: 42)
+    var random = SplitMix64(seed: 42)
     let scale = 1_000_000.0
     let trueMedian = log(2.0) * scale
     var covered = 0
@@ -52,7 +53,7 @@ import Testing
 }
 
 @Test func theIntervalNarrowsWithMoreSamples() {
-    var random = SeededRandom(seed: 3)
+    var random = SplitMix64(seed: 3)
     func width(_ n: Int) -> Double {
         let samples = (0..<n).map { _ in UInt64(1_000_000 * (1 + 0.05 * random.nextGaussian())) }
         return LatencySummary(samplesNs: samples).relativeCIHalfWidth

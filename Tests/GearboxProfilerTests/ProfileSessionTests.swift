@@ -19,9 +19,9 @@ import Testing
 }
 
 @Test func theProvenanceSaysWhetherThrottleGapsWereFilled() {
-    let filled = ProfileSweep.emulationNote(EmulatedFrequencyController.Options(periodUs: 63_000))
+    let filled = EmulatedFrequencyController.Options(periodUs: 63_000).methodNote
     #expect(filled.contains("63000 µs period") && filled.contains("filled by a SCHED_IDLE spinner"))
-    #expect(ProfileSweep.emulationNote(EmulatedFrequencyController.Options(fillGaps: false)).contains("left idle"))
+    #expect(EmulatedFrequencyController.Options(fillGaps: false).methodNote.contains("left idle"))
 }
 
 @Test func maxCellSecondsSetsTheCellTimeLimitEitherWay() throws {

@@ -2,6 +2,7 @@ import Foundation
 import GearboxTestSupport
 import Testing
 
+@testable import GearboxBenchmarks
 @testable import GearboxProfiler
 
 /// A LUT from a small simulated sweep with every measured p50 set to `p50Ns(variant, kHz)`.

@@ -7,7 +7,7 @@ import Testing
 
 @Test func aSteadyWorkloadStopsOnTheConfidenceRule() throws {
     let clock = VirtualLatencyClock()
-    var random = SeededRandom(seed: 1)
+    var random = SplitMix64(seed: 1)
     let sampler = Sampler(clock: clock, policy: tinySampling)
     let result = try sampler.measure { clock.advance(byNs: UInt64(2_000_000 * (1 + 0.005 * random.nextGaussian()))) }
     #expect(result.stopRule == .ci)
@@ -19,7 +19,7 @@ import Testing
 
 @Test func aVeryNoisyWorkloadStopsOnTheSampleLimit() throws {
     let clock = VirtualLatencyClock()
-    var random = SeededRandom(seed: 2)
+    var random = SplitMix64(seed: 2)
     var policy = tinySampling
     policy.maxNs = 10_000_000_000
     let result = try Sampler(clock: clock, policy: policy).measure {
@@ -31,7 +31,7 @@ import Testing
 
 @Test func aSlowNoisyWorkloadStopsOnTheTimeLimit() throws {
     let clock = VirtualLatencyClock()
-    var random = SeededRandom(seed: 3)
+    var random = SplitMix64(seed: 3)
     var policy = tinySampling
     policy.maxNs = 100_000_000
     let result = try Sampler(clock: clock, policy: policy).measure {
@@ -113,12 +113,12 @@ private func loadAverageText() -> String {
 }
 
 @Test func clockCalibrationReportsResolutionAndReadCost() {
-    let calibration = ClockCalibration.measure(MonotonicRawClock(), reads: 10_000)
+    let calibration = LatencyClockCalibration.measure(MonotonicRawClock(), reads: 10_000)
     #expect(calibration.clock == "CLOCK_MONOTONIC_RAW")
     #expect(calibration.declaredResolutionNs >= 1)
     #expect(calibration.observedResolutionNs >= 1)
     #expect(calibration.readCostNs > 0)
-    let virtual = ClockCalibration.measure(VirtualLatencyClock())
+    let virtual = LatencyClockCalibration.measure(VirtualLatencyClock())
     #expect(virtual.clock == "virtual" && virtual.readCostNs == 0)
 }
 

@@ -37,3 +37,12 @@ public struct BlockShape: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { "\(rows)x\(columns)" }
 }
+
+extension BlockShape {
+    /// 4×4 blocks.
+    public static let fourByFour = BlockShape(validRows: 4, columns: 4)
+    /// 1×4 blocks (one output row, four reduction columns).
+    public static let oneByFour = BlockShape(validRows: 1, columns: 4)
+    /// 8×1 blocks (eight output rows, one reduction column).
+    public static let eightByOne = BlockShape(validRows: 8, columns: 1)
+}

@@ -134,14 +134,7 @@ public struct VariantConversion: Sendable {
     /// Converts serialized ONNX bytes; returns the pruned model's bytes and the report.
     public func convert(onnx data: Data, source: String, output: String = "<memory>") throws -> (Data, Report) {
         _ = try InferenceModel(onnx: data, source: source)  // the engine must accept the input first
-        var model: Onnx_ModelProto
-        do {
-            var options = BinaryDecodingOptions()
-            options.messageDepthLimit = 64
-            model = try Onnx_ModelProto(serializedBytes: data, options: options)
-        } catch {
-            throw EngineError.malformedFile(source: source, reason: "not an ONNX ModelProto (protobuf: \(error))")
-        }
+        var model = try ONNXImporter.modelProto(from: data, source: source)
         let block = request.effectiveBlock
         var layers = [Layer]()
         var done = Set<String>()

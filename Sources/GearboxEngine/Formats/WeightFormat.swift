@@ -74,14 +74,19 @@ extension BlockShape {
 /// dense weights' exact zeros as the pattern (`makeWeightMatrix(_:format:block:)`). bsr and ubp
 /// use the loader's block shape, or 4×4 when none is given; a matrix smaller than one block
 /// stays dense (its `formatName` says so), as `gearbox variant convert` leaves it unpruned.
+/// With `unprunedLayersStayDense`, so does a layer without a single zero: it was not pruned, and
+/// a sparse format would only add index overhead (portfolio variants load this way).
 public struct PrunedFormatFactory: WeightFormatFactory {
     public let format: WeightFormat
     /// Block shape when the loader gives none.
     public let defaultBlock: BlockShape
+    /// Whether a layer without zeros keeps the engine's dense path.
+    public let unprunedLayersStayDense: Bool
 
-    public init(format: WeightFormat, defaultBlock: BlockShape = .fourByFour) {
+    public init(format: WeightFormat, defaultBlock: BlockShape = .fourByFour, unprunedLayersStayDense: Bool = false) {
         self.format = format
         self.defaultBlock = defaultBlock
+        self.unprunedLayersStayDense = unprunedLayersStayDense
     }
 
     public var formatName: String { format.rawValue }
@@ -89,6 +94,7 @@ public struct PrunedFormatFactory: WeightFormatFactory {
     public func makeWeightMatrix(
         from dense: DenseWeightMatrix, layer: WeightLayerDescription, block: WeightBlockShape?
     ) throws -> any WeightMatrix {
+        if unprunedLayersStayDense, dense.values.withUnsafeBufferPointer({ !$0.contains(0) }) { return dense }
         let shape = try block.map(BlockShape.init) ?? defaultBlock
         if format.needsBlockShape, dense.rows < shape.rows || dense.columns < shape.columns { return dense }
         let weights = try dense.withUnsafeValues {

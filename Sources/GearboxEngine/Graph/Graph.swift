@@ -4,14 +4,14 @@
 
 /// Element types the engine distinguishes. Data flows as Float32; integers only appear as
 /// constant parameters (Reshape's shape, Pad's pads…).
-enum ElementType: Int32, Sendable, CustomStringConvertible {
+package enum ElementType: Int32, Sendable, CustomStringConvertible {
     case undefined = 0, float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7
     case string = 8, bool = 9, float16 = 10, double = 11, uint32 = 12, uint64 = 13
     case complex64 = 14, complex128 = 15, bfloat16 = 16
 
     init(onnxCode: Int32) { self = ElementType(rawValue: onnxCode) ?? .undefined }
 
-    var description: String {
+    package var description: String {
         switch self {
         case .undefined: return "undefined"
         case .float: return "float32"
@@ -87,9 +87,9 @@ enum DeclaredDimension: Sendable, Equatable {
 }
 
 /// A graph input or output as declared in the model.
-struct GraphValue: Sendable {
-    var name: String
-    var elementType: ElementType
+package struct GraphValue: Sendable {
+    package var name: String
+    package var elementType: ElementType
     /// `nil` when the model does not declare a shape (rank unknown).
     var dimensions: [DeclaredDimension]?
 }
@@ -108,9 +108,9 @@ enum AttributeValue: Sendable {
 }
 
 /// One operator application.
-struct GraphNode: Sendable {
+package struct GraphNode: Sendable {
     var name: String
-    var opType: String
+    package var opType: String
     var domain: String
     /// Input value names; "" marks an omitted optional input.
     var inputs: [String]
@@ -125,13 +125,13 @@ struct GraphNode: Sendable {
 }
 
 /// A whole model graph: nodes in topological order plus constants and interface.
-struct Graph: Sendable {
+package struct Graph: Sendable {
     var name: String
-    var nodes: [GraphNode]
+    package var nodes: [GraphNode]
     var initializers: [String: ConstantTensor]
     /// Runtime inputs (initializers that are also listed as inputs are excluded).
-    var inputs: [GraphValue]
-    var outputs: [GraphValue]
+    package var inputs: [GraphValue]
+    package var outputs: [GraphValue]
     /// Version of the default (ai.onnx) operator set.
     var opsetVersion: Int
 }

@@ -4,10 +4,10 @@
 
 import COpenBLAS
 
-enum BLAS {
+package enum BLAS {
     /// Row-major C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C (cblas_sgemm).
     @inline(__always)
-    static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+    package static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                       alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -48,7 +48,7 @@ enum BLAS {
     }
 
     /// OpenBLAS must not start its own threads: the worker pool calls it from several threads.
-    static func useSingleThread() {
+    package static func useSingleThread() {
         openblas_set_num_threads(1)
     }
 

@@ -133,6 +133,11 @@ public final class InferenceModel {
         try self.init(graph: graph, source: source, options: options, start: start)
     }
 
+    /// A model from an already imported graph (the conformance runner imports once, then binds inputs).
+    package convenience init(graph: Graph, source: String, options: EngineOptions) throws {
+        try self.init(graph: graph, source: source, options: options, start: .now)
+    }
+
     init(graph: Graph, source: String, options: EngineOptions, start: ContinuousClock.Instant, packed: PackedLoad? = nil) throws {
         guard options.threads >= 1, options.threads <= 256 else {
             throw EngineError.invalidOption(name: "threads", reason: "\(options.threads) is outside 1…256")

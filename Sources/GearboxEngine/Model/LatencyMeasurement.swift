@@ -1,12 +1,12 @@
 // GearboxEngine/LatencyMeasurement: the simple timing loop behind `gearbox run --repeat` and
-// `gearbox bench engine` — warm-up runs, then N timed allocation-free runs on the monotonic
-// clock, summarised by nearest-rank percentiles. (The profiler has its own sampler with stop
-// rules and DVFS control; this one is for quick, honest numbers.)
+// `gearbox bench engine` — warm-up runs, then N timed allocation-free runs on `MonotonicClock`
+// (or the thread's CPU clock), summarised by nearest-rank percentiles. (The profiler has its own
+// sampler with stop rules and DVFS control; this one is for quick, honest numbers.)
 
 import GearboxCore
 
 /// Percentiles of N timed runs, in nanoseconds.
-public struct LatencySummary: Sendable, Codable, Equatable {
+public struct TimedRunsSummary: Sendable, Codable, Equatable {
     public var samples: Int
     public var p50Ns: Int
     public var p99Ns: Int
@@ -35,26 +35,34 @@ public struct LatencySummary: Sendable, Codable, Equatable {
 }
 
 /// What a latency sample measures.
-public enum LatencyClock: String, Sendable, Codable, CaseIterable {
+public enum TimingClock: String, Sendable, Codable, CaseIterable {
     /// Wall time on the monotonic clock: the latency a caller sees.
     case wall
     /// CPU time of the calling thread: excludes time the thread waited for a CPU, so it is
     /// steadier on a loaded machine. Only meaningful with one thread.
     case threadCPU
+
+    /// Reads this clock in nanoseconds (0 when the kernel refuses the thread's CPU time).
+    var reader: () -> UInt64 {
+        switch self {
+        case .wall: return { MonotonicClock.nowNs() }
+        case .threadCPU: return { ThreadCPUClock.nowNs() ?? 0 }
+        }
+    }
 }
 
 extension InferenceModel {
     /// Runs `warmupRuns` untimed, then times `runs` calls of `run()` on the current inputs.
-    public func measureLatency(runs: Int, warmupRuns: Int = 3, clock: LatencyClock = .wall) -> LatencySummary {
+    public func measureLatency(runs: Int, warmupRuns: Int = 3, clock: TimingClock = .wall) -> TimedRunsSummary {
         for _ in 0..<max(0, warmupRuns) { run() }
         var samples = [Int](repeating: 0, count: max(0, runs))
-        let read: () -> UInt64 = clock == .wall ? monotonicNanoseconds : threadCPUNanoseconds
+        let read = clock.reader
         for i in 0..<samples.count {
             let start = read()
             run()
             samples[i] = Int(read() - start)
         }
-        return LatencySummary(nanoseconds: samples)
+        return TimedRunsSummary(nanoseconds: samples)
     }
 
     /// Fills every input with seeded uniform values in [-1, 1] (input k uses seed + k).
@@ -79,18 +87,18 @@ public struct StepTiming: Sendable, Codable {
 extension InferenceModel {
     /// Runs `runs` times after warm-up, timing each step separately (adds two clock reads per step);
     /// reports each step's median.
-    public func profileSteps(runs: Int, warmupRuns: Int = 3, clock: LatencyClock = .wall) -> [StepTiming] {
+    public func profileSteps(runs: Int, warmupRuns: Int = 3, clock: TimingClock = .wall) -> [StepTiming] {
         for _ in 0..<max(0, warmupRuns) { run() }
         let labels = planLabels
         let count = max(labels.count, 1), rounds = max(1, runs)
         let times = UnsafeMutablePointer<Int>.allocate(capacity: count * rounds)
         times.initialize(repeating: 0, count: count * rounds)
         defer { times.deallocate() }
-        let read: () -> UInt64 = clock == .wall ? monotonicNanoseconds : threadCPUNanoseconds
+        let read = clock.reader
         for round in 0..<rounds { runTimed(into: times + round * count, clock: read) }
         return labels.enumerated().map { index, label in
             let samples = (0..<rounds).map { times[$0 * count + index] }
-            return StepTiming(node: label.name, opType: label.opType, p50Ns: LatencySummary(nanoseconds: samples).p50Ns)
+            return StepTiming(node: label.name, opType: label.opType, p50Ns: TimedRunsSummary(nanoseconds: samples).p50Ns)
         }
     }
 }

@@ -5,12 +5,12 @@
 import Foundation
 import SwiftProtobuf
 
-enum ONNXImporter {
+package enum ONNXImporter {
     /// Highest ai.onnx opset the engine accepts. The operators it implements did not change
     /// semantics between 13 and 18 for the float32 cases it supports (checked per operator).
     static let maximumOpset = 18
 
-    static func graph(fromFile path: String) throws -> Graph {
+    package static func graph(fromFile path: String) throws -> Graph {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw EngineError.cannotRead(path: path, reason: "no such file or not readable")
@@ -20,15 +20,19 @@ enum ONNXImporter {
 
     static func graph(from data: Data, source: String) throws -> Graph {
         guard !data.isEmpty else { throw EngineError.malformedFile(source: source, reason: "the file is empty") }
-        let model: Onnx_ModelProto
+        return try graph(from: modelProto(from: data, source: source), source: source)
+    }
+
+    /// Decodes the ModelProto in `data` (nesting limited to 64, against hostile files); a one-line
+    /// error naming `source` when it is not one.
+    static func modelProto(from data: Data, source: String) throws -> Onnx_ModelProto {
         do {
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = 64
-            model = try Onnx_ModelProto(serializedBytes: data, options: options)
+            return try Onnx_ModelProto(serializedBytes: data, options: options)
         } catch {
             throw EngineError.malformedFile(source: source, reason: "not an ONNX ModelProto (protobuf: \(error))")
         }
-        return try graph(from: model, source: source)
     }
 
     static func graph(from model: Onnx_ModelProto, source: String) throws -> Graph {

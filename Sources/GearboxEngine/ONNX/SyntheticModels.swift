@@ -2,6 +2,8 @@
 // and tests — a small Fashion-MNIST-sized CNN and a ResNet-style network (basic blocks with
 // BatchNorm, residual Adds, stride-2 downsampling). Same seed, same bytes.
 
+import GearboxCore
+
 /// Generators for reproducible benchmark models.
 public enum SyntheticModels {
     /// A Fashion-MNIST-sized classifier: 1×1×28×28 → conv3×3(16)+BN+ReLU → maxpool →

@@ -4,8 +4,11 @@
 
 import Foundation
 
-enum OperatorCatalog {
+package enum OperatorCatalog {
     typealias Lowering = (NodeContext) throws -> Void
+
+    /// The ONNX operator types the engine lowers.
+    package static var operatorTypes: Set<String> { Set(lowerings.keys) }
 
     static let lowerings: [String: Lowering] = {
         var table: [String: Lowering] = [
@@ -606,7 +609,7 @@ extension OperatorCatalog {
     ]
 
     /// Graph inputs that feed a parameter slot somewhere, so a caller must bind them at load.
-    static func parameterInputNames(of graph: Graph) -> Set<String> {
+    package static func parameterInputNames(of graph: Graph) -> Set<String> {
         let inputs = Set(graph.inputs.map(\.name))
         var names = Set<String>()
         for node in graph.nodes {

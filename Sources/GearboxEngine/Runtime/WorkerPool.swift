@@ -10,6 +10,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import GearboxCore
 import Synchronization
 
 /// Binds an engine worker thread to CPUs. GearboxHardware's `ThreadPinning` plugs in here.
@@ -213,7 +214,7 @@ final class WorkerPool: @unchecked Sendable {
             if now != seen { return now }
             polls += 1
             if polls & 63 == 0 {
-                let t = monotonicNanoseconds()
+                let t = MonotonicClock.nowNs()
                 if start == 0 { start = t } else if t - start > Self.spinNanoseconds { break }
                 sched_yield()
             }
@@ -248,19 +249,4 @@ private final class HelperContext {
         self.index = index
         self.pinning = pinning
     }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-/// CLOCK_THREAD_CPUTIME_ID in nanoseconds.
-func threadCPUNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

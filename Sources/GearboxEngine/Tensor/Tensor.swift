@@ -2,6 +2,8 @@
 // convention). Used for model inputs and outputs, constants and weights; the run-time arena
 // never creates one, so steady-state inference stays allocation-free.
 
+import GearboxCore
+
 /// A dense, row-major Float32 tensor with value semantics (copy-on-write over `AlignedBuffer`).
 ///
 /// Image tensors are NCHW: batch, channels, height, width.
@@ -102,19 +104,4 @@ public struct Tensor: Sendable, CustomStringConvertible {
         for i in 0..<count { worst = max(worst, abs(a[i] - b[i])) }
         return worst
     }
-}
-
-/// SplitMix64: a tiny, fast, seedable generator so synthetic data is reproducible everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 24 bits of precision.
-    public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 }

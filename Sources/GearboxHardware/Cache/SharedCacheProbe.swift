@@ -15,6 +15,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import GearboxCore
 
 /// A pointer chase over a fixed buffer, one cache line per step, in a seeded random single cycle
 /// (no hardware prefetcher can follow it).
@@ -75,9 +76,9 @@ public final class SharedCacheProbe {
     /// unavailable.
     public func measure(passes: Int = 2) -> Reading? {
         var position = chase(from: 0, steps: lines)
-        guard let start = Self.threadCPUNanoseconds() else { return nil }
+        guard let start = ThreadCPUClock.nowNs() else { return nil }
         position = chase(from: position, steps: lines * max(1, passes))
-        guard let end = Self.threadCPUNanoseconds() else { return nil }
+        guard let end = ThreadCPUClock.nowNs() else { return nil }
         // Kept, so that the chase cannot be optimised away.
         lastPosition = position
         return Reading(bytes: bytes, nanosecondsPerLoad: Double(end - start) / Double(lines * max(1, passes)))
@@ -87,11 +88,5 @@ public final class SharedCacheProbe {
         var position = start
         for _ in 0..<steps { position = buffer[position] }
         return position
-    }
-
-    private static func threadCPUNanoseconds() -> UInt64? {
-        var time = timespec()
-        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return nil }
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

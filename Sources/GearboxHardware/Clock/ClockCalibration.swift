@@ -2,6 +2,8 @@
 // this machine, measured rather than assumed, for the `timer` entry of Devices/<id>.json and
 // for deciding how many repetitions a short kernel needs per timed sample.
 
+import GearboxCore
+
 /// The measured behaviour of `MonotonicClock` on this machine.
 public struct ClockCalibration: Hashable, Sendable {
     /// `clock_getres` for CLOCK_MONOTONIC_RAW.

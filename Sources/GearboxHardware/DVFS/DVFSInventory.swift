@@ -45,13 +45,13 @@ public enum DVFSInventory {
             if derived > 0 {
                 note += "; \(derived) of \(domains.count) domains give no frequency list, so their grid is \(gridSteps) evenly spaced steps (gridDerived)"
             }
-            return DeviceDescription.DVFS(controller: "real", domains: domains.sorted { ($0.cpus.first ?? 0) < ($1.cpus.first ?? 0) }, note: note)
+            return DeviceDescription.DVFS(controller: .real, domains: domains.sorted { ($0.cpus.first ?? 0) < ($1.cpus.first ?? 0) }, note: note)
         }
         let why = limitsOnly.isEmpty
             ? "no cpufreq policies in \(cpufreq.root.path("sys/devices/system/cpu"))"
             : "cpufreq folders of CPUs \(CPUSet(limitsOnly).listString) hold no policy files (scaling_governor/scaling_driver), only limits"
         guard cpufreq.root.isLive else {
-            return DeviceDescription.DVFS(controller: "none", domains: [], note: why + "; a sysfs dump cannot be emulated")
+            return DeviceDescription.DVFS(controller: .unavailable, domains: [], note: why + "; a sysfs dump cannot be emulated")
         }
         switch CgroupCPUBandwidth.detect() {
         case let .success(bandwidth):
@@ -59,9 +59,9 @@ public enum DVFSInventory {
             let note = why + "; DVFS is emulated by cgroup \(bandwidth.version.rawValue) CPU bandwidth throttling ("
                 + "\(bandwidth.quotaFileDescription) in a child of \(bandwidth.parentDirectory)) at a \(Frequency.kHz(defaultEmulatedMaxKHz))-equivalent fmax: "
                 + "frequencies are emulated, not real"
-            return DeviceDescription.DVFS(controller: "emulated", domains: [domain], note: note)
+            return DeviceDescription.DVFS(controller: .emulated, domains: [domain], note: note)
         case let .failure(unavailable):
-            return DeviceDescription.DVFS(controller: "none", domains: [], note: why + "; no emulation: " + unavailable.reason)
+            return DeviceDescription.DVFS(controller: .unavailable, domains: [], note: why + "; no emulation: " + unavailable.reason)
         }
     }
 

@@ -13,8 +13,8 @@
 // that boundary) and averages over windows of whole periods (`GearboxProfiler.SampleWindow`),
 // which keeps the period's coarse on/off pattern out of the samples. A SCHED_IDLE spinner fills
 // the gaps (`GapFiller`, `Options.fillGaps`) so the host does not give the idle vCPU's core away.
-// Calibration times with CLOCK_MONOTONIC only: reading CLOCK_THREAD_CPUTIME_ID between jobs
-// weakens the throttle.
+// Calibration times with wall time only (`MonotonicClock`): reading CLOCK_THREAD_CPUTIME_ID
+// between jobs weakens the throttle.
 
 import Foundation
 import GearboxCore
@@ -59,6 +59,13 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
             self.calibrationWorkNs = calibrationWorkNs; self.correctQuota = correctQuota
             self.calibrationTolerance = calibrationTolerance; self.boostWeight = boostWeight; self.fillGaps = fillGaps
+        }
+
+        /// How the emulated steps are made, for the provenance: the throttle's period and whether
+        /// its gaps are filled (see `GapFiller`).
+        public var methodNote: String {
+            "emulated DVFS: CPU-bandwidth throttle with a \(periodUs) µs period, gaps "
+                + (fillGaps ? "filled by a SCHED_IDLE spinner on the measuring CPU" : "left idle (--idle-gaps)")
         }
     }
 
@@ -176,7 +183,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         }
         lock.lock()
         defer { lock.unlock() }
-        let start = SpinWorkload.nowNs()
+        let start = MonotonicClock.nowNs()
         let calibration = try calibrations[frequency.kHz] ?? calibrateInLock(frequency)
         try applyQuota(perThreadUs: calibration.quotaUs, periodUs: calibration.periodUs, threads: try liveThreadCount())
         let requested = calibration.requestedRatio
@@ -186,7 +193,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
             : nil
         return FrequencyChange(
             requestedKHz: frequency.kHz, appliedKHz: frequency.kHz, speedRatio: calibration.measuredRatio,
-            settleNs: Int(SpinWorkload.nowNs() - start), source: .emulated, settled: true, warning: warning)
+            settleNs: Int(MonotonicClock.nowNs() - start), source: .emulated, settled: true, warning: warning)
     }
 
     /// Calibrates `frequencies` (default: the whole grid) and returns them in order.
@@ -212,6 +219,12 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// Why the throttle gaps could not be filled (see `Options.fillGaps`); empty when they are,
     /// or when filling is off.
     public var gapFillProblems: [String] { filler?.problems ?? [] }
+
+    /// Its calibrations are worth keeping beside a lookup table (see ``EmulatedCalibrationFile``).
+    public var keepsCalibrations: Bool { true }
+
+    /// The throttle's period and whether its gaps are filled.
+    public var methodNote: String? { options.methodNote }
 
     /// Kernel ids of the gap fillers running now (for tests and diagnostics).
     var gapFillerThreadIDs: [pid_t] { filler?.threadIDs ?? [] }
@@ -344,15 +357,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         4 * throttlePeriodUs(forKHz: kHz) * 1000
     }
 
-    /// The throttle's on/off pattern at one step, for measurement code that must average over it.
-    public struct ThrottleShape: Equatable, Sendable {
-        public var periodNs: Int
-        /// The idle part of each period (0 when the step is not throttled).
-        public var gapNs: Int
-    }
-
-    /// The period and idle gap at `kHz`, from its calibration when it has one.
-    public func throttleShape(forKHz kHz: Int) -> ThrottleShape {
+    /// The period and idle gap at `kHz`, from its calibration when it has one (never nil).
+    public func throttleShape(forKHz kHz: Int) -> ThrottleShape? {
         let calibration = calibrationTable.first { $0.requestedKHz == kHz }
         let periodUs = calibration?.periodUs ?? throttlePeriodUs(forKHz: kHz)
         let ratio = Double(kHz) / Double(options.maxKHz)
@@ -422,15 +428,15 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
                 let reference = median(before)
                 try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
                 let minimumWorkNs = UInt64(self.options.calibrationWorkNs)
-                let deadline = SpinWorkload.nowNs() + 4 * periodNs + minimumWorkNs * periodNs / UInt64(max(quotaUs, 1) * 1000) * 2
-                var last = SpinWorkload.nowNs()
+                let deadline = MonotonicClock.nowNs() + 4 * periodNs + minimumWorkNs * periodNs / UInt64(max(quotaUs, 1) * 1000) * 2
+                var last = MonotonicClock.nowNs()
                 var start: UInt64?
                 var end: UInt64 = 0
                 var chunks: UInt64 = 0
                 while true {
                     SpinWorkload.consume(SpinWorkload.run(iterations: iterations, seed: last))
                     sched_yield()
-                    let now = SpinWorkload.nowNs()
+                    let now = MonotonicClock.nowNs()
                     let hadGap = now &- last > reference + gapThresholdNs
                     last = now
                     if let start {

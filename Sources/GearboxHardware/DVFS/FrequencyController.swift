@@ -60,9 +60,44 @@ public protocol FrequencyController: AnyObject {
     /// lock (a calibration or a change in flight): waits at most `lockWaitNs` for the lock, then
     /// puts the state back without it. Never blocks for longer than a few file writes past that.
     func restoreAfterInterrupt(lockWaitNs: Int) throws
+
+    // What measurement code asks of an emulating controller. Real and simulated controllers keep
+    // the defaults below: no calibrations, no problems, a steady clock, nothing more to say.
+
+    /// Whether the controller keeps per-step calibrations worth saving beside a lookup table.
+    var keepsCalibrations: Bool { get }
+    /// Adopts the usable calibrations saved at `path` (at most `maxAgeSeconds` old) and says in
+    /// one line what happened. A missing or stale file is not an error.
+    func reuseCalibrations(from path: String, maxAgeSeconds: Double) -> String
+    /// Writes the calibrations made or adopted so far to `path`.
+    func saveCalibrations(to path: String, deviceID: String) throws
+    /// Problems met while holding frequencies, worth reporting after a sweep.
+    var gapFillProblems: [String] { get }
+    /// The on/off pattern the controller imposes at `kHz`, for measurement code that must average
+    /// over it; nil when the clock runs steadily.
+    func throttleShape(forKHz kHz: Int) -> ThrottleShape?
+    /// How the controller makes its frequency steps, for provenance; nil when `source` says it all.
+    var methodNote: String? { get }
 }
 
 extension FrequencyController {
     /// Controllers whose lock is never held for long (simulated) restore the ordinary way.
     public func restoreAfterInterrupt(lockWaitNs: Int) throws { try restore() }
+
+    public var keepsCalibrations: Bool { false }
+    public func reuseCalibrations(from path: String, maxAgeSeconds: Double) -> String { "" }
+    public func saveCalibrations(to path: String, deviceID: String) throws {}
+    public var gapFillProblems: [String] { [] }
+    public func throttleShape(forKHz kHz: Int) -> ThrottleShape? { nil }
+    public var methodNote: String? { nil }
+}
+
+/// A throttle's on/off pattern at one step (emulated DVFS), for measurement code that must
+/// average over it.
+public struct ThrottleShape: Equatable, Sendable {
+    public var periodNs: Int
+    /// The idle part of each period (0 when the step is not throttled).
+    public var gapNs: Int
+
+    public init(periodNs: Int, gapNs: Int) { self.periodNs = periodNs; self.gapNs = gapNs }
 }

@@ -53,7 +53,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
     public init(root: SysfsRoot = .live, options: Options = Options()) throws {
         let cpufreq = try Cpufreq(root: root)
         let dvfs = try DVFSInventory.discover(cpufreq: cpufreq, gridSteps: options.gridSteps)
-        guard dvfs.controller == "real", !dvfs.domains.isEmpty else {
+        guard dvfs.controller == .real, !dvfs.domains.isEmpty else {
             throw HardwareError.dvfsRequest(reason: "no cpufreq DVFS to control on \(root): \(dvfs.note ?? "no policies")")
         }
         self.cpufreq = cpufreq

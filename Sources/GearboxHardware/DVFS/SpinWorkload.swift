@@ -1,10 +1,9 @@
 // GearboxHardware/SpinWorkload: a fixed, cache-resident CPU workload (a 64-bit LCG) whose run
 // time scales with the CPU time it gets, used to calibrate the emulated DVFS controller and to
-// check it. Timed with CLOCK_MONOTONIC only (see EmulatedFrequencyController on why not CPU time).
+// check it. Timed with wall time only, `MonotonicClock` (see EmulatedFrequencyController on why
+// not CPU time).
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import GearboxCore
 
 /// A spin loop that does a fixed amount of work and cannot be optimised away.
 public enum SpinWorkload {
@@ -24,13 +23,6 @@ public enum SpinWorkload {
         if value == 0x0123_4567_89AB_CDEF { print("", terminator: "") }
     }
 
-    /// Monotonic wall-clock time in ns.
-    public static func nowNs() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
-
     /// Wall time in ns of `iterations` steps.
     public static func timeNs(iterations: Int) -> UInt64 {
         // `run` has no side effects, so an optimiser may hoist it above the first clock read or
@@ -38,9 +30,9 @@ public enum SpinWorkload {
         // nothing, and a 4 ms calibration chunk became billions of iterations, minutes of
         // spinning per step). Seeding it with the clock reading pins it between
         // the two reads; `consume` (a side effect) keeps it before the second.
-        let start = nowNs()
+        let start = MonotonicClock.nowNs()
         consume(run(iterations: iterations, seed: start))
-        return nowNs() - start
+        return MonotonicClock.nowNs() - start
     }
 
     /// How many iterations take about `targetNs` on the calling thread right now (the fastest

@@ -67,23 +67,27 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
         }
     }
 
-    /// The values of `dvfs.controller`: which frequency controller this machine offers.
-    public enum ControllerKind: String, CaseIterable, Sendable {
-        /// cpufreq can set the frequency.
+    /// Which frequency controller a device offers; written as "real", "emulated" or "none".
+    public enum ControllerKind: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+        /// cpufreq can be driven.
         case real
-        /// Only the cgroup CPU-bandwidth throttle can stand in for frequencies.
+        /// cpufreq cannot, but the cgroup CPU-bandwidth throttle can stand in for it.
         case emulated
-        /// Neither (a sysfs dump, or no cgroup control): only the simulated controller runs.
-        case none
+        /// Neither: only simulated profiles are possible.
+        case unavailable = "none"
+
+        public var description: String { rawValue }
+
+        /// An unknown name is an invalid value naming the allowed ones, not a decoding stack.
+        public init(from decoder: Decoder) throws { self = try Self.decodeCase(from: decoder) }
     }
 
     public struct DVFS: Codable, Equatable, Sendable {
-        /// "real" | "emulated" | "none" (``ControllerKind``; a string so the JSON stays as it is).
-        public var controller: String
+        public var controller: ControllerKind
         public var domains: [Domain]
         /// Why the controller is what it is (e.g. "no cpufreq in sysfs; cgroup v1 cpu controller writable").
         public var note: String?
-        public init(controller: String, domains: [Domain], note: String? = nil) {
+        public init(controller: ControllerKind, domains: [Domain], note: String? = nil) {
             self.controller = controller; self.domains = domains; self.note = note
         }
     }
@@ -188,11 +192,8 @@ extension DeviceDescription: ValidatedFile {
             try key.at("efficiency").check(kind.efficiency, in: -1...FileLimits.maximumCPUs)
         }
         let dvfsKey = file.at("dvfs")
-        guard let kind = ControllerKind(rawValue: dvfs.controller) else {
-            throw dvfsKey.at("controller").invalid(
-                "'\(dvfs.controller)'", allowed: "allowed: " + ControllerKind.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        if kind != .none {
+        let kind = dvfs.controller
+        if kind != .unavailable {
             try dvfsKey.at("domains").require(
                 !dvfs.domains.isEmpty, value: "empty", allowed: "allowed: at least one domain when the controller is \(kind.rawValue)")
         }

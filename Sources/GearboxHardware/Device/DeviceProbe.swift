@@ -58,7 +58,7 @@ public enum DeviceProbe {
         let thermal = ThermalZones.read(root: root)
         if thermal.isEmpty { notes.append("thermal zones: absent (no sys/class/thermal/thermal_zone*)") }
         let id = options.id ?? DeviceID.derive(cpuModel: cpuModel, topology: summary)
-        let source: MeasurementSource = dvfs.controller == "emulated" ? .emulated : .real
+        let source: MeasurementSource = dvfs.controller == .emulated ? .emulated : .real
         let governors = dvfs.domains.map(\.governor)
         let limits = dvfs.domains.map { [$0.minKHz, $0.maxKHz] }
         let temperatures = Dictionary(thermal.compactMap { zone in zone.milliCelsius.map { ((zone.zone ?? zone.type), $0) } },

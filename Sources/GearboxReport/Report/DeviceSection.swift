@@ -60,7 +60,7 @@ extension ReportBuilder {
         blocks.append(.facts(facts))
 
         if let note = device.dvfs.note { blocks.append(.note("DVFS: " + note)) }
-        if device.dvfs.controller != lut.controller.rawValue {
+        if device.dvfs.controller.rawValue != lut.controller.rawValue {
             blocks.append(.note("The device file says its controller is '\(device.dvfs.controller)' while the lookup table was measured with '\(lut.controller.rawValue)'; the table's label is used for every figure."))
         }
 

@@ -77,7 +77,7 @@ enum EngineEvaluation {
     }
 
     /// p50 of `runs` single-image inferences on one thread (after warm-up), on a fixed test image.
-    static func latency(_ load: EngineLoad, runs: Int, image: [Float]) throws -> LatencySummary {
+    static func latency(_ load: EngineLoad, runs: Int, image: [Float]) throws -> TimedRunsSummary {
         let model = try load.model(threads: 1)
         model.withInputBuffer(at: 0) { buffer in for i in 0..<buffer.count { buffer[i] = image[i] } }
         return model.measureLatency(runs: runs, warmupRuns: max(3, runs / 10))
@@ -85,7 +85,7 @@ enum EngineEvaluation {
 
     /// Times two variants in alternating blocks (A, B, A, B, …) so that a change in the load of
     /// a shared machine hits both alike; returns each one's summary over all its samples.
-    static func pairedLatency(_ a: EngineLoad, _ b: EngineLoad, runs: Int, image: [Float]) throws -> (LatencySummary, LatencySummary) {
+    static func pairedLatency(_ a: EngineLoad, _ b: EngineLoad, runs: Int, image: [Float]) throws -> (TimedRunsSummary, TimedRunsSummary) {
         let models = try [a.model(threads: 1), b.model(threads: 1)]
         for model in models {
             model.withInputBuffer(at: 0) { buffer in for i in 0..<buffer.count { buffer[i] = image[i] } }
@@ -100,6 +100,6 @@ enum EngineEvaluation {
                 samples[i] += [Int](repeating: s.p50Ns, count: perBlock)
             }
         }
-        return (LatencySummary(nanoseconds: samples[0]), LatencySummary(nanoseconds: samples[1]))
+        return (TimedRunsSummary(nanoseconds: samples[0]), TimedRunsSummary(nanoseconds: samples[1]))
     }
 }

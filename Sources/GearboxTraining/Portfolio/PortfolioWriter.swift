@@ -17,7 +17,7 @@ enum PortfolioWriter {
         var checks = result.checks
         var variants: [PortfolioManifest.Variant] = []
         var facts: [PortfolioBuildReport.VariantFacts] = []
-        var latencies: [String: LatencySummary] = [:]
+        var latencies: [String: TimedRunsSummary] = [:]
         var exported: Set<String> = []
         let maskFractions = candidates.compactMap { $0.mask.flatMap(Double.init) }
         let firstImage = Batch(ctx.test, indices: [0][...]).input.data

@@ -1,20 +1,17 @@
 // GearboxTraining/SeededRandom: the trainer's only source of randomness (xoshiro256**, seeded
-// through SplitMix64), so that a seed fixes initialisation, shuffling and pruning choices.
+// through GearboxCore's SplitMix64), so that a seed fixes initialisation, shuffling and pruning
+// choices. Kept as xoshiro (not SplitMix64 itself) so that a committed portfolio's build.json seed
+// still retrains the same weights.
+
+import GearboxCore
 
 /// A reproducible random number generator.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitMix(), splitMix(), splitMix(), splitMix())
+        var seeding = SplitMix64(seed: seed)
+        s = (seeding.next(), seeding.next(), seeding.next(), seeding.next())
     }
 
     public mutating func next() -> UInt64 {

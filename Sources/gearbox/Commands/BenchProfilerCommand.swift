@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Foundation
+import GearboxBenchmarks
 import GearboxCore
 import GearboxProfiler
 

@@ -67,7 +67,7 @@ struct DVFSListCommand: ParsableCommand {
         let dvfs = try DVFSInventory.discover(root: argument.root, gridSteps: gridSteps)
         var calibration: [EmulatedFrequencyController.Calibration]?
         if calibrate {
-            guard dvfs.controller == "emulated" else {
+            guard dvfs.controller == .emulated else {
                 throw CommandError.input("--calibrate applies to emulated DVFS; this controller is \(dvfs.controller)")
             }
             let measuring = try lock.holdAlways()
@@ -116,7 +116,7 @@ struct DVFSSetCommand: ParsableCommand {
 
     func run() throws {
         let argument = try SysfsRootArgument.resolve(root.sysfsRoot, allowArchive: false)
-        if argument.root.isLive, try DVFSInventory.discover(root: .live).controller != "real" {
+        if argument.root.isLive, try DVFSInventory.discover(root: .live).controller != .real {
             throw CommandError.input("this machine has no cpufreq DVFS to set (emulated DVFS throttles only Gearbox's own measurement threads, during a run; see `gearbox dvfs list`)")
         }
         // Changing this machine's frequency under another process's measurement would falsify it.
@@ -203,7 +203,7 @@ struct DVFSHoldCommand: ParsableCommand {
         let measuring = try argument.root.isLive ? lock.holdAlways() : nil
         defer { measuring?.release() }
         let controller: FrequencyController
-        if try !argument.root.isLive || DVFSInventory.discover(root: .live).controller == "real" {
+        if try !argument.root.isLive || DVFSInventory.discover(root: .live).controller == .real {
             controller = try RealFrequencyController(root: argument.root, options: .init(journalPath: root.journalPath, settleTimeoutNs: 20_000_000))
         } else {
             let emulated = try EmulatedFrequencyController(options: .init(calibrationWorkNs: 8_000_000))

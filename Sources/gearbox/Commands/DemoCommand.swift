@@ -174,9 +174,9 @@ struct DemoCommand: ParsableCommand {
     /// real where cpufreq can be driven, emulated where the cgroup throttle can, else simulated.
     static func defaultController(for description: DeviceDescription) -> ControllerArgument {
         switch description.dvfs.controller {
-        case "real": return .real
-        case "emulated": return .emulated
-        default: return .simulated
+        case .real: return .real
+        case .emulated: return .emulated
+        case .unavailable: return .simulated
         }
     }
 

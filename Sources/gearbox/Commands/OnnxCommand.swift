@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import GearboxBenchmarks
 import GearboxCore
 import GearboxEngine
 

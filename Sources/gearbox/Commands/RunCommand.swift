@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Untimed runs before timing.") var warmup = 5
     @Option(help: "Seed for random inputs.") var seed: UInt64 = 1
     @Option(help: "What --repeat measures: wall (latency) or threadCPU (CPU time of the calling thread; steadier on a busy machine).")
-    var clock: LatencyClock = .wall
+    var clock: TimingClock = .wall
     @Option(name: .customLong("format"), help: "Weight format for Conv/Gemm weights (dense unless formats are registered).") var weightFormat = "dense"
     @Option(name: .customLong("dense-kernel"), help: "Dense convolution kernel: automatic (XNNPACK, else packed), packed (Gearbox's own) or openBLAS.")
     var denseKernel: DenseConvolutionKernel = .automatic
@@ -136,5 +136,5 @@ struct RunCommand: ParsableCommand {
 }
 
 extension DenseConvolutionKernel: ExpressibleByArgument {}
-extension LatencyClock: ExpressibleByArgument {}
+extension TimingClock: ExpressibleByArgument {}
 

@@ -2,6 +2,7 @@
 // sparsity, a naive double-precision reference product, and a harness that runs any
 // WeightMatrix with padded leading dimensions and compares it with the reference.
 
+import GearboxCore
 import Testing
 @testable import GearboxEngine
 

@@ -3,6 +3,7 @@
 // mislabelled and out-of-bounds files are one-line errors naming the file, never a crash.
 
 import Foundation
+import GearboxCore
 import GearboxTestSupport
 import Testing
 @testable import GearboxEngine

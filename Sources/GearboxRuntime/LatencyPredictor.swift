@@ -1,10 +1,9 @@
-// GearboxPolicy/LatencyPredictor: a variant's latency distribution at any frequency, from the
+// GearboxRuntime/LatencyPredictor: a variant's latency distribution at any frequency, from the
 // lookup table: the measured cell where there is one, the table's frequency model t(f) = a + b/f
 // anchored on the nearest slower measured cell where not, and a conservative extrapolation below
 // the table's lowest frequency.
 
 import GearboxCore
-import GearboxProfiler
 
 /// Predicts latency distributions of a lookup table's variants at arbitrary frequencies.
 public struct LatencyPredictor: Sendable {

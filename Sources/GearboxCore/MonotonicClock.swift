@@ -1,9 +1,14 @@
-// GearboxHardware/MonotonicClock: the clock every real measurement is timed with —
-// CLOCK_MONOTONIC_RAW, which NTP never slews, so a latency measured across a DVFS change or a
-// time sync is not stretched or shrunk by the kernel's frequency correction.
+// GearboxCore/MonotonicClock: the one clock Gearbox times measurements with (inference latencies,
+// DVFS settling, emulation calibration, selector dwell times). It reads CLOCK_MONOTONIC_RAW, not
+// CLOCK_MONOTONIC: NTP slews CLOCK_MONOTONIC's rate by up to 500 ppm while it corrects the time,
+// which would stretch or shrink a latency measured across a time sync; the raw clock runs at the
+// hardware counter's fixed rate. Both are wall time and never jump; CPU time (`ThreadCPUClock`)
+// is another measure, used only where a figure must ignore time the thread waited for a CPU.
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `CLOCK_MONOTONIC_RAW` as nanoseconds, and as a Swift `Clock` for generic code.
@@ -77,5 +82,18 @@ public struct MonotonicClock: Clock, Sendable {
     public static func nanoseconds(of duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+}
+
+/// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`): time the thread ran, not time it
+/// waited for a CPU. Steadier than `MonotonicClock` on a loaded machine, meaningful only for
+/// work done on the calling thread.
+public enum ThreadCPUClock {
+    /// The calling thread's CPU time in nanoseconds, or nil when the kernel refuses to tell.
+    @inline(__always)
+    public static func nowNs() -> UInt64? {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return nil }
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
     }
 }

@@ -1,10 +1,11 @@
-// GearboxEngine/Packed/PackedLoadBenchmark: the cold-load row of `gearbox bench formats`. The
+// GearboxBenchmarks/PackedLoadBenchmark: the cold-load row of `gearbox bench formats`. The
 // same variant is loaded from its ONNX file (parse, fold, convert, pack) and from its packed
 // file (map, adopt), alternately, a few times each; best and median times and their ratio are
 // reported, plus load-and-first-inference (which pages the mapped weights in).
 
 import Foundation
 import GearboxCore
+import GearboxEngine
 
 /// ONNX load vs packed load of one variant, measured alternately in one run.
 public struct PackedLoadComparison: Codable, Sendable, Hashable {

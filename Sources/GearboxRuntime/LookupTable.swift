@@ -1,4 +1,4 @@
-// GearboxProfiler/LookupTable: the `Profiles/<device>/<portfolio>.lut.json` file format that the
+// GearboxRuntime/LookupTable: the `Profiles/<device>/<portfolio>.lut.json` file format that the
 // runtime policy reads. Keys are fixed by the profiler issue; more keys are welcome.
 
 import GearboxCore

@@ -1,10 +1,11 @@
-// GearboxEngine/EngineBenchmark: the measurements behind `gearbox bench engine`, each taken side
+// GearboxBenchmarks/EngineBenchmark: the measurements behind `gearbox bench engine`, each taken side
 // by side in one process run: dense 3×3 convolution throughput against OpenBLAS sgemm on the
 // same im2col matrix, and Gearbox against onnxruntime (a Python subprocess on the same ONNX
 // file) at 1 and 2 threads. Figures are real wall-clock times on this machine.
 
 import Foundation
 import GearboxCore
+import GearboxEngine
 
 /// One convolution layer timed against the bare sgemm it lowers to.
 public struct ConvolutionThroughput: Sendable, Codable {
@@ -73,18 +74,18 @@ public enum EngineBenchmark {
                         // Never nil: the operands are not empty.
                         guard let a = pa.baseAddress, let b = pb.baseAddress, let product = pc.baseAddress else { return }
                         for round in 0..<(runs + 3) {
-                            var t = threadCPUNanoseconds()
+                            var t = (ThreadCPUClock.nowNs() ?? 0)
                             BLAS.sgemm(m: c, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: product, ldc: n)
-                            let gemm = Int(threadCPUNanoseconds() - t)
-                            t = threadCPUNanoseconds()
+                            let gemm = Int((ThreadCPUClock.nowNs() ?? 0) - t)
+                            t = (ThreadCPUClock.nowNs() ?? 0)
                             model.run()
-                            let conv = Int(threadCPUNanoseconds() - t)
+                            let conv = Int((ThreadCPUClock.nowNs() ?? 0) - t)
                             if round >= 3 { gemmSamples.append(gemm); convSamples.append(conv) }
                         }
                     }
                 }
             }
-            let conv = LatencySummary(nanoseconds: convSamples).p50Ns, gemm = LatencySummary(nanoseconds: gemmSamples).p50Ns
+            let conv = TimedRunsSummary(nanoseconds: convSamples).p50Ns, gemm = TimedRunsSummary(nanoseconds: gemmSamples).p50Ns
             let flops = 2.0 * Double(c) * Double(k) * Double(n)
             results.append(ConvolutionThroughput(layer: "3x3 \(c)->\(c) @\(size)x\(size)", convolutionP50Ns: conv, sgemmP50Ns: gemm,
                                                  kernel: model.convolutionKernels.keys.first ?? "?",
@@ -118,7 +119,7 @@ public enum EngineBenchmark {
             }
             guard ortFailure == nil else { continue }
             do {
-                let report = try OnnxRuntimeBaseline.run(python: python, script: workDirectory + "/ort_baseline.py", model: modelPath,
+                let report = try OnnxRuntimeBaseline.run(python: python, model: modelPath,
                                                          input: inputPath, output: outputPath, threads: threads, runs: runs)
                 comparison.onnxruntimeP50Ns = min(comparison.onnxruntimeP50Ns ?? .max, report.p50Ns)
                 if threads == 1 { comparison.onnxruntimeCPUP50Ns = min(comparison.onnxruntimeCPUP50Ns ?? .max, report.cpuP50Ns) }
@@ -149,44 +150,13 @@ enum OnnxRuntimeBaseline {
         var description: String
     }
 
-    static let script = #"""
-    # Gearbox's onnxruntime baseline: same model file, same input, same timing method.
-    import sys, json, time
-    try:
-        import numpy as np
-        import onnxruntime as ort
-        from onnx import numpy_helper, TensorProto
-    except ImportError as e:
-        print(json.dumps({"error": "missing Python package: %s (pip install onnxruntime onnx numpy)" % e.name})); sys.exit(0)
-    model, input_path, output_path, threads, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    t = TensorProto(); t.ParseFromString(open(input_path, "rb").read())
-    x = numpy_helper.to_array(t)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    feed = {name: x}
-    for _ in range(max(3, runs // 10)):
-        y = sess.run(None, feed)
-    import math
-    def p50(samples):
-        samples.sort()
-        return samples[max(0, math.ceil(0.5 * len(samples)) - 1)]
-    wall = []
-    for _ in range(runs):
-        s = time.perf_counter_ns(); sess.run(None, feed); wall.append(time.perf_counter_ns() - s)
-    cpu = []
-    for _ in range(runs):
-        s = time.thread_time_ns(); sess.run(None, feed); cpu.append(time.thread_time_ns() - s)
-    open(output_path, "wb").write(numpy_helper.from_array(np.ascontiguousarray(y[0], dtype=np.float32)).SerializeToString())
-    print(json.dumps({"p50Ns": p50(wall), "cpuP50Ns": p50(cpu), "samples": len(wall), "version": ort.__version__}))
-    """#
+    /// The baseline script, shipped as a resource of this module (run by path, never rewritten).
+    static var scriptPath: String? { Bundle.module.path(forResource: "onnxruntime_bench", ofType: "py") }
 
-    static func run(python: String, script path: String, model: String, input: String, output: String, threads: Int, runs: Int) throws -> Report {
-        try AtomicFile.write(script, to: path)
+    static func run(python: String, model: String, input: String, output: String, threads: Int, runs: Int) throws -> Report {
+        guard let path = scriptPath else {
+            throw Failure(description: "onnxruntime_bench.py is missing from the GearboxBenchmarks resources (rebuild gearbox)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, path, model, input, output, "\(threads)", "\(runs)"]

@@ -1,9 +1,10 @@
-// GearboxEngine/ConformanceRunner: runs the official ONNX backend test data (Debian's
+// GearboxBenchmarks/ConformanceRunner: runs the official ONNX backend test data (Debian's
 // libonnx-testdata: node/, pytorch-converted/, pytorch-operator/, simple/) through the engine
 // and compares every output with the reference, using the ONNX backend tolerances. Tests the
 // engine cannot run (operators, data types or attributes it lacks) are skipped with the reason.
 
 import Foundation
+import GearboxEngine
 
 /// What to run.
 public struct ConformanceOptions: Sendable {
@@ -102,7 +103,7 @@ public enum Conformance {
             return finish(isSkippable(error) ? .skipped : .failed, error.description)
         } catch { return finish(.failed, "\(error)") }
         // Skip early on operators the engine lacks, so the reason names them all.
-        let missing = Set(graph.nodes.map(\.opType)).subtracting(OperatorCatalog.lowerings.keys).sorted()
+        let missing = Set(graph.nodes.map(\.opType)).subtracting(OperatorCatalog.operatorTypes).sorted()
         if !missing.isEmpty { return finish(.skipped, "unsupported operator\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))") }
         if let output = graph.outputs.first(where: { $0.elementType != .float && $0.elementType != .undefined }) {
             return finish(.skipped, "output '\(output.name)' is \(output.elementType); the engine produces float32")
@@ -133,7 +134,7 @@ public enum Conformance {
             } catch { return finish(.failed, "\(set): \(error)") }
             let model: InferenceModel
             do {
-                model = try InferenceModel(graph: graph, source: directory + "/model.onnx", options: engineOptions, start: .now)
+                model = try InferenceModel(graph: graph, source: directory + "/model.onnx", options: engineOptions)
             } catch let error as EngineError {
                 return finish(isSkippable(error) ? .skipped : .failed, error.description)
             } catch { return finish(.failed, "\(error)") }

@@ -1,4 +1,4 @@
-// GearboxProfiler/ProfilerBenchmark: the profiler's quality bars, measured side by side in one
+// GearboxBenchmarks/ProfilerBenchmark: the profiler's quality bars, measured side by side in one
 // run: sampling-loop overhead against an empty workload, rerun stability of two sweeps, the
 // emulated controller's latency ratio against its calibrated slow-down, the frequency model's
 // leave-one-out error, and the wall time of a full sweep. Figures, not assertions: the report
@@ -8,6 +8,8 @@ import Foundation
 import GearboxCore
 import GearboxHardware
 import GearboxPortfolio
+import GearboxProfiler
+import GearboxRuntime
 
 public struct ProfilerBenchmarkReport: Codable, Sendable {
     public struct LoopOverhead: Codable, Sendable {

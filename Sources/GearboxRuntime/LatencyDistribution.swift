@@ -1,4 +1,4 @@
-// GearboxPolicy/LatencyDistribution: a whole latency distribution rebuilt from the summary a
+// GearboxRuntime/LatencyDistribution: a whole latency distribution rebuilt from the summary a
 // lookup-table cell keeps (p50, p90, p99, optional p99.9 and max, mean, stddev), so the policy can
 // ask for any percentile and the simulator can draw latencies.
 //
@@ -13,7 +13,7 @@
 //   a normal distribution with the cell's mean and stddev.
 
 import Foundation
-import GearboxProfiler
+import GearboxCore
 
 /// A latency distribution reconstructed from a lookup-table cell's summary statistics.
 public struct LatencyDistribution: Equatable, Sendable {
@@ -107,20 +107,4 @@ public struct LatencyDistribution: Equatable, Sendable {
         if xCap > Self.x999 { total += segment(Self.x999, p999Ns, xCap, capNs) }
         return total + capNs * exp(-xCap)
     }
-}
-
-/// A small, seedable random number generator (SplitMix64): the simulator's only source of
-/// randomness, so a seed reproduces a run exactly on every platform.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A uniform draw in [0, 1).
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }

@@ -1,8 +1,10 @@
-// GearboxPolicy/DecisionBenchmark: times VariantSelector decisions one by one (for
+// GearboxBenchmarks/DecisionBenchmark: times VariantSelector decisions one by one (for
 // `gearbox bench policy`), side by side with the clock's own cost and with a naive selector that
 // predicts every variant on each call, so the figures read as ratios measured in one run.
 
+import GearboxPolicy
 import GearboxProfiler
+import GearboxRuntime
 
 /// Per-decision timing of the selector against the timer and a naive, unprecomputed selector.
 public enum DecisionBenchmark {

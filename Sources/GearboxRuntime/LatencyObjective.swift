@@ -1,4 +1,4 @@
-// GearboxPolicy/LatencyObjective: the latency target a policy keeps, parsed from text such as
+// GearboxRuntime/LatencyObjective: the latency target a policy keeps, parsed from text such as
 // `p99<=8ms`, `p50<=2.5ms`, `p99.9<=20ms` or `mean<=500us`.
 
 import Foundation

@@ -1,4 +1,4 @@
-// GearboxEngine/Formats/FormatBenchmark: `gearbox bench formats` — the pruned formats measured
+// GearboxBenchmarks/FormatBenchmark: `gearbox bench formats` — the pruned formats measured
 // side by side in one run on one realistic Conv layer lowered to A·im2col: csr vs dense across
 // sparsities (with the break-even sparsity), ubp vs bsr at equal density and both vs csr, and
 // masked channel prefixes vs the equivalent structurally pruned (smaller) dense layer. Runs of
@@ -8,6 +8,7 @@
 import COpenBLAS
 import Foundation
 import GearboxCore
+import GearboxEngine
 
 /// Side-by-side benchmark of the weight formats on one Conv layer.
 public struct FormatBenchmark: Sendable {
@@ -290,15 +291,6 @@ public struct FormatBenchmark: Sendable {
         let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown core"
         return "\(config.trimmingCharacters(in: .whitespaces)) (core \(core))"
     }
-}
-
-extension BlockShape {
-    /// 4×4 blocks.
-    public static let fourByFour = BlockShape(validRows: 4, columns: 4)
-    /// 1×4 blocks (one output row, four reduction columns).
-    public static let oneByFour = BlockShape(validRows: 1, columns: 4)
-    /// 8×1 blocks (eight output rows, one reduction column).
-    public static let eightByOne = BlockShape(validRows: 8, columns: 1)
 }
 
 extension FormatBenchmark.Report {

@@ -1,5 +1,6 @@
-// GearboxPolicy/PolicyError: the one error enum of the policy module. Every case renders as one
-// line that names the input (objective text, trace file and line, setting) and the fix.
+// GearboxRuntime/PolicyError: the one error enum of the policy (the selector here, validation in
+// GearboxPolicy). Every case renders as one line that names the input (objective text, trace
+// file and line, setting) and the fix.
 
 import GearboxCore
 

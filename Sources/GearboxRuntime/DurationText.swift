@@ -1,4 +1,4 @@
-// GearboxPolicy/DurationText: parsing and printing the human durations used by objectives,
+// GearboxRuntime/DurationText: parsing and printing the human durations used by objectives,
 // trace specs and the CLI (`8ms`, `2.5s`, `500us`, `1m`).
 
 import Foundation
@@ -36,7 +36,7 @@ public enum DurationText {
     }
 
     /// Up to four decimals without trailing zeros.
-    static func compact(_ value: Double) -> String {
+    public static func compact(_ value: Double) -> String {
         var text = String(format: "%.4f", value)
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }

@@ -1,14 +1,9 @@
-// GearboxPolicy/VariantSelector: the embeddable runtime policy. Given the current CPU frequency
+// GearboxRuntime/VariantSelector: the embeddable runtime policy. Given the current CPU frequency
 // it picks the most accurate variant predicted to meet the latency objective, switches only when
 // that pays, and corrects its predictions from observed latencies. Every decision is a few array
 // look-ups in tables precomputed per frequency when the selector is built.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import GearboxProfiler
+import GearboxCore
 
 /// Picks which variant of a profiled portfolio to run at the current CPU frequency.
 ///
@@ -16,8 +11,7 @@ import GearboxProfiler
 /// each inference and ``observe(latencyNs:)`` after it:
 ///
 /// ```swift
-/// import GearboxPolicy
-/// import GearboxProfiler
+/// import GearboxRuntime
 ///
 /// let table = try LookupTable.read(from: "Profiles/board/fmnist.lut.json")
 /// let selector = try VariantSelector(table: table, objective: LatencyObjective(parsing: "p99<=8ms"))
@@ -482,10 +476,6 @@ public final class VariantSelector {
         return kHz >= splitKHz[bucket] ? splitRow[bucket] : bucket
     }
 
-    /// Nanoseconds on the monotonic clock (CLOCK_MONOTONIC).
-    public static func monotonicNs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    /// Nanoseconds on `MonotonicClock`, the clock ``select(frequencyKHz:)`` times dwells with.
+    public static func monotonicNs() -> Int64 { Int64(clamping: MonotonicClock.nowNs()) }
 }
