@@ -92,6 +92,10 @@ public enum PortfolioAuthoring {
             throw PortfolioAuthoringError.input("\(request.model): the engine cannot load it: \(error)")
         }
         let task = try Self.task(of: original)
+        if !request.masked.isEmpty, let grouped = original.weightLayers.first(where: { $0.description.groupCount > 1 }) {
+            throw PortfolioAuthoringError.input(
+                "\(request.model): --masked needs ungrouped Conv layers, but \(grouped.description.nodeName) is a grouped (e.g. depthwise) Conv; drop --masked for this model")
+        }
         do { try FileManager.default.createDirectory(atPath: request.directory, withIntermediateDirectories: true) } catch {
             throw PortfolioAuthoringError.failed("cannot create \(request.directory): \(error.localizedDescription)")
         }
