@@ -33,6 +33,8 @@ public struct ModelCost: Codable, Sendable, Hashable {
         return try scaled(path, method: "engine statistics, each weight layer scaled by the channel prefix mask \(fraction) keeps") { layer, weights in
             let shape = weights.shape
             guard shape.count >= 2 else { return weights.count }
+            // Grouped (e.g. depthwise) Convs are not masked by the engine: all their work stays.
+            if layer.opType == "Conv", layer.groups > 1 { return weights.count }
             if layer.opType == "Conv" {
                 let area = shape.dropFirst(2).reduce(1, *)
                 return keep(shape[0]) * (layer.index == 0 ? shape[1] * area : keep(shape[1]) * area)
@@ -49,6 +51,8 @@ public struct ModelCost: Codable, Sendable, Hashable {
         var index: Int
         /// The weights' input-feature axis.
         var inputAxis: Int
+        /// Conv groups (1 otherwise).
+        var groups: Int
     }
 
     /// Scales every Conv/Gemm/MatMul's MACs and the parameter count by `active(layer, weights)`
@@ -65,7 +69,9 @@ public struct ModelCost: Codable, Sendable, Hashable {
             if node.opType == "MatMul" { inputAxis = 0 }
             if node.opType == "Gemm", case let .int(transB)? = node.attributes["transB"], transB != 0 { inputAxis = 1 }
             else if node.opType == "Gemm" { inputAxis = 0 }
-            weightsOf[node.displayName] = (Layer(opType: node.opType, index: index, inputAxis: inputAxis), weights)
+            var groups = 1
+            if case let .int(g)? = node.attributes["group"] { groups = g }
+            weightsOf[node.displayName] = (Layer(opType: node.opType, index: index, inputAxis: inputAxis, groups: groups), weights)
             index += 1
         }
         var macs = 0, params = compiler.parameterCount
