@@ -140,3 +140,43 @@ import Testing
         #expect(process.terminationStatus == 0)
     }
 }
+
+@Suite(.requiresBinary) struct PortfolioEvalCLITests {
+    static let fashion = "/usr/share/datasets/fashion-mnist"
+    static let hasFashionMNIST = FileManager.default.fileExists(atPath: fashion + "/t10k-labels-idx1-ubyte.gz")
+
+    @Test(.enabled(if: hasFashionMNIST, "needs the Fashion-MNIST test set in /usr/share/datasets/fashion-mnist"))
+    func newWithEvalGivesTheDenseVariantsKnownAccuracy() throws {
+        let scratch = ScratchDirectory("portfolio-eval")
+        let out = scratch.file("mine")
+        let data = "idx:\(Self.fashion)/t10k-images-idx3-ubyte.gz,\(Self.fashion)/t10k-labels-idx1-ubyte.gz"
+        let result = try GearboxBinary.run([
+            "portfolio", "new", "mine", "--from", PortfolioNewCLITests.dense, "--structured", "0.5,0.75", "--out", out,
+            "--eval", data, "--preprocess", "scale=0.00392156862745098,mean=0.286,std=0.353", "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let manifest = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/portfolio.json"))) as? [String: Any])
+        let variants = try #require(manifest["variants"] as? [[String: Any]])
+        let dense = try #require(variants.first { $0["name"] as? String == "dense" })
+        // The committed portfolio's dense accuracy, measured by the engine when it was built.
+        #expect(dense["accuracy"] as? Double == 0.92)
+        #expect((dense["accuracySource"] as? String)?.contains("10000 examples") == true)
+        #expect(variants.allSatisfy { $0["accuracy"] is Double })
+    }
+
+    @Test func evalRefusesBadData() throws {
+        let scratch = ScratchDirectory("portfolio-eval-bad")
+        let (directory, _) = try PortfolioNewCLITests.makePortfolio(in: scratch)
+        let fixtures = GearboxBinary.repositoryRoot + "/Tests/Fixtures/numpy"
+        for arguments in [
+            ["portfolio", "eval", directory, "--data", fixtures + "/stored.npz"],  // x is 2×2 per example, the task 1×28×28
+            ["portfolio", "eval", directory, "--data", scratch.file("missing.npz")],
+            ["portfolio", "eval", directory, "--data", fixtures + "/stored.npz", "--top", "3"],
+        ] {
+            let result = try GearboxBinary.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+    }
+}

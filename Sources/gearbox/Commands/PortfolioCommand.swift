@@ -1,4 +1,4 @@
-// gearbox portfolio: groups the portfolio subcommands (synth, build, new, check, add).
+// gearbox portfolio: groups the portfolio subcommands (synth, build, new, check, add, eval).
 
 import ArgumentParser
 
@@ -7,6 +7,6 @@ struct PortfolioCommand: ParsableCommand {
         commandName: "portfolio",
         abstract: "Build or regenerate portfolios of pruned variants.",
         subcommands: [PortfolioSynthCommand.self, PortfolioBuildCommand.self, PortfolioNewCommand.self, PortfolioCheckCommand.self,
-                      PortfolioAddCommand.self]
+                      PortfolioAddCommand.self, PortfolioEvalCommand.self]
     )
 }

@@ -1,4 +1,4 @@
-// gearbox portfolio new / check / add: portfolios from the user's own ONNX model. Parsing and
+// gearbox portfolio new / check / add / eval: portfolios from the user's own ONNX model. Parsing and
 // printing only; GearboxPortfolio's PortfolioAuthoring does the work.
 
 import ArgumentParser
@@ -6,6 +6,7 @@ import Foundation
 import GearboxCore
 import GearboxEngine
 import GearboxPortfolio
+import GearboxTraining
 
 /// Prints an authoring error as one line and ends with its exit status.
 func exitReporting(_ error: Error) -> ExitCode {
@@ -78,6 +79,12 @@ struct PortfolioNewCommand: ParsableCommand {
     @Option(help: "Channel importance for structured pruning: l1, l2 or bn.")
     var importance: String = "l1"
 
+    @Option(help: "Labelled data to measure accuracy on: a .npz with x and y, or idx:IMAGES,LABELS.")
+    var eval: String?
+
+    @Option(help: "With --eval: preprocessing scale=S,mean=M,std=D (default: none, x as stored).")
+    var preprocess: String?
+
     @Option(help: "Output directory (default Portfolios/NAME).")
     var out: String?
 
@@ -125,14 +132,33 @@ struct PortfolioNewCommand: ParsableCommand {
         } catch {
             throw exitReporting(error)
         }
-        let manifest: PortfolioManifest, checks: [VariantCheck]
-        do { (manifest, checks) = try PortfolioAuthoring.create(request) } catch { throw exitReporting(error) }
+        var manifest: PortfolioManifest, checks: [VariantCheck]
+        do {
+            let preprocessing = try preprocess.map(PortfolioEvalCommand.parsePreprocess)
+            (manifest, checks) = try PortfolioAuthoring.create(request)
+            if let eval {
+                let results = try PortfolioEvaluation.evaluateAndRecord(directory: request.directory, data: eval, top: 1, preprocess: preprocessing)
+                if let preprocessing {
+                    manifest = try JSONFile.read(PortfolioManifest.self, from: request.directory + "/" + Portfolio.manifestFileName)
+                    manifest.task.preprocess = preprocessing
+                    try JSONFile.write(manifest, to: request.directory + "/" + Portfolio.manifestFileName)
+                }
+                manifest = try JSONFile.read(PortfolioManifest.self, from: request.directory + "/" + Portfolio.manifestFileName)
+                for index in checks.indices {
+                    if let result = results.first(where: { $0.variant == checks[index].name }) {
+                        checks[index].accuracy = result.accuracy
+                        checks[index].accuracySource = result.source
+                    }
+                }
+            }
+        } catch { throw exitReporting(error) }
         if json {
             struct Output: Encodable { var directory: String; var manifest: PortfolioManifest; var checks: [VariantCheck] }
             print(String(decoding: try JSONFile.encoder().encode(Output(directory: request.directory, manifest: manifest, checks: checks)), as: UTF8.self))
             return
         }
-        print("\(request.directory)/\(Portfolio.manifestFileName): \(manifest.variants.count) variants from \(request.model) (MACs and params computed by the engine; accuracy not measured)")
+        let accuracyNote = eval.map { "accuracy measured by the engine on \($0)" } ?? "accuracy not measured"
+        print("\(request.directory)/\(Portfolio.manifestFileName): \(manifest.variants.count) variants from \(request.model) (MACs and params computed by the engine; \(accuracyNote))")
         printVariantTable(checks)
     }
 }
@@ -222,6 +248,67 @@ struct PortfolioAddCommand: ParsableCommand {
             throw error
         } catch {
             throw exitReporting(error)
+        }
+    }
+}
+
+struct PortfolioEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure every variant's accuracy on labelled data with the engine and record it in portfolio.json.",
+        discussion: """
+            DATA is a NumPy .npz with arrays x (N × the input shape without batch; float32 or \
+            uint8) and y (N integer labels), or idx:IMAGES,LABELS (IDX files, gzip or not). \
+            Inputs are preprocessed as the portfolio's task.preprocess says, or as \
+            --preprocess scale=S,mean=M,std=D says: x = (value × scale − mean) / std.
+
+            Example:
+              gearbox portfolio eval Portfolios/mynet --data test.npz --top 1
+            """
+    )
+
+    @Argument(help: "The portfolio directory.")
+    var directory: String
+
+    @Option(help: "Labelled data: a .npz with x and y, or idx:IMAGES,LABELS.")
+    var data: String
+
+    @Option(help: "Top-k accuracy: 1 or 5.")
+    var top: Int = 1
+
+    @Option(help: "Preprocessing scale=S,mean=M,std=D (default: the portfolio's task.preprocess).")
+    var preprocess: String?
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    static func parsePreprocess(_ text: String) throws -> PortfolioManifest.Preprocess {
+        var values: [String: Double] = [:]
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, ["scale", "mean", "std"].contains(pair[0]), let value = Double(pair[1]) else {
+                throw ValidationError("--preprocess '\(text)': give scale=S,mean=M,std=D, e.g. scale=0.00392156862745098,mean=0.286,std=0.353")
+            }
+            values[pair[0]] = value
+        }
+        guard (values["std"] ?? 1) != 0 else { throw ValidationError("--preprocess '\(text)': std must not be 0") }
+        return .init(scale: values["scale"] ?? 1, mean: values["mean"] ?? 0, std: values["std"] ?? 1)
+    }
+
+    func run() throws {
+        let results: [PortfolioEvaluation.Result]
+        do {
+            guard top == 1 || top == 5 else { throw ValidationError("--top \(top): use 1 or 5") }
+            let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            results = try PortfolioEvaluation.evaluateAndRecord(
+                directory: dir, data: data, top: top, preprocess: try preprocess.map(Self.parsePreprocess))
+        } catch { throw exitReporting(error) }
+        if json {
+            print(String(decoding: try JSONFile.encoder().encode(results), as: UTF8.self))
+            return
+        }
+        for result in results {
+            print("\(result.variant.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.4f", result.accuracy))  \(result.source)")
         }
     }
 }
