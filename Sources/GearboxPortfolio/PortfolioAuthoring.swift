@@ -41,6 +41,8 @@ public struct PortfolioRequest: Sendable {
     public var unalignedBlocks: [(BlockShape, Double)] = []
     public var masked: [Double] = []
     public var importance: ChannelImportance = .l1
+    /// Also make `structured-from-sparse`: the model without its all-zero channels (lossless).
+    public var fromSparse = false
 
     public init(name: String, model: String, directory: String) {
         self.name = name; self.model = model; self.directory = directory
@@ -125,6 +127,16 @@ public enum PortfolioAuthoring {
                         sparsity: max(0, 1 - Double(report.params) / Double(max(1, denseCost.params))),
                         params: report.params, macs: report.macs, accuracy: nil, accuracySource: nil))
                 }
+            }
+            if request.fromSparse {
+                let (data, report) = try StructuredPruning(contentsOf: request.model).prune(.zeroChannels)
+                let file = "structured-from-sparse.onnx"
+                try AtomicFile.write(data, to: path(file))
+                written.append(path(file))
+                variants.append(.init(
+                    name: "structured-from-sparse", file: file, format: .dense, method: "structured-zero-channels",
+                    sparsity: max(0, 1 - Double(report.params) / Double(max(1, denseCost.params))),
+                    params: report.params, macs: report.macs, accuracy: nil, accuracySource: nil))
             }
             let sparse: [(WeightFormat, BlockShape?, Double, String, String)] =
                 request.unstructured.map { (.csr, nil, $0, "csr-\(label($0))", "magnitude") }

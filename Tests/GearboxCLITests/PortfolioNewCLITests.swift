@@ -47,6 +47,24 @@ import Testing
         #expect(report["ok"] as? Bool == true)
     }
 
+    @Test func fromSparseMatchesDNNShiftersOwnStructuredVariant() throws {
+        let scratch = ScratchDirectory("portfolio-from-sparse")
+        let out = scratch.file("sparse")
+        let result = try GearboxBinary.run(["portfolio", "new", "sparse", "--from", Self.dnnshifter + "/imp-r20-csr.onnx",
+                                            "--from-sparse", "--out", out, "--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        func variants(_ path: String) throws -> [String: [String: Any]] {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            let list = try #require(json["variants"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: list.compactMap { v in (v["name"] as? String).map { ($0, v) } })
+        }
+        let ours = try #require(try variants(out + "/portfolio.json")["structured-from-sparse"])
+        let theirs = try #require(try variants(Self.dnnshifter + "/portfolio.json")["imp-r20-structured"])
+        // The training module's DNNShifter removed the same zero channels from the same model.
+        #expect(ours["macs"] as? Int == theirs["macs"] as? Int)
+        #expect(ours["params"] as? Int == theirs["params"] as? Int)
+    }
+
     @Test func aTamperedFileFailsTheCheck() throws {
         let scratch = ScratchDirectory("portfolio-tamper")
         let (directory, _) = try Self.makePortfolio(in: scratch)

@@ -131,6 +131,32 @@ import Testing
         #expect(try InferenceModel(onnx: data, source: "pruned").outputs[0].shape == [1, 3])
     }
 
+    /// conv → relu → Reshape to [N, feature] whose shape comes from an int64 Constant node (as
+    /// exporters write x.view(x.size(0), -1)) → Gemm.
+    static func computedFlatten(feature: Int64) throws -> StructuredPruning {
+        var b = ONNXModelBuilder()
+        b.addInput("x", shape: [1, 1, 4, 4])
+        let y = b.relu(b.conv("x", weights: Tensor.random(shape: [6, 1, 3, 3], seed: 1), pads: [1, 1, 1, 1], name: "c1"))
+        b.addNode("Constant", inputs: [], outputs: ["target"], name: "target")
+        b.addNode("Reshape", inputs: [y, "target"], outputs: ["flat"])
+        b.addOutput(b.linear("flat", weights: Tensor.random(shape: [3, 96], seed: 2), name: "fc"))
+        var graph = try ONNXImporter.graph(from: try b.serializedData(), source: "computed")
+        let index = try #require(graph.nodes.firstIndex { $0.opType == "Constant" })
+        graph.nodes[index].attributes["value"] = .tensor(.integer(shape: [2], values: [1, feature], type: .int64))
+        let data: Data = try ONNXExporter.model(from: graph, producer: "test").serializedBytes()
+        return try StructuredPruning(onnx: data, source: "computed")
+    }
+
+    @Test func aComputedFlattenShapeIsFollowedOnlyWithMinusOne() throws {
+        let adaptive = try Self.computedFlatten(feature: -1)
+        #expect(adaptive.groups.first { $0.producers == ["c1"] }?.prunable == true)
+        let (data, report) = try adaptive.prune(.ratio(0.5, importance: .l2))
+        #expect(report.groups.first { $0.group.producers == ["c1"] }?.kept == 3)
+        #expect(try InferenceModel(onnx: data, source: "pruned").outputs[0].shape == [1, 3])
+        let fixed = try Self.computedFlatten(feature: 96)
+        #expect(fixed.groups.first { $0.producers == ["c1"] }?.prunable == false)
+    }
+
     @Test func aRatioOutsideTheRangeIsRefused() throws {
         #expect(throws: EngineError.self) { try Self.pruning(Self.smallResNet()).prune(.ratio(0, importance: .l1)) }
     }

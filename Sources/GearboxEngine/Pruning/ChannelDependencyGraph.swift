@@ -67,6 +67,8 @@ struct ChannelDependencyGraph {
     private var maps: [String: [Int]] = [:]
     private var shapes: [String: [Int]] = [:]
     private var constants: Set<String> = []
+    /// Integer constants (initializers, Constant nodes, folded shape computations) by value name.
+    private var integerConstants: [String: [Int64]] = [:]
 
     init(graph: Graph, source: String) throws {
         self.graph = graph
@@ -76,7 +78,10 @@ struct ChannelDependencyGraph {
         _ = try compiler.compile()
         for (name, id) in compiler.ids {
             shapes[name] = compiler.values[id].shape
-            if compiler.values[id].constant != nil { constants.insert(name) }
+            if let constant = compiler.values[id].constant {
+                constants.insert(name)
+                if case let .integer(_, values, _) = constant { integerConstants[name] = values }
+            }
         }
         analyse()
     }
@@ -331,10 +336,16 @@ struct ChannelDependencyGraph {
         guard let input = node.inputs.first, maps[input] != nil, let inShape = shapes[input],
               let output = node.outputs.first, let outShape = shapes[output] else { return opaque(node, "unknown shapes") }
         if outShape == inShape { return pass(node, zeroPreserving: true) }
-        guard node.inputs.count > 1, isInitializer(node.inputs[1]), inShape.count >= 2, outShape.count == 2 else {
+        guard node.inputs.count > 1, inShape.count >= 2, outShape.count == 2 else {
             return opaque(node, "Reshape mixes the channel axis, which the analysis does not follow")
         }
-        flatten(node, fix: .flattenShape(initializer: node.inputs[1]))
+        if isInitializer(node.inputs[1]) { return flatten(node, fix: .flattenShape(initializer: node.inputs[1])) }
+        // A shape computed in the graph (x.view(x.size(0), -1)) adapts by itself when its
+        // feature axis is -1; any other computed shape would keep the old width.
+        guard let values = integerConstants[node.inputs[1]], values.count == 2, values[1] == -1 else {
+            return opaque(node, "Reshape to a computed shape the analysis cannot rewrite")
+        }
+        flatten(node, fix: nil)
     }
 
     private mutating func squeeze(_ node: GraphNode) {

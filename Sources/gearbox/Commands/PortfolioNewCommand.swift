@@ -76,6 +76,9 @@ struct PortfolioNewCommand: ParsableCommand {
     @Option(help: "Channel mask fractions in (0, 1], e.g. 0.5,1.")
     var masked: String?
 
+    @Flag(help: "Also make structured-from-sparse: the model without its all-zero channels (lossless, checked).")
+    var fromSparse = false
+
     @Option(help: "Channel importance for structured pruning: l1, l2 or bn.")
     var importance: String = "l1"
 
@@ -128,6 +131,7 @@ struct PortfolioNewCommand: ParsableCommand {
             r.blocks = try Self.blockSettings(blocks, flag: "blocks")
             r.unalignedBlocks = try Self.blockSettings(ubp, flag: "ubp")
             r.importance = importance
+            r.fromSparse = fromSparse
             request = r
         } catch {
             throw exitReporting(error)
