@@ -183,6 +183,46 @@ import Testing
         #expect(variants.allSatisfy { $0["accuracy"] is Double })
     }
 
+    @Test(.enabled(if: hasFashionMNIST && hasNumPy, "needs the Fashion-MNIST test set and python3 with NumPy to write the .npz"))
+    func evalOnANumPyArchiveGivesTheSameAccuracy() throws {
+        let scratch = ScratchDirectory("portfolio-eval-npz")
+        let out = scratch.file("mine")
+        let made = try GearboxBinary.run(["portfolio", "new", "mine", "--from", PortfolioNewCLITests.dense, "--out", out])
+        #expect(made.status == 0, "stderr: \(made.stderr)")
+        // The test set as a .npz NumPy writes (uint8 x, int64 y), with the preprocessing given.
+        let npz = scratch.file("test.npz")
+        let script = """
+            import gzip, sys, numpy as np
+            images, labels, out = sys.argv[1:]
+            x = np.frombuffer(gzip.open(images).read()[16:], np.uint8).reshape(-1, 1, 28, 28)
+            y = np.frombuffer(gzip.open(labels).read()[8:], np.uint8).astype(np.int64)
+            np.savez_compressed(out, x=x, y=y)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, Self.fashion + "/t10k-images-idx3-ubyte.gz", Self.fashion + "/t10k-labels-idx1-ubyte.gz", npz]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let eval = try GearboxBinary.run(["portfolio", "eval", out, "--data", npz, "--json",
+                                          "--preprocess", "scale=0.00392156862745098,mean=0.286,std=0.353"])
+        #expect(eval.status == 0, "stderr: \(eval.stderr)")
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [[String: Any]])
+        #expect(results.first { $0["variant"] as? String == "dense" }?["accuracy"] as? Double == 0.92)
+        #expect((results.first?["source"] as? String)?.contains("test.npz (10000 examples)") == true)
+    }
+
+    static let hasNumPy: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import numpy"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
     @Test func evalRefusesBadData() throws {
         let scratch = ScratchDirectory("portfolio-eval-bad")
         let (directory, _) = try PortfolioNewCLITests.makePortfolio(in: scratch)
