@@ -1,6 +1,7 @@
 // GearboxEngine/SyntheticModels: deterministic ONNX models with random weights for benchmarks
-// and tests — a small Fashion-MNIST-sized CNN and a ResNet-style network (basic blocks with
-// BatchNorm, residual Adds, stride-2 downsampling). Same seed, same bytes.
+// and tests — a small Fashion-MNIST-sized CNN, a ResNet-style network (basic blocks with
+// BatchNorm, residual Adds, stride-2 downsampling) and a MobileNetV2-style one (inverted
+// residuals with depthwise convolutions). Same seed, same bytes.
 
 import GearboxCore
 
@@ -46,6 +47,46 @@ public enum SyntheticModels {
         }
         x = b.flatten(b.globalAveragePool(x))
         b.addOutput(b.linear(x, weights: heUniform([classes, channels], fanIn: channels, rng: &rng), bias: small([classes], rng: &rng)))
+        return b
+    }
+
+    /// A MobileNetV2-style network: conv3×3/2 + BN + ReLU6, inverted residual blocks (1×1
+    /// expansion, depthwise 3×3, linear 1×1 projection, residual Add when stride is 1 and the
+    /// width is unchanged) given as (expansion, width, repeats, stride), a 1×1 head conv, global
+    /// average pooling and a Linear classifier.
+    public static func mobileNetV2(seed: UInt64 = 3, batch: Int = 1, imageSize: Int = 224, stem: Int = 32,
+                                   blocks: [(expansion: Int, width: Int, repeats: Int, stride: Int)] = [
+                                       (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
+                                   ], head: Int = 1280, classes: Int = 1000) -> ONNXModelBuilder {
+        var b = ONNXModelBuilder(graphName: "mobilenetv2_style")
+        var rng = SplitMix64(seed: seed)
+        b.addInput("input", shape: [batch, 3, imageSize, imageSize])
+        b.addInitializer("relu6.min", Tensor(shape: [], scalars: [0]))
+        b.addInitializer("relu6.max", Tensor(shape: [], scalars: [6]))
+        func relu6(_ b: inout ONNXModelBuilder, _ x: String) -> String {
+            let y = b.uniqueName("clip") + ".out"
+            b.addNode("Clip", inputs: [x, "relu6.min", "relu6.max"], outputs: [y])
+            return y
+        }
+        var x = relu6(&b, convBN(&b, "input", in: 3, out: stem, kernel: 3, stride: 2, rng: &rng))
+        var channels = stem
+        for block in blocks {
+            for repeat_ in 0..<block.repeats {
+                let stride = repeat_ == 0 ? block.stride : 1
+                let hidden = channels * block.expansion
+                var y = x
+                if block.expansion != 1 { y = relu6(&b, convBN(&b, y, in: channels, out: hidden, kernel: 1, stride: 1, rng: &rng)) }
+                let dw = b.conv(y, weights: heUniform([hidden, 1, 3, 3], fanIn: 9, rng: &rng), strides: [stride, stride], pads: [1, 1, 1, 1], group: hidden)
+                y = relu6(&b, b.batchNormalization(dw, scale: uniform([hidden], 0.5...1.5, rng: &rng), bias: small([hidden], rng: &rng),
+                                                   mean: small([hidden], rng: &rng), variance: uniform([hidden], 0.5...1.5, rng: &rng)))
+                y = convBN(&b, y, in: hidden, out: block.width, kernel: 1, stride: 1, rng: &rng)
+                x = stride == 1 && channels == block.width ? b.add(x, y) : y
+                channels = block.width
+            }
+        }
+        x = relu6(&b, convBN(&b, x, in: channels, out: head, kernel: 1, stride: 1, rng: &rng))
+        x = b.flatten(b.globalAveragePool(x))
+        b.addOutput(b.linear(x, weights: heUniform([classes, head], fanIn: head, rng: &rng), bias: small([classes], rng: &rng)))
         return b
     }
 

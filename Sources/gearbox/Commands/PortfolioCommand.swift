@@ -1,4 +1,4 @@
-// gearbox portfolio: groups the portfolio subcommands (synth, build).
+// gearbox portfolio: groups the portfolio subcommands (synth, build, new, check, add, eval).
 
 import ArgumentParser
 
@@ -6,6 +6,7 @@ struct PortfolioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portfolio",
         abstract: "Build or regenerate portfolios of pruned variants.",
-        subcommands: [PortfolioSynthCommand.self, PortfolioBuildCommand.self]
+        subcommands: [PortfolioSynthCommand.self, PortfolioBuildCommand.self, PortfolioNewCommand.self, PortfolioCheckCommand.self,
+                      PortfolioAddCommand.self, PortfolioEvalCommand.self]
     )
 }
