@@ -2,16 +2,25 @@
 # fresh Debian machine (apt packages, skipping those already present), then build and run.
 
 APT_PACKAGES := libhwloc-dev libpfm4-dev libcpufreq-dev libopenblas-dev libxnnpack-dev libpthreadpool-dev pkg-config \
-                libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev chromium
+                libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev chromium python3-venv
 SHELL := /bin/bash
 SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 GEARBOX = .build/release/gearbox
+# Debian's Python, not whichever python3 comes first on PATH (pyenv shims, for one).
+PYTHON ?= /usr/bin/python3
+VENV := .venv
 
 .PHONY: deps build demo quick test bench clean
 
 deps:
 	@bash scripts/install-deps.sh $(APT_PACKAGES)
+
+## The test suite's Python side (onnxruntime as the reference runtime), in a venv of its own.
+$(VENV)/ready: scripts/requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+	touch $@
 
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product gearbox
@@ -24,12 +33,12 @@ quick: build
 	$(GEARBOX) demo --quick
 
 ## The test suite (what CI runs).
-test: deps
+test: deps $(VENV)/ready
 	$(SWIFT) build --product gearbox
-	$(SWIFT) test
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SWIFT) test
 
-bench: build
-	$(GEARBOX) bench all
+bench: build $(VENV)/ready
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(GEARBOX) bench all
 
 clean:
-	rm -rf .build
+	rm -rf .build $(VENV)

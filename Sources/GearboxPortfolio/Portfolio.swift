@@ -35,6 +35,18 @@ public struct Portfolio: Sendable {
         self.manifest = manifest
     }
 
+    /// The manifest's rules (``PortfolioManifest/validate(_:)``) and every variant file inside
+    /// the directory, symlinks resolved: what `open` checks before it hashes, for a manifest about
+    /// to be written.
+    public func checkConsistency() throws {
+        let manifestPath = directory + "/" + Self.manifestFileName
+        try manifest.validate(FileValidator(path: manifestPath))
+        let variantsKey = FileValidator(path: manifestPath).at("variants")
+        for (index, variant) in manifest.variants.enumerated() {
+            _ = try ContainedPath.resolve(variant.file, inside: directory, key: variantsKey.at(index).at("file"))
+        }
+    }
+
     /// Opens `directory/portfolio.json` (validated as ``PortfolioManifest/validate(_:)`` says),
     /// checks every file resolves inside the directory (symlinks included), exists and (where the
     /// manifest stores one) its SHA-256 matches. With a `backend`, also loads every variant once

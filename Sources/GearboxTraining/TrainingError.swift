@@ -29,7 +29,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .badIDX(path, reason):
             return "\(path) is not a valid IDX file: \(reason) (re-download or reinstall the file)"
         case let .badDataset(path, reason):
-            return "\(path): \(reason) (check the data directory holds matching Fashion-MNIST files)"
+            return "\(path): \(reason) (check the data: `gearbox portfolio eval --help` lists the formats it reads)"
         case let .badCheckpoint(path, reason):
             return "checkpoint \(path) is unusable: \(reason) (delete it to start that step afresh)"
         case let .badSetting(name, reason):

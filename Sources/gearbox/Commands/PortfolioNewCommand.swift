@@ -8,20 +8,6 @@ import GearboxEngine
 import GearboxPortfolio
 import GearboxTraining
 
-/// Prints an authoring error as one line and ends with its exit status.
-func exitReporting(_ error: Error) -> ExitCode {
-    let message: String
-    let status: ExitStatus
-    switch error {
-    case let error as PortfolioAuthoringError: message = error.description; status = error.exitStatus
-    case let error as ValidationError: message = error.message; status = .inputError
-    case let error as ClassifiedError: message = "\(error)"; status = error.exitStatus
-    default: message = "\(error)"; status = .inputError
-    }
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    return ExitCode(status.rawValue)
-}
-
 /// Prints checked variants as a table.
 func printVariantTable(_ checks: [VariantCheck]) {
     let header = ["variant", "format", "MACs", "params", "sparsity", "accuracy", "check"]
@@ -123,7 +109,7 @@ struct PortfolioNewCommand: ParsableCommand {
             guard let importance = ChannelImportance(rawValue: importance) else {
                 throw ValidationError("--importance '\(importance)': choose l1, l2 or bn")
             }
-            guard !name.isEmpty, !name.contains("/") else { throw ValidationError("portfolio name '\(name)': give a name without '/'") }
+            if let problem = SafeName.problem(name) { throw ValidationError("portfolio name '\(name)': \(problem)") }
             var r = PortfolioRequest(name: name, model: from, directory: out ?? "Portfolios/\(name)")
             r.structured = try Self.fractions(structured, flag: "structured", range: 0...1, excludeZero: true)
             r.unstructured = try Self.fractions(unstructured, flag: "unstructured", range: 0...1, excludeZero: false)
@@ -133,8 +119,6 @@ struct PortfolioNewCommand: ParsableCommand {
             r.importance = importance
             r.fromSparse = fromSparse
             request = r
-        } catch {
-            throw exitReporting(error)
         }
         var manifest: PortfolioManifest, checks: [VariantCheck]
         do {
@@ -155,7 +139,7 @@ struct PortfolioNewCommand: ParsableCommand {
                     }
                 }
             }
-        } catch { throw exitReporting(error) }
+        }
         if json {
             struct Output: Encodable { var directory: String; var manifest: PortfolioManifest; var checks: [VariantCheck] }
             print(String(decoding: try JSONFile.encoder().encode(Output(directory: request.directory, manifest: manifest, checks: checks)), as: UTF8.self))
@@ -184,9 +168,7 @@ struct PortfolioCheckCommand: ParsableCommand {
         let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let manifestPath = dir + "/" + Portfolio.manifestFileName
         let manifest: PortfolioManifest
-        do { manifest = try JSONFile.read(PortfolioManifest.self, from: manifestPath) } catch {
-            throw exitReporting(PortfolioAuthoringError.input("\(manifestPath): \(JSONFile.shortReason(error))"))
-        }
+        manifest = try JSONFile.read(PortfolioManifest.self, from: manifestPath)
         let portfolio = Portfolio(directory: dir, manifest: manifest)
         var checks = PortfolioAuthoring.inspect(portfolio)
         let manifestProblem = PortfolioAuthoring.manifestProblem(portfolio)
@@ -200,11 +182,11 @@ struct PortfolioCheckCommand: ParsableCommand {
             for check in checks { print("  \(check.name): accuracy \(check.accuracy.map { String(format: "%.4f", $0) } ?? "null") (\(check.accuracySource ?? "no source"))") }
         }
         checks.removeAll { $0.ok }
-        if let manifestProblem { FileHandle.standardError.write(Data("error: \(manifestProblem)\n".utf8)) }
+        if let manifestProblem { throw PortfolioAuthoringError.failed(manifestProblem) }
         if let first = checks.first {
-            FileHandle.standardError.write(Data("error: variant '\(first.name)': \(first.problems.joined(separator: "; "))\(checks.count > 1 ? " (and \(checks.count - 1) more variants)" : "")\n".utf8))
+            throw PortfolioAuthoringError.failed(
+                "variant '\(first.name)': \(first.problems.joined(separator: "; "))\(checks.count > 1 ? " (and \(checks.count - 1) more variants)" : "")")
         }
-        if manifestProblem != nil || !checks.isEmpty { throw ExitCode(ExitStatus.failure.rawValue) }
     }
 }
 
@@ -248,10 +230,6 @@ struct PortfolioAddCommand: ParsableCommand {
             let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
             let variant = try PortfolioAuthoring.add(directory: dir, file: file, name: name, accuracy: accuracy, format: format, mask: mask)
             print("\(dir)/\(Portfolio.manifestFileName): added '\(variant.name)' (\(variant.format.rawValue), \(variant.macs) MACs, \(variant.params) params, file \(variant.file))")
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw exitReporting(error)
         }
     }
 }
@@ -306,7 +284,7 @@ struct PortfolioEvalCommand: ParsableCommand {
             let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
             results = try PortfolioEvaluation.evaluateAndRecord(
                 directory: dir, data: data, top: top, preprocess: try preprocess.map(Self.parsePreprocess))
-        } catch { throw exitReporting(error) }
+        }
         if json {
             print(String(decoding: try JSONFile.encoder().encode(results), as: UTF8.self))
             return
