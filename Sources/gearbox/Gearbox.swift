@@ -82,8 +82,9 @@ struct Gearbox: ParsableCommand {
         } else if parserCode == .validationFailure, let command {
             // Thrown by a command's run(): its message and where its help is.
             status = .inputError
+            // One line, like every other error: the message, then where the command's help is.
             message = Self.oneLine(command.message(for: error))
-                + "\n  See '\((["gearbox"] + commandPath(to: command)).joined(separator: " ")) --help' for more information."
+                + " (see '\((["gearbox"] + commandPath(to: command)).joined(separator: " ")) --help')"
         } else if parserCode == .validationFailure {
             status = .inputError
             message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
