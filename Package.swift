@@ -132,7 +132,7 @@ let package = Package(
             name: "GearboxTrainingTests",
             dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "GearboxTraining", "GearboxTestSupport"]),
         // Drives the built `gearbox` binary end to end (namespaces, signals, exit codes).
-        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxCore", "GearboxTestSupport"]),
+        .testTarget(name: "GearboxCLITests", dependencies: ["gearbox", "GearboxCore", "GearboxEngine", "GearboxTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
