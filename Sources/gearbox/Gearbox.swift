@@ -19,6 +19,7 @@ struct Gearbox: ParsableCommand {
         subcommands: [
             DemoCommand.self,
             DeviceCommand.self,
+            BoardCommand.self,
             DVFSCommand.self,
             OnnxCommand.self,
             RunCommand.self,
