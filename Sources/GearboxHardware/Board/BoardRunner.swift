@@ -60,7 +60,7 @@ public enum BoardRunner {
         } catch {
             throw BoardError.tree(path: tree.cpuDirectory + "/" + markerFile, reason: "cannot write")
         }
-        let unmounted = mountedFolders.filter { !FileManager.default.fileExists(atPath: "/" + $0) }
+        let unmounted = mountedFolders.filter { !$0.hasPrefix("sys/class/") && !FileManager.default.fileExists(atPath: "/" + $0) }
         let pid = try spawnInBoardNamespace(command: command, tree: tree.root, folders: mountedFolders.filter { !unmounted.contains($0) })
 
         // Signals meant for the run go to the command (through a pipe the handler writes the
@@ -128,6 +128,10 @@ public enum BoardRunner {
                 outcome.result = .failure(.run(reason: "making mounts private failed: \(String(cString: strerror(errno)))"))
                 return
             }
+            if let problem = provideMountPoints(for: folders, stash: tree + "/.host-sys-class") {
+                outcome.result = .failure(.run(reason: problem))
+                return
+            }
             for folder in folders where mount(tree + "/" + folder, "/" + folder, nil, UInt(MS_BIND), nil) != 0 {
                 outcome.result = .failure(.run(reason: "bind-mounting the board's \(folder) over /\(folder) failed: \(String(cString: strerror(errno)))"))
                 return
@@ -139,6 +143,29 @@ public enum BoardRunner {
         done.wait()
         guard let result = outcome.result else { throw BoardError.run(reason: "the namespace thread ended without starting the command") }
         return try result.get()
+    }
+
+    /// Inside the new namespace: when the host lacks one of the `/sys/class` folders (no
+    /// hwmon or powercap on this VM), lays a tmpfs over `/sys/class` that holds every host
+    /// entry again (each bind-mounted back from a stash of the host's `/sys/class`, so their
+    /// relative links still resolve) plus empty folders to mount the board's over.
+    /// - Returns: why it failed, or nil.
+    private static func provideMountPoints(for folders: [String], stash: String) -> String? {
+        let files = FileManager.default
+        let missing = folders.filter { $0.hasPrefix("sys/class/") && !files.fileExists(atPath: "/" + $0) }
+        guard !missing.isEmpty else { return nil }
+        func failure(_ what: String) -> String { "\(what) failed: \(String(cString: strerror(errno)))" }
+        let host = (try? files.contentsOfDirectory(atPath: "/sys/class")) ?? []
+        guard (try? files.createDirectory(atPath: stash, withIntermediateDirectories: true)) != nil else { return "cannot create \(stash)" }
+        guard mount("/sys/class", stash, nil, UInt(MS_BIND), nil) == 0 else { return failure("bind-mounting /sys/class aside") }
+        guard mount("tmpfs", "/sys/class", "tmpfs", 0, "mode=0755") == 0 else { return failure("mounting a tmpfs over /sys/class") }
+        for entry in host + missing.map({ String($0.dropFirst("sys/class/".count)) }) {
+            guard mkdir("/sys/class/" + entry, 0o755) == 0 || errno == EEXIST else { return failure("creating /sys/class/\(entry)") }
+        }
+        for entry in host where mount(stash + "/" + entry, "/sys/class/" + entry, nil, UInt(MS_BIND | MS_REC), nil) != 0 {
+            return failure("bind-mounting the host's /sys/class/\(entry) back")
+        }
+        return nil
     }
 
     private final class SpawnOutcome: @unchecked Sendable { var result: Result<pid_t, BoardError>? }

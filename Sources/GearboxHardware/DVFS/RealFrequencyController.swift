@@ -227,7 +227,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         guard options.verify else {
             return change(applied: frequency.kHz, settleNs: 0, settled: nil, warning: "read-back not verified (--no-verify)")
         }
-        if cpufreq.isDump {
+        if cpufreq.isDump && !cpufreq.isServedByBoard {
             let readBack = try cpufreq.currentKHz(cpu: cpu)
             return change(applied: readBack ?? frequency.kHz, settleNs: 0, settled: false,
                           warning: "did not settle: on a sysfs dump scaling_cur_freq does not follow writes (reads \(readBack.map { "\($0) kHz" } ?? "nothing"))")
