@@ -52,6 +52,15 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         #expect(domains[0]["driver"] as? String == "U8500")
         let zones = try #require(json["thermalZones"] as? [[String: Any]])
         #expect(zones.compactMap { $0["type"] as? String } == ["db8500_thermal"])
+        // The file says it describes a model, and labels its figures emulated.
+        let board = try #require(json["board"] as? [String: Any])
+        #expect(board["name"] as? String == "st-u8500")
+        #expect(board["model"] as? Bool == true)
+        #expect((json["provenance"] as? [String: Any])?["controller"] as? String == "emulated")
+        let sensors = try #require(json["powerSensors"] as? [[String: Any]])
+        #expect(sensors.compactMap { $0["name"] as? String } == ["ina3221/curr1"])
+        #expect(sensors.first?["unit"] as? String == "mA")
+        #expect(sensors.first?["kind"] as? String == "hwmon")
         // The board's tree is gone and the host's view untouched.
         #expect(!FileManager.default.fileExists(atPath: "/sys/devices/system/cpu/gearbox-board.json"))
     }
@@ -71,5 +80,39 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         #expect(change["settled"] as? Bool == true)
         let settleNs = try #require(change["settleNs"] as? Int)
         #expect(settleNs >= 20_000, "the model's cpuinfo_transition_latency is 20 µs")
+    }
+
+    @Test(.requiresRoot, .requiresSysfsDumps) func aDriverWithoutUserspaceIsPinnedThroughMinEqualsMaxInsideTheBoard() throws {
+        let state = ScratchDirectory("board-state")
+        let gearbox = try GearboxBinary.built()
+        let policy = "/sys/devices/system/cpu/cpufreq/policy12"
+        let script = "\(gearbox) dvfs set --domain 12 --khz 1400000 --json && cat \(policy)/scaling_min_freq \(policy)/scaling_max_freq \(policy)/scaling_governor"
+        let result = try GearboxBinary.run(["board", "run", "intel-i7-1370p", "--boards", boards, "--", "sh", "-c", script],
+                                           environment: ["GEARBOX_STATE_DIR": state.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.suffix(3) == ["1400000", "1400000", "powersave"], "pinned through the limits; the governor stays")
+        let change = try #require(try JSONSerialization.jsonObject(with: Data(lines.dropLast(3).joined(separator: "\n").utf8)) as? [String: Any])
+        #expect(change["appliedKHz"] as? Int == 1400000)
+        #expect(change["settled"] as? Bool == true)
+    }
+
+    @Test(.requiresRoot, .requiresSysfsDumps) func restoreInsideTheBoardPutsTheGovernorAndLimitsBack() throws {
+        let state = ScratchDirectory("board-state")
+        let gearbox = try GearboxBinary.built()
+        let policy = "/sys/devices/system/cpu/cpu0/cpufreq"
+        let script = "\(gearbox) dvfs set --domain 0 --khz 400000 >/dev/null && cat \(policy)/scaling_governor && \(gearbox) dvfs restore >/dev/null && cat \(policy)/scaling_governor \(policy)/scaling_min_freq \(policy)/scaling_max_freq"
+        let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--", "sh", "-c", script],
+                                           environment: ["GEARBOX_STATE_DIR": state.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.split(separator: "\n") == ["userspace", "ondemand", "400000", "800000"])
+    }
+
+    @Test(.requiresRoot, .requiresSysfsDumps) func theCommandsExitStatusIsTheRunsAndTheTreeIsRemoved() throws {
+        let temporary = ScratchDirectory("board-tmp")
+        let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--", "sh", "-c", "exit 7"],
+                                           environment: ["TMPDIR": temporary.path])
+        #expect(result.status == 7, "stderr: \(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "the board's tree is removed")
     }
 }
