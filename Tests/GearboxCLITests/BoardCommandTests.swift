@@ -115,4 +115,32 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         #expect(result.status == 7, "stderr: \(result.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path).isEmpty, "the board's tree is removed")
     }
+
+    @Test(.requiresRoot, .requiresSysfsDumps, .enabled(if: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), "needs the cgroup v1 cpu controller"))
+    func theCommandIsThrottledToTheBoardsFrequencyRatio() throws {
+        // Sets 400 of 800 MHz, waits (bounded) until the group's quota is set, prints it, then
+        // back to 800 MHz and waits until the quota is lifted.
+        let script = """
+            g=/sys/devices/system/cpu/cpu0/cpufreq
+            c=/sys/fs/cgroup/cpu$(grep -E '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' /proc/self/cgroup | cut -d: -f3)
+            echo userspace > $g/scaling_governor; echo 400000 > $g/scaling_setspeed
+            n=0; while [ "$(cat $c/cpu.cfs_quota_us)" = "-1" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
+            echo "$(cat $c/cpu.cfs_quota_us) $(cat $c/cpu.cfs_period_us)"
+            echo 800000 > $g/scaling_setspeed
+            n=0; while [ "$(cat $c/cpu.cfs_quota_us)" != "-1" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
+            cat $c/cpu.cfs_quota_us
+            basename $c
+            """
+        let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--", "sh", "-c", script])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 3, "stdout: \(result.stdout)")
+        let pair = lines[0].split(separator: " ").compactMap { Double($0) }
+        try #require(pair.count == 2)
+        let share = pair[0] / pair[1]
+        // Half a CPU per thread: 0.5 × (threads in the group, at most the host's CPUs).
+        #expect(share > 0 && (share * 2).rounded() == share * 2, "quota/period = \(share)")
+        #expect(lines[1] == "-1")
+        #expect(lines[2].hasPrefix("gearbox-") && lines[2].hasSuffix("-board"))
+    }
 }

@@ -37,6 +37,8 @@ public enum BoardRunner {
         public var exitStatus: Int32
         /// Folders of the board that could not be shown (the host has no such mount point).
         public var unmounted: [String]
+        /// Why the command was not slowed to the board's frequency, when it was not.
+        public var unthrottled: String?
         public var simulatedNs: Int64
         public var finalCelsius: Double
     }
@@ -61,7 +63,24 @@ public enum BoardRunner {
             throw BoardError.tree(path: tree.cpuDirectory + "/" + markerFile, reason: "cannot write")
         }
         let unmounted = mountedFolders.filter { !$0.hasPrefix("sys/class/") && !FileManager.default.fileExists(atPath: "/" + $0) }
-        let pid = try spawnInBoardNamespace(command: command, tree: tree.root, folders: mountedFolders.filter { !unmounted.contains($0) })
+        // The command slows down with the board's clock where the cgroup CPU controller allows;
+        // the group exists before the command starts, so it starts inside.
+        var throttle: BoardThrottle?
+        var unthrottled: String?
+        switch BoardThrottle.create() {
+        case let .success(created): throttle = created
+        case let .failure(unavailable): unthrottled = unavailable.reason
+        }
+        defer { throttle?.stop() }
+        let pid = try spawnInBoardNamespace(command: command, tree: tree.root, folders: mountedFolders.filter { !unmounted.contains($0) },
+                                            beforeSpawn: { [throttle] in throttle?.enterFromSpawningThread() })
+        if let active = throttle {
+            do { try active.adopt(pid: pid) } catch {
+                unthrottled = "cannot move the command into \(active.directory): \(error)"
+                active.stop()
+                throttle = nil
+            }
+        }
 
         // Signals meant for the run go to the command (through a pipe the handler writes the
         // signal number to); the loop below ends when the command does.
@@ -97,6 +116,13 @@ public enum BoardRunner {
                 last = now
                 tree.collectWrites(into: &simulation)
                 try tree.render(simulation)
+                if let active = throttle {
+                    do { try active.set(ratio: simulation.speedRatio(domain: 0)) } catch {
+                        unthrottled = "throttle stopped: \(error)"
+                        active.stop()
+                        throttle = nil
+                    }
+                }
                 let spent = Int64(DispatchTime.now().uptimeNanoseconds - now)
                 let rest = options.tickNs - spent
                 if rest > 0 { usleep(useconds_t(rest / 1000)) }
@@ -107,7 +133,7 @@ public enum BoardRunner {
             throw error
         }
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Outcome(exitStatus: exit, unmounted: unmounted, simulatedNs: Int64(last - start), finalCelsius: simulation.celsius)
+        return Outcome(exitStatus: exit, unmounted: unmounted, unthrottled: unthrottled, simulatedNs: Int64(last - start), finalCelsius: simulation.celsius)
     }
 
     /// Starts `command` from a thread that first enters a new mount namespace (per thread:
@@ -115,7 +141,8 @@ public enum BoardRunner {
     /// propagates back to the host, and bind-mounts the tree's folders over the host's. The
     /// child inherits the namespace; the thread then ends and the rest of this process keeps the
     /// host's view.
-    private static func spawnInBoardNamespace(command: [String], tree: String, folders: [String]) throws -> pid_t {
+    private static func spawnInBoardNamespace(command: [String], tree: String, folders: [String],
+                                              beforeSpawn: @escaping @Sendable () -> Void) throws -> pid_t {
         let outcome = SpawnOutcome()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -136,6 +163,7 @@ public enum BoardRunner {
                 outcome.result = .failure(.run(reason: "bind-mounting the board's \(folder) over /\(folder) failed: \(String(cString: strerror(errno)))"))
                 return
             }
+            beforeSpawn()
             outcome.result = spawn(command)
         }
         thread.name = "gearbox-board-namespace"

@@ -265,6 +265,15 @@ public struct BoardSimulation: Sendable {
         }
     }
 
+    /// Domain `domain`'s running frequency (the mean over its policies) relative to the board's
+    /// top frequency: how fast the board's CPUs of that domain compute, 0...1.
+    public func speedRatio(domain: Int) -> Double {
+        let top = model.domains.map(\.maxKHz).max() ?? 1
+        let members = policies.filter { $0.domain == domain }
+        guard !members.isEmpty, top > 0 else { return 1 }
+        return Double(members.map(\.appliedKHz).reduce(0, +)) / Double(members.count) / Double(top)
+    }
+
     // MARK: Sensors as sysfs shows them
 
     /// `energy_uj` of powercap zone `index`: the energy in µJ, wrapped at `max_energy_range_uj`.

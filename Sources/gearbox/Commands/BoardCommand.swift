@@ -118,9 +118,10 @@ struct BoardRunCommand: ParsableCommand {
             the driver would, temperature and energy integrate, trips cap the clock. The tree \
             holds gearbox-board.json in its cpu folder, naming the model.
 
-            Not (yet) modelled: the host's threads are not slowed to the board's frequency (no \
-            cgroup throttle), and a board with more CPUs than the host does not map them onto \
-            the host's.
+            COMMAND's processes are slowed to the board's speed: a cgroup CPU-bandwidth limit of \
+            (domain 0's current frequency / the board's top frequency) of every host CPU. Not \
+            (yet) modelled: per-domain throttles, and mapping a board with more CPUs than the \
+            host onto the host's CPUs.
 
             Example:
               sudo gearbox board run st-u8500 -- gearbox device probe --json
@@ -150,6 +151,9 @@ struct BoardRunCommand: ParsableCommand {
                                               options: .init(ambientCelsius: ambient))
             if !outcome.unmounted.isEmpty {
                 FileHandle.standardError.write(Data("gearbox: note: this host has no \(outcome.unmounted.map { "/" + $0 }.joined(separator: ", ")); the board's were not shown there\n".utf8))
+            }
+            if let reason = outcome.unthrottled {
+                FileHandle.standardError.write(Data("gearbox: note: the command was not slowed to the board's frequency: \(reason)\n".utf8))
             }
             status = outcome.exitStatus
         }
