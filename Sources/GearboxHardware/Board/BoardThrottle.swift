@@ -17,11 +17,19 @@ final class BoardThrottle {
     private static let basePeriodUs = 10_000
     private(set) var ratio = 1.0
     private var threads = 0
+    private var periodUs = 0
+    private var recentCounts: [Int] = []
+    private static let countWindow = 21
 
-    /// Threads in the group now (`tasks` in v1, `cgroup.threads` in v2).
-    private func threadCount() -> Int {
+    /// Threads of the group running or ready to run now (state R in `/proc/<tid>/stat`):
+    /// sleeping ones take no CPU, and short-lived shells would otherwise inflate the quota.
+    private func runnableThreadCount() -> Int {
         let text = bandwidth.read(bandwidth.version == .v1 ? "tasks" : "cgroup.threads", in: directory) ?? ""
-        return text.split(whereSeparator: \.isNewline).count
+        return text.split(whereSeparator: \.isNewline).filter { tid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(tid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            return stat[close...].dropFirst(2).first == "R"
+        }.count
     }
 
     private init(bandwidth: CgroupCPUBandwidth, directory: String, hostCPUs: Int) {
@@ -72,7 +80,12 @@ final class BoardThrottle {
     /// host's CPUs), as the emulated controller does for its own threads. 1 lifts the limit.
     func set(ratio newRatio: Double) throws {
         let ratio = min(1, max(0.01, newRatio))
-        let threads = min(hostCPUs, max(1, threadCount()))
+        // The median over the last ~20 ticks: a shell's short-lived child does not double the
+        // quota, a thread that keeps running counts.
+        recentCounts.append(runnableThreadCount())
+        if recentCounts.count > Self.countWindow { recentCounts.removeFirst() }
+        let median = recentCounts.sorted()[recentCounts.count / 2]
+        let threads = min(hostCPUs, max(1, median))
         guard ratio != self.ratio || threads != self.threads else { return }
         self.threads = threads
         // Keep the quota at or above the kernel's 1 ms minimum by stretching the period.
@@ -81,13 +94,17 @@ final class BoardThrottle {
         let quotaUs = ratio >= 1 ? -1 : max(1000, Int((Double(periodUs) * share).rounded()))
         switch bandwidth.version {
         case .v1:
-            try bandwidth.write("-1", to: "cpu.cfs_quota_us", in: directory)
-            try bandwidth.write(String(periodUs), to: "cpu.cfs_period_us", in: directory)
-            if quotaUs > 0 { try bandwidth.write(String(quotaUs), to: "cpu.cfs_quota_us", in: directory) }
+            // Lift the quota before changing the period so no intermediate pair is rejected.
+            if periodUs != self.periodUs {
+                try bandwidth.write("-1", to: "cpu.cfs_quota_us", in: directory)
+                try bandwidth.write(String(periodUs), to: "cpu.cfs_period_us", in: directory)
+            }
+            try bandwidth.write(String(quotaUs), to: "cpu.cfs_quota_us", in: directory)
         case .v2:
             try bandwidth.write((quotaUs > 0 ? String(quotaUs) : "max") + " \(periodUs)", to: "cpu.max", in: directory)
         }
         self.ratio = ratio
+        self.periodUs = periodUs
     }
 
     /// Moves whatever is left in the group back to the parent and removes the group.

@@ -151,7 +151,11 @@ public final class BoardTree: @unchecked Sendable {
         guard rendered[path] != value else { return }
         let data = Data((value + "\n").utf8)
         do {
-            if inPlace, FileManager.default.fileExists(atPath: path) {
+            if inPlace, let existing = FileManager.default.contents(atPath: path) {
+                // A writer may be between its truncation and its write, or its write not yet
+                // collected: never overwrite what is not ours; `collectWrites` reads it first.
+                let onDisk = String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if let ours = rendered[path], onDisk != ours { return }
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                 defer { try? handle.close() }
                 try handle.truncate(atOffset: 0)
