@@ -131,8 +131,10 @@ public final class BoardTree: @unchecked Sendable {
                 let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !value.isEmpty, value != rendered[path] else { continue }
                 let outcome = simulation.write(policy: index, file: file, value: value)
-                // The file shows the effective value again at the next render.
-                rendered[path] = nil
+                // The file keeps what was written; the next render rewrites it only if the
+                // driver shows something else (a refused or rounded value): every rewrite is a
+                // moment a reader could see it empty.
+                rendered[path] = value
                 seen.append((index, file, value, outcome))
             }
         }
