@@ -143,4 +143,13 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         #expect(lines[1] == "-1")
         #expect(lines[2].hasPrefix("gearbox-") && lines[2].hasSuffix("-board"))
     }
+
+    @Test(.requiresRoot, .enabled(if: HostFacts.hasSetpriv, "needs setpriv (util-linux) to drop root"))
+    func withoutRootRunIsAOneLineInputError() throws {
+        let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--", "true"],
+                                           prefix: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("needs root"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
 }
