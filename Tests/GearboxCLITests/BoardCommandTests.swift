@@ -152,4 +152,22 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         #expect(result.stderr.contains("needs root"))
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test(.requiresRoot, .requiresSysfsDumps) func atAHotAmbientTheTripCapsTheClock() throws {
+        // At 85 °C ambient the die starts at the passive trip: the cap (400 MHz) shows in
+        // scaling_max_freq and, after the transition latency, in scaling_cur_freq (bounded wait).
+        let script = """
+            g=/sys/devices/system/cpu/cpu0/cpufreq; z=/sys/class/thermal/thermal_zone0
+            n=0; while [ "$(cat $g/scaling_cur_freq)" != "400000" ] && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done
+            cat $g/scaling_cur_freq $g/scaling_max_freq $z/trip_point_0_temp $z/temp
+            """
+        let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--ambient", "85", "--", "sh", "-c", script])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        try #require(lines.count == 4, "stdout: \(result.stdout)")
+        #expect(lines[0] == "400000")
+        #expect(lines[1] == "400000")
+        #expect(lines[2] == "85000")
+        #expect((Int(lines[3]) ?? 0) >= 85000)
+    }
 }
