@@ -25,6 +25,7 @@ struct Gearbox: ParsableCommand {
         subcommands: [
             DemoCommand.self,
             DeviceCommand.self,
+            BoardCommand.self,
             DVFSCommand.self,
             OnnxCommand.self,
             RunCommand.self,

@@ -43,6 +43,12 @@ public final class Cpufreq: @unchecked Sendable {
     /// True when the root holds regular files (a dump), where nothing follows a write.
     public var isDump: Bool { view.holdsRegularFiles }
 
+    /// True when a board model (`gearbox board run`) serves the tree: its files are regular, but
+    /// `scaling_cur_freq` follows writes as on hardware.
+    public var isServedByBoard: Bool {
+        (try? view.perform { FileManager.default.fileExists(atPath: CpufreqView.cpuDirectory + "/" + BoardRunner.markerFile) }) ?? false
+    }
+
     // MARK: Enumeration (libcpufreq has none; read from sysfs directly)
 
     /// CPUs that have a `cpuN` folder, ascending. libcpufreq offers no enumeration, so this lists

@@ -38,7 +38,9 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         public var lines: [String]
     }
 
-    public let source = MeasurementSource.real
+    /// `real` on hardware; `emulated` inside `gearbox board run`, where the same cpufreq path
+    /// drives a board model's files and the host's throttle, not a real clock.
+    public let source: MeasurementSource
     public let domains: [DeviceDescription.Domain]
     public let options: Options
     public var root: SysfsRoot { cpufreq.root }
@@ -58,6 +60,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         }
         self.cpufreq = cpufreq
         self.options = options
+        self.source = cpufreq.isServedByBoard ? .emulated : .real
         self.domains = dvfs.domains
         self.policyCPUs = try dvfs.domains.map { domain in
             try domain.cpus.first(where: { try cpufreq.hasPolicy(cpu: $0) }) ?? domain.cpus[0]
@@ -222,12 +225,12 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         let maxKHz = Double(domain.hardwareMaxKHz ?? domain.maxKHz)
         func change(applied: Int, settleNs: Int, settled: Bool?, warning: String?) -> FrequencyChange {
             FrequencyChange(requestedKHz: frequency.kHz, appliedKHz: applied, speedRatio: Double(applied) / maxKHz,
-                            settleNs: settleNs, source: .real, settled: settled, warning: warning)
+                            settleNs: settleNs, source: source, settled: settled, warning: warning)
         }
         guard options.verify else {
             return change(applied: frequency.kHz, settleNs: 0, settled: nil, warning: "read-back not verified (--no-verify)")
         }
-        if cpufreq.isDump {
+        if cpufreq.isDump && !cpufreq.isServedByBoard {
             let readBack = try cpufreq.currentKHz(cpu: cpu)
             return change(applied: readBack ?? frequency.kHz, settleNs: 0, settled: false,
                           warning: "did not settle: on a sysfs dump scaling_cur_freq does not follow writes (reads \(readBack.map { "\($0) kHz" } ?? "nothing"))")

@@ -150,16 +150,22 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
     /// Where the description was read from: "live" or the sysfs dump directory.
     public var sysfsRoot: String?
     public var provenance: Provenance?
+    /// Power and energy sensors (powercap, hwmon); empty when the machine has none. Absent in
+    /// files written before sensors were probed.
+    public var powerSensors: [PowerSensor]?
+    /// Set when the description is of a board model (`gearbox board run`), not hardware.
+    public var board: BoardLabel?
 
     public init(
         id: String, hostname: String, cpuModel: String, topology: TopologySummary, cpuKinds: [CPUKind],
         dvfs: DVFS, counters: [Counter], thermalZones: [ThermalZone], timer: Timer,
-        sysfsRoot: String? = nil, provenance: Provenance? = nil
+        sysfsRoot: String? = nil, provenance: Provenance? = nil, powerSensors: [PowerSensor]? = nil, board: BoardLabel? = nil
     ) {
         self.schemaVersion = Self.currentSchemaVersion
         self.id = id; self.hostname = hostname; self.cpuModel = cpuModel; self.topology = topology
         self.cpuKinds = cpuKinds; self.dvfs = dvfs; self.counters = counters; self.thermalZones = thermalZones
         self.timer = timer; self.sysfsRoot = sysfsRoot; self.provenance = provenance
+        self.powerSensors = powerSensors; self.board = board
     }
 }
 

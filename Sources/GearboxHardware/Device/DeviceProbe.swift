@@ -57,8 +57,18 @@ public enum DeviceProbe {
         }
         let thermal = ThermalZones.read(root: root)
         if thermal.isEmpty { notes.append("thermal zones: absent (no sys/class/thermal/thermal_zone*)") }
+        let powerSensors = PowerSensors.read(root: root)
+        if powerSensors.isEmpty {
+            notes.append("power sensors: absent (no sys/class/powercap/*/energy_uj, no hwmon power, energy or current-with-voltage inputs)")
+        }
+        // Inside `gearbox board run` the tree is a board model's: the real controller path runs,
+        // but what it measures is a model's behaviour on this host, so it is labelled emulated.
+        let board = BoardRunner.label(root: root)
+        if let board {
+            notes.append("board model \(board.name): its cpufreq, thermal and power files are a model's (gearbox board run), not hardware; figures are emulated")
+        }
         let id = options.id ?? DeviceID.derive(cpuModel: cpuModel, topology: summary)
-        let source: MeasurementSource = dvfs.controller == .emulated ? .emulated : .real
+        let source: MeasurementSource = dvfs.controller == .emulated || board != nil ? .emulated : .real
         let governors = dvfs.domains.map(\.governor)
         let limits = dvfs.domains.map { [$0.minKHz, $0.maxKHz] }
         let temperatures = Dictionary(thermal.compactMap { zone in zone.milliCelsius.map { ((zone.zone ?? zone.type), $0) } },
@@ -68,7 +78,8 @@ public enum DeviceProbe {
             dvfs: dvfs, counters: counters, thermalZones: thermal, timer: ClockCalibration.measure(),
             sysfsRoot: label,
             provenance: Provenance(deviceID: id, controller: source, governors: governors, limitsKHz: limits,
-                                   milliCelsius: temperatures, notes: notes))
+                                   milliCelsius: temperatures, notes: notes),
+            powerSensors: powerSensors, board: board)
     }
 
     /// The default file for a description: `<directory>/<id>.json`.
