@@ -15,6 +15,19 @@ private func read(_ root: SysfsRoot, _ relative: String) -> String {
     let scratch = ScratchDirectory("journal")
     var journalPath: String { scratch.file(DVFSJournal.fileName) }
 
+    @Test(.requiresRoot, .requiresSysfsDumps) func aTreeServedByABoardModelIsLabelledEmulatedNotReal() throws {
+        let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard)
+        let directory = try #require(copy.directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try RealFrequencyController(root: copy, options: .init(journalPath: journalPath)).source == .real)
+        // The marker `gearbox board run` leaves beside the cpu folders: a model answers, not hardware.
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: copy.path("sys/devices/system/cpu/" + BoardRunner.markerFile)))
+        let controller = try RealFrequencyController(root: copy, options: .init(journalPath: journalPath))
+        #expect(controller.source == .emulated)
+        defer { try? controller.restore() }
+        #expect(try controller.setFrequency(.kHz(400_000), forDomain: 0).source == .emulated)
+    }
+
     @Test(.requiresRoot, .requiresSysfsDumps) func settingTheArmBoardUsesUserspaceAndRestoreIsByteIdentical() throws {
         let copy = try SysfsFixtures.writableCopy(of: SysfsFixtures.armBoard)
         let directory = try #require(copy.directory)
