@@ -221,25 +221,11 @@ final class PackedConvStep: ExecutionStep, Im2colBlockStep {
     func execute(_ pool: WorkerPool) { executeBlocks(pool) }
 
     func perform(task: Int, worker: Int) {
-        if fillingColumns { pack(task: task, worker: worker) } else { multiply(task: task, worker: worker) }
-    }
-
-    /// Writes rows of the block's im2col matrix (row r = (channel, ky, kx), all groups stacked).
-    private func pack(task: Int, worker: Int) {
-        let first = task * columnSplit.perTask
-        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + columnSplit.perTask)
-        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: packed, rowStride: stride,
-                              p0: blockStart, width: blockColumns)
+        if fillingColumns { fillColumnRows(task: task, into: packed, rowStride: stride) } else { multiply(task: task, worker: worker) }
     }
 
     private func multiply(task: Int, worker: Int) {
-        let panelTask = task % tiling.panels
-        let rest = task / tiling.panels
-        let tile = rest % tiling.tiles
-        let group = rest / tiling.tiles
-        let t0 = tile * tiling.tileWidth
-        guard t0 < blockColumns else { return }
-        let width = min(tiling.tileWidth, blockColumns - t0)
+        guard let (panelTask, group, t0, width) = tiling.gemmTask(task, columns: blockColumns) else { return }
         let firstStrip = t0 / packedStripColumns
         let strips = (width + packedStripColumns - 1) / packedStripColumns
         let mg = g.outChannelsPerGroup, kg = g.reduction, pixels = g.pixels
@@ -562,13 +548,7 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
     }
 
     private func multiply(task: Int, worker: Int) {
-        let panelTask = task % tiling.panels
-        let rest = task / tiling.panels
-        let tile = rest % tiling.tiles
-        let group = rest / tiling.tiles
-        let t0 = tile * tiling.tileWidth
-        guard t0 < virtualPixels else { return }
-        let width = min(tiling.tileWidth, virtualPixels - t0)
+        guard let (panelTask, group, t0, width) = tiling.gemmTask(task, columns: virtualPixels) else { return }
         let strips = (width + packedStripColumns - 1) / packedStripColumns
         let mg = g.outChannelsPerGroup, kg = g.reduction
         let rowStart = panelTask * tiling.panelRows
