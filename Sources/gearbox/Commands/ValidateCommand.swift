@@ -5,9 +5,7 @@
 import ArgumentParser
 import Foundation
 import GearboxCore
-import GearboxHardware
 import GearboxPolicy
-import GearboxPortfolio
 import GearboxProfiler
 
 struct ValidateCommand: ParsableCommand {
