@@ -2,7 +2,7 @@
 // Gearbox: hardware-in-the-loop profiling of pruned DNN variants on edge boards.
 // Layering (imports point down only):
 //   C bridges → GearboxHardware → GearboxEngine → GearboxPortfolio → GearboxProfiler
-//   → GearboxPolicy → GearboxReport, GearboxBenchmarks (bench and conformance harness) → gearbox (CLI)
+//   → GearboxPolicy → GearboxReport → GearboxPipeline, GearboxBenchmarks (bench and conformance harness) → gearbox (CLI)
 //   GearboxCore → GearboxRuntime (lookup table + selector, for embedding: no C library, no
 //   unsafe flags) → GearboxProfiler, GearboxPolicy
 import PackageDescription
@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "GearboxProfiler", targets: ["GearboxProfiler"]),
         .library(name: "GearboxPolicy", targets: ["GearboxPolicy"]),
         .library(name: "GearboxReport", targets: ["GearboxReport"]),
+        .library(name: "GearboxPipeline", targets: ["GearboxPipeline"]),
         .library(name: "GearboxTraining", targets: ["GearboxTraining"]),
     ],
     dependencies: [
@@ -88,6 +89,10 @@ let package = Package(
         .target(
             name: "GearboxReport",
             dependencies: ["GearboxCore", "GearboxHardware", "GearboxProfiler", "GearboxPolicy"]),
+        // The pipelines that chain the steps (gearbox demo: probe → profile → validate → report).
+        .target(
+            name: "GearboxPipeline",
+            dependencies: ["GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxProfiler", "GearboxPolicy", "GearboxReport"]),
         .target(
             name: "GearboxTraining",
             dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "COpenBLAS", "CZlib", "CMalloc"]),
@@ -104,7 +109,7 @@ let package = Package(
             name: "gearbox",
             dependencies: [
                 "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
-                "GearboxPolicy", "GearboxReport", "GearboxTraining", "GearboxBenchmarks",
+                "GearboxPolicy", "GearboxReport", "GearboxPipeline", "GearboxTraining", "GearboxBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -127,6 +132,9 @@ let package = Package(
                 "GearboxCore", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler", "GearboxPolicy",
                 "GearboxTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
+        .testTarget(
+            name: "GearboxPipelineTests",
+            dependencies: ["GearboxCore", "GearboxHardware", "GearboxPolicy", "GearboxPipeline", "GearboxTestSupport"]),
         .testTarget(name: "GearboxReportTests", dependencies: ["GearboxCore", "GearboxProfiler", "GearboxReport", "GearboxTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "GearboxTrainingTests",

@@ -167,4 +167,18 @@ public enum MeasuringLock {
     public static func acquire(wait: Bool, whileWaiting: (LockHolder?) -> Void = { _ in }) throws -> FileLock {
         try FileLock.acquire(path(), purpose: "this machine's DVFS measurement slot", wait: wait, whileWaiting: whileWaiting)
     }
+
+    /// Takes the lock when `source` measures under real or emulated DVFS; nil otherwise
+    /// (simulated and predicted runs share nothing).
+    public static func acquire(
+        for source: MeasurementSource, wait: Bool, whileWaiting: (LockHolder?) -> Void = { _ in }
+    ) throws -> FileLock? {
+        guard source == .real || source == .emulated else { return nil }
+        return try acquire(wait: wait, whileWaiting: whileWaiting)
+    }
+
+    /// What a process queued behind the lock says, naming the holder.
+    public static func waitingMessage(for holder: LockHolder?) -> String {
+        "waiting for \(holder.map(\.description) ?? "another process") to finish measuring (\(path()))"
+    }
 }

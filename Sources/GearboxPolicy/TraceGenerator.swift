@@ -86,6 +86,15 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         }
         try FrequencyTrace.checkDuration(durationMs, setting: "--duration")
         var points: [(timeMs: Double, kHz: Int)] = []
+        /// One point every `interval` ms from 0 (accumulated, not multiplied, so the times are the
+        /// ones the generators always wrote), its frequency `kHz(t)`.
+        func sample(every interval: Double, _ kHz: (Double) -> Int) {
+            var t = 0.0
+            while t < durationMs {
+                points.append((t, kHz(t)))
+                t += interval
+            }
+        }
         switch kind {
         case .step:
             let from = try frequency("from", default: high, levels: levels)
@@ -97,11 +106,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             let to = try frequency("to", default: low, levels: levels)
             let interval = try duration("interval", default: 100)
             try checkSampleCount(durationMs: durationMs, every: interval)
-            var t = 0.0
-            while t < durationMs {
-                points.append((t, interpolate(from, to, t / durationMs)))
-                t += interval
-            }
+            sample(every: interval) { interpolate(from, to, $0 / durationMs) }
         case .square:
             let period = try duration("period", default: 2000)
             let highKHz = try frequency("high", default: high, levels: levels)
@@ -120,27 +125,22 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             let to = try frequency("to", default: low, levels: levels)
             let interval = try duration("interval", default: 100)
             try checkSampleCount(durationMs: durationMs, every: interval)
-            var t = 0.0
-            while t < durationMs {
-                points.append((t, interpolate(from, to, t.truncatingRemainder(dividingBy: period) / period)))
-                t += interval
-            }
+            sample(every: interval) { interpolate(from, to, $0.truncatingRemainder(dividingBy: period) / period) }
         case .randomWalk:
             var rng = SplitMix64(seed: try seed())
             let interval = try duration("interval", default: 100)
             try checkSampleCount(durationMs: durationMs, every: interval)
             let start = try frequency("start", default: high, levels: levels)
             var index = levels.lastIndex { $0 <= start } ?? 0
-            var t = 0.0
-            while t < durationMs {
-                points.append((t, levels[index]))
+            sample(every: interval) { _ in
+                let kHz = levels[index]
                 switch rng.next() % 3 {
                 case 0: index = index > 0 ? index - 1 : 1
                 case 1: index = index < levels.count - 1 ? index + 1 : levels.count - 2
                 default: break
                 }
                 index = min(max(index, 0), levels.count - 1)
-                t += interval
+                return kHz
             }
         case .governorLike:
             var rng = SplitMix64(seed: try seed())
@@ -153,8 +153,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             // exponentially distributed lengths; means give the busy fraction asked for.
             var isBusy = true
             var stateEndsMs = -burst * log(1 - rng.nextUnit())
-            var t = 0.0
-            while t < durationMs {
+            sample(every: interval) { t in
                 while t >= stateEndsMs {
                     isBusy.toggle()
                     let mean = isBusy ? burst : burst * (1 - busy) / busy
@@ -163,8 +162,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
                 let load = isBusy ? 0.85 + 0.15 * rng.nextUnit() : 0.05 + 0.25 * rng.nextUnit()
                 // ondemand: above the up threshold go to max; else scale with load, rounded up to a level.
                 let wanted = load > up ? high : low + Int(load * Double(high - low))
-                points.append((t, levels.first { $0 >= wanted } ?? high))
-                t += interval
+                return levels.first { $0 >= wanted } ?? high
             }
         }
         // Drop samples that repeat the previous frequency: they are not changes.

@@ -115,28 +115,28 @@ public enum PortfolioAuthoring {
             try copy(to: "dense.onnx")
             variants.append(.init(name: "dense", file: "dense.onnx", format: .dense, method: "dense", sparsity: 0,
                                   params: denseCost.params, macs: denseCost.macs, accuracy: nil, accuracySource: nil))
+            /// Writes a structurally pruned (smaller, dense) model as variant `name`.
+            func addStructured(_ data: Data, params: Int, macs: Int, name: String, method: String) throws {
+                let file = "\(name).onnx"
+                try AtomicFile.write(data, to: path(file))
+                written.append(path(file))
+                variants.append(.init(
+                    name: name, file: file, format: .dense, method: method,
+                    sparsity: max(0, 1 - Double(params) / Double(max(1, denseCost.params))),
+                    params: params, macs: macs, accuracy: nil, accuracySource: nil))
+            }
             if !request.structured.isEmpty {
                 let pruning = try StructuredPruning(contentsOf: request.model)
                 for ratio in request.structured {
                     let (data, report) = try pruning.prune(.ratio(ratio, importance: request.importance))
-                    let file = "structured-\(label(ratio)).onnx"
-                    try AtomicFile.write(data, to: path(file))
-                    written.append(path(file))
-                    variants.append(.init(
-                        name: "structured-\(label(ratio))", file: file, format: .dense, method: "structured-\(request.importance.rawValue)",
-                        sparsity: max(0, 1 - Double(report.params) / Double(max(1, denseCost.params))),
-                        params: report.params, macs: report.macs, accuracy: nil, accuracySource: nil))
+                    try addStructured(data, params: report.params, macs: report.macs, name: "structured-\(label(ratio))",
+                                      method: "structured-\(request.importance.rawValue)")
                 }
             }
             if request.fromSparse {
                 let (data, report) = try StructuredPruning(contentsOf: request.model).prune(.zeroChannels)
-                let file = "structured-from-sparse.onnx"
-                try AtomicFile.write(data, to: path(file))
-                written.append(path(file))
-                variants.append(.init(
-                    name: "structured-from-sparse", file: file, format: .dense, method: "structured-zero-channels",
-                    sparsity: max(0, 1 - Double(report.params) / Double(max(1, denseCost.params))),
-                    params: report.params, macs: report.macs, accuracy: nil, accuracySource: nil))
+                try addStructured(data, params: report.params, macs: report.macs, name: "structured-from-sparse",
+                                  method: "structured-zero-channels")
             }
             let sparse: [(WeightFormat, BlockShape?, Double, String, String)] =
                 request.unstructured.map { (.csr, nil, $0, "csr-\(label($0))", "magnitude") }

@@ -286,8 +286,7 @@ public struct Sampler {
         let start = clock.nowNs()
         let batchNs = Swift.max(policy.warmupBatchTargetNs, window.minimumNs)
         var iterations = 0
-        var means: [UInt64] = []
-        var stableRun = 0
+        var means = WarmupProgress(policy: policy)
         while true {
             let t0 = clock.nowNs()
             var count = 0
@@ -299,15 +298,9 @@ public struct Sampler {
                 now = clock.nowNs()
             } while now &- t0 < batchNs || count < policy.warmupMinBatchIterations
             iterations += count
-            let mean = (now &- t0) / UInt64(count)
-            if let previous = means.last, previous > 0 {
-                let change = abs(Double(mean) - Double(previous)) / Double(previous)
-                stableRun = change <= policy.warmupStableTolerance ? stableRun + 1 : 0
+            if let rule = means.record((now &- t0) / UInt64(count), elapsedNs: { now &- start }) {
+                return (iterations, rule, means.statistics)
             }
-            means.append(mean)
-            if stableRun >= policy.warmupStableBatches { return (iterations, .stable, means) }
-            if means.count >= policy.warmupMaxBatches { return (iterations, .maxBatches, means) }
-            if now &- start >= policy.warmupMaxNs { return (iterations, .maxTime, means) }
         }
     }
 
@@ -344,8 +337,7 @@ public struct Sampler {
         let first = Swift.max(clock.nowNs() &- t0, 1)
         var iterations = 1
         let batchSize = Swift.min(1000, Swift.max(policy.warmupMinBatchIterations, Int(policy.warmupBatchTargetNs / first)))
-        var medians: [UInt64] = []
-        var stableRun = 0
+        var medians = WarmupProgress(policy: policy)
         var batch = [UInt64](repeating: 0, count: batchSize)
         while true {
             for i in 0..<batchSize {
@@ -355,15 +347,34 @@ public struct Sampler {
             }
             iterations += batchSize
             batch.sort()
-            let median = batch[batchSize / 2]
-            if let previous = medians.last, previous > 0 {
-                let change = abs(Double(median) - Double(previous)) / Double(previous)
-                stableRun = change <= policy.warmupStableTolerance ? stableRun + 1 : 0
+            if let rule = medians.record(batch[batchSize / 2], elapsedNs: { clock.nowNs() &- start }) {
+                return (iterations, rule, medians.statistics)
             }
-            medians.append(median)
-            if stableRun >= policy.warmupStableBatches { return (iterations, .stable, medians) }
-            if medians.count >= policy.warmupMaxBatches { return (iterations, .maxBatches, medians) }
-            if clock.nowNs() &- start >= policy.warmupMaxNs { return (iterations, .maxTime, medians) }
         }
+    }
+}
+
+/// The warm-up's stop rule over successive batch statistics (medians, or window means): stable
+/// once `warmupStableBatches` successive pairs differ by at most `warmupStableTolerance`, else
+/// ended by the batch count or time limit.
+struct WarmupProgress {
+    let policy: SamplingPolicy
+    private(set) var statistics: [UInt64] = []
+    private var stableRun = 0
+
+    init(policy: SamplingPolicy) { self.policy = policy }
+
+    /// Records one batch's statistic; the rule that ends the warm-up, if one does. `elapsedNs`
+    /// (since the warm-up began) is read only when neither of the other rules applies.
+    mutating func record(_ statistic: UInt64, elapsedNs: () -> UInt64) -> WarmupRule? {
+        if let previous = statistics.last, previous > 0 {
+            let change = abs(Double(statistic) - Double(previous)) / Double(previous)
+            stableRun = change <= policy.warmupStableTolerance ? stableRun + 1 : 0
+        }
+        statistics.append(statistic)
+        if stableRun >= policy.warmupStableBatches { return .stable }
+        if statistics.count >= policy.warmupMaxBatches { return .maxBatches }
+        if elapsedNs() >= policy.warmupMaxNs { return .maxTime }
+        return nil
     }
 }

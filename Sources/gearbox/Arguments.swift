@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import GearboxCore
+import GearboxPolicy
 import GearboxProfiler
 
 /// `--controller`: what sets the frequency a command measures at (`predicted` is a label for
@@ -21,13 +22,8 @@ enum ControllerArgument: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-/// `validate --runner`: what runs while the trace plays in real time.
-enum RunnerArgument: String, ExpressibleByArgument, CaseIterable {
-    /// Real inference through the portfolio's variant runners.
-    case portfolio
-    /// Fixed CPU work per variant, calibrated to the table: a labelled stand-in for inference.
-    case work
-}
+/// `validate --runner`: portfolio (real inference) or work (calibrated CPU work).
+extension RealTimeRunnerKind: ExpressibleByArgument {}
 
 /// `--pin`: pu, core, kind:N or none.
 extension PinningRequest: ExpressibleByArgument {

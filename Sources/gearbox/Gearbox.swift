@@ -135,15 +135,15 @@ struct MeasuringLockOptions: ParsableArguments {
     /// Takes `MeasuringLock` when `source` measures under real or emulated DVFS (nil otherwise:
     /// simulated runs share nothing), saying whom it waits for.
     func hold(for source: MeasurementSource) throws -> FileLock? {
-        guard source == .real || source == .emulated else { return nil }
-        return try holdAlways()
+        try MeasuringLock.acquire(for: source, wait: wait, whileWaiting: Self.announce)
     }
 
     /// Takes `MeasuringLock` whatever the source (commands that always touch DVFS).
     func holdAlways() throws -> FileLock {
-        try MeasuringLock.acquire(wait: wait) { holder in
-            FileHandle.standardError.write(Data(
-                "gearbox: waiting for \(holder.map(\.description) ?? "another process") to finish measuring (\(MeasuringLock.path()))\n".utf8))
-        }
+        try MeasuringLock.acquire(wait: wait, whileWaiting: Self.announce)
+    }
+
+    static func announce(_ holder: LockHolder?) {
+        FileHandle.standardError.write(Data("gearbox: \(MeasuringLock.waitingMessage(for: holder))\n".utf8))
     }
 }

@@ -40,15 +40,8 @@ public struct BlockSparseWeightMatrix: WeightMatrix, Hashable {
                 throw WeightFormatError.invalidIndexArrays(
                     format: "bsr", reason: "block row offsets decrease at block row \(blockRow)")
             }
-            var previous = -1
-            for index in start..<end {
-                let blockColumn = Int(blockColumnIndices[index])
-                guard blockColumn > previous, blockColumn < blockColumnCount else {
-                    throw WeightFormatError.invalidIndexArrays(
-                        format: "bsr",
-                        reason: "block row \(blockRow) has block column \(blockColumn): block columns must ascend and be < \(blockColumnCount)")
-                }
-                previous = blockColumn
+            try WeightFormatError.checkAscending(blockColumnIndices, in: start..<end, below: blockColumnCount, format: "bsr") { blockColumn in
+                "block row \(blockRow) has block column \(blockColumn): block columns must ascend and be < \(blockColumnCount)"
             }
             blockRows.append(contentsOf: repeatElement(Int32(blockRow * block.rows), count: end - start))
             blockHeights.append(contentsOf: repeatElement(Int32(min(block.rows, rows - blockRow * block.rows)), count: end - start))

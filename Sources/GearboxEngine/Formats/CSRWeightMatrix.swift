@@ -43,15 +43,8 @@ public struct CSRWeightMatrix: RowRangeMultiplying, Hashable {
             guard start <= end, end <= values.count else {
                 throw WeightFormatError.invalidIndexArrays(format: "csr", reason: "row offsets decrease at row \(row)")
             }
-            var previous = -1
-            for index in start..<end {
-                let column = Int(columnIndices[index])
-                guard column > previous, column < columns else {
-                    throw WeightFormatError.invalidIndexArrays(
-                        format: "csr",
-                        reason: "row \(row) has column \(column): columns must ascend within a row and be < \(columns)")
-                }
-                previous = column
+            try WeightFormatError.checkAscending(columnIndices, in: start..<end, below: columns, format: "csr") { column in
+                "row \(row) has column \(column): columns must ascend within a row and be < \(columns)"
             }
         }
         self.rows = rows

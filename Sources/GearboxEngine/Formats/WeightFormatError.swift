@@ -69,3 +69,21 @@ extension WeightFormatError: ClassifiedError {
     /// Every case is a setting or weights the user can fix: exit 2.
     public var exitStatus: ExitStatus { .inputError }
 }
+
+extension WeightFormatError {
+    /// Checks one row of compressed-row index arrays (CSR columns, BSR block columns): the
+    /// indices in `range` ascend strictly and stay below `bound`. The first that does not is
+    /// thrown as ``invalidIndexArrays(format:reason:)`` with `reason(index)`.
+    static func checkAscending<Indices: RandomAccessCollection<Int32>>(
+        _ indices: Indices, in range: Range<Int>, below bound: Int, format: String, reason: (Int) -> String
+    ) throws where Indices.Index == Int {
+        var previous = -1
+        for position in range {
+            let index = Int(indices[position])
+            guard index > previous, index < bound else {
+                throw WeightFormatError.invalidIndexArrays(format: format, reason: reason(index))
+            }
+            previous = index
+        }
+    }
+}

@@ -366,9 +366,74 @@ struct ConvTiling: Sendable, Equatable {
     func columnFloats(_ g: ConvGeometry) -> Int {
         g.isPointwise ? 0 : g.inChannels * g.kernelHeight * g.kernelWidth * blockWidth
     }
+
+    /// GEMM task `task`'s output-row panel, group, first column and width within a block of
+    /// `columns` columns; nil when its tile starts past the block's end. Tasks run
+    /// panel-fastest, then tile, then group.
+    @inline(__always)
+    func gemmTask(_ task: Int, columns: Int) -> (panel: Int, group: Int, t0: Int, width: Int)? {
+        let panel = task % panels
+        let rest = task / panels
+        let tile = rest % tiles
+        let group = rest / tiles
+        let t0 = tile * tileWidth
+        guard t0 < columns else { return nil }
+        return (panel, group, t0, min(tileWidth, columns - t0))
+    }
+
+    /// Tasks filling the rows of an im2col block: about 32 Ki floats each.
+    func columnRowSplit(_ g: ConvGeometry) -> (tasks: Int, perTask: Int) {
+        taskSplit(g.inChannels * g.kernelHeight * g.kernelWidth, grain: max(1, 32_768 / max(blockWidth, 1)))
+    }
 }
 
-final class ConvGemmStep: ExecutionStep, ParallelWork {
+/// A convolution step that goes through an im2col block (`ConvGemmStep`, `PackedConvStep`):
+/// per image and column block, its tasks first fill the block's rows in parallel (not for
+/// pointwise convolutions, which read the input in place), then run the GEMM tasks. The block
+/// in progress is stored on the step, where `perform` reads it.
+protocol Im2colBlockStep: ParallelWork {
+    var g: ConvGeometry { get }
+    var tiling: ConvTiling { get }
+    var gemmTasks: Int { get }
+    var input: UnsafeMutablePointer<Float> { get }
+    /// Tasks filling a block's rows (``ConvTiling/columnRowSplit(_:)``).
+    var columnSplit: (tasks: Int, perTask: Int) { get }
+    var image: Int { get set }
+    var blockStart: Int { get set }
+    var blockColumns: Int { get set }
+    /// True while the tasks fill the block's rows, false while they multiply.
+    var fillingColumns: Bool { get set }
+}
+
+extension Im2colBlockStep {
+    /// Fills task `task`'s share of the block's im2col rows (row r = (channel, ky, kx), all
+    /// groups stacked) into `columns`, `rowStride` floats apart.
+    func fillColumnRows(task: Int, into columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let first = task * columnSplit.perTask
+        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + columnSplit.perTask)
+        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: columns, rowStride: rowStride,
+                              p0: blockStart, width: blockColumns)
+    }
+
+    /// Runs every block of every image (nothing allocates).
+    func executeBlocks(_ pool: WorkerPool) {
+        for n in 0..<g.batch {
+            for block in 0..<tiling.blocks {
+                image = n
+                blockStart = block * tiling.blockWidth
+                blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
+                if !g.isPointwise {
+                    fillingColumns = true
+                    pool.parallelFor(columnSplit.tasks, self)
+                }
+                fillingColumns = false
+                pool.parallelFor(gemmTasks, self)
+            }
+        }
+    }
+}
+
+final class ConvGemmStep: ExecutionStep, Im2colBlockStep {
     let g: ConvGeometry
     let matrices: [any WeightMatrix]
     let rowMatrices: [(any RowRangeMultiplying)?]
@@ -380,8 +445,8 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
     let gemmTasks: Int
     let columnSplit: (tasks: Int, perTask: Int)
     /// Set per block before the two parallel phases run.
-    private var image = 0, blockStart = 0, blockColumns = 0
-    private var buildingColumns = false
+    var image = 0, blockStart = 0, blockColumns = 0
+    var fillingColumns = false
 
     init(geometry: ConvGeometry, matrices: [any WeightMatrix], input: UnsafeMutablePointer<Float>,
          output: UnsafeMutablePointer<Float>, epilogue: Epilogue, columns: UnsafeMutablePointer<Float>) {
@@ -394,46 +459,17 @@ final class ConvGemmStep: ExecutionStep, ParallelWork {
         self.columns = columns
         tiling = ConvTiling(geometry: geometry, rowSplittable: rowMatrices.allSatisfy { $0 != nil })
         gemmTasks = geometry.groups * tiling.tiles * tiling.panels
-        let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
-        columnSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
+        columnSplit = tiling.columnRowSplit(geometry)
     }
 
-    func execute(_ pool: WorkerPool) {
-        for n in 0..<g.batch {
-            for block in 0..<tiling.blocks {
-                image = n
-                blockStart = block * tiling.blockWidth
-                blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
-                if !g.isPointwise {
-                    buildingColumns = true
-                    pool.parallelFor(columnSplit.tasks, self)
-                }
-                buildingColumns = false
-                pool.parallelFor(gemmTasks, self)
-            }
-        }
-    }
+    func execute(_ pool: WorkerPool) { executeBlocks(pool) }
 
     func perform(task: Int, worker: Int) {
-        if buildingColumns { buildColumns(task: task) } else { multiply(task: task) }
-    }
-
-    /// Fills rows of the im2col block (row r = (channel, ky, kx), all groups stacked).
-    private func buildColumns(task: Int) {
-        let first = task * columnSplit.perTask
-        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + columnSplit.perTask)
-        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: columns, rowStride: blockColumns,
-                              p0: blockStart, width: blockColumns)
+        if fillingColumns { fillColumnRows(task: task, into: columns, rowStride: blockColumns) } else { multiply(task: task) }
     }
 
     private func multiply(task: Int) {
-        let panel = task % tiling.panels
-        let rest = task / tiling.panels
-        let tile = rest % tiling.tiles
-        let group = rest / tiling.tiles
-        let t0 = tile * tiling.tileWidth
-        guard t0 < blockColumns else { return }
-        let width = min(tiling.tileWidth, blockColumns - t0)
+        guard let (panel, group, t0, width) = tiling.gemmTask(task, columns: blockColumns) else { return }
         let pixels = g.pixels
         let p0 = blockStart + t0
         let b: UnsafePointer<Float>

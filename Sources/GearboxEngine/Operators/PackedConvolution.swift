@@ -162,7 +162,7 @@ public struct PackedDenseWeightMatrix: RowRangeMultiplying {
     }
 }
 
-final class PackedConvStep: ExecutionStep, ParallelWork {
+final class PackedConvStep: ExecutionStep, Im2colBlockStep {
     /// Reduction block: a 256×16 activation strip (16 KiB) stays in L1 while the panels stream.
     static var reductionBlock: Int { PackedDenseWeightMatrix.reductionBlock }
 
@@ -176,11 +176,11 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
     let scratchStride: Int
     let tiling: ConvTiling
     let gemmTasks: Int
-    let packSplit: (tasks: Int, perTask: Int)
+    let columnSplit: (tasks: Int, perTask: Int)
     /// Row stride of the im2col block.
     let stride: Int
-    private var image = 0, blockStart = 0, blockColumns = 0
-    private var packing = false
+    var image = 0, blockStart = 0, blockColumns = 0
+    var fillingColumns = false
 
     /// Per-worker scratch: a pointwise tail strip.
     static func scratchFloats(_ g: ConvGeometry) -> Int {
@@ -215,46 +215,17 @@ final class PackedConvStep: ExecutionStep, ParallelWork {
         stride = Self.rowStride(geometry)
         tiling = ConvTiling.packed(geometry)
         gemmTasks = geometry.groups * tiling.tiles * tiling.panels
-        let rows = geometry.inChannels * geometry.kernelHeight * geometry.kernelWidth
-        packSplit = taskSplit(rows, grain: max(1, 32_768 / max(tiling.blockWidth, 1)))
+        columnSplit = tiling.columnRowSplit(geometry)
     }
 
-    func execute(_ pool: WorkerPool) {
-        for n in 0..<g.batch {
-            for block in 0..<tiling.blocks {
-                image = n
-                blockStart = block * tiling.blockWidth
-                blockColumns = min(tiling.blockWidth, g.pixels - blockStart)
-                if !g.isPointwise {
-                    packing = true
-                    pool.parallelFor(packSplit.tasks, self)
-                }
-                packing = false
-                pool.parallelFor(gemmTasks, self)
-            }
-        }
-    }
+    func execute(_ pool: WorkerPool) { executeBlocks(pool) }
 
     func perform(task: Int, worker: Int) {
-        if packing { pack(task: task, worker: worker) } else { multiply(task: task, worker: worker) }
-    }
-
-    /// Writes rows of the block's im2col matrix (row r = (channel, ky, kx), all groups stacked).
-    private func pack(task: Int, worker: Int) {
-        let first = task * packSplit.perTask
-        let last = min(g.inChannels * g.kernelHeight * g.kernelWidth, first + packSplit.perTask)
-        convolutionIm2colRows(g, input: input, image: image, rows: first..<last, into: packed, rowStride: stride,
-                              p0: blockStart, width: blockColumns)
+        if fillingColumns { fillColumnRows(task: task, into: packed, rowStride: stride) } else { multiply(task: task, worker: worker) }
     }
 
     private func multiply(task: Int, worker: Int) {
-        let panelTask = task % tiling.panels
-        let rest = task / tiling.panels
-        let tile = rest % tiling.tiles
-        let group = rest / tiling.tiles
-        let t0 = tile * tiling.tileWidth
-        guard t0 < blockColumns else { return }
-        let width = min(tiling.tileWidth, blockColumns - t0)
+        guard let (panelTask, group, t0, width) = tiling.gemmTask(task, columns: blockColumns) else { return }
         let firstStrip = t0 / packedStripColumns
         let strips = (width + packedStripColumns - 1) / packedStripColumns
         let mg = g.outChannelsPerGroup, kg = g.reduction, pixels = g.pixels
@@ -577,13 +548,7 @@ final class ImplicitConvStep: ExecutionStep, ParallelWork {
     }
 
     private func multiply(task: Int, worker: Int) {
-        let panelTask = task % tiling.panels
-        let rest = task / tiling.panels
-        let tile = rest % tiling.tiles
-        let group = rest / tiling.tiles
-        let t0 = tile * tiling.tileWidth
-        guard t0 < virtualPixels else { return }
-        let width = min(tiling.tileWidth, virtualPixels - t0)
+        guard let (panelTask, group, t0, width) = tiling.gemmTask(task, columns: virtualPixels) else { return }
         let strips = (width + packedStripColumns - 1) / packedStripColumns
         let mg = g.outChannelsPerGroup, kg = g.reduction
         let rowStart = panelTask * tiling.panelRows

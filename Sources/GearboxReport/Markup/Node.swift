@@ -80,23 +80,16 @@ public enum Markup {
     /// newline and carriage return, lone surrogates, U+FFFE/U+FFFF), so hostile names can neither
     /// inject markup nor make an SVG file unparsable.
     public static func escapeText(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default:
-                if isAllowedInXML(scalar) { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
+        escape(text, asAttribute: false)
     }
 
     /// `escapeText` plus both quote characters, and newlines and tabs as character references so
     /// attribute values survive XML attribute-value normalisation.
     public static func escapeAttribute(_ text: String) -> String {
+        escape(text, asAttribute: true)
+    }
+
+    private static func escape(_ text: String, asAttribute: Bool) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -104,11 +97,11 @@ public enum Markup {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
+            case "\"" where asAttribute: out += "&quot;"
+            case "'" where asAttribute: out += "&#39;"
+            case "\n" where asAttribute: out += "&#10;"
+            case "\r" where asAttribute: out += "&#13;"
+            case "\t" where asAttribute: out += "&#9;"
             default:
                 if isAllowedInXML(scalar) { out.unicodeScalars.append(scalar) }
             }

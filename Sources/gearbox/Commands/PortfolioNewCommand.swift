@@ -165,7 +165,7 @@ struct PortfolioCheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let dir = withoutTrailingSlash(directory)
         let manifestPath = dir + "/" + Portfolio.manifestFileName
         let manifest: PortfolioManifest
         manifest = try JSONFile.read(PortfolioManifest.self, from: manifestPath)
@@ -227,7 +227,7 @@ struct PortfolioAddCommand: ParsableCommand {
             guard let format = PortfolioManifest.Format(rawValue: format) else {
                 throw ValidationError("--format '\(format)': choose \(PortfolioManifest.Format.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            let dir = withoutTrailingSlash(directory)
             let variant = try PortfolioAuthoring.add(directory: dir, file: file, name: name, accuracy: accuracy, format: format, mask: mask)
             print("\(dir)/\(Portfolio.manifestFileName): added '\(variant.name)' (\(variant.format.rawValue), \(variant.macs) MACs, \(variant.params) params, file \(variant.file))")
         }
@@ -281,7 +281,7 @@ struct PortfolioEvalCommand: ParsableCommand {
         let results: [PortfolioEvaluation.Result]
         do {
             guard top == 1 || top == 5 else { throw ValidationError("--top \(top): use 1 or 5") }
-            let dir = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            let dir = withoutTrailingSlash(directory)
             results = try PortfolioEvaluation.evaluateAndRecord(
                 directory: dir, data: data, top: top, preprocess: try preprocess.map(Self.parsePreprocess))
         }
@@ -293,4 +293,9 @@ struct PortfolioEvalCommand: ParsableCommand {
             print("\(result.variant.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.4f", result.accuracy))  \(result.source)")
         }
     }
+}
+
+/// `Portfolios/x/` → `Portfolios/x` (`/` stays), so printed paths have one slash before the file.
+private func withoutTrailingSlash(_ directory: String) -> String {
+    directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
 }

@@ -91,11 +91,16 @@ struct ProfileCommand: ParsableCommand {
                                 notes: session.notes, table: result.lut)
             print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self))
         } else {
-            print(LookupTableText.render(result.lut))
-            print("")
-            print("wrote \(result.paths.lut) and \(result.paths.samples) (\(result.cellsMeasured) cells measured" +
-                  (result.cellsFromCheckpoint > 0 ? ", \(result.cellsFromCheckpoint) from the checkpoint)" : ")"))
+            Self.printResult(result)
         }
+    }
+
+    /// The table and what was written (also `gearbox demo`).
+    static func printResult(_ result: SweepResult) {
+        print(LookupTableText.render(result.lut))
+        print("")
+        print("wrote \(result.paths.lut) and \(result.paths.samples) (\(result.cellsMeasured) cells measured" +
+              (result.cellsFromCheckpoint > 0 ? ", \(result.cellsFromCheckpoint) from the checkpoint)" : ")"))
     }
 }
 

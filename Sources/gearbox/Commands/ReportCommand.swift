@@ -50,6 +50,11 @@ struct ReportCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
+        Self.printWritten(written)
+    }
+
+    /// What was written (also `gearbox demo`).
+    static func printWritten(_ written: WrittenReport) {
         print("wrote \(written.html)")
         print("      \(written.markdown) and \(written.figures.count) figures in \(written.directory)/figures")
         print("sections: \(written.sections.joined(separator: ", "))")

@@ -5,9 +5,7 @@
 import ArgumentParser
 import Foundation
 import GearboxCore
-import GearboxHardware
 import GearboxPolicy
-import GearboxPortfolio
 import GearboxProfiler
 
 struct ValidateCommand: ParsableCommand {
@@ -76,7 +74,7 @@ struct ValidateCommand: ParsableCommand {
     var slowdown: [String] = []
 
     @Option(help: "Real/emulated only: portfolio (real inference, needs --portfolio) or work (calibrated CPU-work stand-in).")
-    var runner: RunnerArgument = .portfolio
+    var runner: RealTimeRunnerKind = .portfolio
 
     @Option(help: "Real/emulated with --runner portfolio: the portfolio directory the table was profiled from.")
     var portfolio: String?
@@ -102,145 +100,65 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var lock: MeasuringLockOptions
 
     func run() throws {
-        let objective = try LatencyObjective(parsing: self.objective)
-        let policies = try ValidationPolicy.list(parsing: policy)
-        let source = controller.source
-        let table = try LookupTable.read(from: lut)
-        let levels = table.frequenciesKHz.isEmpty
-            ? Array(Set(table.variants.flatMap { $0.latency.keys.compactMap { Int($0) } })).sorted() : table.frequenciesKHz
-        let requestedMs = try duration.map { try DurationText.milliseconds($0, setting: "--duration") }
-        if let ms = requestedMs, ms <= 0 { throw PolicyError.badSetting(name: "--duration", reason: "must be positive") }
-        if let ms = requestedMs { try FrequencyTrace.checkDuration(ms, setting: "--duration") }
-        let frequencyTrace = try TraceArgument.load(trace, levelsKHz: levels, durationMs: requestedMs ?? 20_000)
-        let durationMs = requestedMs ?? frequencyTrace.durationMs
-        let selectorConfiguration = VariantSelector.Configuration(safetyMargin: margin, memoryBudgetBytes: memoryBudget, tailStep: tailStep)
-        let outDirectory = out ?? "Reports/validate-" + PolicyCLI.slug(TraceArgument.isFile(trace) ? URL(fileURLWithPath: trace).deletingPathExtension().lastPathComponent : trace)
-
-        let report: ValidationReport
-        switch source {
-        case .simulated, .predicted:
-            let slowdowns = try slowdown.map { try Slowdown(parsing: $0) }
-            // The simulator draws no latency below half a cell's p50 (LatencyDistribution's floor).
-            let fastestNs = table.variants.flatMap { $0.latency.values.map(\.p50Ns) }.min().map { $0 / 2 } ?? 1
-            try Timeline.checkRowBudget(durationMs: durationMs, fastestLatencyNs: fastestNs)
-            report = try Validator.simulate(
-                table: table, tableName: lut, trace: frequencyTrace, traceName: trace, objective: objective, policies: policies,
-                options: .init(seed: seed, durationMs: durationMs, domain: domain, slowdowns: slowdowns, selector: selectorConfiguration))
-        case .emulated, .real:
-            guard slowdown.isEmpty else {
-                throw PolicyError.badSetting(name: "--slowdown", reason: "only the simulated controller can inject slow-downs")
-            }
-            report = try runRealTime(
-                source: source, table: table, trace: frequencyTrace, objective: objective, policies: policies,
-                durationMs: durationMs, selector: selectorConfiguration)
-        }
-
-        try report.write(to: outDirectory)
+        let request = try self.request()
+        let session = try ValidationSession.prepare(request)
+        let report = try run(session)
+        try report.write(to: session.outDirectory)
         if json {
             let data = try JSONFile.encoder().encode(report.summary)
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("validate \(lut): trace \(trace), objective \(objective), controller \(report.summary.controller)"
-                + (report.summary.controller == .simulated ? " (virtual time, seed \(seed))" : "")
-                + ", \(DurationText.format(ns: durationMs * 1e6))")
-            print(report.table())
-            for note in report.summary.notes { print("note: \(note)") }
-            for p in ValidationPolicy.allCases {
-                if let note = report.summary.policies[p.rawValue]?.note { print("\(p.rawValue): \(note)") }
-            }
-            print("wrote \(outDirectory)/summary.json and \(outDirectory)/timeline.csv")
+            Self.printSummary(report, of: session)
         }
         if check, let failure = try report.check(maxViolationRate: 0.01) {
             throw CommandError.failure(failure)
         }
     }
-}
 
-extension ValidateCommand {
-    /// Builds the controller and runner the flags ask for and runs the policies in real time.
-    private func runRealTime(
-        source: MeasurementSource, table: LookupTable, trace frequencyTrace: FrequencyTrace, objective: LatencyObjective,
-        policies: [ValidationPolicy], durationMs: Double, selector: VariantSelector.Configuration
-    ) throws -> ValidationReport {
-        let pinning = pin
-        // Held until the last policy ran: nothing else may measure under DVFS meanwhile.
-        let measuring = try lock.hold(for: source)
-        defer { measuring?.release() }
-        let controller: FrequencyController
-        var calibrate: () throws -> Void = {}
-        var notes: [String] = []
-        var saveCalibration: () -> Void = {}
-        var windowNs: Int64 = 0
-        var settleNs: Int64 = 0
-        if settle != "auto" && settle != "0" {
-            let ms = try DurationText.milliseconds(settle, setting: "--settle")
-            try FrequencyTrace.checkDuration(ms, setting: "--settle")
-            settleNs = Int64(ms * 1e6)
-            if settleNs < 0 { throw PolicyError.badSetting(name: "--settle", reason: "must be auto, 0 or a positive duration") }
-        }
-        if sampleWindow != "auto" && sampleWindow != "0" {
-            let ms = try DurationText.milliseconds(sampleWindow, setting: "--sample-window")
-            try FrequencyTrace.checkDuration(ms, setting: "--sample-window")
-            windowNs = Int64(ms * 1e6)
-            if windowNs < 0 { throw PolicyError.badSetting(name: "--sample-window", reason: "must be auto, 0 or a positive duration") }
-        }
-        if source == .emulated {
-            let top = table.frequenciesKHz.max() ?? frequencyTrace.distinctKHz(domain: domain).last ?? 1
-            let emulated = try EmulatedFrequencyController(options: .init(maxKHz: top, gridKHz: table.frequenciesKHz))
-            let steps = frequencyTrace.distinctKHz(domain: domain).map(Frequency.init(kHz:))
-            // Calibrated once per machine (saved beside the LUT by profile or an earlier validate),
-            // then shared by every policy and every trace step of this run.
-            let calibrationPath = EmulatedCalibrationFile.path(besideLookupTable: lut)
-            notes.append(recalibrate ? "emulated DVFS: every step calibrated again (--recalibrate)" : emulated.reuseCalibrations(from: calibrationPath))
-            if !json { print(notes[notes.count - 1]) }
-            calibrate = { _ = try emulated.calibrate(steps) }
-            if sampleWindow == "auto" {
-                windowNs = Int64(steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? 0)
-            }
-            if settle == "auto" {
-                settleNs = Int64(steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? 0)
-            }
-            saveCalibration = { try? emulated.saveCalibrations(to: calibrationPath, deviceID: table.device) }
-            controller = emulated
-        } else {
-            controller = try RealFrequencyController()
-        }
-        let inference: InferenceRunner
-        var before: () throws -> Void = {}
-        switch runner {
-        case .work:
-            let work = CalibratedWorkRunner(table: table)
-            before = { work.calibrate() }
-            inference = work
-            notes.append("runner: calibrated CPU work per variant (SpinWorkload, unthrottled time = the table's mean at its top frequency), a stand-in for inference: latencies show the controller's effect, not the engine's")
-        case .portfolio:
-            guard let portfolio else {
-                throw PolicyError.badSetting(name: "--portfolio", reason: "--runner portfolio needs the portfolio directory the table was profiled from")
-            }
-            let backend = EngineBackend(threads: table.threads ?? 1)
-            let runners = try VariantRunnerSet(
-                table: table, tableName: lut, portfolio: Portfolio.open(directory: portfolio), backend: backend)
-            inference = runners
-            notes.append("runner: real inference, \(backend.name) backend with \(backend.threads) thread(s), variants from \(portfolio)")
-        }
-        let validation = RealTimeValidation(
-            table: table, trace: frequencyTrace, objective: objective, controller: controller, runner: inference,
-            traceDomain: domain, controllerDomain: 0, configuration: selector, tableName: lut, sampleWindowNs: windowNs,
-            settleNs: settleNs)
-        if !json { print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(ns: durationMs * 1e6)) each, \(source) controller") }
-        defer { saveCalibration() }
-        return try Validator.runRealTime(
-            validation, tableName: lut, traceName: trace, policies: policies, durationMs: durationMs, pinning: pinning,
-            beforeEnrolling: before, afterEnrolling: calibrate, notes: notes,
-            progress: { policy in if !json { print("  \(policy.rawValue)…") } })
+    /// The flags as a typed request.
+    func request() throws -> ValidationRequest {
+        ValidationRequest(
+            lutPath: lut, trace: trace, objective: try LatencyObjective(parsing: objective),
+            policies: try ValidationPolicy.list(parsing: policy), controller: controller.source,
+            durationMs: try duration.map { try DurationText.milliseconds($0, setting: "--duration") }, seed: seed,
+            outDirectory: out,
+            selector: VariantSelector.Configuration(safetyMargin: margin, memoryBudgetBytes: memoryBudget, tailStep: tailStep),
+            domain: domain, slowdowns: try slowdown.map { try Slowdown(parsing: $0) }, runner: runner,
+            portfolioDirectory: portfolio, pin: pin,
+            sampleWindow: try RealTimeTiming(parsing: sampleWindow, setting: "--sample-window"),
+            settle: try RealTimeTiming(parsing: settle, setting: "--settle"), reuseCalibration: !recalibrate)
     }
-}
 
-/// Helpers shared by the policy commands (validate, trace).
-enum PolicyCLI {
-    /// A file-name-safe form of a trace spec: `square:period=2s` → `square-period-2s`.
-    static func slug(_ text: String) -> String {
-        let mapped = text.lowercased().map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" }
-        return String(mapped).split(separator: "-").joined(separator: "-")
+    /// Runs the session, holding the machine-wide measuring lock while it runs in real time (so
+    /// nothing else measures under DVFS meanwhile), and prints its progress unless `--json`.
+    func run(_ session: ValidationSession) throws -> ValidationReport {
+        let measuring = try lock.hold(for: session.request.controller)
+        defer { measuring?.release() }
+        let quiet = json
+        return try session.run(events: { event in if !quiet { Self.printProgress(event) } })
+    }
+
+    /// A validation's progress lines.
+    static func printProgress(_ event: ValidationEvent) {
+        switch event {
+        case let .calibration(note): print(note)
+        case let .runningInRealTime(policies, durationMs, controller):
+            print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(ns: durationMs * 1e6)) each, \(controller) controller")
+        case let .policyStarted(policy): print("  \(policy.rawValue)…")
+        }
+    }
+
+    /// What `gearbox validate` prints after a run (also `gearbox demo`).
+    static func printSummary(_ report: ValidationReport, of session: ValidationSession) {
+        let request = session.request
+        print("validate \(request.lutPath): trace \(request.trace), objective \(request.objective), controller \(report.summary.controller)"
+            + (report.summary.controller == .simulated ? " (virtual time, seed \(request.seed))" : "")
+            + ", \(DurationText.format(ns: session.durationMs * 1e6))")
+        print(report.table())
+        for note in report.summary.notes { print("note: \(note)") }
+        for p in ValidationPolicy.allCases {
+            if let note = report.summary.policies[p.rawValue]?.note { print("\(p.rawValue): \(note)") }
+        }
+        print("wrote \(session.outDirectory)/summary.json and \(session.outDirectory)/timeline.csv")
     }
 }

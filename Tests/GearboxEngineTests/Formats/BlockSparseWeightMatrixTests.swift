@@ -58,6 +58,19 @@ import Testing
         }
     }
 
+    @Test func blockColumnsThatDoNotAscendAreNamed() throws {
+        let block = try BlockShape(rows: 2, columns: 2)
+        #expect(throws: WeightFormatError.invalidIndexArrays(
+            format: "bsr", reason: "block row 0 has block column 0: block columns must ascend and be < 2")) {
+            try BlockSparseWeightMatrix(rows: 4, columns: 4, block: block, blockRowOffsets: [0, 2, 2],
+                                        blockColumnIndices: [1, 0], blockValues: [Float](repeating: 1, count: 8))
+        }
+        #expect(throws: WeightFormatError.invalidIndexArrays(
+            format: "csr", reason: "row 1 has column 3: columns must ascend within a row and be < 3")) {
+            try CSRWeightMatrix(rows: 2, columns: 3, rowOffsets: [0, 1, 2], columnIndices: [0, 3], values: [1, 2])
+        }
+    }
+
     @Test func blockShapesParseFromText() throws {
         #expect(try BlockShape(parsing: "4x4") == BlockShape(rows: 4, columns: 4))
         #expect(try BlockShape(parsing: "8×1") == BlockShape(rows: 8, columns: 1))
