@@ -1,4 +1,4 @@
-// GearboxProfiler/LookupTableValidation: the rules a decoded lookup table must keep, checked on
+// GearboxRuntime/LookupTableValidation: the rules a decoded lookup table must keep, checked on
 // every read (JSONFile calls `validate`), so that no command meets a negative frequency, a p99
 // below its p50 or a latency too large to convert to an integer. Uses GearboxCore only.
 
