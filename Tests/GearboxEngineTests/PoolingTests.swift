@@ -167,6 +167,22 @@ private func runPool(_ op: String, _ x: Tensor, attributes: [String: ONNXModelBu
         #expect(abs(y.scalars[15] - x.scalars[35] / 4) < 1e-5)
     }
 
+    @Test func averagePoolWithDilationsIsRejectedRatherThanComputedWithout() {
+        // The average kernel has no dilated path; a model asking for one must not run undilated.
+        var b = ONNXModelBuilder()
+        b.addInput("x", shape: [1, 1, 6, 6])
+        b.addOutput(b.unary("AveragePool", "x", attributes: ["kernel_shape": .ints([2, 2]), "dilations": .ints([2, 2])]))
+        #expect(throws: (any Error).self) { try load(b) }
+    }
+
+    @Test func maxPoolIndicesOutputIsRejected() {
+        var b = ONNXModelBuilder()
+        b.addInput("x", shape: [1, 1, 4, 4])
+        b.addNode("MaxPool", inputs: ["x"], outputs: ["y", "indices"], attributes: ["kernel_shape": .ints([2, 2])])
+        b.addOutput("y")
+        #expect(throws: (any Error).self) { try load(b) }
+    }
+
     @Test func globalPoolsReduceEachPlane() throws {
         let x = Tensor.random(shape: [2, 3, 4, 5], seed: 12)
         let xs = x.scalars
