@@ -95,6 +95,14 @@ public struct FrequencyTrace: Equatable, Sendable {
         }
     }
 
+    /// Why sampling every `intervalMs` for `durationMs` would make more than ``maximumSamples``
+    /// samples, or nil when it would not: the budget every trace maker checks before sampling.
+    public static func sampleBudgetProblem(durationMs: Double, everyMs intervalMs: Double) -> String? {
+        let samples = durationMs / intervalMs
+        if samples <= Double(maximumSamples) { return nil }  // also refuses NaN (0 / 0)
+        return "\(DurationText.compact(samples)) samples, more than the \(maximumSamples) a trace may have (FrequencyTrace.maximumSamples)"
+    }
+
     // MARK: CSV
 
     /// The trace as CSV: `time_ms,khz` (or `time_ms,khz_policy0,khz_policy4,…`), one row per sample.

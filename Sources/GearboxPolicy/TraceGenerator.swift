@@ -191,10 +191,9 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
 
     /// A generator emitting a sample every `interval` ms may not exceed the trace sample budget.
     private func checkSampleCount(durationMs: Double, every interval: Double) throws {
-        guard durationMs / interval <= Double(FrequencyTrace.maximumSamples) else {
+        if let problem = FrequencyTrace.sampleBudgetProblem(durationMs: durationMs, everyMs: interval) {
             throw PolicyError.badTraceSpec(
-                spec: description,
-                reason: "\(DurationText.compact(durationMs / interval)) samples, more than the \(FrequencyTrace.maximumSamples) a trace may have (FrequencyTrace.maximumSamples): use a longer interval or period, or a shorter --duration")
+                spec: description, reason: problem + ": use a longer interval or period, or a shorter --duration")
         }
     }
 

@@ -53,9 +53,9 @@ struct TraceRecordCommand: ParsableCommand {
         let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
         let intervalMs = try DurationText.milliseconds(interval, setting: "--interval")
         try FrequencyTrace.checkDuration(durationMs, setting: "--duration")
-        guard intervalMs > 0, durationMs / intervalMs <= Double(FrequencyTrace.maximumSamples) else {
-            throw PolicyError.badSetting(
-                name: "--interval", reason: "\(interval) over \(duration) is more than \(FrequencyTrace.maximumSamples) samples (FrequencyTrace.maximumSamples); use a longer interval")
+        guard intervalMs > 0 else { throw PolicyError.badSetting(name: "--interval", reason: "\(interval) must be positive") }
+        if let problem = FrequencyTrace.sampleBudgetProblem(durationMs: durationMs, everyMs: intervalMs) {
+            throw PolicyError.badSetting(name: "--interval", reason: "\(interval) over \(duration) is \(problem); use a longer interval")
         }
         let recorder = try TraceRecorder(sysfsRoot: sysfsRoot)
         if !json {
