@@ -39,12 +39,23 @@ public struct Portfolio: Sendable {
     /// the directory, symlinks resolved: what `open` checks before it hashes, for a manifest about
     /// to be written.
     public func checkConsistency() throws {
-        let manifestPath = directory + "/" + Self.manifestFileName
         try manifest.validate(FileValidator(path: manifestPath))
+        _ = try containedVariantPaths()
+    }
+
+    /// Each variant's file, in manifest order, resolved inside the directory: no absolute path, no
+    /// `..`, no symlink leading out.
+    private func containedVariantPaths() throws -> [String] {
         let variantsKey = FileValidator(path: manifestPath).at("variants")
-        for (index, variant) in manifest.variants.enumerated() {
-            _ = try ContainedPath.resolve(variant.file, inside: directory, key: variantsKey.at(index).at("file"))
+        return try manifest.variants.indices.map { index in
+            try ContainedPath.resolve(manifest.variants[index].file, inside: directory, key: variantsKey.at(index).at("file"))
         }
+    }
+
+    /// `Portfolios/x/` → `Portfolios/x` (a lone `/` stays), so paths built from it have one slash
+    /// before the file name.
+    public static func directoryPath(_ directory: String) -> String {
+        directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
     }
 
     /// Opens `directory/portfolio.json` (validated as ``PortfolioManifest/validate(_:)`` says),
@@ -54,7 +65,7 @@ public struct Portfolio: Sendable {
     public static func open(
         directory: String, verifyHashes: Bool = true, checkLoadingWith backend: VariantBackend? = nil
     ) throws -> Portfolio {
-        let dir = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        let dir = directoryPath(directory)
         let manifestPath = dir + "/" + manifestFileName
         let manifest: PortfolioManifest
         do { manifest = try JSONFile.read(PortfolioManifest.self, from: manifestPath) } catch let error as FileFormatError {
@@ -68,9 +79,7 @@ public struct Portfolio: Sendable {
             }
         }
         let portfolio = Portfolio(directory: dir, manifest: manifest)
-        let variantsKey = FileValidator(path: manifestPath).at("variants")
-        for (index, variant) in manifest.variants.enumerated() {
-            let path = try ContainedPath.resolve(variant.file, inside: dir, key: variantsKey.at(index).at("file"))
+        for (variant, path) in zip(manifest.variants, try portfolio.containedVariantPaths()) {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw PortfolioError.missingFile(variant: variant.name, path: path)
             }

@@ -43,6 +43,8 @@ public struct PortfolioRequest: Sendable {
     public var importance: ChannelImportance = .l1
     /// Also make `structured-from-sparse`: the model without its all-zero channels (lossless).
     public var fromSparse = false
+    /// How inputs are scaled before the model sees them, recorded as the task's `preprocess`.
+    public var preprocess = PortfolioManifest.Preprocess(scale: 1, mean: 0, std: 1)
 
     public init(name: String, model: String, directory: String) {
         self.name = name; self.model = model; self.directory = directory
@@ -93,7 +95,8 @@ public enum PortfolioAuthoring {
         do { original = try InferenceModel(contentsOf: request.model) } catch {
             throw PortfolioAuthoringError.input("\(request.model): the engine cannot load it: \(error)")
         }
-        let task = try Self.task(of: original)
+        var task = try Self.task(of: original)
+        task.preprocess = request.preprocess
         if !request.masked.isEmpty, let grouped = original.weightLayers.first(where: { $0.description.groupCount > 1 }) {
             throw PortfolioAuthoringError.input(
                 "\(request.model): --masked needs ungrouped Conv layers, but \(grouped.description.nodeName) is a grouped (e.g. depthwise) Conv; drop --masked for this model")

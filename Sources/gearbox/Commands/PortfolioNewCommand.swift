@@ -104,39 +104,30 @@ struct PortfolioNewCommand: ParsableCommand {
     }
 
     func run() throws {
-        let request: PortfolioRequest
-        do {
-            guard let importance = ChannelImportance(rawValue: importance) else {
-                throw ValidationError("--importance '\(importance)': choose l1, l2 or bn")
-            }
-            if let problem = SafeName.problem(name) { throw ValidationError("portfolio name '\(name)': \(problem)") }
-            var r = PortfolioRequest(name: name, model: from, directory: out ?? "Portfolios/\(name)")
-            r.structured = try Self.fractions(structured, flag: "structured", range: 0...1, excludeZero: true)
-            r.unstructured = try Self.fractions(unstructured, flag: "unstructured", range: 0...1, excludeZero: false)
-            r.masked = try Self.fractions(masked, flag: "masked", range: 0...1, excludeZero: true)
-            r.blocks = try Self.blockSettings(blocks, flag: "blocks")
-            r.unalignedBlocks = try Self.blockSettings(ubp, flag: "ubp")
-            r.importance = importance
-            r.fromSparse = fromSparse
-            request = r
+        guard let importance = ChannelImportance(rawValue: importance) else {
+            throw ValidationError("--importance '\(importance)': choose l1, l2 or bn")
         }
-        var manifest: PortfolioManifest, checks: [VariantCheck]
-        do {
-            let preprocessing = try preprocess.map(PortfolioEvalCommand.parsePreprocess)
-            (manifest, checks) = try PortfolioAuthoring.create(request)
-            if let eval {
-                let results = try PortfolioEvaluation.evaluateAndRecord(directory: request.directory, data: eval, top: 1, preprocess: preprocessing)
-                if let preprocessing {
-                    manifest = try JSONFile.read(PortfolioManifest.self, from: request.directory + "/" + Portfolio.manifestFileName)
-                    manifest.task.preprocess = preprocessing
-                    try JSONFile.write(manifest, to: request.directory + "/" + Portfolio.manifestFileName)
-                }
-                manifest = try JSONFile.read(PortfolioManifest.self, from: request.directory + "/" + Portfolio.manifestFileName)
-                for index in checks.indices {
-                    if let result = results.first(where: { $0.variant == checks[index].name }) {
-                        checks[index].accuracy = result.accuracy
-                        checks[index].accuracySource = result.source
-                    }
+        if let problem = SafeName.problem(name) { throw ValidationError("portfolio name '\(name)': \(problem)") }
+        var request = PortfolioRequest(name: name, model: from, directory: out ?? "Portfolios/\(name)")
+        request.structured = try Self.fractions(structured, flag: "structured", range: 0...1, excludeZero: true)
+        request.unstructured = try Self.fractions(unstructured, flag: "unstructured", range: 0...1, excludeZero: false)
+        request.masked = try Self.fractions(masked, flag: "masked", range: 0...1, excludeZero: true)
+        request.blocks = try Self.blockSettings(blocks, flag: "blocks")
+        request.unalignedBlocks = try Self.blockSettings(ubp, flag: "ubp")
+        request.importance = importance
+        request.fromSparse = fromSparse
+        // --preprocess goes with --eval: it is how the evaluation data is read, so the task records it.
+        if eval != nil, let preprocess { request.preprocess = try PortfolioEvalCommand.parsePreprocess(preprocess) }
+
+        var (manifest, checks) = try PortfolioAuthoring.create(request)
+        if let eval {
+            // Evaluation preprocesses as the task just written says, and records accuracies in it.
+            let results = try PortfolioEvaluation.evaluateAndRecord(directory: request.directory, data: eval, top: 1, preprocess: nil)
+            manifest = try JSONFile.read(PortfolioManifest.self, from: request.directory + "/" + Portfolio.manifestFileName)
+            for index in checks.indices {
+                if let result = results.first(where: { $0.variant == checks[index].name }) {
+                    checks[index].accuracy = result.accuracy
+                    checks[index].accuracySource = result.source
                 }
             }
         }
@@ -165,7 +156,7 @@ struct PortfolioCheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let dir = withoutTrailingSlash(directory)
+        let dir = Portfolio.directoryPath(directory)
         let manifestPath = dir + "/" + Portfolio.manifestFileName
         let manifest: PortfolioManifest
         manifest = try JSONFile.read(PortfolioManifest.self, from: manifestPath)
@@ -223,14 +214,12 @@ struct PortfolioAddCommand: ParsableCommand {
     var mask: String?
 
     func run() throws {
-        do {
-            guard let format = PortfolioManifest.Format(rawValue: format) else {
-                throw ValidationError("--format '\(format)': choose \(PortfolioManifest.Format.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let dir = withoutTrailingSlash(directory)
-            let variant = try PortfolioAuthoring.add(directory: dir, file: file, name: name, accuracy: accuracy, format: format, mask: mask)
-            print("\(dir)/\(Portfolio.manifestFileName): added '\(variant.name)' (\(variant.format.rawValue), \(variant.macs) MACs, \(variant.params) params, file \(variant.file))")
+        guard let format = PortfolioManifest.Format(rawValue: format) else {
+            throw ValidationError("--format '\(format)': choose \(PortfolioManifest.Format.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let dir = Portfolio.directoryPath(directory)
+        let variant = try PortfolioAuthoring.add(directory: dir, file: file, name: name, accuracy: accuracy, format: format, mask: mask)
+        print("\(dir)/\(Portfolio.manifestFileName): added '\(variant.name)' (\(variant.format.rawValue), \(variant.macs) MACs, \(variant.params) params, file \(variant.file))")
     }
 }
 
@@ -278,13 +267,9 @@ struct PortfolioEvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let results: [PortfolioEvaluation.Result]
-        do {
-            guard top == 1 || top == 5 else { throw ValidationError("--top \(top): use 1 or 5") }
-            let dir = withoutTrailingSlash(directory)
-            results = try PortfolioEvaluation.evaluateAndRecord(
-                directory: dir, data: data, top: top, preprocess: try preprocess.map(Self.parsePreprocess))
-        }
+        guard top == 1 || top == 5 else { throw ValidationError("--top \(top): use 1 or 5") }
+        let results = try PortfolioEvaluation.evaluateAndRecord(
+            directory: Portfolio.directoryPath(directory), data: data, top: top, preprocess: try preprocess.map(Self.parsePreprocess))
         if json {
             print(String(decoding: try JSONFile.encoder().encode(results), as: UTF8.self))
             return
@@ -293,9 +278,4 @@ struct PortfolioEvalCommand: ParsableCommand {
             print("\(result.variant.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.4f", result.accuracy))  \(result.source)")
         }
     }
-}
-
-/// `Portfolios/x/` → `Portfolios/x` (`/` stays), so printed paths have one slash before the file.
-private func withoutTrailingSlash(_ directory: String) -> String {
-    directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
 }
