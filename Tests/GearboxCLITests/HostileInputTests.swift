@@ -18,37 +18,12 @@ struct HostileInputTests {
 
     /// Runs `gearbox arguments` in `directory` (the scratch directory by default), so that a
     /// command that wrongly writes relative paths writes there.
-    func gearbox(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
-        guard let binary = GearboxBinary.path else { throw CLITestError("no gearbox binary") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? scratch.path)
-        let out = scratch.file(".out-\(UUID().uuidString)"), err = scratch.file(".err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-        return Outcome(
-            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
-            stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
-    }
-
-    /// How a run ended; a trap (SIGILL, SIGTRAP) or a kill shows as `killedBySignal`.
-    struct Outcome {
-        var status: Int32
-        var killedBySignal: Bool
-        var stdout: String
-        var stderr: String
+    func gearbox(_ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+        try GearboxBinary.run(arguments, directory: directory ?? scratch.path)
     }
 
     /// Exit 2, no crash, one error line naming `file` and every one of `words`.
-    func expectInputError(_ result: Outcome, file: String, words: [String], _ context: String) {
+    func expectInputError(_ result: CommandResult, file: String, words: [String], _ context: String) {
         #expect(!result.killedBySignal && result.status < 128, "\(context) crashed: \(result.stderr)")
         #expect(result.status == 2, "\(context): exit \(result.status), stderr: \(result.stderr)")
         #expect(!result.stderr.contains("Fatal error"), "\(context): \(result.stderr)")
@@ -174,7 +149,7 @@ struct HostileInputTests {
         return dir
     }
 
-    func profile(_ portfolio: String) throws -> Outcome {
+    func profile(_ portfolio: String) throws -> CommandResult {
         try gearbox(["profile", "--portfolio", portfolio, "--device", Self.deviceFixture, "--controller", "simulated", "--quick",
                      "--skip-switch-costs", "--skip-memory", "--no-progress", "--out", scratch.file("p.lut.json")])
     }

@@ -9,17 +9,6 @@ import Testing
 @Suite(.requiresBinary) struct PortfolioNewCLITests {
     static let dnnshifter = GearboxBinary.repositoryRoot + "/Portfolios/fashion-dnnshifter"
     static let dense = dnnshifter + "/dense.onnx"
-    static let hasONNXRuntime: Bool = {
-        guard let python = HostFacts.executable(named: ["python3"]) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import onnxruntime"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
 
     /// Makes a portfolio from the dense CNN with structured variants at 0.5 and 0.75.
     static func makePortfolio(in scratch: ScratchDirectory) throws -> (directory: String, manifest: [String: Any]) {
@@ -135,27 +124,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory + "/other-task.onnx"))
     }
 
-    @Test(.enabled(if: hasONNXRuntime, "needs python3 with onnxruntime (not installed on this host)"))
+    @Test(.enabled(if: HostFacts.hasONNXRuntime, "needs python3 with onnxruntime (not installed on this host)"))
     func structuredVariantsLoadInONNXRuntime() throws {
         let scratch = ScratchDirectory("portfolio-ort")
         let (directory, _) = try Self.makePortfolio(in: scratch)
-        let script = """
-            import sys, numpy as np, onnxruntime as ort
-            shapes = []
-            for path in sys.argv[1:]:
-                s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-                i = s.get_inputs()[0]
-                y = s.run(None, {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)})[0]
-                shapes.append(y.shape)
-            assert all(s == shapes[0] for s in shapes), shapes
-            print(shapes[0])
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(HostFacts.executable(named: ["python3"])))
-        process.arguments = ["-c", script] + ["dense", "structured-0.50", "structured-0.75"].map { directory + "/\($0).onnx" }
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(try ONNXRuntimeCheck.outputShapesAgree(["dense", "structured-0.50", "structured-0.75"].map { directory + "/\($0).onnx" }))
     }
 }
 
@@ -183,7 +156,7 @@ import Testing
         #expect(variants.allSatisfy { $0["accuracy"] is Double })
     }
 
-    @Test(.enabled(if: hasFashionMNIST && hasNumPy, "needs the Fashion-MNIST test set and python3 with NumPy to write the .npz"))
+    @Test(.enabled(if: hasFashionMNIST && HostFacts.hasNumPy, "needs the Fashion-MNIST test set and python3 with NumPy to write the .npz"))
     func evalOnANumPyArchiveGivesTheSameAccuracy() throws {
         let scratch = ScratchDirectory("portfolio-eval-npz")
         let out = scratch.file("mine")
@@ -198,12 +171,8 @@ import Testing
             y = np.frombuffer(gzip.open(labels).read()[8:], np.uint8).astype(np.int64)
             np.savez_compressed(out, x=x, y=y)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, Self.fashion + "/t10k-images-idx3-ubyte.gz", Self.fashion + "/t10k-labels-idx1-ubyte.gz", npz]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(try HostFacts.runPython(
+            script, arguments: [Self.fashion + "/t10k-images-idx3-ubyte.gz", Self.fashion + "/t10k-labels-idx1-ubyte.gz", npz]) == 0)
         let eval = try GearboxBinary.run(["portfolio", "eval", out, "--data", npz, "--json",
                                           "--preprocess", "scale=0.00392156862745098,mean=0.286,std=0.353"])
         #expect(eval.status == 0, "stderr: \(eval.stderr)")
@@ -211,17 +180,6 @@ import Testing
         #expect(results.first { $0["variant"] as? String == "dense" }?["accuracy"] as? Double == 0.92)
         #expect((results.first?["source"] as? String)?.contains("test.npz (10000 examples)") == true)
     }
-
-    static let hasNumPy: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import numpy"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
 
     @Test func evalRefusesBadData() throws {
         let scratch = ScratchDirectory("portfolio-eval-bad")

@@ -2,13 +2,11 @@
 // GearboxBenchmarks and run by path.
 
 import Foundation
+import GearboxTestSupport
 import Testing
 @testable import GearboxBenchmarks
 
 @Suite struct OnnxRuntimeBaselineTests {
-    static let python = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
-        .map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-
     @Test func theScriptShipsAsAResource() throws {
         let path = try #require(OnnxRuntimeBaseline.scriptPath, "onnxruntime_bench.py is not in the GearboxBenchmarks bundle")
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -16,7 +14,7 @@ import Testing
         #expect(text.contains("perf_counter_ns"))
     }
 
-    @Test(.enabled(if: python != nil, "needs python3 on PATH"))
+    @Test(.enabled(if: HostFacts.python != nil, "needs python3 on PATH"))
     func aModelOnnxruntimeCannotRunIsAnErrorNotAFigure() {
         // Without onnxruntime the script says which package is missing; with it, the missing
         // model fails the session. Either way no latency comes back.

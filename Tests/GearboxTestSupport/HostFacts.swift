@@ -30,6 +30,34 @@ public enum HostFacts {
     public static let hasProcLoadAverage: Bool = FileManager.default.fileExists(atPath: "/proc/loadavg")
     public static let hasProcSelfStatus: Bool = FileManager.default.fileExists(atPath: "/proc/self/status")
 
+    /// `python3` on `PATH` (`make test` puts its venv first).
+    public static let python: String? = executable(named: ["python3"])
+
+    /// `python3` on `PATH` can import onnxruntime, the reference runtime for exported models.
+    public static let hasONNXRuntime: Bool = pythonCanImport("onnxruntime")
+    /// `python3` on `PATH` can import NumPy (tests write `.npz` files with it).
+    public static let hasNumPy: Bool = pythonCanImport("numpy")
+
+    /// Runs `python3 -c script arguments…` and returns its exit status; output goes to this
+    /// process's unless `quiet`.
+    public static func runPython(_ script: String, arguments: [String] = [], quiet: Bool = false) throws -> Int32 {
+        guard let python else { throw CocoaError(.executableNotLoadable) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", script] + arguments
+        if quiet {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    private static func pythonCanImport(_ module: String) -> Bool {
+        (try? runPython("import \(module)", quiet: true)) == 0
+    }
+
     /// The first of `names` found as an executable file on `PATH`, as a full path.
     public static func executable(named names: [String]) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

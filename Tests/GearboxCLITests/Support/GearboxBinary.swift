@@ -11,6 +11,8 @@ import Glibc
 /// What a finished `gearbox` run left behind.
 struct CommandResult {
     var status: Int32
+    /// A trap (SIGILL, SIGTRAP) or a kill ended it, rather than an exit.
+    var killedBySignal = false
     var stdout: String
     var stderr: String
 }
@@ -106,7 +108,7 @@ final class RunningCommand {
     func wait() -> CommandResult {
         process.waitUntilExit()
         return CommandResult(
-            status: process.terminationStatus, stdout: stdoutSoFar,
+            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal, stdout: stdoutSoFar,
             stderr: (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "")
     }
 }
