@@ -59,19 +59,22 @@ public enum JSONFile {
             throw FileFormatError.unsupportedSchema(path: path, found: version, supported: T.currentSchemaVersion)
         }
         let value: T
-        do { value = try JSONDecoder().decode(T.self, from: data) } catch let DecodingError.dataCorrupted(context)
-            where context.underlyingError is DisallowedValue {
-            // A typed value (an enum) that decoded to a string the format does not allow: the same
-            // error as a validation failure, naming the key path and what is allowed.
-            let disallowed = context.underlyingError as? DisallowedValue
-            var validator = FileValidator(path: path)
-            for key in context.codingPath { validator = key.intValue.map { validator.at($0) } ?? validator.at(key.stringValue) }
-            throw validator.invalid(disallowed?.value ?? "?", allowed: disallowed?.allowed ?? "")
-        } catch {
-            throw FileFormatError.malformed(path: path, reason: shortReason(error))
-        }
+        do { value = try JSONDecoder().decode(T.self, from: data) } catch { throw decodingFailure(error, path: path) }
         if let checked = value as? any ValidatedFile { try checked.validate(FileValidator(path: path)) }
         return value
+    }
+
+    /// A typed value (an enum) that decoded to a string the format does not allow is the same
+    /// error as a validation failure, naming the key path and what is allowed; anything else the
+    /// decoder refused is malformed.
+    static func decodingFailure(_ error: Error, path: String) -> FileFormatError {
+        guard case let DecodingError.dataCorrupted(context) = error, let disallowed = context.underlyingError as? DisallowedValue else {
+            return .malformed(path: path, reason: shortReason(error))
+        }
+        let key = context.codingPath.reduce(FileValidator(path: path)) { key, next in
+            next.intValue.map { key.at($0) } ?? key.at(next.stringValue)
+        }
+        return key.invalid(disallowed.value, allowed: disallowed.allowed)
     }
 
     /// A decoded JSON value as an error shows it: strings quoted, others as JSON writes them.
