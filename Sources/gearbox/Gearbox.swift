@@ -81,9 +81,9 @@ struct Gearbox: ParsableCommand {
             status = classified.exitStatus
             message = Self.oneLine("\(error)")
         } else if parserCode == .validationFailure, let command {
-            // Thrown by a command's run(): its message and where its help is.
+            // Thrown by a command's run(): one line, like every other error, ending with where
+            // that command's help is.
             status = .inputError
-            // One line, like every other error: the message, then where the command's help is.
             message = Self.oneLine(command.message(for: error))
                 + " (see '\((["gearbox"] + commandPath(to: command)).joined(separator: " ")) --help')"
         } else if parserCode == .validationFailure {
