@@ -136,23 +136,18 @@ public enum BoardRunner {
         return Outcome(exitStatus: exit, unmounted: unmounted, unthrottled: unthrottled, simulatedNs: Int64(last - start), finalCelsius: simulation.celsius)
     }
 
-    /// Starts `command` from a thread that first enters a new mount namespace (per thread:
-    /// unshare(CLONE_NEWNS) implies CLONE_FS only), makes every mount in it private so nothing
-    /// propagates back to the host, and bind-mounts the tree's folders over the host's. The
-    /// child inherits the namespace; the thread then ends and the rest of this process keeps the
-    /// host's view.
+    /// Starts `command` from a thread that first enters a private mount namespace
+    /// (``PrivateMountNamespace``) and bind-mounts the tree's folders over the host's. The child
+    /// inherits the namespace; the thread then ends and the rest of this process keeps the host's
+    /// view.
     private static func spawnInBoardNamespace(command: [String], tree: String, folders: [String],
                                               beforeSpawn: @escaping @Sendable () -> Void) throws -> pid_t {
         let outcome = SpawnOutcome()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { done.signal() }
-            if gearbox_unshare_mount_namespace() != 0 {
-                outcome.result = .failure(.run(reason: "unshare(CLONE_NEWNS) failed: \(String(cString: strerror(errno)))"))
-                return
-            }
-            if mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0 {
-                outcome.result = .failure(.run(reason: "making mounts private failed: \(String(cString: strerror(errno)))"))
+            if let problem = PrivateMountNamespace.enterOnThisThread() {
+                outcome.result = .failure(.run(reason: problem))
                 return
             }
             if let problem = provideMountPoints(for: folders, stash: tree + "/.host-sys-class") {

@@ -139,14 +139,9 @@ private final class NamespaceThread: @unchecked Sendable {
     /// Carries the set-up result from the new thread (written before `ready` is signalled).
     private final class SetupOutcome: @unchecked Sendable { var error: HardwareError? }
 
-    /// unshare + make every mount private (so nothing propagates back to the host) + bind.
+    /// A private mount namespace (``PrivateMountNamespace``) with `source` bind-mounted over `target`.
     private static func enterPrivateNamespace(showing source: String, over target: String) -> HardwareError? {
-        if gearbox_unshare_mount_namespace() != 0 {
-            return .mountNamespace(reason: "unshare(CLONE_NEWNS) failed: \(String(cString: strerror(errno)))")
-        }
-        if mount("none", "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0 {
-            return .mountNamespace(reason: "making mounts private failed: \(String(cString: strerror(errno)))")
-        }
+        if let problem = PrivateMountNamespace.enterOnThisThread() { return .mountNamespace(reason: problem) }
         if mount(source, target, nil, UInt(MS_BIND), nil) != 0 {
             return .mountNamespace(reason: "bind-mounting \(source) over \(target) failed: \(String(cString: strerror(errno)))")
         }
