@@ -35,17 +35,34 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// than the cell's undisturbed ones (another tenant of the host; absent = none). The
         /// other figures are of the rest.
         public var interferedWindows: Int?
+        /// Energy per inference in joules over the cell, from the board's energy counter (differenced,
+        /// wrap-around handled) or its power sensor integrated over the cell; nil without a sensor.
+        public var energyPerInferenceJ: Double?
+        /// Mean power over the cell in watts, from the same sensor; nil without one.
+        public var powerW: Double?
+        /// Hottest thermal zone at the cell's start and end, °C; nil without thermal zones.
+        public var temperatureStartC: Double?
+        public var temperatureEndC: Double?
+        /// True when the delivered frequency fell below the set one or a trip point was crossed
+        /// during the cell, and no cooled-down retry was clean (absent = not throttled).
+        public var throttled: Bool?
+        /// Separate visits merged into this cell (absent = 1); the CI then spans between-visit spread.
+        public var visits: Int?
         public init(
             p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,
             stddevNs: Double, ciHalfWidthNs: Double, samples: Int, source: MeasurementSource, stopRule: String? = nil,
             noisy: Bool? = nil, cv: Double? = nil, retried: Bool? = nil, speedRatio: Double? = nil,
-            inferencesPerSample: Int? = nil, interferedWindows: Int? = nil
+            inferencesPerSample: Int? = nil, interferedWindows: Int? = nil, energyPerInferenceJ: Double? = nil,
+            powerW: Double? = nil, temperatureStartC: Double? = nil, temperatureEndC: Double? = nil,
+            throttled: Bool? = nil, visits: Int? = nil
         ) {
             self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns; self.p999Ns = p999Ns; self.maxNs = maxNs
             self.meanNs = meanNs; self.stddevNs = stddevNs; self.ciHalfWidthNs = ciHalfWidthNs; self.samples = samples
             self.source = source; self.stopRule = stopRule; self.noisy = noisy; self.cv = cv; self.retried = retried
             self.speedRatio = speedRatio; self.inferencesPerSample = inferencesPerSample
-            self.interferedWindows = interferedWindows
+            self.interferedWindows = interferedWindows; self.energyPerInferenceJ = energyPerInferenceJ
+            self.powerW = powerW; self.temperatureStartC = temperatureStartC; self.temperatureEndC = temperatureEndC
+            self.throttled = throttled; self.visits = visits
         }
     }
 
@@ -155,14 +172,22 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         public var resumes: Int
         /// Frequencies that were not measured but predicted from each variant's model.
         public var predictedKHz: [Int]
+        /// Cells found throttled, and how many of them a cooled-down retry measured clean (absent = none).
+        public var throttledCells: Int?
+        public var throttleRetriedCells: Int?
+        /// The energy or power sensor the cells' energy figures come from, with its update interval
+        /// (e.g. "powercap intel-rapl:0 energy_uj, updates every 1 ms"); nil without one.
+        public var energySensor: String?
         public init(clock: String, clockResolutionNs: Int, clockReadCostNs: Double, stopRule: String,
                     stopRuleCounts: [String: Int], noisyCV: Double, noisyCells: Int, retriedCells: Int, seed: UInt64,
-                    frequencyOrderKHz: [Int], placement: String, backend: String, resumes: Int, predictedKHz: [Int]) {
+                    frequencyOrderKHz: [Int], placement: String, backend: String, resumes: Int, predictedKHz: [Int],
+                    throttledCells: Int? = nil, throttleRetriedCells: Int? = nil, energySensor: String? = nil) {
             self.clock = clock; self.clockResolutionNs = clockResolutionNs; self.clockReadCostNs = clockReadCostNs
             self.stopRule = stopRule; self.stopRuleCounts = stopRuleCounts; self.noisyCV = noisyCV
             self.noisyCells = noisyCells; self.retriedCells = retriedCells; self.seed = seed
             self.frequencyOrderKHz = frequencyOrderKHz; self.placement = placement; self.backend = backend
-            self.resumes = resumes; self.predictedKHz = predictedKHz
+            self.resumes = resumes; self.predictedKHz = predictedKHz; self.throttledCells = throttledCells
+            self.throttleRetriedCells = throttleRetriedCells; self.energySensor = energySensor
         }
     }
 
