@@ -174,8 +174,10 @@ extension Portfolio {
         }
     }
 
-    /// What is wrong with a model's inputs and outputs for `task`, or nil.
-    static func interfaceProblem(inputs: [TensorDescription], outputs: [TensorDescription], task: PortfolioManifest.Task) -> String? {
+    /// What is wrong with a model's inputs and outputs for `task`, or nil: the one interface rule
+    /// for profiling, `portfolio check` and `portfolio add` (an input named and shaped as the task
+    /// says; a first output of `task.classes` values).
+    public static func interfaceProblem(inputs: [TensorDescription], outputs: [TensorDescription], task: PortfolioManifest.Task) -> String? {
         let expected = "\(task.inputName) [\(task.inputShape.map(String.init).joined(separator: "x"))]"
         guard let input = inputs.first(where: { $0.name == task.inputName }) else {
             return "the model has inputs \(inputs.isEmpty ? "(none)" : inputs.map(\.description).joined(separator: ", ")), the portfolio's task needs \(expected)"

@@ -40,16 +40,38 @@ public struct Portfolio: Sendable {
     /// to be written.
     public func checkConsistency() throws {
         try manifest.validate(FileValidator(path: manifestPath))
-        _ = try containedVariantPaths()
+        for index in manifest.variants.indices { _ = try containedFile(ofVariantAt: index) }
     }
 
-    /// Each variant's file, in manifest order, resolved inside the directory: no absolute path, no
-    /// `..`, no symlink leading out.
-    private func containedVariantPaths() throws -> [String] {
-        let variantsKey = FileValidator(path: manifestPath).at("variants")
-        return try manifest.variants.indices.map { index in
-            try ContainedPath.resolve(manifest.variants[index].file, inside: directory, key: variantsKey.at(index).at("file"))
+    /// A variant's file resolved inside the directory: no absolute path, no `..`, no symlink
+    /// leading out.
+    private func containedFile(ofVariantAt index: Int) throws -> String {
+        let key = FileValidator(path: manifestPath).at("variants").at(index).at("file")
+        return try ContainedPath.resolve(manifest.variants[index].file, inside: directory, key: key)
+    }
+
+    /// The one rule for a variant's file, shared by `open` and `portfolio check`: it resolves
+    /// inside the directory (symlinks included), is readable, and (with `verifyHash`, where the
+    /// manifest stores one) its SHA-256 matches. Returns the resolved path.
+    ///
+    /// - Throws: `FileFormatError.invalidValue` for a path that escapes, `PortfolioError.missingFile`
+    ///   or `.hashMismatch`.
+    public func checkedFile(ofVariantAt index: Int, verifyHash: Bool = true) throws -> String {
+        let variant = manifest.variants[index]
+        let path = try containedFile(ofVariantAt: index)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw PortfolioError.missingFile(variant: variant.name, path: path)
         }
+        if verifyHash, let expected = variant.sha256 {
+            let actual: String
+            do { actual = try FileDigest.sha256Hex(ofFileAt: path) } catch {
+                throw PortfolioError.missingFile(variant: variant.name, path: path)
+            }
+            guard actual == expected.lowercased() else {
+                throw PortfolioError.hashMismatch(variant: variant.name, path: path, expected: expected, actual: actual)
+            }
+        }
+        return path
     }
 
     /// `Portfolios/x/` → `Portfolios/x` (a lone `/` stays), so paths built from it have one slash
@@ -79,19 +101,8 @@ public struct Portfolio: Sendable {
             }
         }
         let portfolio = Portfolio(directory: dir, manifest: manifest)
-        for (variant, path) in zip(manifest.variants, try portfolio.containedVariantPaths()) {
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw PortfolioError.missingFile(variant: variant.name, path: path)
-            }
-            if verifyHashes, let expected = variant.sha256 {
-                let actual: String
-                do { actual = try FileDigest.sha256Hex(ofFileAt: path) } catch {
-                    throw PortfolioError.missingFile(variant: variant.name, path: path)
-                }
-                guard actual == expected.lowercased() else {
-                    throw PortfolioError.hashMismatch(variant: variant.name, path: path, expected: expected, actual: actual)
-                }
-            }
+        for index in manifest.variants.indices {
+            _ = try portfolio.checkedFile(ofVariantAt: index, verifyHash: verifyHashes)
         }
         if let backend {
             for variant in manifest.variants {

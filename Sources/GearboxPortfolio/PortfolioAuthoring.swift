@@ -197,36 +197,26 @@ public enum PortfolioAuthoring {
     public static func inspect(_ portfolio: Portfolio) -> [VariantCheck] {
         let backend = EngineBackend()
         defer { backend.releaseAll() }
-        let task = portfolio.manifest.task
-        return portfolio.variants.map { variant in
+        return portfolio.variants.indices.map { index in
+            let variant = portfolio.variants[index]
             var check = VariantCheck(
                 name: variant.name, file: variant.file, format: variant.format.rawValue, macs: variant.macs, params: variant.params,
                 sparsity: variant.sparsity, accuracy: variant.accuracy, accuracySource: variant.accuracySource, outputShapes: [], problems: [])
-            let path = portfolio.path(of: variant)
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                check.problems.append("\(path) does not exist or is not readable")
+            let path: String
+            do { path = try portfolio.checkedFile(ofVariantAt: index) } catch {
+                check.problems.append("\(error)")
                 return check
             }
-            if let expected = variant.sha256 {
-                let actual = (try? FileDigest.sha256Hex(ofFileAt: path)) ?? "unreadable"
-                if actual != expected.lowercased() {
-                    check.problems.append("\(path) has SHA-256 \(actual.prefix(12))…, the manifest says \(expected.prefix(12))…")
-                }
-            } else {
-                check.problems.append("no sha256 in the manifest")
-            }
+            if variant.sha256 == nil { check.problems.append("no sha256 in the manifest") }
             do {
                 let runner = try backend.load(variant, from: portfolio)
                 try runner.activate()
                 try runner.runOnce()
                 if let engine = runner as? EngineRunner {
                     check.outputShapes = engine.model.outputs.map(\.shape)
-                    let inputs = engine.model.inputs
-                    if inputs.count != 1 || inputs[0].name != task.inputName || inputs[0].shape != task.inputShape {
-                        check.problems.append("input \(inputs.map(\.description).joined(separator: ", ")) differs from the task's \(task.inputName) \(task.inputShape)")
-                    }
-                    if engine.model.outputs.count != 1 || engine.model.outputs[0].shape.last != task.classes {
-                        check.problems.append("outputs \(engine.model.outputs.map(\.description).joined(separator: ", ")) are not the task's \(task.classes) classes")
+                    if let problem = Portfolio.interfaceProblem(
+                        inputs: engine.model.inputs, outputs: engine.model.outputs, task: portfolio.manifest.task) {
+                        check.problems.append("\(path): \(problem)")
                     }
                 }
             } catch {
@@ -267,13 +257,8 @@ public enum PortfolioAuthoring {
             throw PortfolioAuthoringError.input("\(file): the engine cannot load it: \(error)")
         }
         let task = manifest.task
-        guard model.inputs.count == 1, model.inputs[0].name == task.inputName, model.inputs[0].shape == task.inputShape else {
-            throw PortfolioAuthoringError.input(
-                "\(file): input \(model.inputs.map(\.description).joined(separator: ", ")) differs from the portfolio's \(task.inputName) \(task.inputShape)")
-        }
-        guard model.outputs.count == 1, model.outputs[0].shape.last == task.classes else {
-            throw PortfolioAuthoringError.input(
-                "\(file): outputs \(model.outputs.map(\.description).joined(separator: ", ")) differ from the portfolio's \(task.classes) classes")
+        if let problem = Portfolio.interfaceProblem(inputs: model.inputs, outputs: model.outputs, task: task) {
+            throw PortfolioAuthoringError.input("\(file): \(problem)")
         }
         let source = URL(fileURLWithPath: file).standardizedFileURL.path
         let inside = URL(fileURLWithPath: directory).standardizedFileURL.path + "/"

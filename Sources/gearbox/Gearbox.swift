@@ -63,7 +63,7 @@ struct Gearbox: ParsableCommand {
             commandType = type(of: command)
             try command.run()
         } catch {
-            Foundation.exit(report(error, verbose: verbose, command: commandType))
+            Foundation.exit(report(error, verbose: verbose, command: commandType, arguments: arguments))
         }
     }
 
@@ -71,25 +71,24 @@ struct Gearbox: ParsableCommand {
     /// error (one line, or the usage after a usage error) and the status the error's
     /// `ClassifiedError` conformance names. Errors of no Gearbox module are failures (1);
     /// ArgumentParser's usage errors are input errors (2); help and version exit 0.
-    static func report(_ error: Error, verbose: Bool, command: ParsableCommand.Type? = nil) -> Int32 {
+    static func report(
+        _ error: Error, verbose: Bool, command: ParsableCommand.Type? = nil, arguments: [String] = []
+    ) -> Int32 {
         if let code = error as? ExitCode { return code.rawValue }
         let parserCode = exitCode(for: error)
         if parserCode == .success { exit(withError: error) }
         let status: ExitStatus
-        var message: String
+        let message: String
         if let classified = error as? ClassifiedError {
             status = classified.exitStatus
             message = Self.oneLine("\(error)")
-        } else if parserCode == .validationFailure, let command {
-            // Thrown by a command's run(): one line, like every other error, ending with where
-            // that command's help is.
+        } else if parserCode == .validationFailure {
+            // A usage error, thrown while parsing or by a command's run(): one line, like every
+            // other error, ending with where the command's help is (not the whole usage text).
+            let command = command ?? Self.command(named: arguments)
             status = .inputError
             message = Self.oneLine(command.message(for: error))
                 + " (see '\((["gearbox"] + commandPath(to: command)).joined(separator: " ")) --help')"
-        } else if parserCode == .validationFailure {
-            status = .inputError
-            message = fullMessage(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
-            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
         } else {
             status = .failure
             message = Self.oneLine("\(error)")
@@ -97,6 +96,19 @@ struct Gearbox: ParsableCommand {
         FileHandle.standardError.write(Data("gearbox: \(message)\n".utf8))
         if verbose { FileHandle.standardError.write(Data("detail: \(String(reflecting: error))\n".utf8)) }
         return status.rawValue
+    }
+
+    /// The deepest subcommand the leading words of `arguments` name (`gearbox` itself when none),
+    /// for a usage error thrown before any command was parsed.
+    static func command(named arguments: [String]) -> ParsableCommand.Type {
+        var command: ParsableCommand.Type = Gearbox.self
+        for word in arguments {
+            guard let sub = command.configuration.subcommands.first(where: {
+                ($0.configuration.commandName ?? "\($0)") == word || $0.configuration.aliases.contains(word)
+            }) else { break }
+            command = sub
+        }
+        return command
     }
 
     /// The subcommand names leading from `gearbox` to `command` (e.g. ["lut", "show"]).

@@ -35,12 +35,22 @@ struct ExitStatusTableTests {
         #expect(filesUnder(scratch.path).isEmpty, "\(filesUnder(scratch.path))")
     }
 
-    @Test func usageErrorsAreExitTwoWithTheSamePrefix() throws {
-        for arguments in [["dvfs", "set", "--khz", "400000"], ["profile", "--no-such-flag"], ["lut", "show"], ["validate", "--lut", "x"]] {
+    @Test func usageErrorsAreExitTwoWithOneLineNamingTheCommandsHelp() throws {
+        let cases: [(arguments: [String], help: String)] = [
+            (["dvfs", "set", "--khz", "400000"], "gearbox dvfs set --help"),
+            (["profile", "--no-such-flag"], "gearbox profile --help"),
+            (["profile", "--controller", "warp"], "gearbox profile --help"),
+            (["lut", "show"], "gearbox lut show --help"),
+            (["validate", "--lut", "x"], "gearbox validate --help"),
+            (["no-such-command"], "gearbox --help"),
+        ]
+        for (arguments, help) in cases {
             let result = try GearboxBinary.run(arguments)
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("gearbox: "), "\(arguments): \(result.stderr)")
-            #expect(!result.stderr.contains("Error: ") && !result.stderr.hasPrefix("error:"), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("(see '\(help)')"), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("Error: ") && !result.stderr.contains("USAGE"), "\(arguments): \(result.stderr)")
         }
     }
 

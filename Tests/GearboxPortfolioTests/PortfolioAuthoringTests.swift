@@ -76,4 +76,63 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: request.directory + "/portfolio.json"))
         #expect(!FileManager.default.fileExists(atPath: request.directory + "/dense.onnx"))
     }
+
+    /// A two-class model behind a ten-class task, and the same model behind a symlink that leads
+    /// out of the portfolio.
+    static func mismatchedPortfolio(in scratch: ScratchDirectory) throws -> (Portfolio, wrongModel: String) {
+        let builder = SyntheticModels.resNet(imageSize: 16, widths: [4, 8, 8, 8], blocksPerStage: 1, classes: 10)
+        let request = PortfolioRequest(name: "rules", model: try {
+            let path = scratch.file("model.onnx"); try builder.write(to: path); return path
+        }(), directory: scratch.file("portfolio"))
+        _ = try PortfolioAuthoring.create(request)
+        var wrong = ONNXModelBuilder(graphName: "wrong")
+        wrong.addInput("input", shape: [1, 3, 16, 16])
+        wrong.addOutput(wrong.linear(wrong.flatten(wrong.globalAveragePool("input")), weights: Tensor.random(shape: [2, 3], seed: 3)))
+        let wrongModel = scratch.file("wrong.onnx")
+        try wrong.write(to: wrongModel)
+        return (try Portfolio.open(directory: request.directory), wrongModel)
+    }
+
+    @Test func profilingCheckAndAddApplyOneInterfaceRule() throws {
+        let scratch = ScratchDirectory("author-one-rule")
+        let (portfolio, wrongModel) = try Self.mismatchedPortfolio(in: scratch)
+        let task = portfolio.manifest.task
+        let wrong = try InferenceModel(contentsOf: wrongModel)
+        let rule = try #require(Portfolio.interfaceProblem(inputs: wrong.inputs, outputs: wrong.outputs, task: task))
+        #expect(rule.contains("10 classes"))
+
+        // add refuses it with the rule's words.
+        let added = #expect(throws: PortfolioAuthoringError.self) {
+            try PortfolioAuthoring.add(directory: portfolio.directory, file: wrongModel, name: nil, accuracy: nil, format: .dense, mask: nil)
+        }
+        #expect(added?.description.contains(rule) == true, "\(String(describing: added))")
+
+        // Slipped into the manifest by hand, check and profiling refuse it with the same words.
+        try FileManager.default.copyItem(atPath: wrongModel, toPath: portfolio.directory + "/wrong.onnx")
+        var manifest = portfolio.manifest
+        var variant = manifest.variants[0]
+        variant.name = "wrong"; variant.file = "wrong.onnx"
+        variant.sha256 = try FileDigest.sha256Hex(ofFileAt: portfolio.directory + "/wrong.onnx")
+        manifest.variants.append(variant)
+        let edited = Portfolio(directory: portfolio.directory, manifest: manifest)
+        let check = try #require(PortfolioAuthoring.inspect(edited).last)
+        #expect(check.problems.contains { $0.contains(rule) }, "\(check.problems)")
+        let profiling = #expect(throws: PortfolioError.self) { try edited.checkEveryVariantRuns() }
+        #expect("\(profiling.map { "\($0)" } ?? "")".contains(rule))
+    }
+
+    @Test func checkRefusesAVariantFileThatLeadsOutOfThePortfolioLikeOpen() throws {
+        let scratch = ScratchDirectory("author-escape")
+        let (portfolio, wrongModel) = try Self.mismatchedPortfolio(in: scratch)
+        try FileManager.default.createSymbolicLink(atPath: portfolio.directory + "/outside.onnx", withDestinationPath: wrongModel)
+        var manifest = portfolio.manifest
+        var variant = manifest.variants[0]
+        variant.name = "outside"; variant.file = "outside.onnx"; variant.sha256 = nil
+        manifest.variants.append(variant)
+        let edited = Portfolio(directory: portfolio.directory, manifest: manifest)
+        let check = try #require(PortfolioAuthoring.inspect(edited).last)
+        #expect(!check.ok)
+        #expect(check.problems.first?.contains("outside") == true, "\(check.problems)")
+        #expect(throws: FileFormatError.self) { try edited.checkConsistency() }
+    }
 }
