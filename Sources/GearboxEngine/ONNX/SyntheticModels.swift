@@ -1,7 +1,8 @@
 // GearboxEngine/SyntheticModels: deterministic ONNX models with random weights for benchmarks
-// and tests — a small Fashion-MNIST-sized CNN, a ResNet-style network (basic blocks with
-// BatchNorm, residual Adds, stride-2 downsampling) and a MobileNetV2-style one (inverted
-// residuals with depthwise convolutions). Same seed, same bytes.
+// and tests — a small Fashion-MNIST-sized CNN, ResNet-style networks (basic blocks with
+// BatchNorm, residual Adds, stride-2 downsampling; ResNet-18/34 at their published depths) and
+// MobileNetV2 (inverted residuals with depthwise convolutions, width multiplier and resolution
+// as in the paper). Same seed, same bytes.
 
 import GearboxCore
 
@@ -29,14 +30,34 @@ public enum SyntheticModels {
     /// global average pooling and a Linear classifier.
     public static func resNet(seed: UInt64 = 2, batch: Int = 1, imageSize: Int = 112, widths: [Int] = [64, 128, 256, 512],
                               blocksPerStage: Int = 2, classes: Int = 1000) -> ONNXModelBuilder {
-        var b = ONNXModelBuilder(graphName: "resnet_style")
+        resNet(graphName: "resnet_style", seed: seed, batch: batch, imageSize: imageSize, widths: widths,
+               stageBlocks: Array(repeating: blocksPerStage, count: widths.count), classes: classes)
+    }
+
+    /// ResNet-18 (He et al. 2016: basic blocks 2-2-2-2, widths 64-128-256-512, about 1.8 G MACs
+    /// at 224×224) with seeded random weights.
+    public static func resNet18(seed: UInt64 = 18, batch: Int = 1, imageSize: Int = 224, classes: Int = 1000) -> ONNXModelBuilder {
+        resNet(graphName: "resnet18", seed: seed, batch: batch, imageSize: imageSize, widths: [64, 128, 256, 512],
+               stageBlocks: [2, 2, 2, 2], classes: classes)
+    }
+
+    /// ResNet-34 (basic blocks 3-4-6-3, about 3.6 G MACs at 224×224) with seeded random weights.
+    public static func resNet34(seed: UInt64 = 34, batch: Int = 1, imageSize: Int = 224, classes: Int = 1000) -> ONNXModelBuilder {
+        resNet(graphName: "resnet34", seed: seed, batch: batch, imageSize: imageSize, widths: [64, 128, 256, 512],
+               stageBlocks: [3, 4, 6, 3], classes: classes)
+    }
+
+    /// The ResNet body: `stageBlocks[s]` basic blocks of width `widths[s]` per stage.
+    static func resNet(graphName: String, seed: UInt64, batch: Int, imageSize: Int, widths: [Int], stageBlocks: [Int],
+                       classes: Int) -> ONNXModelBuilder {
+        var b = ONNXModelBuilder(graphName: graphName)
         var rng = SplitMix64(seed: seed)
         b.addInput("input", shape: [batch, 3, imageSize, imageSize])
         var x = convBNReLU(&b, "input", in: 3, out: widths[0], kernel: 7, stride: 2, rng: &rng)
         x = b.maxPool(x, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])
         var channels = widths[0]
         for (stage, width) in widths.enumerated() {
-            for block in 0..<blocksPerStage {
+            for block in 0..<stageBlocks[stage] {
                 let stride = stage > 0 && block == 0 ? 2 : 1
                 var y = convBNReLU(&b, x, in: channels, out: width, kernel: 3, stride: stride, rng: &rng)
                 y = convBN(&b, y, in: width, out: width, kernel: 3, stride: 1, rng: &rng)
@@ -53,13 +74,17 @@ public enum SyntheticModels {
     /// A MobileNetV2-style network: conv3×3/2 + BN + ReLU6, inverted residual blocks (1×1
     /// expansion, depthwise 3×3, linear 1×1 projection, residual Add when stride is 1 and the
     /// width is unchanged) given as (expansion, width, repeats, stride), a 1×1 head conv, global
-    /// average pooling and a Linear classifier.
-    public static func mobileNetV2(seed: UInt64 = 3, batch: Int = 1, imageSize: Int = 224, stem: Int = 32,
+    /// average pooling and a Linear classifier. `widthMultiplier` scales every width as in the
+    /// paper (rounded to multiples of 8, never below 90% of the scaled width; the head only grows).
+    public static func mobileNetV2(seed: UInt64 = 3, batch: Int = 1, imageSize: Int = 224, widthMultiplier: Double = 1.0, stem: Int = 32,
                                    blocks: [(expansion: Int, width: Int, repeats: Int, stride: Int)] = [
                                        (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
                                    ], head: Int = 1280, classes: Int = 1000) -> ONNXModelBuilder {
         var b = ONNXModelBuilder(graphName: "mobilenetv2_style")
         var rng = SplitMix64(seed: seed)
+        let stem = widthMultiplier == 1 ? stem : divisibleWidth(Double(stem) * widthMultiplier)
+        let head = widthMultiplier <= 1 ? head : divisibleWidth(Double(head) * widthMultiplier)
+        let blocks = widthMultiplier == 1 ? blocks : blocks.map { ($0.expansion, divisibleWidth(Double($0.width) * widthMultiplier), $0.repeats, $0.stride) }
         b.addInput("input", shape: [batch, 3, imageSize, imageSize])
         b.addInitializer("relu6.min", Tensor(shape: [], scalars: [0]))
         b.addInitializer("relu6.max", Tensor(shape: [], scalars: [6]))
@@ -88,6 +113,14 @@ public enum SyntheticModels {
         x = b.flatten(b.globalAveragePool(x))
         b.addOutput(b.linear(x, weights: heUniform([classes, head], fanIn: head, rng: &rng), bias: small([classes], rng: &rng)))
         return b
+    }
+
+    /// MobileNet's channel rounding: the nearest multiple of 8 (at least 8), bumped up by 8 when
+    /// rounding lost more than 10%.
+    static func divisibleWidth(_ width: Double) -> Int {
+        var rounded = max(8, Int(width + 4) / 8 * 8)
+        if Double(rounded) < 0.9 * width { rounded += 8 }
+        return rounded
     }
 
     static func convBN(_ b: inout ONNXModelBuilder, _ x: String, in c: Int, out m: Int, kernel k: Int, stride: Int,
