@@ -47,6 +47,52 @@ public enum SyntheticModels {
                stageBlocks: [3, 4, 6, 3], classes: classes)
     }
 
+    /// A CIFAR-style ResNet (He et al. 2016, section 4.2): 3×3 stem without pooling, one stage per
+    /// width (stride 2 from the second on) of `blocksPerStage` basic blocks, global average
+    /// pooling and a Linear classifier. Widths 16-32-64 with one block per stage is ResNet-8
+    /// (about 12.5 M MACs at 32×32); narrower widths give its channel-pruned variants.
+    public static func cifarResNet(seed: UInt64 = 8, batch: Int = 1, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
+                                   blocksPerStage: Int = 1, classes: Int = 10) -> ONNXModelBuilder {
+        var b = ONNXModelBuilder(graphName: "cifar_resnet")
+        var rng = SplitMix64(seed: seed)
+        b.addInput("input", shape: [batch, 3, imageSize, imageSize])
+        var x = convBNReLU(&b, "input", in: 3, out: widths[0], kernel: 3, stride: 1, rng: &rng)
+        var channels = widths[0]
+        for (stage, width) in widths.enumerated() {
+            for block in 0..<blocksPerStage {
+                (x, channels) = basicBlock(&b, x, in: channels, out: width, stride: stage > 0 && block == 0 ? 2 : 1, rng: &rng)
+            }
+        }
+        x = b.flatten(b.globalAveragePool(x))
+        b.addOutput(b.linear(x, weights: heUniform([classes, channels], fanIn: channels, rng: &rng), bias: small([classes], rng: &rng)))
+        return b
+    }
+
+    /// A multilayer perceptron on flattened 28×28 images: Linear+ReLU per hidden width, then a
+    /// Linear classifier.
+    public static func mlp(seed: UInt64 = 4, batch: Int = 1, inputs: Int = 784, hidden: [Int] = [512, 256], classes: Int = 10) -> ONNXModelBuilder {
+        var b = ONNXModelBuilder(graphName: "mlp")
+        var rng = SplitMix64(seed: seed)
+        b.addInput("input", shape: [batch, inputs])
+        var x = "input", width = inputs
+        for next in hidden {
+            x = b.relu(b.linear(x, weights: heUniform([next, width], fanIn: width, rng: &rng), bias: small([next], rng: &rng)))
+            width = next
+        }
+        b.addOutput(b.linear(x, weights: heUniform([classes, width], fanIn: width, rng: &rng), bias: small([classes], rng: &rng)))
+        return b
+    }
+
+    /// conv3×3/stride + BN + ReLU, conv3×3 + BN, Add of the (projected when the shape changes)
+    /// input, ReLU. Returns the output and its width.
+    static func basicBlock(_ b: inout ONNXModelBuilder, _ x: String, in channels: Int, out width: Int, stride: Int,
+                           rng: inout SplitMix64) -> (String, Int) {
+        var y = convBNReLU(&b, x, in: channels, out: width, kernel: 3, stride: stride, rng: &rng)
+        y = convBN(&b, y, in: width, out: width, kernel: 3, stride: 1, rng: &rng)
+        let shortcut = stride != 1 || channels != width ? convBN(&b, x, in: channels, out: width, kernel: 1, stride: stride, rng: &rng) : x
+        return (b.relu(b.add(y, shortcut)), width)
+    }
+
     /// The ResNet body: `stageBlocks[s]` basic blocks of width `widths[s]` per stage.
     static func resNet(graphName: String, seed: UInt64, batch: Int, imageSize: Int, widths: [Int], stageBlocks: [Int],
                        classes: Int) -> ONNXModelBuilder {
@@ -58,12 +104,7 @@ public enum SyntheticModels {
         var channels = widths[0]
         for (stage, width) in widths.enumerated() {
             for block in 0..<stageBlocks[stage] {
-                let stride = stage > 0 && block == 0 ? 2 : 1
-                var y = convBNReLU(&b, x, in: channels, out: width, kernel: 3, stride: stride, rng: &rng)
-                y = convBN(&b, y, in: width, out: width, kernel: 3, stride: 1, rng: &rng)
-                let shortcut = stride != 1 || channels != width ? convBN(&b, x, in: channels, out: width, kernel: 1, stride: stride, rng: &rng) : x
-                x = b.relu(b.add(y, shortcut))
-                channels = width
+                (x, channels) = basicBlock(&b, x, in: channels, out: width, stride: stage > 0 && block == 0 ? 2 : 1, rng: &rng)
             }
         }
         x = b.flatten(b.globalAveragePool(x))
