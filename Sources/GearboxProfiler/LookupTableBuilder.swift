@@ -25,7 +25,11 @@ public enum LookupTableBuilder {
                     stopRule: cell.stopRule.rawValue, noisy: cell.noisy, cv: l.cv, retried: cell.attempt > 0 ? true : nil,
                     speedRatio: cell.speedRatio,
                     inferencesPerSample: (cell.inferencesPerSample ?? 1) > 1 ? cell.inferencesPerSample : nil,
-                    interferedWindows: (cell.interferedWindows ?? 0) > 0 ? cell.interferedWindows : nil)
+                    interferedWindows: (cell.interferedWindows ?? 0) > 0 ? cell.interferedWindows : nil,
+                    energyPerInferenceJ: cell.energyPerInferenceJ, powerW: cell.powerW,
+                    temperatureStartC: cell.milliCelsiusBefore.values.max().map { Double($0) / 1000 },
+                    temperatureEndC: cell.milliCelsiusAfter.values.max().map { Double($0) / 1000 },
+                    throttled: cell.throttled ? true : nil)
                 if let c = cell.counters { counters[String(cell.kHz)] = c }
             }
             var model = LookupTable.FrequencyModel.fit(points: cells.map { (deliveredKHz($0, maxKHz: maxKHz), $0.latency.p50Ns) })
@@ -57,6 +61,8 @@ public enum LookupTableBuilder {
         var stopCounts: [String: Int] = [:]
         for cell in kept { stopCounts[cell.stopRule.rawValue, default: 0] += 1 }
         let s = config.sampling
+        // Cells (kHz/variant) whose first attempt the board throttled.
+        let throttled = Set(checkpoint.cells.filter { $0.attempt == 0 && $0.throttled }.map { "\($0.kHz)/\($0.variant)" })
         let method = LookupTable.Method(
             clock: checkpoint.clock.clock, clockResolutionNs: checkpoint.clock.observedResolutionNs,
             clockReadCostNs: checkpoint.clock.readCostNs,
@@ -68,7 +74,12 @@ public enum LookupTableBuilder {
             retriedCells: checkpoint.cells.filter { $0.attempt > 0 }.count, seed: config.seed,
             frequencyOrderKHz: checkpoint.frequencyOrderKHz,
             placement: checkpoint.placement.map { "\($0.cpus) (\($0.note))" } ?? "unknown",
-            backend: checkpoint.backend, resumes: checkpoint.resumes, predictedKHz: predictedKHz.sorted())
+            backend: checkpoint.backend, resumes: checkpoint.resumes, predictedKHz: predictedKHz.sorted(),
+            throttledCells: throttled.isEmpty ? nil : throttled.count,
+            throttleRetriedCells: throttled.isEmpty ? nil : throttled.filter { key in
+                checkpoint.cells.contains { $0.attempt > 0 && "\($0.kHz)/\($0.variant)" == key && !$0.throttled }
+            }.count,
+            energySensor: checkpoint.energySensor)
         return LookupTable(
             device: config.deviceID, portfolio: manifest.name, controller: config.controller, provenance: provenance,
             frequenciesKHz: measuredKHz.union(predictedKHz).sorted(), threads: config.threads, pin: config.pin.description,
@@ -87,11 +98,18 @@ public enum LookupTableBuilder {
     public static func keptCells(_ cells: [CellRecord], maxKHz: Int? = nil) -> [CellRecord] {
         var attempts: [String: [CellRecord]] = [:]
         var steadiest: [String: CellRecord] = [:]
-        for cell in cells {
+        // A throttled attempt measured the board's cap, not the cell's frequency: it is kept only
+        // when no attempt of the cell ran unthrottled (and then the cell says `throttled`).
+        let unthrottled = Set(cells.filter { !$0.throttled }.map { "\($0.kHz)/\($0.variant)" })
+        for cell in cells where !cell.throttled || !unthrottled.contains("\(cell.kHz)/\(cell.variant)") {
             let key = "\(cell.kHz)/\(cell.variant)"
             attempts[key, default: []].append(cell)
             if let current = steadiest[key], current.latency.cv <= cell.latency.cv { continue }
             steadiest[key] = cell
+        }
+        // Of a cell throttled at every attempt, the last (the one after the cool-down) is kept.
+        for (key, tries) in attempts where !unthrottled.contains(key) {
+            if let last = tries.max(by: { $0.attempt < $1.attempt }) { steadiest[key] = last }
         }
         guard let maxKHz else { return steadiest.values.sorted { ($0.kHz, $0.variant) < ($1.kHz, $1.variant) } }
         // Where two attempts disagree by more than the outlier tolerance, the one that agrees

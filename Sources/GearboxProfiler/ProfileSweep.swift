@@ -27,13 +27,16 @@ public struct SweepEnvironment {
     public var device: DeviceDescription?
     /// Probes the shared cache after each cell (real and emulated sweeps); nil: not probed.
     public var cacheProbe: SharedCacheProbe?
+    /// The power or energy sensor each cell's energy is read from; nil: none (no energy figures).
+    public var energy: EnergySource?
 
     public init(controller: FrequencyController, makeBackend: @escaping () -> VariantBackend, clock: LatencyClock,
                 simulation: SimulationState? = nil, makeCounters: @escaping () -> CellCounters, thermal: ThermalSensor,
-                binder: ThreadBinder, device: DeviceDescription? = nil, cacheProbe: SharedCacheProbe? = nil) {
+                binder: ThreadBinder, device: DeviceDescription? = nil, cacheProbe: SharedCacheProbe? = nil,
+                energy: EnergySource? = nil) {
         self.controller = controller; self.makeBackend = makeBackend; self.clock = clock; self.simulation = simulation
         self.makeCounters = makeCounters; self.thermal = thermal; self.binder = binder; self.device = device
-        self.cacheProbe = cacheProbe
+        self.cacheProbe = cacheProbe; self.energy = energy
     }
 }
 
@@ -163,19 +166,29 @@ public final class ProfileSweep {
         var runners: [String: VariantRunner] = [:]
         for variant in portfolio.variants { runners[variant.name] = try backend.load(variant, from: portfolio) }
         let counters = env.makeCounters()
+        let domainIndex = configuration.domainIndex
+        let monitor = CellMonitor(
+            energy: env.energy, thermal: env.thermal,
+            delivered: { [controller = env.controller] in controller.deliveredKHz(forDomain: domainIndex) }, clock: env.clock)
+        if checkpoint.energySensor == nil, let energy = env.energy { checkpoint.energySensor = energy.summary }
         var measured = 0
         var done = Set(checkpoint.cells.map(\.key))
         let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count
         let wallStart = Date()
 
-        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int) throws {
-            guard let runner = runners[variant] else { return }
-            let (record, sampling) = try measureCell(
-                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
+        @discardableResult
+        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int,
+                            coolDownNs: UInt64? = nil) throws -> CellRecord? {
+            guard let runner = runners[variant] else { return nil }
+            var (record, sampling) = try measureCell(
+                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters,
+                monitor: monitor)
+            record.coolDownNs = coolDownNs
             try store.record(record, samplesNs: sampling.samplesNs, windowQuartilesNs: sampling.windowQuartilesNs,
                              interfered: sampling.interfered)
             checkpoint.cells.append(record)
-            if attempt > 0 {
+            // Noisy retries count against their budget; throttled cells' retries do not.
+            if attempt > 0 && coolDownNs == nil {
                 checkpoint.retriedKeys.append(CellRecord.key(kHz: kHz, variant: variant, threads: configuration.threads,
                                                              pin: configuration.pin.description, attempt: 0))
             }
@@ -188,6 +201,25 @@ public final class ProfileSweep {
             if let limit = options.stopAfterCells, measured >= limit {
                 throw ProfilerError.stoppedEarly(completedCells: checkpoint.cells.count, checkpoint: paths.checkpoint)
             }
+            return record
+        }
+
+        /// A throttled first attempt is measured again after the board has cooled down (at the
+        /// domain's lowest frequency, bounded by the thermal guard's longest pause); the LUT keeps
+        /// an unthrottled attempt where there is one.
+        func retryThrottled(_ cell: CellRecord) throws {
+            options.progress(.note("\(cell.kHz) kHz \(cell.variant): throttled (\(cell.throttleReason ?? "")); cooling down and measuring again"))
+            let cooled = try coolDown(minKHz: configuration.gridKHz.min() ?? cell.kHz, maxKHz: maxKHz, options)
+            let (change, verified) = try setFrequency(cell.kHz, maxKHz: maxKHz, options)
+            let retry = try measureAndSave(kHz: cell.kHz, change: change, verified: verified, variant: cell.variant,
+                                           attempt: cell.attempt + 1, coolDownNs: cooled)
+            if let retry, retry.throttled {
+                options.progress(.note("\(cell.kHz) kHz \(cell.variant): still throttled after \(String(format: "%.1f", Double(cooled) / 1e9)) s of cool-down (\(retry.throttleReason ?? "")); the cell says so"))
+            }
+        }
+        func needsThrottleRetry(_ cell: CellRecord) -> Bool {
+            cell.attempt == 0 && cell.throttled
+                && !checkpoint.cells.contains { $0.attempt > 0 && $0.kHz == cell.kHz && $0.variant == cell.variant }
         }
 
         for kHz in checkpoint.frequencyOrderKHz {
@@ -196,11 +228,16 @@ public final class ProfileSweep {
                                               pin: configuration.pin.description, attempt: 0))
             }
             guard !pending.isEmpty else { continue }
-            let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+            var (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
             for variant in pending {
-                try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant, attempt: 0)
+                guard let cell = try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant, attempt: 0),
+                      needsThrottleRetry(cell) else { continue }
+                try retryThrottled(cell)
+                (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
             }
         }
+        // Throttled cells whose retry a kill interrupted (a resumed sweep) get it now.
+        for cell in checkpoint.cells where needsThrottleRetry(cell) { try retryThrottled(cell) }
 
         // Noisy cells, and cells off their variant's frequency model, get one more try at the end,
         // when conditions may have changed: model outliers first (furthest first), then the
@@ -208,7 +245,7 @@ public final class ProfileSweep {
         // retrying everything would double the sweep and change nothing).
         let retryBudget = Int((Double(total) * configuration.maxRetryFraction).rounded(.down)) - checkpoint.retriedKeys.count
         let firstAttempts = checkpoint.cells.filter { $0.attempt == 0 && !checkpoint.retriedKeys.contains($0.key) }
-        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 }.map { "\($0.kHz)/\($0.variant)" })
+        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 || $0.throttled }.map { "\($0.kHz)/\($0.variant)" })
         let outliers = LookupTableBuilder.modelOutliers(
             checkpoint.cells.filter { $0.attempt == 0 }, maxKHz: configuration.gridKHz.max() ?? maxKHz
         ).map(\.cell).filter { cell in firstAttempts.contains { $0.key == cell.key } }
@@ -318,6 +355,30 @@ public final class ProfileSweep {
         return (change, verified)
     }
 
+    /// Lets the board cool after a throttled cell: the domain at its lowest frequency until the
+    /// hottest zone is below the cool-down threshold (see `coolDownBelowMilliCelsius`), at most
+    /// the thermal guard's longest pause (`--max-cool-down-seconds`). Returns the time waited.
+    private func coolDown(minKHz: Int, maxKHz: Int, _ options: SweepOptions) throws -> UInt64 {
+        let clock = environment.clock
+        let threshold = Self.coolDownBelowMilliCelsius(guard: configuration.thermal, trips: environment.thermal.throttlingTripsMilliCelsius)
+        _ = try setFrequency(minKHz, maxKHz: maxKHz, options)
+        let start = clock.nowNs()
+        let step = Swift.min(UInt64(500_000_000), Swift.max(configuration.thermal.maxPauseNs / 4, 1))
+        while clock.nowNs() &- start < configuration.thermal.maxPauseNs {
+            let hottest = environment.thermal.readMilliCelsius().values.max()
+            guard let hottest, hottest >= threshold else { break }
+            clock.pass(ns: Swift.min(step, configuration.thermal.maxPauseNs - (clock.nowNs() &- start)))
+        }
+        return clock.nowNs() &- start
+    }
+
+    /// The temperature a throttled cell's retry waits for: the thermal guard's resume level, and
+    /// at least 5 °C below the lowest throttling trip (a passive trip's hysteresis is commonly
+    /// a few degrees, and sysfs does not always show it).
+    static func coolDownBelowMilliCelsius(guard thermal: ThermalGuard, trips: [Int]) -> Int {
+        Swift.min(thermal.resumeBelowMilliCelsius, (trips.min() ?? Int.max / 2) - 5000)
+    }
+
     /// Real: read-back within 2% (or 1 MHz); emulated: calibrated speed ratio within 10% of f/fmax.
     public static func verify(_ change: FrequencyChange, requestedKHz: Int, maxKHz: Int) -> Bool {
         switch change.source {
@@ -333,7 +394,7 @@ public final class ProfileSweep {
 
     /// Measures one cell with the thermal guard and counters around it.
     private func measureCell(kHz: Int, change: FrequencyChange, verified: Bool, runner: VariantRunner, attempt: Int,
-                             counters: CellCounters) throws -> (CellRecord, CellSampling) {
+                             counters: CellCounters, monitor: CellMonitor) throws -> (CellRecord, CellSampling) {
         let env = environment
         let key = CellRecord.key(kHz: kHz, variant: runner.variant.name, threads: configuration.threads,
                                  pin: configuration.pin.description, attempt: attempt)
@@ -346,18 +407,22 @@ public final class ProfileSweep {
         }
         var totals: CounterTotals?
         var counterFailure: String?
+        var observation: CellObservation?
         let sampler = Sampler(clock: env.clock, policy: configuration.sampling, window: sampleWindow(kHz: kHz))
         let sampling: CellSampling
         do {
             sampling = try sampler.measure(
                 { try runner.runOnce() },
                 beforeSampling: {
+                    monitor.start(setKHz: kHz)
                     do { try counters.start() } catch { counterFailure = "\(error)" }
                 },
                 afterSampling: {
+                    defer { observation = monitor.stop() }
                     guard counterFailure == nil else { return }
                     do { totals = try counters.stop() } catch { counterFailure = "\(error)" }
-                })
+                },
+                betweenSamples: { monitor.poll() })
         } catch {
             throw ProfilerError.measurement(variant: runner.variant.name, reason: "inference failed at \(kHz) kHz: \(error)")
         }
@@ -373,7 +438,7 @@ public final class ProfileSweep {
                 values: [:], unsupported: Dictionary(uniqueKeysWithValues: CounterDerivation.defaultEvents.map { ($0, counterFailure) }),
                 derived: [:])
         }
-        let record = CellRecord(
+        var record = CellRecord(
             kHz: kHz, variant: runner.variant.name, threads: configuration.threads, pin: configuration.pin.description,
             attempt: attempt, source: env.controller.source, latency: summary,
             inferencesPerSample: sampling.inferencesPerSample, stopRule: sampling.stopRule,
@@ -384,6 +449,15 @@ public final class ProfileSweep {
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
             sharedCacheLoadNs: cache?.nanosecondsPerLoad)
+        if let observation {
+            record.energyJ = observation.energyJ
+            record.powerW = observation.powerW
+            if let joules = observation.energyJ, sampling.sampledInferences > 0 {
+                record.energyPerInferenceJ = joules / Double(sampling.sampledInferences)
+            }
+            record.lowestDeliveredKHz = observation.lowestDeliveredKHz
+            record.throttleReason = observation.throttleReason
+        }
         return (record, sampling)
     }
 
@@ -430,6 +504,9 @@ public final class ProfileSweep {
             notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
         }
         if environment.thermal.readMilliCelsius().isEmpty { notes.append("no thermal zones: temperatures not recorded") }
+        // Inside `gearbox board run` the figures are the board model's (the tree names it).
+        let board = environment.controller.source == .simulated ? nil : (device?.board ?? BoardRunner.label(root: .live))
+        if let board { notes.append("measured on the board model \(board.name) (gearbox board run): a model, not hardware") }
         if !environment.clock.isVirtual, let load = LoadAverage.current() {
             notes.append("load average when written: \(load.text) (other work on the machine adds noise)")
         }
@@ -437,7 +514,7 @@ public final class ProfileSweep {
         return Provenance(
             deviceID: configuration.deviceID, controller: environment.controller.source, governors: domains.map(\.governor),
             limitsKHz: domains.map { [$0.minKHz, $0.maxKHz] }, milliCelsius: environment.thermal.readMilliCelsius(),
-            notes: notes)
+            notes: notes, board: board)
     }
 
     /// Names the settings that differ between two configurations.

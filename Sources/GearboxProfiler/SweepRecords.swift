@@ -83,6 +83,22 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// `SharedCacheProbe`): which phase of the host's shared cache the cell ran in. nil: not probed
     /// (simulated sweeps, or no thread CPU clock).
     public var sharedCacheLoadNs: Double? = nil
+    /// Energy over the sampling phase (J), per sampled inference (J), and mean power (W), from the
+    /// sweep's energy sensor (`SweepCheckpoint.energySensor`); nil without one.
+    public var energyJ: Double? = nil
+    public var energyPerInferenceJ: Double? = nil
+    public var powerW: Double? = nil
+    /// The lowest frequency the driver reported during the sampling phase; nil when the
+    /// controller cannot read one back.
+    public var lowestDeliveredKHz: Int? = nil
+    /// Why the cell counts as throttled (the driver delivered less than was set, or a trip point
+    /// was crossed); nil: it was not.
+    public var throttleReason: String? = nil
+    /// Time spent cooling down before this attempt (a throttled cell's retry), ns.
+    public var coolDownNs: UInt64? = nil
+
+    /// Whether the board throttled this cell.
+    public var throttled: Bool { throttleReason != nil }
 
     /// "kHz/variant/tN/pin#attempt": unique within a sweep.
     public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }
@@ -154,6 +170,8 @@ public struct SweepCheckpoint: VersionedFile, Equatable, Sendable {
     public var notes: [String]
     /// How many times the sweep was resumed.
     public var resumes: Int
+    /// The sensor the cells' energy figures come from (`EnergySource.summary`); nil without one.
+    public var energySensor: String? = nil
 
     public init(configuration: SweepConfiguration, startedAt: String, clock: LatencyClockCalibration,
                 frequencyOrderKHz: [Int], backend: String) {
