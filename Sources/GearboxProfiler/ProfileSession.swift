@@ -155,7 +155,10 @@ public final class ProfileSession {
             settleNs: request.controller == .real ? 50_000_000 : request.controller == .emulated ? 20_000_000 : 1_000_000,
             measureMemory: request.measureMemory, measureSwitchCosts: request.measureSwitchCosts,
             switchRepetitions: request.quick ? 2 : 3,
-            thermal: ThermalGuard(maxPauseNs: UInt64(request.maxCoolDownSeconds * 1e9)))
+            thermal: ThermalGuard(maxPauseNs: UInt64(request.maxCoolDownSeconds * 1e9)),
+            // Measured sweeps visit each cell twice, so that its CI holds the host's slow phases
+            // (see `CellVisits`); a simulated machine has none, and its cells are visited once.
+            visits: request.controller == .simulated ? 1 : 2)
         let simulated = request.controller == .simulated
         let environment = SweepEnvironment(
             controller: controller, makeBackend: makeBackend, clock: clock, simulation: simulation,

@@ -173,15 +173,16 @@ public final class ProfileSweep {
         if checkpoint.energySensor == nil, let energy = env.energy { checkpoint.energySensor = energy.summary }
         var measured = 0
         var done = Set(checkpoint.cells.map(\.key))
-        let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count
+        let visits = configuration.visitCount
+        let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count * visits
         let wallStart = Date()
 
         @discardableResult
-        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int,
+        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int, visit: Int,
                             coolDownNs: UInt64? = nil) throws -> CellRecord? {
             guard let runner = runners[variant] else { return nil }
             var (record, sampling) = try measureCell(
-                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters,
+                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, visit: visit, counters: counters,
                 monitor: monitor)
             record.coolDownNs = coolDownNs
             try store.record(record, samplesNs: sampling.samplesNs, windowQuartilesNs: sampling.windowQuartilesNs,
@@ -190,7 +191,7 @@ public final class ProfileSweep {
             // Noisy retries count against their budget; throttled cells' retries do not.
             if attempt > 0 && coolDownNs == nil {
                 checkpoint.retriedKeys.append(CellRecord.key(kHz: kHz, variant: variant, threads: configuration.threads,
-                                                             pin: configuration.pin.description, attempt: 0))
+                                                             pin: configuration.pin.description, attempt: 0, visit: visit))
             }
             try save(checkpoint)
             done.insert(record.key)
@@ -212,28 +213,33 @@ public final class ProfileSweep {
             let cooled = try coolDown(minKHz: configuration.gridKHz.min() ?? cell.kHz, maxKHz: maxKHz, options)
             let (change, verified) = try setFrequency(cell.kHz, maxKHz: maxKHz, options)
             let retry = try measureAndSave(kHz: cell.kHz, change: change, verified: verified, variant: cell.variant,
-                                           attempt: cell.attempt + 1, coolDownNs: cooled)
+                                           attempt: cell.attempt + 1, visit: cell.visit ?? 1, coolDownNs: cooled)
             if let retry, retry.throttled {
                 options.progress(.note("\(cell.kHz) kHz \(cell.variant): still throttled after \(String(format: "%.1f", Double(cooled) / 1e9)) s of cool-down (\(retry.throttleReason ?? "")); the cell says so"))
             }
         }
         func needsThrottleRetry(_ cell: CellRecord) -> Bool {
             cell.attempt == 0 && cell.throttled
-                && !checkpoint.cells.contains { $0.attempt > 0 && $0.kHz == cell.kHz && $0.variant == cell.variant }
+                && !checkpoint.cells.contains { $0.attempt > 0 && $0.visitKey == cell.visitKey }
         }
 
-        for kHz in checkpoint.frequencyOrderKHz {
-            let pending = variantOrder(kHz: kHz).filter {
-                !done.contains(CellRecord.key(kHz: kHz, variant: $0, threads: configuration.threads,
-                                              pin: configuration.pin.description, attempt: 0))
-            }
-            guard !pending.isEmpty else { continue }
-            var (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
-            for variant in pending {
-                guard let cell = try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant, attempt: 0),
-                      needsThrottleRetry(cell) else { continue }
-                try retryThrottled(cell)
-                (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+        // Every cell once per visit; each visit in its own seeded order, so a cell's visits fall
+        // at different points of the sweep (and of the host's slow phases).
+        for visit in 1...visits {
+            for kHz in frequencyOrder(visit: visit, first: checkpoint.frequencyOrderKHz) {
+                let pending = variantOrder(kHz: kHz, visit: visit).filter {
+                    !done.contains(CellRecord.key(kHz: kHz, variant: $0, threads: configuration.threads,
+                                                  pin: configuration.pin.description, attempt: 0, visit: visit))
+                }
+                guard !pending.isEmpty else { continue }
+                var (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+                for variant in pending {
+                    guard let cell = try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant,
+                                                        attempt: 0, visit: visit),
+                          needsThrottleRetry(cell) else { continue }
+                    try retryThrottled(cell)
+                    (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+                }
             }
         }
         // Throttled cells whose retry a kill interrupted (a resumed sweep) get it now.
@@ -245,14 +251,14 @@ public final class ProfileSweep {
         // retrying everything would double the sweep and change nothing).
         let retryBudget = Int((Double(total) * configuration.maxRetryFraction).rounded(.down)) - checkpoint.retriedKeys.count
         let firstAttempts = checkpoint.cells.filter { $0.attempt == 0 && !checkpoint.retriedKeys.contains($0.key) }
-        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 || $0.throttled }.map { "\($0.kHz)/\($0.variant)" })
+        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 || $0.throttled }.map(\.visitKey))
         let outliers = LookupTableBuilder.modelOutliers(
             checkpoint.cells.filter { $0.attempt == 0 }, maxKHz: configuration.gridKHz.max() ?? maxKHz
         ).map(\.cell).filter { cell in firstAttempts.contains { $0.key == cell.key } }
         let noisiest = firstAttempts.filter(\.noisy).sorted { $0.latency.cv > $1.latency.cv }
         var retry: [CellRecord] = []
         for cell in outliers + noisiest where !retry.contains(where: { $0.key == cell.key })
-            && !retriedAlready.contains("\(cell.kHz)/\(cell.variant)") {
+            && !retriedAlready.contains(cell.visitKey) {
             retry.append(cell)
         }
         retry = Array(retry.prefix(Swift.max(0, retryBudget)))
@@ -264,7 +270,8 @@ public final class ProfileSweep {
                 guard !here.isEmpty else { continue }
                 let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
                 for cell in here {
-                    try measureAndSave(kHz: kHz, change: change, verified: verified, variant: cell.variant, attempt: 1)
+                    try measureAndSave(kHz: kHz, change: change, verified: verified, variant: cell.variant, attempt: 1,
+                                       visit: cell.visit ?? 1)
                 }
             }
         }
@@ -332,10 +339,19 @@ public final class ProfileSweep {
             backend: environment.makeBackend().name)
     }
 
-    /// The seeded variant order at one frequency (interleaving: every variant once per frequency).
-    func variantOrder(kHz: Int) -> [String] {
-        var random = SplitMix64(seed: configuration.seed, key: "variant-order/\(kHz)")
+    /// The seeded variant order at one frequency (interleaving: every variant once per frequency);
+    /// a later visit has its own.
+    func variantOrder(kHz: Int, visit: Int = 1) -> [String] {
+        var random = SplitMix64(seed: configuration.seed, key: "variant-order/\(kHz)" + (visit > 1 ? "/visit\(visit)" : ""))
         return portfolio.variants.map(\.name).shuffled(using: &random)
+    }
+
+    /// The frequency order of `visit`: the checkpoint's for the first, a seeded shuffle of its own
+    /// for each later one.
+    func frequencyOrder(visit: Int, first: [Int]) -> [Int] {
+        guard visit > 1 else { return first }
+        var random = SplitMix64(seed: configuration.seed, key: "frequency-order/visit\(visit)")
+        return configuration.frequenciesKHz.shuffled(using: &random)
     }
 
     /// Sets, verifies and settles one frequency.
@@ -394,10 +410,10 @@ public final class ProfileSweep {
 
     /// Measures one cell with the thermal guard and counters around it.
     private func measureCell(kHz: Int, change: FrequencyChange, verified: Bool, runner: VariantRunner, attempt: Int,
-                             counters: CellCounters, monitor: CellMonitor) throws -> (CellRecord, CellSampling) {
+                             visit: Int, counters: CellCounters, monitor: CellMonitor) throws -> (CellRecord, CellSampling) {
         let env = environment
         let key = CellRecord.key(kHz: kHz, variant: runner.variant.name, threads: configuration.threads,
-                                 pin: configuration.pin.description, attempt: attempt)
+                                 pin: configuration.pin.description, attempt: attempt, visit: visit)
         env.simulation?.beginCell(key: key)
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let pause = env.clock.isVirtual ? 0 : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
@@ -408,7 +424,7 @@ public final class ProfileSweep {
         var totals: CounterTotals?
         var counterFailure: String?
         var observation: CellObservation?
-        let sampler = Sampler(clock: env.clock, policy: configuration.sampling, window: sampleWindow(kHz: kHz))
+        let sampler = Sampler(clock: env.clock, policy: visitSampling, window: sampleWindow(kHz: kHz))
         let sampling: CellSampling
         do {
             sampling = try sampler.measure(
@@ -449,6 +465,7 @@ public final class ProfileSweep {
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
             sharedCacheLoadNs: cache?.nanosecondsPerLoad)
+        record.visit = visit > 1 ? visit : nil
         if let observation {
             record.energyJ = observation.energyJ
             record.powerW = observation.powerW
@@ -459,6 +476,13 @@ public final class ProfileSweep {
             record.throttleReason = observation.throttleReason
         }
         return (record, sampling)
+    }
+
+    /// The sampling budget of one visit: the cell's time limit shared among its visits.
+    var visitSampling: SamplingPolicy {
+        let visits = UInt64(configuration.visitCount)
+        let sampling = configuration.sampling
+        return visits > 1 ? sampling.cappingCellTime(atNs: sampling.maxNs / visits) : sampling
     }
 
     /// Above this share of slowed windows (see `HostContention`) the sweep warns that its figures
@@ -476,7 +500,7 @@ public final class ProfileSweep {
         guard let shape = environment.controller.throttleShape(forKHz: kHz) else { return nil }
         // Four periods, or two when the cell's time limit would leave fewer than six windows
         // (`--quick`: 1 s cells).
-        let fitting = Int(configuration.sampling.maxNs / 6) / max(shape.periodNs, 1)
+        let fitting = Int(visitSampling.maxNs / 6) / max(shape.periodNs, 1)
         let windowNs = max(2, min(4, fitting)) * shape.periodNs
         return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs / 2),
                             maximumNs: UInt64(windowNs + 2 * shape.periodNs), minimumInferences: 32,
@@ -528,6 +552,10 @@ public final class ProfileSweep {
         if a.pin != b.pin { fields.append("pin \(a.pin) vs \(b.pin)") }
         if a.seed != b.seed { fields.append("seed") }
         if a.sampling != b.sampling { fields.append("sampling budget") }
+        if a.visitCount != b.visitCount {
+            fields.append("visits per cell \(a.visitCount) vs \(b.visitCount)" + (a.visits == nil
+                ? " (a checkpoint from before cells were visited more than once cannot be continued)" : ""))
+        }
         return fields.isEmpty ? "other settings differ" : fields.joined(separator: ", ")
     }
 }

@@ -32,6 +32,13 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     /// Repetitions per ordered pair in the switch matrix (median reported).
     public var switchRepetitions: Int
     public var thermal: ThermalGuard
+    /// How many times each cell is visited, each visit at its own point of the sweep (its own
+    /// seeded frequency and variant order) with its share of the cell's time limit; nil = 1
+    /// (checkpoints written before visits existed decode as 1, so they do not resume under 2).
+    public var visits: Int?
+
+    /// `visits`, at least 1.
+    public var visitCount: Int { Swift.max(visits ?? 1, 1) }
 
     public init(
         deviceID: String, portfolioName: String, portfolioDigest: String, controller: MeasurementSource,
@@ -39,13 +46,14 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         seed: UInt64 = 1, sampling: SamplingPolicy = .standard, noisyCV: Double = 0.05, maxRetryFraction: Double = 0.15,
         settleNs: UInt64 = 50_000_000,
         measureMemory: Bool = true, measureSwitchCosts: Bool = true, switchRepetitions: Int = 3,
-        thermal: ThermalGuard = ThermalGuard()
+        thermal: ThermalGuard = ThermalGuard(), visits: Int = 1
     ) {
         self.deviceID = deviceID; self.portfolioName = portfolioName; self.portfolioDigest = portfolioDigest
         self.controller = controller; self.domainIndex = domainIndex; self.frequenciesKHz = frequenciesKHz.sorted()
         self.gridKHz = (gridKHz ?? frequenciesKHz).sorted(); self.threads = threads; self.pin = pin; self.seed = seed
         self.sampling = sampling; self.noisyCV = noisyCV; self.maxRetryFraction = maxRetryFraction; self.settleNs = settleNs; self.measureMemory = measureMemory
         self.measureSwitchCosts = measureSwitchCosts; self.switchRepetitions = switchRepetitions; self.thermal = thermal
+        self.visits = visits > 1 ? visits : nil
     }
 }
 
@@ -97,15 +105,24 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// Time spent cooling down before this attempt (a throttled cell's retry), ns.
     public var coolDownNs: UInt64? = nil
 
+    /// Which visit of the cell this is (see `SweepConfiguration.visits`); nil = the first.
+    public var visit: Int? = nil
+
     /// Whether the board throttled this cell.
     public var throttled: Bool { throttleReason != nil }
 
-    /// "kHz/variant/tN/pin#attempt": unique within a sweep.
-    public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }
+    /// "kHz/variant/tN/pin#attempt", and "@vV" for a later visit V: unique within a sweep (a
+    /// first visit's key is the one sweeps had before visits existed).
+    public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt, visit: visit ?? 1) }
 
-    public static func key(kHz: Int, variant: String, threads: Int, pin: String, attempt: Int) -> String {
-        "\(kHz)/\(variant)/t\(threads)/\(pin)#\(attempt)"
+    public static func key(kHz: Int, variant: String, threads: Int, pin: String, attempt: Int, visit: Int = 1) -> String {
+        "\(kHz)/\(variant)/t\(threads)/\(pin)#\(attempt)" + (visit > 1 ? "@v\(visit)" : "")
     }
+
+    /// "kHz/variant": the cell whatever the attempt and visit.
+    var cellKey: String { "\(kHz)/\(variant)" }
+    /// "kHz/variant/vV": one visit of the cell, whatever the attempt.
+    var visitKey: String { "\(kHz)/\(variant)/v\(visit ?? 1)" }
 }
 
 /// The cost of switching from one variant to another, in ns.
