@@ -4,6 +4,7 @@
 
 import Foundation
 import GearboxCore
+import GearboxHardware
 import GearboxRuntime
 
 /// A frequency-trace generator and its parameters, parsed from `kind[:key=value,...]`.
@@ -16,6 +17,7 @@ import GearboxRuntime
 /// | `sawtooth` | `period` (4s), `from` (max), `to` (min), `interval` (100ms): ramps from→to, then jumps back |
 /// | `random-walk` | `seed` (1), `interval` (100ms), `start` (max): one grid level up, down or stay per interval |
 /// | `governor-like` | `seed` (1), `interval` (50ms), `up` (0.8), `busy` (0.5), `burst` (1s): an ondemand-style rule on a synthetic bursty load |
+/// | `board-twin` | `board` (st-u8500, from `Devices/boards`), `ambient` (the model's °C), `interval` (100ms), `domain` (0): ``BoardTwinTrace`` under sustained load, with `temp_c` |
 ///
 /// Frequencies are `max`, `min`, plain kHz, or with a unit (`800MHz`, `1.2GHz`).
 public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
@@ -23,6 +25,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         case step, ramp, square, sawtooth
         case randomWalk = "random-walk"
         case governorLike = "governor-like"
+        case boardTwin = "board-twin"
 
         var keys: [String] {
             switch self {
@@ -32,6 +35,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             case .sawtooth: return ["period", "from", "to", "interval"]
             case .randomWalk: return ["seed", "interval", "start"]
             case .governorLike: return ["seed", "interval", "up", "busy", "burst"]
+            case .boardTwin: return ["board", "ambient", "interval", "domain"]
             }
         }
     }
@@ -96,6 +100,14 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             }
         }
         switch kind {
+        case .boardTwin:
+            let model = try BoardCatalog().load(parameters["board"] ?? "st-u8500")
+            let ambient = try number("ambient", default: model.thermal.ambientCelsius, range: -60...150)
+            let domain = Int(try number("domain", default: 0, range: 0...Double(model.domains.count - 1)))
+            let interval = try duration("interval", default: 100)
+            try checkSampleCount(durationMs: durationMs, every: interval)
+            return try BoardTwinTrace(model: model, ambientCelsius: ambient, domain: domain)
+                .trace(durationMs: durationMs, intervalMs: interval, name: description)
         case .step:
             let from = try frequency("from", default: high, levels: levels)
             let to = try frequency("to", default: low, levels: levels)
