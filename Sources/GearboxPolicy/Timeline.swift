@@ -23,15 +23,16 @@ public enum ValidationPolicy: String, CaseIterable, Sendable, Comparable {
     public static let standard: [ValidationPolicy] = [.gearbox, .staticAccurate, .staticFast, .oracle]
 
     /// Parses `gearbox`, `static-accurate`, `static-fast`, `oracle`, `gearbox-joint`, a comma list
-    /// of them, or `all` (the ``standard`` four).
+    /// of them, or `all` (the ``standard`` four; `all,gearbox-joint` adds the joint policy).
     public static func list(parsing text: String) throws -> [ValidationPolicy] {
         if text.lowercased() == "all" { return standard }
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let policies = try names.map { name -> ValidationPolicy in
+        let policies = try names.flatMap { name -> [ValidationPolicy] in
+            if name == "all" { return standard }
             guard let policy = ValidationPolicy(rawValue: name) else {
                 throw PolicyError.badSetting(name: "--policy", reason: "unknown policy '\(name)' (use gearbox, static-accurate, static-fast, oracle, gearbox-joint or all)")
             }
-            return policy
+            return [policy]
         }
         guard !policies.isEmpty else { throw PolicyError.badSetting(name: "--policy", reason: "empty (use gearbox or all)") }
         return Array(Set(policies)).sorted()

@@ -81,6 +81,8 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
     /// Generates the trace over `durationMs` using the frequency levels `levelsKHz` (the lookup
     /// table's grid, or the min/max of a range). The result is labelled `simulated`.
     public func generate(levelsKHz: [Int], durationMs: Double) throws -> FrequencyTrace {
+        // The board's own frequencies and trips make this trace; the levels are not used.
+        if kind == .boardTwin { return try boardTwin(durationMs: durationMs) }
         let levels = Array(Set(levelsKHz.filter { $0 > 0 })).sorted()
         guard let low = levels.first, let high = levels.last else {
             throw PolicyError.badTraceSpec(spec: description, reason: "no frequency levels to generate from (give --lut or --min-khz/--max-khz)")
@@ -101,13 +103,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         }
         switch kind {
         case .boardTwin:
-            let model = try BoardCatalog().load(parameters["board"] ?? "st-u8500")
-            let ambient = try number("ambient", default: model.thermal.ambientCelsius, range: -60...150)
-            let domain = Int(try number("domain", default: 0, range: 0...Double(model.domains.count - 1)))
-            let interval = try duration("interval", default: 100)
-            try checkSampleCount(durationMs: durationMs, every: interval)
-            return try BoardTwinTrace(model: model, ambientCelsius: ambient, domain: domain)
-                .trace(durationMs: durationMs, intervalMs: interval, name: description)
+            return try boardTwin(durationMs: durationMs)
         case .step:
             let from = try frequency("from", default: high, levels: levels)
             let to = try frequency("to", default: low, levels: levels)
@@ -181,6 +177,17 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         var compact: [(timeMs: Double, kHz: Int)] = []
         for p in points where compact.last?.kHz != p.kHz { compact.append(p) }
         return FrequencyTrace(name: description, points: compact, durationMs: durationMs, source: .simulated)
+    }
+
+    /// `board-twin`: the board model (from `Devices/boards`) under sustained load.
+    private func boardTwin(durationMs: Double) throws -> FrequencyTrace {
+        let model = try BoardCatalog().load(parameters["board"] ?? "st-u8500")
+        let ambient = try number("ambient", default: model.thermal.ambientCelsius, range: -60...150)
+        let domain = Int(try number("domain", default: 0, range: 0...Double(model.domains.count - 1)))
+        let interval = try duration("interval", default: 100)
+        try checkSampleCount(durationMs: durationMs, every: interval)
+        return try BoardTwinTrace(model: model, ambientCelsius: ambient, domain: domain)
+            .trace(durationMs: durationMs, intervalMs: interval, name: description)
     }
 
     private func interpolate(_ from: Int, _ to: Int, _ fraction: Double) -> Int {

@@ -106,7 +106,7 @@ struct TraceRecordCommand: ParsableCommand {
 struct TraceGenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Write a generated trace (step, ramp, square, sawtooth, random-walk, governor-like) to a CSV.",
+        abstract: "Write a generated trace (step, ramp, square, sawtooth, random-walk, governor-like, board-twin) to a CSV.",
         discussion: """
             Frequency levels come from the lookup table's grid (--lut) or from --min-khz/--max-khz \
             (plus --levels evenly spaced levels). The CSV is labelled simulated.
@@ -116,7 +116,7 @@ struct TraceGenerateCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Generator spec, e.g. step, square:period=2s, random-walk:seed=7, governor-like:seed=3.")
+    @Argument(help: "Generator spec, e.g. step, square:period=2s, random-walk:seed=7, governor-like:seed=3, board-twin:board=st-u8500,ambient=65.")
     var spec: String
 
     @Option(help: "Take the frequency levels from this lookup table.")
@@ -142,8 +142,11 @@ struct TraceGenerateCommand: ParsableCommand {
 
     func run() throws {
         let durationMs = try DurationText.milliseconds(duration, setting: "--duration")
+        let spec = try TraceSpec(parsing: spec)
         let levelsKHz: [Int]
-        if let lut {
+        if spec.kind == .boardTwin {
+            levelsKHz = []  // the board model's frequencies and trips make the trace
+        } else if let lut {
             levelsKHz = try LookupTable.read(from: lut).frequenciesKHz
         } else if let minKHz, let maxKHz, minKHz > 0, maxKHz >= minKHz, maxKHz <= FileLimits.maximumKHz {
             guard levels <= 1000 else { throw PolicyError.badSetting(name: "--levels", reason: "\(levels) is more than 1000 levels") }
@@ -152,7 +155,7 @@ struct TraceGenerateCommand: ParsableCommand {
         } else {
             throw PolicyError.badSetting(name: "--lut or --min-khz/--max-khz", reason: "give a lookup table or a frequency range (min ≤ max, both positive, at most \(FileLimits.maximumKHz) kHz)")
         }
-        let trace = try TraceSpec(parsing: spec).generate(levelsKHz: levelsKHz, durationMs: durationMs)
+        let trace = try spec.generate(levelsKHz: levelsKHz, durationMs: durationMs)
         try trace.write(to: out)
         try TraceOutput.print(trace, path: out, json: json)
     }
