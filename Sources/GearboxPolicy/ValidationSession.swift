@@ -81,6 +81,8 @@ public struct ValidationRequest: Sendable {
     /// A board model (`Devices/boards/<name>.board.json`) to simulate energy from when the table
     /// has no `energyPerInferenceJ` cells.
     public var board: String?
+    /// Where `board` is looked up.
+    public var boardsDirectory = "Devices/boards"
 
     public init(lutPath: String, trace: String, objective: LatencyObjective, policies: [ValidationPolicy] = ValidationPolicy.standard,
                 controller: MeasurementSource = .simulated, durationMs: Double? = nil, seed: UInt64 = 1, outDirectory: String? = nil,
@@ -158,7 +160,7 @@ public final class ValidationSession {
             try Timeline.checkRowBudget(durationMs: durationMs, fastestLatencyNs: fastestNs)
         }
         let energy = try EnergyEstimate(table: table)
-            ?? request.board.map { EnergyEstimate(board: try BoardCatalog().load($0), domain: request.domain, table: table) }
+            ?? request.board.map { EnergyEstimate(board: try BoardCatalog(directory: request.boardsDirectory).load($0), domain: request.domain, table: table) }
         if request.policies.contains(.gearboxJoint) {
             guard !request.runsInRealTime else {
                 throw PolicyError.badSetting(name: "--policy", reason: "gearbox-joint runs on the simulated controller only (use --controller simulated)")

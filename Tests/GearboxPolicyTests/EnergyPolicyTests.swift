@@ -218,3 +218,33 @@ import Testing
         #expect(fixed.budgetNs == objective.targetNs * 0.95)
     }
 }
+
+@Suite struct EnergyCLIRequestTests {
+    /// A simulated validation run through the session, as `gearbox validate --trace twin.csv --board
+    /// st-u8500 --minimize energy --policy all,gearbox-joint` makes it, writes energy and the trace's
+    /// temperature into both files.
+    @Test func aSessionWithABoardWritesEnergyAndTheJointPolicy() throws {
+        let scratch = ScratchDirectory("energy-session")
+        let lut = scratch.file("hand-made.lut.json")
+        try JSONFile.write(EnergyPolicyTests.boardTable(energy: false), to: lut)
+        let model = try EnergyPolicyTests.boards.load("st-u8500")
+        let trace = scratch.file("twin.csv")
+        try BoardTwinTrace(model: model, ambientCelsius: 65).trace(durationMs: 300_000, intervalMs: 1000).write(to: trace)
+        var request = ValidationRequest(
+            lutPath: lut, trace: trace, objective: try LatencyObjective(parsing: "p99<=12ms"),
+            policies: try ValidationPolicy.list(parsing: "all,gearbox-joint"),
+            outDirectory: scratch.file("out"), selector: .init(minimize: .energy), board: "st-u8500")
+        request.boardsDirectory = EnergyPolicyTests.boards.directory
+        let session = try ValidationSession.prepare(request)
+        #expect(session.trace.hasTemperature)
+        let report = try session.run()
+        try report.write(to: session.outDirectory)
+        let summary = try JSONFile.read(ValidationSummary.self, from: scratch.file("out/summary.json"))
+        #expect(summary.energySource == .simulated)
+        #expect(Set(summary.policies.keys) == Set((ValidationPolicy.standard + [.gearboxJoint]).map(\.rawValue)))
+        #expect(summary.policies.values.allSatisfy { $0.energyPerInferenceJ != nil })
+        let timeline = try String(contentsOfFile: scratch.file("out/timeline.csv"), encoding: .utf8)
+        let row = try #require(timeline.split(separator: "\n").dropFirst().first).split(separator: ",", omittingEmptySubsequences: false)
+        #expect(Double(row[8]) != nil && Double(row[9]) != nil)
+    }
+}
