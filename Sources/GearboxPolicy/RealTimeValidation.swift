@@ -49,6 +49,9 @@ public final class RealTimeValidation {
     /// mechanism artefact with the table. With real cpufreq the transition is part of what the
     /// policy delivers, so the validator leaves it at 0 there.
     public let settleNs: Int64
+    /// Energy figures for `--minimize energy` when they are not the table's (a board model's); nil
+    /// reads the table's cells.
+    public var energy: EnergyEstimate?
     let clock: () -> Int64
     let tableName: String
 
@@ -80,7 +83,9 @@ public final class RealTimeValidation {
         guard policy != .gearboxJoint else {
             throw PolicyError.badSetting(name: "--policy", reason: "gearbox-joint runs on the simulated controller only (use --controller simulated)")
         }
-        let selector = try VariantSelector(table: table, objective: objective, configuration: configuration, tableName: tableName)
+        let selector = try VariantSelector(
+            table: table, objective: objective, configuration: configuration, tableName: tableName,
+            energyJoules: SimulatedValidation.energyJoules(energy))
         let oracleSelector = try VariantSelector(
             table: table, objective: objective,
             configuration: .init(safetyMargin: 0, memoryBudgetBytes: configuration.memoryBudgetBytes, feedbackSmoothing: 0, hysteresis: false),

@@ -188,6 +188,7 @@ public final class ValidationSession {
         }
         let session = try RealTimeValidationSession.prepare(
             request, table: table, trace: trace, announce: { events(.calibration($0)) })
+        session.validation.energy = energy
         events(.runningInRealTime(policies: request.policies, durationMs: durationMs, controller: request.controller))
         return try session.run(policies: request.policies, durationMs: durationMs, energy: energy, progress: { events(.policyStarted($0)) })
     }
