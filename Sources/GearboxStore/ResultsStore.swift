@@ -45,7 +45,13 @@ public final class ResultsStore {
     public static let currentSchemaVersion = StoreSchema.current
 
     private func migrate(to target: Int) throws {
-        try backend.execute(StoreSchema.bookkeeping)
+        // Under the schema lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+        // second process creating the same table at the same moment (farm workers open a fresh
+        // store together).
+        try backend.inTransaction {
+            try backend.lockSchema()
+            try backend.execute(StoreSchema.bookkeeping)
+        }
         let found = try schemaVersion()
         guard found <= StoreSchema.current else {
             throw StoreError.newerSchema(backend.locationDescription, found: found, supported: StoreSchema.current)
@@ -124,28 +130,20 @@ public final class ResultsStore {
     @discardableResult
     public func push(device: DeviceRecord) throws -> PushOutcome {
         let hash = FileDigest.sha256Hex(of: Data(device.probeJSON.utf8))
-        return try backend.inTransaction {
-            let existing = try backend.rows("SELECT probe_hash FROM devices WHERE id = ?", [.text(device.id)]).first
-            if existing?.text("probe_hash") == hash { return PushOutcome(kind: .device, id: device.id, added: false) }
-            let values: [SQLValue] = [
-                .init(device.hostname), .init(device.cpuModel), .text(device.kind), .init(device.board),
-                .init(device.kernel), .init(device.firmware), .text(hash), .text(device.probeJSON), .text(device.id),
-            ]
-            if existing == nil {
-                try backend.execute(
-                    """
-                    INSERT INTO devices (hostname, cpu_model, kind, board, kernel, firmware, probe_hash, probe_json, id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, values)
-            } else {
-                try backend.execute(
-                    """
-                    UPDATE devices SET hostname = ?, cpu_model = ?, kind = ?, board = ?, kernel = ?, firmware = ?,
-                    probe_hash = ?, probe_json = ? WHERE id = ?
-                    """, values)
-            }
-            return PushOutcome(kind: .device, id: device.id, added: true)
-        }
+        // One upsert, so that two farm workers pushing the same device at once cannot collide.
+        let changed = try backend.rows(
+            """
+            INSERT INTO devices (id, hostname, cpu_model, kind, board, kernel, firmware, probe_hash, probe_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, cpu_model = excluded.cpu_model,
+                kind = excluded.kind, board = excluded.board, kernel = excluded.kernel, firmware = excluded.firmware,
+                probe_hash = excluded.probe_hash, probe_json = excluded.probe_json
+            WHERE devices.probe_hash <> excluded.probe_hash
+            RETURNING id
+            """,
+            [.text(device.id), .init(device.hostname), .init(device.cpuModel), .text(device.kind), .init(device.board),
+             .init(device.kernel), .init(device.firmware), .text(hash), .text(device.probeJSON)])
+        return PushOutcome(kind: .device, id: device.id, added: !changed.isEmpty)
     }
 
     /// Records a portfolio by name and content hash (the hash of its manifest, which lists each

@@ -19,6 +19,7 @@ enum ContractCheck: String, CaseIterable, CustomTestStringConvertible {
     case csvExportHasOneRowPerCell
     case versionOneStoreMigratesWithItsRuns
     case newerSchemaIsRefused
+    case concurrentFirstPushesMigrateOnceAndKeepOneCopy
 
     var testDescription: String { rawValue }
 
@@ -126,6 +127,26 @@ enum ContractCheck: String, CaseIterable, CustomTestStringConvertible {
             #expect(runs.first?.cells == StoreFixtures.cellCount(table))
             #expect(try store.cellsCSV().split(separator: "\n").count == 1 + StoreFixtures.cellCount(table))
 
+        case .concurrentFirstPushesMigrateOnceAndKeepOneCopy:
+            // Farm workers: several processes open a fresh store and push the same files at once.
+            let files = try [StoreFixtures.baselinePath, StoreFixtures.devicePath].map { try StoreFile.read($0) }
+            let errors = ErrorBox()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do {
+                    let store = try harness.open()
+                    defer { store.close() }
+                    for file in files { _ = try file.push(into: store) }
+                } catch {
+                    errors.append(error)
+                }
+            }
+            #expect(errors.all.isEmpty, "\(errors.all)")
+            let store = try harness.open()
+            defer { store.close() }
+            let listing = try store.listing()
+            #expect(listing.runs.count == 1 && listing.devices.count == 1)
+            #expect(try store.backend.rows("SELECT version FROM gearbox_migrations", []).count == ResultsStore.currentSchemaVersion)
+
         case .newerSchemaIsRefused:
             let store = try harness.open()
             try store.backend.execute("INSERT INTO gearbox_migrations (version, applied_at) VALUES (99, 'future')")
@@ -177,4 +198,12 @@ enum ContractCheck: String, CaseIterable, CustomTestStringConvertible {
         #expect(exports[0] == exports[1])
         #expect(listings[0].runs.count == 3)
     }
+}
+
+/// Errors collected from concurrent workers.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [String] = []
+    func append(_ error: Error) { lock.lock(); errors.append("\(error)"); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return errors }
 }

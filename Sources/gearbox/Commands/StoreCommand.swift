@@ -66,7 +66,9 @@ struct StorePushCommand: ParsableCommand {
             let outcome = try file.push(into: store)
             outcomes.append(outcome)
             if !json {
-                print("\(outcome.added ? "stored" : "already stored") \(outcome.kind.rawValue) \(outcome.id.prefix(12)) from \(path)")
+                // Runs and validations are named by their content hash (shortened); the rest by name.
+                let id = [.run, .validation].contains(outcome.kind) ? String(outcome.id.prefix(12)) : outcome.id
+                print("\(outcome.added ? "stored" : "already stored") \(outcome.kind.rawValue) \(id) from \(path)")
             }
         }
         if json { print(String(decoding: try JSONFile.encoder().encode(outcomes), as: UTF8.self)) }
