@@ -21,6 +21,7 @@ private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStor
         var table = baseline
         table.device = name
         table.provenance.deviceID = name
+        table.provenance.board = BoardLabel(name: name)
         for index in table.variants.indices {
             table.variants[index].latency = table.variants[index].latency.mapValues { cell in
                 var scaled = cell
@@ -52,6 +53,7 @@ private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStor
     #expect(html.contains("id=\"energy-board-slow\""))
     #expect(!html.contains("id=\"energy-board-fast\""), "board-fast measured no energy")
     #expect(markdown.contains("connection lost after 40 s") && markdown.contains("board-lost"))
+    #expect(markdown.contains("inside board model board-slow"), "a board model's run says so")
     #expect(!html.contains("<script"))
     #expect(xmlError(try String(contentsOfFile: written.figures[0], encoding: .utf8)) == nil)
 }

@@ -117,7 +117,8 @@ public struct FleetReportBuilder {
             let cells = table.variants.reduce(0) { $0 + $1.latency.count }
             let energy = table.variants.reduce(0) { $0 + $1.latency.values.filter { $0.energyPerInferenceJ != nil }.count }
             return [TableCell(device.name, emphasis: .strong), TableCell("\(device.runs.count)"),
-                    TableCell(ReportBuilder.sourceLabel(table.controller)), TableCell(ProvenanceLine.day(table.provenance.date)),
+                    TableCell(ReportBuilder.sourceLabel(table.controller) + Self.boardNote(table.provenance.board)),
+                    TableCell(ProvenanceLine.day(table.provenance.date)),
                     TableCell(String(table.provenance.gitCommit.prefix(10))), TableCell("\(cells)"),
                     TableCell(energy > 0 ? "\(energy) cells" : "not measured", emphasis: energy > 0 ? .none : .muted)]
         }
@@ -257,6 +258,12 @@ public struct FleetReportBuilder {
     }
 
     // MARK: Helpers
+
+    /// ", inside board model st-u8500" for a run measured inside a board model (its figures are the model's).
+    static func boardNote(_ board: BoardLabel?) -> String {
+        guard let board else { return "" }
+        return board.model ? ", inside board model \(board.name)" : ", board \(board.name)"
+    }
 
     struct Choice { var variant: String; var predictedNs: Double; var meets: Bool }
 
