@@ -160,4 +160,22 @@ extension BoardCommandTests {
         #expect(settleNs >= 100_000_000, "never before the transition latency")
         #expect(Double(settleNs) <= 100_000_000 * 1.2, "measured \(settleNs) ns against the model's 100 ms")
     }
+
+    @Test(.requiresRoot, .requiresSysfsDumps, needsPortfolio,
+          .enabled(if: ProcessInfo.processInfo.activeProcessorCount < 20, "the host has intel-i7-1370p's 20 CPUs: nothing to map"))
+    func aBoardWithMoreCPUsThanTheHostMapsItsCPUsOntoTheHosts() throws {
+        let scratch = ScratchDirectory("board-profile")
+        let gearbox = try GearboxBinary.built()
+        // Board CPU 12 (an E-core of the model) does not exist on this host: pinning to it binds
+        // to a host CPU instead of failing.
+        let model = SharedFixtures.packageRoot + "/Portfolios/default/dense-w20.onnx"
+        let script = "echo $GEARBOX_BOARD_HOST_CPUS && \(gearbox) run \(model) --pin 12 --repeat 3 --json >/dev/null && echo pinned"
+        let result = try GearboxBinary.run(["board", "run", "intel-i7-1370p", "--boards", boards, "--", "sh", "-c", script],
+                                           environment: boardEnvironment(scratch))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let host = try #require(lines.first)
+        #expect(!host.isEmpty, "the command is told the host's CPUs")
+        #expect(lines.last == "pinned")
+    }
 }
