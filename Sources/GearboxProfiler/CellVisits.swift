@@ -44,9 +44,10 @@ extension LatencySummary {
 
 extension CellRecord {
     /// One record for a cell from its kept visits (one attempt per visit, see
-    /// `LookupTableBuilder.keptCells`): latency combined (`LatencySummary.combining`), energy and
-    /// power averaged, the temperature before the first visit and after the last, throttled
-    /// when a visit was, noisy or retried when one was.
+    /// `LookupTableBuilder.keptCells`): latency combined (`LatencySummary.combining`), power
+    /// averaged and energy per inference that power × the combined mean latency, the
+    /// temperature before the first visit and after the last, throttled when a visit was, noisy
+    /// or retried when one was.
     static func merging(visits: [CellRecord], confidence: Double) -> CellRecord {
         let ordered = visits.sorted { ($0.visit ?? 1) < ($1.visit ?? 1) }
         guard var merged = ordered.first else { preconditionFailure("a cell has at least one visit") }
@@ -60,8 +61,9 @@ extension CellRecord {
         merged.noisy = ordered.contains(where: \.noisy)
         merged.speedRatio = average(\.speedRatio) ?? merged.speedRatio
         merged.energyJ = average(\.energyJ)
-        merged.energyPerInferenceJ = average(\.energyPerInferenceJ)
         merged.powerW = average(\.powerW)
+        // As for one visit: mean power × mean latency (see `ProfileSweep.measureCell`).
+        merged.energyPerInferenceJ = merged.powerW.map { $0 * merged.latency.meanNs / 1e9 }
         merged.milliCelsiusAfter = last.milliCelsiusAfter
         merged.lowestDeliveredKHz = ordered.compactMap(\.lowestDeliveredKHz).min()
         merged.throttleReason = ordered.compactMap(\.throttleReason).first
