@@ -2,7 +2,7 @@
 # fresh Debian machine (apt packages, skipping those already present), then build and run.
 
 APT_PACKAGES := libhwloc-dev libpfm4-dev libcpufreq-dev libopenblas-dev libxnnpack-dev libpthreadpool-dev pkg-config \
-                libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev chromium python3-venv
+                libonnx-testdata util-linux dataset-fashion-mnist zlib1g-dev chromium python3-venv postgresql-15
 SHELL := /bin/bash
 SWIFT ?= swift
 BUILD_FLAGS ?= -c release
