@@ -27,7 +27,8 @@ def pytest_addoption(parser):
     group.addoption("--portfolio", default=str(REPOSITORY / "Portfolios" / "default"), help="the portfolio folder to profile")
     group.addoption("--places", default=None, help="comma-separated places to profile (default: every target in --lg-env)")
     group.addoption("--only-failed", action="store_true", help="profile only the places whose latest run in the store failed")
-    group.addoption("--profile-args", default="--quick", help="extra `gearbox profile` arguments (default --quick)")
+    group.addoption("--profile-args", default="--controller real --quick",
+                    help="`gearbox profile` arguments (default: the board's cpufreq, CI-sized budget: --controller real --quick)")
     group.addoption("--objective", default="p99<=20ms", help="the latency objective every board is validated against")
     group.addoption("--validate-trace", default="step", help="the frequency trace `gearbox validate` replays")
     group.addoption("--validate-duration", default="10s", help="the validation's length")

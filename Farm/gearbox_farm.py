@@ -150,8 +150,20 @@ class BoardRun:
         self.step = step
 
     def gearbox(self, *arguments):
-        """`gearbox ARGUMENTS` on the board, with its own DVFS journal folder."""
-        return ["env", f"GEARBOX_STATE_DIR={self.remote}/state", f"{self.remote}/gearbox", *arguments]
+        """`gearbox ARGUMENTS` on the board, with its own DVFS journal folder. The process writes
+        its pid to step.pid first: a command whose SSH connection dropped keeps running on the
+        board, and the next run (or the virtual farm's teardown) stops it by that pid."""
+        return ["sh", "-c", f'echo $$ > {self.remote}/step.pid && exec "$@"', "sh",
+                "env", f"GEARBOX_STATE_DIR={self.remote}/state", f"{self.remote}/gearbox", *arguments]
+
+    def stop_leftover(self):
+        """Stops the previous run's command if it is still running (only if its command line
+        names this place's folder, so a reused pid is left alone)."""
+        pid_file = f"{self.remote}/step.pid"
+        script = (f'[ -f {pid_file} ] || exit 0; pid=$(cat {pid_file}); '
+                  f'grep -qF {shlex.quote(self.remote)}/gearbox /proc/$pid/cmdline 2>/dev/null || exit 0; '
+                  'kill -TERM $pid; for i in $(seq 50); do kill -0 $pid 2>/dev/null || exit 0; sleep 0.1; done; kill -KILL $pid')
+        self.on_board(["sh", "-c", script])
 
     def execute(self, target_for_place):
         """Runs every step; returns the pushed files. Raises StepFailed at the first failure."""
@@ -165,6 +177,7 @@ class BoardRun:
             raise StepFailed("connect", one_line(error) or type(error).__name__) from error
 
         self.enter("copy")
+        self.stop_leftover()
         self.on_board(["rm", "-rf", self.remote])
         self.on_board(["mkdir", "-p", f"{self.remote}/out", f"{self.remote}/state"])
         try:

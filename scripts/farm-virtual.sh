@@ -8,6 +8,7 @@
 #   scripts/farm-virtual.sh up --state DIR [--boards "st-u8500 intel-i7-1370p"] [--postgres]
 #   scripts/farm-virtual.sh run --state DIR [--store URL] [-- PYTEST_ARGS…]
 #   scripts/farm-virtual.sh cut --state DIR BOARD   # kill BOARD's sshd and sessions (a lost board)
+#   scripts/farm-virtual.sh revive --state DIR BOARD  # start BOARD's sshd again
 #   scripts/farm-virtual.sh down --state DIR
 #
 # A board is PLACE[=MODEL][@AMBIENT_C] (MODEL defaults to PLACE). Every process started is
@@ -37,7 +38,7 @@ gearbox_binary() {
 require_tools() {
     [[ $(id -u) == 0 ]] || die "needs root (network namespaces, gearbox board run)"
     local tool
-    for tool in ip sshd socat ssh-keygen ssh; do
+    for tool in ip nsenter sshd socat ssh-keygen ssh; do
         command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] || die "no $tool: apt-get install openssh-server socat iproute2"
     done
     [[ -x "$VENV/bin/pytest" && -x "$VENV/bin/labgrid-coordinator" ]] || die "no labgrid venv at $VENV: make farm-venv"
@@ -81,6 +82,21 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND…
 
 # ---- up ----
 
+start_sshd() {  # start_sshd PLACE: the board (and its sshd inside) in the board's namespace
+    local place=$1 dir="$STATE/boards/$1" ambient_args=()
+    local ambient
+    ambient=$(cat "$dir/ambient")
+    if [[ -n "$ambient" ]]; then ambient_args=(--ambient "$ambient"); fi
+    rm -f "$dir/sshd.pid"
+    # nsenter --net rather than `ip netns exec`: the latter remounts /sys for the namespace,
+    # which hides the cgroup hierarchies the board's throttle and emulated DVFS write to.
+    nsenter --net="/run/netns/$(cat "$dir/namespace")" "$(cat "$STATE/gearbox")" board run "$(cat "$dir/model")" \
+        --boards "$ROOT/Devices/boards" "${ambient_args[@]}" -- \
+        /usr/sbin/sshd -D -e -f "$dir/sshd_config" >>"$dir/board.log" 2>&1 &
+    remember $! "board-$place"
+    echo $! >"$dir/board.pid"
+}
+
 start_board() {  # start_board INDEX SPEC
     local index=$1 spec=$2 place model ambient=""
     place=${spec%%=*}
@@ -106,12 +122,10 @@ StrictModes no
 # OpenSSH 9's scp speaks SFTP.
 Subsystem sftp internal-sftp
 EOF
-    local ambient_args=()
-    if [[ -n "$ambient" ]]; then ambient_args=(--ambient "$ambient"); fi
-    ip netns exec "$ns" "$GEARBOX_BIN" board run "$model" --boards "$ROOT/Devices/boards" "${ambient_args[@]}" -- \
-        /usr/sbin/sshd -D -e -f "$dir/sshd_config" >"$dir/board.log" 2>&1 &
-    remember $! "board-$place"
-    echo $! >"$dir/board.pid"
+    echo "$ns" >"$dir/namespace"
+    echo "$model" >"$dir/model"
+    echo "$ambient" >"$dir/ambient"
+    start_sshd "$place"
     local port
     port=$(free_port)
     socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" \
@@ -188,7 +202,13 @@ down() {
         runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$(cat "$STATE/postgres/started")" -m fast -w stop >/dev/null 2>&1 || true
         rm -f "$STATE/postgres/started"
     fi
-    local pid name
+    local pid name pid_file
+    # A board command whose SSH session was cut keeps running; the suite records its pid.
+    for pid_file in "$STATE"/remote/*/step.pid; do
+        [[ -f "$pid_file" ]] || continue
+        pid=$(cat "$pid_file")
+        if grep -qF "$STATE/remote/" "/proc/$pid/cmdline" 2>/dev/null; then stop_tree "$pid"; fi
+    done
     # Last started first: the exporter before the coordinator, forwarders before boards.
     while read -r pid name; do
         if [[ -n "$pid" ]]; then stop_tree "$pid"; fi
@@ -208,7 +228,13 @@ run_suite() {  # run_suite [PYTEST_ARGS…]
     if [[ -z "$store" && -f "$STATE/store" ]]; then store=$(cat "$STATE/store"); fi
     LG_COORDINATOR=$(cat "$STATE/coordinator.address") LG_FARM_SSH_KEY="$STATE/id_farm" \
         "$VENV/bin/pytest" --lg-env "$ROOT/Farm/env.yaml" "$ROOT/Farm" \
-        --gearbox "$(cat "$STATE/gearbox")" ${store:+--store "$store"} --places "$(ls "$STATE/boards" | paste -sd,)" "$@"
+        --gearbox "$(cat "$STATE/gearbox")" --remote-dir "$STATE/remote" ${store:+--store "$store"} --places "$(ls "$STATE/boards" | paste -sd,)" "$@"
+}
+
+revive_board() {  # revive_board PLACE: start a cut board again (same namespace, same forwarder)
+    [[ -f "$STATE/boards/$1/namespace" ]] || die "no board $1 in $STATE"
+    start_sshd "$1"
+    wait_for 60 "$1's sshd" ssh_ready "$(cat "$STATE/boards/$1/port")"
 }
 
 cut_board() {  # cut_board PLACE: the board's sshd and every session under it, as if it lost power
@@ -272,6 +298,7 @@ case "$COMMAND" in
         up ;;
     run) [[ -n "$STATE" ]] || die "run needs --state DIR"; run_suite "${EXTRA[@]}" ;;
     cut) [[ -n "$STATE" && ${#EXTRA[@]} == 1 ]] || die "cut needs --state DIR BOARD"; cut_board "${EXTRA[0]}" ;;
+    revive) [[ -n "$STATE" && ${#EXTRA[@]} == 1 ]] || die "revive needs --state DIR BOARD"; revive_board "${EXTRA[0]}" ;;
     down) [[ -n "$STATE" ]] || die "down needs --state DIR"; down ;;
-    *) die "usage: farm-virtual.sh demo | up --state DIR [--boards LIST] [--postgres] | run --state DIR [--store URL] [-- PYTEST_ARGS] | cut --state DIR BOARD | down --state DIR" ;;
+    *) die "usage: farm-virtual.sh demo | up --state DIR [--boards LIST] [--postgres] | run --state DIR [--store URL] [-- PYTEST_ARGS] | cut|revive --state DIR BOARD | down --state DIR" ;;
 esac
