@@ -47,28 +47,29 @@ class Store:
                                      f"{one_line(result.stderr or result.stdout)}")
         return result.stdout
 
-    def push(self, board, files):
-        """Pushes one board's probe, table and validation summary (idempotent in the store)."""
-        self._run(["push", "--board", board, *[str(path) for path in files]])
+    def push(self, files):
+        """Pushes one board's probe, table and validation summary (idempotent in the store). The
+        store files them under the device id, which the probe set to the place's name."""
+        self._run(["push", *[str(path) for path in files]])
 
     def fail(self, board, step, reason):
         """Records a failed run of `board` at `step`."""
         self._run(["fail", "--board", board, "--step", step, "--reason", reason])
 
-    def failed_boards(self):
-        """The boards whose latest run in the store failed (what --only-failed re-runs)."""
-        runs = json.loads(self._run(["list", "--json"]) or "[]")
-        if isinstance(runs, dict):
-            runs = runs.get("runs", [])
+    def latest_outcomes(self):
+        """Each board's latest outcome in the store: ("ok", run) or ("failed", failure), by date."""
+        listing = json.loads(self._run(["list", "--json"]))
         latest = {}
-        for run in runs:
-            board = run.get("board")
-            if board is None:
-                continue
-            when = run.get("date") or run.get("createdAt") or ""
-            if board not in latest or when >= latest[board][0]:
-                latest[board] = (when, run.get("status"))
-        return {board for board, (_, status) in latest.items() if status == "failed"}
+        for status, key, entries in (("ok", "device", listing.get("runs", [])), ("failed", "board", listing.get("failures", []))):
+            for entry in entries:
+                board, date = entry.get(key), entry.get("date", "")
+                if board is not None and (board not in latest or date >= latest[board][1].get("date", "")):
+                    latest[board] = (status, entry)
+        return latest
+
+    def failed_boards(self):
+        """The boards whose latest outcome in the store is a failure (what --only-failed re-runs)."""
+        return {board for board, (status, _) in self.latest_outcomes().items() if status == "failed"}
 
 
 class Coordinator:
@@ -141,7 +142,8 @@ class BoardRun:
             raise StepFailed(self.step, f"connection lost: {one_line(error)}") from error
         self.logs.append((self.step, line, stdout, stderr, status))
         if status == 255:
-            raise StepFailed(self.step, f"connection lost (ssh exit 255): {one_line(chr(10).join(stderr)) or 'no reason given'}")
+            detail = one_line("\n".join(stderr))
+            raise StepFailed(self.step, "connection lost (ssh exit 255)" + (f": {detail}" if detail else ""))
         if status != 0:
             raise StepFailed(self.step, f"exit {status}: {one_line(chr(10).join(stderr or stdout)) or 'no output'}")
         return stdout
@@ -213,7 +215,7 @@ class BoardRun:
             raise StepFailed("fetch", f"not fetched: {', '.join(missing)}")
 
         self.enter("push")
-        self.settings.store.push(self.place, files)
+        self.settings.store.push(files)
         return files
 
     def write_logs(self):

@@ -15,7 +15,8 @@
 # recorded by pid in DIR/pids and only those are stopped; the namespaces are in DIR/namespaces.
 # `demo` (and a failing `up`) tears everything down on exit, failure or Ctrl-C.
 # Environment: GEARBOX (the binary; default .build/release/gearbox, else .build/debug/gearbox),
-# FARM_VENV (default .venv-farm), FARM_PYTEST_ARGS (demo: extra pytest arguments).
+# FARM_VENV (default .venv-farm), FARM_PYTEST_ARGS (demo: extra pytest arguments), FARM_OBJECTIVE
+# (demo: the latency objective of the validations and the fleet report, default p99<=20ms).
 
 set -euo pipefail
 
@@ -255,7 +256,9 @@ demo() {
     store=$(cat "$STATE/store")
     rm -rf "$out"; mkdir -p "$out"
     local status=0
-    STORE=$store run_suite --results "$out/boards" ${FARM_PYTEST_ARGS:-} || status=$?
+    # One objective for the boards' validations and the fleet report's choices.
+    local objective=${FARM_OBJECTIVE:-p99<=20ms}
+    STORE=$store run_suite --results "$out/boards" --objective "$objective" ${FARM_PYTEST_ARGS:-} || status=$?
     # summary.json: one entry per board from the suite's result files.
     "$VENV/bin/python" - "$out" <<'EOF'
 import json, pathlib, sys
@@ -267,7 +270,7 @@ for result in sorted((out / "boards").glob("*/result.json")):
 (out / "summary.json.tmp").write_text(json.dumps({"boards": boards}, indent=2) + "\n")
 (out / "summary.json.tmp").replace(out / "summary.json")
 EOF
-    "$(cat "$STATE/gearbox")" fleet report --store "$store" --portfolio default --out "$out" \
+    "$(cat "$STATE/gearbox")" fleet report --store "$store" --portfolio default --objective "$objective" --out "$out" \
         || { note "fleet report failed"; status=1; }
     echo "farm-demo: $((SECONDS - started)) s; boards: $(ls "$STATE/boards" | paste -sd' ')"
     echo "farm-demo: wrote $out/index.html and $out/summary.json"
