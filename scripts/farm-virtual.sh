@@ -61,11 +61,14 @@ stop_tree() {  # stop_tree PID: SIGTERM the process and everything below it, the
     local pid=$1 all
     all="$(descendants "$pid") $pid"
     kill -TERM $all 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 $all 2>/dev/null || return 0
+    local alive
+    for _ in $(seq 100); do
+        alive=""
+        for pid in $all; do if kill -0 "$pid" 2>/dev/null; then alive+=" $pid"; fi; done
+        [[ -n "$alive" ]] || return 0
         sleep 0.1
     done
-    kill -KILL $all 2>/dev/null || true
+    kill -KILL $alive 2>/dev/null || true
 }
 
 free_port() {
@@ -258,7 +261,11 @@ demo() {
     local status=0
     # One objective for the boards' validations and the fleet report's choices.
     local objective=${FARM_OBJECTIVE:-p99<=20ms}
-    STORE=$store run_suite --results "$out/boards" --objective "$objective" ${FARM_PYTEST_ARGS:-} || status=$?
+    # In the background with `wait`: bash runs a trap only once its foreground command ends, and
+    # SIGTERM must tear the farm down at once; the suite's pid is recorded so `down` stops it.
+    STORE=$store run_suite --results "$out/boards" --objective "$objective" ${FARM_PYTEST_ARGS:-} &
+    remember $! suite
+    wait $! || status=$?
     # summary.json: one entry per board from the suite's result files.
     "$VENV/bin/python" - "$out" <<'EOF'
 import json, pathlib, sys
