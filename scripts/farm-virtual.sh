@@ -15,7 +15,8 @@
 # recorded by pid in DIR/pids and only those are stopped; the namespaces are in DIR/namespaces.
 # `demo` (and a failing `up`) tears everything down on exit, failure or Ctrl-C.
 # Environment: GEARBOX (the binary; default .build/release/gearbox, else .build/debug/gearbox),
-# FARM_VENV (default .venv-farm), FARM_PYTEST_ARGS (demo: extra pytest arguments), FARM_OBJECTIVE
+# FARM_VENV (default .venv-farm), FARM_PYTEST_ARGS (demo: extra pytest arguments), FARM_PROFILE_ARGS
+# (demo: the boards' `gearbox profile` arguments, default --controller real --quick), FARM_OBJECTIVE
 # (demo: the latency objective of the validations and the fleet report, default p99<=20ms).
 
 set -euo pipefail
@@ -263,7 +264,8 @@ demo() {
     local objective=${FARM_OBJECTIVE:-p99<=20ms}
     # In the background with `wait`: bash runs a trap only once its foreground command ends, and
     # SIGTERM must tear the farm down at once; the suite's pid is recorded so `down` stops it.
-    STORE=$store run_suite --results "$out/boards" --objective "$objective" ${FARM_PYTEST_ARGS:-} &
+    STORE=$store run_suite --results "$out/boards" --objective "$objective" \
+        --profile-args "${FARM_PROFILE_ARGS:---controller real --quick}" ${FARM_PYTEST_ARGS:-} &
     remember $! suite
     wait $! || status=$?
     # summary.json: one entry per board from the suite's result files.
