@@ -48,7 +48,7 @@ class Store:
         return result.stdout
 
     def push(self, files):
-        """Pushes one board's probe, table and validation summary (idempotent in the store). The
+        """Pushes one board's probe, table, validation summary and portfolio (idempotent). The
         store files them under the device id, which the probe set to the place's name."""
         self._run(["push", *[str(path) for path in files]])
 
@@ -215,7 +215,8 @@ class BoardRun:
             raise StepFailed("fetch", f"not fetched: {', '.join(missing)}")
 
         self.enter("push")
-        self.settings.store.push(files)
+        # The portfolio folder too, so the store holds the content hash the table was profiled from.
+        self.settings.store.push([*files, self.settings.portfolio])
         return files
 
     def write_logs(self):
