@@ -5,7 +5,8 @@
 # missing from the rendered DOM. Exit 2: usage; exit 3: no Chromium (apt-get install chromium).
 #
 # Usage: scripts/render-report.sh REPORT_DIR OUT.png [WIDTH,HEIGHT]
-#   SECTIONS="device latency ..." overrides the section ids that must be present.
+#   SECTIONS="device latency ..." overrides the section ids that must be present (energy and
+#   temperature appear only when the table or validation has those figures; add them to require them).
 set -euo pipefail
 
 if [ $# -lt 2 ]; then

@@ -1,7 +1,8 @@
 // GearboxBenchmarks/EngineBenchmark: the measurements behind `gearbox bench engine`, each taken side
 // by side in one process run: dense 3×3 convolution throughput against OpenBLAS sgemm on the
 // same im2col matrix, and Gearbox against onnxruntime (a Python subprocess on the same ONNX
-// file) at 1 and 2 threads. Figures are real wall-clock times on this machine.
+// file) at 1 and 2 threads on generated models (`EngineBenchmarkModel`), with an output check.
+// Figures are real wall-clock times on this machine.
 
 import Foundation
 import GearboxCore
@@ -38,12 +39,81 @@ public struct RuntimeComparison: Sendable, Codable {
     public var cpuTimeRatio: Double?
     /// Largest |Gearbox − onnxruntime| over the first output, for the same input.
     public var maxAbsoluteDifference: Float?
+    /// Whether every output value is within `EngineBenchmark.outputTolerance` of onnxruntime's.
+    public var outputsMatch: Bool?
     public var onnxruntimeVersion: String?
     /// Why onnxruntime figures are missing, when they are.
     public var note: String?
 }
 
+/// A generated model (seeded random weights) that `gearbox bench engine` runs against onnxruntime.
+public struct EngineBenchmarkModel: Sendable {
+    public let name: String
+    /// Timed runs per round are max(10, runs / runsDivisor): bigger models run fewer.
+    public let runsDivisor: Int
+    private let make: @Sendable () -> ONNXModelBuilder
+
+    init(_ name: String, runsDivisor: Int, _ make: @escaping @Sendable () -> ONNXModelBuilder) {
+        self.name = name
+        self.runsDivisor = runsDivisor
+        self.make = make
+    }
+
+    public func builder() -> ONNXModelBuilder { make() }
+
+    public func runs(of requested: Int) -> Int { runsDivisor == 1 ? requested : max(10, requested / runsDivisor) }
+
+    /// Every model the benchmark knows, smallest first. `resNetStyleImageSize` sizes the
+    /// ResNet-style model (its name carries the size).
+    public static func catalogue(resNetStyleImageSize size: Int = 112) -> [EngineBenchmarkModel] {
+        [
+            EngineBenchmarkModel("mlp", runsDivisor: 1) { SyntheticModels.mlp() },
+            EngineBenchmarkModel("fashion-mnist-cnn", runsDivisor: 1) { SyntheticModels.fashionMNISTCNN() },
+            EngineBenchmarkModel("resnet8-cifar", runsDivisor: 1) { SyntheticModels.cifarResNet() },
+            EngineBenchmarkModel("resnet8-cifar-0.5", runsDivisor: 1) { SyntheticModels.cifarResNet(widths: [8, 16, 32]) },
+            EngineBenchmarkModel("resnet-style-\(size)", runsDivisor: 5) { SyntheticModels.resNet(imageSize: size) },
+            EngineBenchmarkModel("mobilenetv2-0.5-224", runsDivisor: 2) { SyntheticModels.mobileNetV2(widthMultiplier: 0.5) },
+            EngineBenchmarkModel("mobilenetv2-1.0-224", runsDivisor: 2) { SyntheticModels.mobileNetV2() },
+            EngineBenchmarkModel("resnet18-224", runsDivisor: 10) { SyntheticModels.resNet18() },
+            EngineBenchmarkModel("resnet34-224", runsDivisor: 20) { SyntheticModels.resNet34() },
+        ]
+    }
+
+    /// What `gearbox bench engine` runs without `--models`.
+    public static let defaultNames = ["fashion-mnist-cnn", "resnet8-cifar", "mobilenetv2-1.0-224", "resnet18-224"]
+
+    /// The catalogue's models named in `names`, in the given order, or the first unknown name.
+    public static func select(_ names: [String], resNetStyleImageSize size: Int = 112) -> Result<[EngineBenchmarkModel], UnknownName> {
+        let all = catalogue(resNetStyleImageSize: size)
+        var chosen: [EngineBenchmarkModel] = []
+        for name in names {
+            guard let model = all.first(where: { $0.name == name }) else {
+                return .failure(UnknownName(name: name, known: all.map(\.name)))
+            }
+            chosen.append(model)
+        }
+        return .success(chosen)
+    }
+
+    public struct UnknownName: Error, CustomStringConvertible {
+        public let name: String
+        public let known: [String]
+        public var description: String { "unknown model '\(name)'; choose from \(known.joined(separator: ", "))" }
+    }
+}
+
 public enum EngineBenchmark {
+    /// Gearbox's outputs must equal onnxruntime's within |a − b| ≤ atol + rtol · |b|.
+    public static let outputTolerance = (relative: Float(1e-3), absolute: Float(1e-4))
+
+    /// Times every step of `modelPath` on one thread (wall-clock median per step after warm-up),
+    /// for the per-layer table.
+    public static func layerTimes(modelPath: String, runs: Int) throws -> [StepTiming] {
+        let model = try InferenceModel(contentsOf: modelPath, options: EngineOptions(threads: 1))
+        model.fillInputsRandomly(seed: 11)
+        return model.profileSteps(runs: runs, warmupRuns: 3)
+    }
+
     /// The layers timed by `convolutionThroughput`: ResNet stage shapes (3×3, stride 1, pad 1).
     public static let convolutionLayers: [(channels: Int, size: Int)] = [(64, 56), (128, 28), (256, 14), (512, 7)]
 
@@ -136,7 +206,13 @@ public enum EngineBenchmark {
         if ortFailure == nil, let reference = try? Tensor(contentsOfTensorProto: outputPath) {
             model.run()
             let ours = try model.output(named: model.outputs[0].name)
-            if reference.count == ours.count { comparison.maxAbsoluteDifference = ours.maxAbsoluteDifference(to: reference) }
+            if reference.count == ours.count {
+                comparison.maxAbsoluteDifference = ours.maxAbsoluteDifference(to: reference)
+                comparison.outputsMatch = Conformance.compare(ours, reference, rtol: outputTolerance.relative,
+                                                              atol: outputTolerance.absolute).firstMismatch == nil
+            } else {
+                comparison.outputsMatch = false
+            }
         }
         return comparison
     }

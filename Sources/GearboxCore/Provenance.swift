@@ -1,7 +1,16 @@
 // GearboxCore/Provenance: where a table, summary or report came from: device, controller,
-// build, date, governor and temperatures. Sits in every result file Gearbox writes.
+// build, date, governor, temperatures and, on a virtual board, the board model. Sits in every
+// result file Gearbox writes.
 
 import Foundation
+
+/// The board model a figure was produced on (`gearbox board run`): its figures are a model's,
+/// not hardware's. Written as `"board": {"name": …, "model": true}`.
+public struct BoardLabel: Codable, Equatable, Sendable {
+    public var name: String
+    public var model: Bool
+    public init(name: String, model: Bool = true) { self.name = name; self.model = model }
+}
 
 public struct Provenance: Codable, Sendable, Equatable {
     public var deviceID: String
@@ -15,10 +24,12 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var limitsKHz: [[Int]]
     public var milliCelsius: [String: Int]
     public var notes: [String]
+    /// The board model the figures were measured on; nil on hardware (and in files written before).
+    public var board: BoardLabel?
 
     public init(
         deviceID: String, controller: MeasurementSource, governors: [String] = [], limitsKHz: [[Int]] = [],
-        milliCelsius: [String: Int] = [:], notes: [String] = [], date: Date = Date()
+        milliCelsius: [String: Int] = [:], notes: [String] = [], date: Date = Date(), board: BoardLabel? = nil
     ) {
         self.deviceID = deviceID
         self.controller = controller
@@ -31,6 +42,7 @@ public struct Provenance: Codable, Sendable, Equatable {
         self.limitsKHz = limitsKHz
         self.milliCelsius = milliCelsius
         self.notes = notes
+        self.board = board
     }
 }
 

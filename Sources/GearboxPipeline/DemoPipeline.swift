@@ -149,7 +149,8 @@ public enum DemoPipeline {
         events(.step(number: 3, title: "validate the policy on a step trace, objective \(objective)"))
         events(.objective(objective, coverage: objective.coverage(in: table), controller: source))
         var validationUsed = try validate(
-            ValidationRequest(lutPath: lutPath, trace: "step", objective: objective, controller: .simulated,
+            ValidationRequest(lutPath: lutPath, trace: "step", objective: objective,
+                              policies: Self.simulatedPolicies(for: table), controller: .simulated,
                               outDirectory: out + "/validation-simulated"),
             waitForLocks: request.waitForLocks, waiting: waiting, events: events)
         phases.end("validate (simulated)")
@@ -170,6 +171,12 @@ public enum DemoPipeline {
         phases.end("report")
         return DemoResult(devicePath: devicePath, lutPath: lutPath, validationDirectory: validationUsed, report: written,
                           phases: phases.phases, totalSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// The policies the demo's simulated validation runs: the standard four, and `gearbox-joint`
+    /// when the table has energy figures (a profile on a board with a power sensor).
+    public static func simulatedPolicies(for table: LookupTable) -> [ValidationPolicy] {
+        ValidationPolicy.standard + (EnergyPredictor(table: table).hasEnergy ? [.gearboxJoint] : [])
     }
 
     /// Runs and writes one validation (holding the measuring lock while it runs in real time);

@@ -1,6 +1,6 @@
 // GearboxPolicy/FrequencyTrace: a CPU frequency over time, per DVFS domain, held piecewise
 // constant between samples; read from and written to the trace CSV (`time_ms,khz`, one `khz…`
-// column per domain).
+// column per domain, and a last `temp_c` column when the trace recorded a thermal zone).
 
 import Foundation
 import GearboxCore
@@ -12,7 +12,11 @@ public struct FrequencyTrace: Equatable, Sendable {
     public struct Sample: Equatable, Sendable {
         public var timeMs: Double
         public var kHz: [Int]
-        public init(timeMs: Double, kHz: [Int]) { self.timeMs = timeMs; self.kHz = kHz }
+        /// The hottest thermal zone at the sample, in °C; nil when not recorded.
+        public var temperatureC: Double?
+        public init(timeMs: Double, kHz: [Int], temperatureC: Double? = nil) {
+            self.timeMs = timeMs; self.kHz = kHz; self.temperatureC = temperatureC
+        }
     }
 
     /// A run of one frequency on one domain: `[startMs, endMs)`.
@@ -73,6 +77,14 @@ public struct FrequencyTrace: Equatable, Sendable {
         return result
     }
 
+    /// The temperature in force at `timeMs` in °C, or nil when the trace has none.
+    public func temperatureC(atMs timeMs: Double) -> Double? {
+        samples.isEmpty ? nil : samples[sampleIndex(atMs: timeMs)].temperatureC
+    }
+
+    /// Whether the samples carry a temperature (the CSV's `temp_c` column).
+    public var hasTemperature: Bool { samples.contains { $0.temperatureC != nil } }
+
     /// The distinct frequencies the trace visits on `domain`, ascending.
     public func distinctKHz(domain: Int = 0) -> [Int] { Array(Set(samples.map { $0.kHz[domain] })).sorted() }
 
@@ -108,19 +120,26 @@ public struct FrequencyTrace: Equatable, Sendable {
     /// The trace as CSV: `time_ms,khz` (or `time_ms,khz_policy0,khz_policy4,…`), one row per sample.
     public func csv() -> String {
         var text = "# source=\(source.rawValue) duration_ms=\(DurationText.compact(durationMs)) name=\(name)\n"
-        text += "time_ms," + domainNames.joined(separator: ",") + "\n"
+        let temperature = hasTemperature
+        text += "time_ms," + domainNames.joined(separator: ",") + (temperature ? "," + Self.temperatureColumn : "") + "\n"
         for s in samples {
-            text += DurationText.compact(s.timeMs) + "," + s.kHz.map(String.init).joined(separator: ",") + "\n"
+            text += DurationText.compact(s.timeMs) + "," + s.kHz.map(String.init).joined(separator: ",")
+            if temperature { text += "," + (s.temperatureC.map { String(format: "%.3f", $0) } ?? "") }
+            text += "\n"
         }
         return text
     }
+
+    /// The optional last CSV column: the hottest thermal zone in °C.
+    public static let temperatureColumn = "temp_c"
 
     /// Writes the CSV atomically.
     public func write(to path: String) throws { try AtomicFile.write(csv(), to: path) }
 
     /// Reads a trace CSV. Blank lines and `#` comments are skipped (a `# source=simulated` comment
     /// labels a generated trace; without one a trace counts as recorded, `real`); the header is `time_ms` then
-    /// one column per domain whose name starts with `khz`; times must not go backwards.
+    /// one column per domain whose name starts with `khz`, optionally then `temp_c` (°C, may be
+    /// empty); times must not go backwards.
     /// - Throws: ``PolicyError/badTraceFile(path:line:reason:)`` naming the file and line.
     ///   A file over ``maximumFileBytes``, with more than ``maximumSamples`` rows or a time past
     ///   ``maximumDurationMs`` is refused before it is held in memory.
@@ -135,6 +154,7 @@ public struct FrequencyTrace: Equatable, Sendable {
     /// Parses trace CSV text; `path` names it in errors.
     public static func parse(csv text: String, path: String) throws -> FrequencyTrace {
         var header: [String]?
+        var hasTemperature = false
         var samples: [Sample] = []
         var source = MeasurementSource.real
         var statedDurationMs: Double?
@@ -159,15 +179,18 @@ public struct FrequencyTrace: Equatable, Sendable {
             let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
             guard let columns = header else {
+                hasTemperature = fields.count >= 3 && fields.last?.lowercased() == temperatureColumn
+                let frequencyColumns = fields.dropFirst().dropLast(hasTemperature ? 1 : 0)
                 guard fields.count >= 2, fields[0].lowercased() == "time_ms",
-                      fields.dropFirst().allSatisfy({ $0.lowercased().hasPrefix("khz") }) else {
-                    throw PolicyError.badTraceFile(path: path, line: line, reason: "header must be 'time_ms,khz' (or time_ms,khz_<domain>,...), found '\(trimmed)'")
+                      frequencyColumns.allSatisfy({ $0.lowercased().hasPrefix("khz") }) else {
+                    throw PolicyError.badTraceFile(path: path, line: line, reason: "header must be 'time_ms,khz' (or time_ms,khz_<domain>,..., optionally ending in temp_c), found '\(trimmed)'")
                 }
-                header = Array(fields.dropFirst())
+                header = Array(frequencyColumns)
                 continue
             }
-            guard fields.count == columns.count + 1 else {
-                throw PolicyError.badTraceFile(path: path, line: line, reason: "expected \(columns.count + 1) columns, found \(fields.count)")
+            let width = columns.count + 1 + (hasTemperature ? 1 : 0)
+            guard fields.count == width else {
+                throw PolicyError.badTraceFile(path: path, line: line, reason: "expected \(width) columns, found \(fields.count)")
             }
             guard samples.count < maximumSamples else {
                 throw PolicyError.badTraceFile(
@@ -185,6 +208,13 @@ public struct FrequencyTrace: Equatable, Sendable {
                 throw PolicyError.badTraceFile(path: path, line: line, reason: "time_ms \(fields[0]) goes backwards (previous row is \(DurationText.compact(previous.timeMs)))")
             }
             var kHz: [Int] = []
+            var temperature: Double?
+            if hasTemperature, let text = fields.last, !text.isEmpty {
+                guard let celsius = Double(text), celsius.isFinite, (-273...1000).contains(celsius) else {
+                    throw PolicyError.badTraceFile(path: path, line: line, reason: "temp_c '\(text)' is not a temperature in °C (-273...1000, or empty)")
+                }
+                temperature = celsius
+            }
             for (column, field) in zip(columns, fields.dropFirst()) {
                 guard let value = Double(field), value.isFinite, value >= 1, let rounded = Int(exactly: value.rounded()),
                       rounded <= FileLimits.maximumKHz else {
@@ -193,7 +223,7 @@ public struct FrequencyTrace: Equatable, Sendable {
                 }
                 kHz.append(rounded)
             }
-            samples.append(Sample(timeMs: time, kHz: kHz))
+            samples.append(Sample(timeMs: time, kHz: kHz, temperatureC: temperature))
         }
         guard let columns = header else {
             throw PolicyError.badTraceFile(path: path, line: 1, reason: "empty file")

@@ -49,6 +49,9 @@ public final class RealTimeValidation {
     /// mechanism artefact with the table. With real cpufreq the transition is part of what the
     /// policy delivers, so the validator leaves it at 0 there.
     public let settleNs: Int64
+    /// Energy figures for `--minimize energy` when they are not the table's (a board model's); nil
+    /// reads the table's cells.
+    public var energy: EnergyEstimate?
     let clock: () -> Int64
     let tableName: String
 
@@ -77,7 +80,12 @@ public final class RealTimeValidation {
     /// table statistic meets the target without margin, and its switch time is not charged.
     /// - Throws: ``PolicyError/runFailed(reason:)`` when the controller or runner fails.
     public func run(_ policy: ValidationPolicy, durationMs: Double) throws -> PolicyRun {
-        let selector = try VariantSelector(table: table, objective: objective, configuration: configuration, tableName: tableName)
+        guard policy != .gearboxJoint else {
+            throw PolicyError.badSetting(name: "--policy", reason: "gearbox-joint runs on the simulated controller only (use --controller simulated)")
+        }
+        let selector = try VariantSelector(
+            table: table, objective: objective, configuration: configuration, tableName: tableName,
+            energyJoules: SimulatedValidation.energyJoules(energy))
         let oracleSelector = try VariantSelector(
             table: table, objective: objective,
             configuration: .init(safetyMargin: 0, memoryBudgetBytes: configuration.memoryBudgetBytes, feedbackSmoothing: 0, hysteresis: false),
@@ -121,7 +129,7 @@ public final class RealTimeValidation {
             }
             var chosen: Int
             switch policy {
-            case .gearbox: chosen = selector.decide(frequencyKHz: appliedKHz, atNs: clock() - start).variantIndex
+            case .gearbox, .gearboxJoint: chosen = selector.decide(frequencyKHz: appliedKHz, atNs: clock() - start).variantIndex
             case .staticAccurate: chosen = byScore[0]
             case .staticFast: chosen = fastest
             case .oracle: chosen = oracleSelector.decide(frequencyKHz: appliedKHz, atNs: clock() - start).variantIndex
@@ -183,7 +191,7 @@ public final class RealTimeValidation {
             notes.append("each timeline row is the mean latency of the inferences run back to back in a \(DurationText.format(ns: Double(sampleWindowNs))) window (\(rows.reduce(0) { $0 + $1.inferences }) inferences in \(rows.count) rows), as the table was measured")
         }
         switch policy {
-        case .gearbox:
+        case .gearbox, .gearboxJoint:
             notes.append("ranking by \(selector.ranking.rawValue); final feedback correction \(DurationText.compact(selector.correction))")
         case .staticAccurate: notes.append("always \(names[byScore[0]])")
         case .staticFast: notes.append("always \(names[fastest])")
@@ -191,7 +199,7 @@ public final class RealTimeValidation {
             notes.append("table oracle: per frequency the most accurate variant whose table \(objective.statisticName) meets the target without margin; switch time not charged")
         }
         var accuracy: [String: Double] = [:]
-        if selector.ranking == .accuracy {
+        if selector.variants.allSatisfy({ $0.accuracy != nil }) {
             for v in selector.variants { if let a = v.accuracy { accuracy[v.name] = a } }
         }
         return PolicyRun(policy: policy, rows: rows, accuracyByVariant: accuracy, notes: notes)

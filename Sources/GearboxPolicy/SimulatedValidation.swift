@@ -41,12 +41,15 @@ public final class SimulatedValidation {
         public var domain: Int
         public var slowdowns: [Slowdown]
         public var selector: VariantSelector.Configuration
+        /// Energy figures for `--minimize energy`, `gearbox-joint` and the summary's energy; nil
+        /// reads the table's cells (and the run has no energy without them).
+        public var energy: EnergyEstimate?
         public init(
             seed: UInt64 = 1, durationMs: Double, domain: Int = 0, slowdowns: [Slowdown] = [],
-            selector: VariantSelector.Configuration = VariantSelector.Configuration()
+            selector: VariantSelector.Configuration = VariantSelector.Configuration(), energy: EnergyEstimate? = nil
         ) {
             self.seed = seed; self.durationMs = durationMs; self.domain = domain; self.slowdowns = slowdowns
-            self.selector = selector
+            self.selector = selector; self.energy = energy
         }
     }
 
@@ -69,9 +72,39 @@ public final class SimulatedValidation {
         guard options.durationMs > 0 else { throw PolicyError.badSetting(name: "--duration", reason: "must be positive") }
         self.table = table; self.trace = trace; self.objective = objective; self.options = options
         self.tableName = tableName
-        reference = try VariantSelector(table: table, objective: objective, configuration: options.selector, tableName: tableName)
+        reference = try VariantSelector(
+            table: table, objective: objective, configuration: options.selector, tableName: tableName,
+            energyJoules: Self.energyJoules(options.energy))
         tableIndex = reference.variants.map { v in table.variants.firstIndex { $0.name == v.name } ?? 0 }
         predictor = LatencyPredictor(table: table)
+    }
+
+    /// The selector's energy source: the estimate's figures, or nil to read the table's cells.
+    static func energyJoules(_ energy: EnergyEstimate?) -> ((Int, Int) -> Double?)? {
+        energy.map { estimate in { estimate.joules(variant: $0, kHz: $1) } }
+    }
+
+    /// A selector like the reference but minimising energy: what `gearbox-joint` decides with.
+    func jointSelector() throws -> VariantSelector {
+        var configuration = options.selector
+        configuration.minimize = .energy
+        return try VariantSelector(
+            table: table, objective: objective, configuration: configuration, tableName: tableName,
+            energyJoules: Self.energyJoules(options.energy))
+    }
+
+    /// `gearbox-joint`'s frequency under `capKHz`: of the table's frequencies at or below the cap
+    /// (and the cap itself), the one where the least-energy fitting variant uses least energy;
+    /// the cap when nothing fits anywhere.
+    func jointFrequency(capKHz: Int, selector: VariantSelector) -> Int {
+        var best: (kHz: Int, joules: Double)?
+        for kHz in Set(table.frequenciesKHz.filter { $0 <= capKHz } + [capKHz]) {
+            for v in 0..<selector.variants.count where selector.fits(variantIndex: v, frequencyKHz: kHz) {
+                guard let joules = selector.energyJoules(variantIndex: v, frequencyKHz: kHz) else { continue }
+                if best == nil || joules < best!.joules || (joules == best!.joules && kHz > best!.kHz) { best = (kHz, joules) }
+            }
+        }
+        return best?.kHz ?? capKHz
     }
 
     /// The variants' true distributions at `kHz` (the table's, as the simulator's ground truth).
@@ -86,7 +119,7 @@ public final class SimulatedValidation {
     /// Latency of variant `v` at quantile `u` starting at `startNs`, integrating work across
     /// frequency changes and slow-downs: the fraction of the inference left is carried into each
     /// new piece at that piece's speed.
-    func latencyNs(variant v: Int, quantile u: Double, startNs: Double) -> Double {
+    func latencyNs(variant v: Int, quantile u: Double, startNs: Double, ceilingKHz: Int = .max) -> Double {
         let samples = trace.samples
         var index = trace.sampleIndex(atMs: startNs / 1e6)
         var t = startNs, remaining = 1.0, total = 0.0
@@ -96,7 +129,7 @@ public final class SimulatedValidation {
                 let a = s.startMs * 1e6, b = s.endMs * 1e6
                 if t >= a && t < b { factor *= s.factor; boundary = min(boundary, b) } else if a > t { boundary = min(boundary, a) }
             }
-            let full = truth(kHz: samples[index].kHz[options.domain])[v].quantileNs(u) * factor
+            let full = truth(kHz: min(samples[index].kHz[options.domain], ceilingKHz))[v].quantileNs(u) * factor
             let nextSample = index + 1 < samples.count ? samples[index + 1].timeMs * 1e6 : .infinity
             let next = min(nextSample, boundary)
             if full <= 0 { return total }
@@ -112,7 +145,10 @@ public final class SimulatedValidation {
     /// Runs `policy` over the trace from virtual time 0 to the duration.
     public func run(_ policy: ValidationPolicy) -> PolicyRun {
         var rng = SplitMix64(seed: options.seed)
-        let selector = (try? VariantSelector(table: table, objective: objective, configuration: options.selector, tableName: tableName)) ?? reference
+        let selector = (try? VariantSelector(
+            table: table, objective: objective, configuration: options.selector, tableName: tableName,
+            energyJoules: Self.energyJoules(options.energy))) ?? reference
+        let joint = policy == .gearboxJoint ? try? jointSelector() : nil
         let names = reference.variants.map(\.name)
         let count = names.count
         let target = objective.targetNs
@@ -131,7 +167,7 @@ public final class SimulatedValidation {
         var current: Int?
         var unmet = 0
         while t < end {
-            let kHz = trace.kHz(atMs: t / 1e6, domain: options.domain)
+            var kHz = trace.kHz(atMs: t / 1e6, domain: options.domain)
             let u = rng.nextUnit()
             var chosen: Int
             var switchNs = 0.0
@@ -146,6 +182,17 @@ public final class SimulatedValidation {
                 if !d.meetsObjective { unmet += 1 }
                 latency = latencyNs(variant: chosen, quantile: u, startNs: t + switchNs)
                 selector.observe(latencyNs: latency)
+            case .gearboxJoint:
+                // The trace's frequency is the cap; the run is at the chosen frequency under it.
+                let decider = joint ?? selector
+                kHz = jointFrequency(capKHz: kHz, selector: decider)
+                let d = decider.decide(frequencyKHz: kHz, atNs: Int64(t))
+                chosen = d.variantIndex
+                switched = d.switched
+                switchNs = d.switchCostNs
+                if !d.meetsObjective { unmet += 1 }
+                latency = latencyNs(variant: chosen, quantile: u, startNs: t + switchNs, ceilingKHz: kHz)
+                decider.observe(latencyNs: latency)
             case .staticAccurate, .staticFast:
                 chosen = policy == .staticAccurate ? byScore[0] : fastest
                 latency = latencyNs(variant: chosen, quantile: u, startNs: t)
@@ -169,15 +216,22 @@ public final class SimulatedValidation {
 
         var notes: [String] = []
         switch policy {
-        case .gearbox:
-            notes.append("ranking by \(selector.ranking.rawValue); safety margin \(DurationText.compact(options.selector.safetyMargin * 100))%; final feedback correction \(DurationText.compact(selector.correction))")
+        case .gearbox, .gearboxJoint:
+            let decider = policy == .gearboxJoint ? (joint ?? selector) : selector
+            if policy == .gearboxJoint {
+                notes.append("simulated controller only: the trace's frequency read as a cap (thermal), the frequency at or below it and the variant picked together for the least energy per inference meeting the objective; DVFS transition time not modelled")
+            }
+            let choice = decider.minimizes.map { "minimising \($0.rawValue)" } ?? "ranking by \(decider.ranking.rawValue)"
+            let margin = options.selector.safetyMargin.map { "safety margin \(DurationText.compact($0 * 100))%" }
+                ?? "safety margin: the table's relative CI at each cell"
+            notes.append("\(choice); \(margin); final feedback correction \(DurationText.compact(decider.correction))")
             if unmet > 0 { notes.append("\(unmet) decisions found no variant predicted to fit and ran the fastest") }
         case .staticAccurate: notes.append("always \(names[byScore[0]])")
         case .staticFast: notes.append("always \(names[fastest])")
         case .oracle: notes.append("clairvoyant: knows the whole trace and each inference's exact simulated latency; switches cost nothing")
         }
         var accuracy: [String: Double] = [:]
-        if reference.ranking == .accuracy {
+        if reference.variants.allSatisfy({ $0.accuracy != nil }) {
             for v in reference.variants { if let a = v.accuracy { accuracy[v.name] = a } }
         }
         return PolicyRun(policy: policy, rows: rows, accuracyByVariant: accuracy, notes: notes)

@@ -1,5 +1,6 @@
 // GearboxPolicy/Timeline: the policies a validation compares, one run's per-inference record,
-// and the `timeline.csv` file (time_ms, khz, policy, variant, latency_ns, violation, switch, switch_ns).
+// and the `timeline.csv` file (time_ms, khz, policy, variant, latency_ns, violation, switch, switch_ns,
+// energy_j, temperature_c).
 
 import GearboxRuntime
 
@@ -13,16 +14,25 @@ public enum ValidationPolicy: String, CaseIterable, Sendable, Comparable {
     case staticFast = "static-fast"
     /// Clairvoyant: knows the trace and each inference's exact latency; switches are free.
     case oracle
+    /// Simulated only: reads the trace as a cap (a thermal trip's) and picks the frequency at or
+    /// below it together with the variant, the pair with the least energy per inference that
+    /// meets the objective. Not in `all`: it needs energy figures and a virtual clock.
+    case gearboxJoint = "gearbox-joint"
 
-    /// Parses `gearbox`, `static-accurate`, `static-fast`, `oracle`, a comma list of them, or `all`.
+    /// What `all` runs: the policies every controller can run without energy figures.
+    public static let standard: [ValidationPolicy] = [.gearbox, .staticAccurate, .staticFast, .oracle]
+
+    /// Parses `gearbox`, `static-accurate`, `static-fast`, `oracle`, `gearbox-joint`, a comma list
+    /// of them, or `all` (the ``standard`` four; `all,gearbox-joint` adds the joint policy).
     public static func list(parsing text: String) throws -> [ValidationPolicy] {
-        if text.lowercased() == "all" { return allCases }
+        if text.lowercased() == "all" { return standard }
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let policies = try names.map { name -> ValidationPolicy in
+        let policies = try names.flatMap { name -> [ValidationPolicy] in
+            if name == "all" { return standard }
             guard let policy = ValidationPolicy(rawValue: name) else {
-                throw PolicyError.badSetting(name: "--policy", reason: "unknown policy '\(name)' (use gearbox, static-accurate, static-fast, oracle or all)")
+                throw PolicyError.badSetting(name: "--policy", reason: "unknown policy '\(name)' (use gearbox, static-accurate, static-fast, oracle, gearbox-joint or all)")
             }
-            return policy
+            return [policy]
         }
         guard !policies.isEmpty else { throw PolicyError.badSetting(name: "--policy", reason: "empty (use gearbox or all)") }
         return Array(Set(policies)).sorted()
@@ -52,11 +62,16 @@ public struct TimelineRow: Equatable, Sendable {
     /// Inferences this row stands for: 1, or with a sample window (emulated DVFS) the batch whose
     /// mean per-inference latency `latencyNs` is.
     public var inferences: Int
+    /// Energy of the row's inferences (and the switch before them) in J; nil without energy figures.
+    public var energyJ: Double?
+    /// The die temperature at the row's start in °C, from the trace; nil when the trace has none.
+    public var temperatureC: Double?
 
     public init(timeMs: Double, kHz: Int, policy: ValidationPolicy, variant: String, latencyNs: Double, violation: Bool, switched: Bool, switchNs: Double,
-                inferences: Int = 1) {
+                inferences: Int = 1, energyJ: Double? = nil, temperatureC: Double? = nil) {
         self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant; self.latencyNs = latencyNs
         self.violation = violation; self.switched = switched; self.switchNs = switchNs; self.inferences = inferences
+        self.energyJ = energyJ; self.temperatureC = temperatureC
     }
 }
 
@@ -76,7 +91,7 @@ public struct PolicyRun: Sendable {
 
 /// The `timeline.csv` format.
 public enum Timeline {
-    public static let header = "time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns"
+    public static let header = "time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns,energy_j,temperature_c"
 
     /// Most rows one policy's simulated run may record: 2 000 000 (about 200 MB with its CSV
     /// line). A simulated run records one row per inference, so a long run of a fast table is
@@ -102,7 +117,8 @@ public enum Timeline {
             for r in run.rows {
                 lines.append(
                     "\(DurationText.compact(r.timeMs)),\(r.kHz),\(r.policy.rawValue),\(field(r.variant)),\(nanoseconds(r.latencyNs)),"
-                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(nanoseconds(r.switchNs))")
+                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(nanoseconds(r.switchNs)),"
+                        + "\(r.energyJ.map { String(format: "%.6g", $0) } ?? ""),\(r.temperatureC.map { String(format: "%.2f", $0) } ?? "")")
             }
         }
         return lines.joined(separator: "\n") + "\n"

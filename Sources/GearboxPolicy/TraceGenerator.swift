@@ -4,6 +4,7 @@
 
 import Foundation
 import GearboxCore
+import GearboxHardware
 import GearboxRuntime
 
 /// A frequency-trace generator and its parameters, parsed from `kind[:key=value,...]`.
@@ -16,6 +17,7 @@ import GearboxRuntime
 /// | `sawtooth` | `period` (4s), `from` (max), `to` (min), `interval` (100ms): ramps from→to, then jumps back |
 /// | `random-walk` | `seed` (1), `interval` (100ms), `start` (max): one grid level up, down or stay per interval |
 /// | `governor-like` | `seed` (1), `interval` (50ms), `up` (0.8), `busy` (0.5), `burst` (1s): an ondemand-style rule on a synthetic bursty load |
+/// | `board-twin` | `board` (st-u8500, from `Devices/boards`), `ambient` (the model's °C), `interval` (100ms), `domain` (0): ``BoardTwinTrace`` under sustained load, with `temp_c` |
 ///
 /// Frequencies are `max`, `min`, plain kHz, or with a unit (`800MHz`, `1.2GHz`).
 public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
@@ -23,6 +25,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         case step, ramp, square, sawtooth
         case randomWalk = "random-walk"
         case governorLike = "governor-like"
+        case boardTwin = "board-twin"
 
         var keys: [String] {
             switch self {
@@ -32,6 +35,7 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             case .sawtooth: return ["period", "from", "to", "interval"]
             case .randomWalk: return ["seed", "interval", "start"]
             case .governorLike: return ["seed", "interval", "up", "busy", "burst"]
+            case .boardTwin: return ["board", "ambient", "interval", "domain"]
             }
         }
     }
@@ -77,6 +81,8 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
     /// Generates the trace over `durationMs` using the frequency levels `levelsKHz` (the lookup
     /// table's grid, or the min/max of a range). The result is labelled `simulated`.
     public func generate(levelsKHz: [Int], durationMs: Double) throws -> FrequencyTrace {
+        // The board's own frequencies and trips make this trace; the levels are not used.
+        if kind == .boardTwin { return try boardTwin(durationMs: durationMs) }
         let levels = Array(Set(levelsKHz.filter { $0 > 0 })).sorted()
         guard let low = levels.first, let high = levels.last else {
             throw PolicyError.badTraceSpec(spec: description, reason: "no frequency levels to generate from (give --lut or --min-khz/--max-khz)")
@@ -96,6 +102,8 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
             }
         }
         switch kind {
+        case .boardTwin:
+            return try boardTwin(durationMs: durationMs)
         case .step:
             let from = try frequency("from", default: high, levels: levels)
             let to = try frequency("to", default: low, levels: levels)
@@ -169,6 +177,17 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
         var compact: [(timeMs: Double, kHz: Int)] = []
         for p in points where compact.last?.kHz != p.kHz { compact.append(p) }
         return FrequencyTrace(name: description, points: compact, durationMs: durationMs, source: .simulated)
+    }
+
+    /// `board-twin`: the board model (from `Devices/boards`) under sustained load.
+    private func boardTwin(durationMs: Double) throws -> FrequencyTrace {
+        let model = try BoardCatalog().load(parameters["board"] ?? "st-u8500")
+        let ambient = try number("ambient", default: model.thermal.ambientCelsius, range: -60...150)
+        let domain = Int(try number("domain", default: 0, range: 0...Double(model.domains.count - 1)))
+        let interval = try duration("interval", default: 100)
+        try checkSampleCount(durationMs: durationMs, every: interval)
+        return try BoardTwinTrace(model: model, ambientCelsius: ambient, domain: domain)
+            .trace(durationMs: durationMs, intervalMs: interval, name: description)
     }
 
     private func interpolate(_ from: Int, _ to: Int, _ fraction: Double) -> Int {

@@ -1,7 +1,9 @@
-// GearboxPolicy/TraceRecorder: samples each cpufreq policy's scaling_cur_freq at a fixed interval
-// into a FrequencyTrace (`gearbox trace record`). Reads a sysfs root, so tests can point it at a dump.
+// GearboxPolicy/TraceRecorder: samples each cpufreq policy's scaling_cur_freq (and the hottest
+// thermal zone, where there is one) at a fixed interval into a FrequencyTrace (`gearbox trace
+// record`), for a duration or while a command runs. Reads a sysfs root, so tests can point it at a dump.
 
 import Foundation
+import GearboxHardware
 import GearboxRuntime
 
 /// Records the real CPU frequency of every cpufreq domain over time.
@@ -16,6 +18,8 @@ public struct TraceRecorder {
     /// Where sysfs lives: `/` on a live system, or an extracted dump.
     public let sysfsRoot: String
     public let domains: [Domain]
+    /// The thermal zones whose hottest temperature each sample records (`temp_c`); empty without any.
+    public let thermalZones: [ThermalZone]
 
     /// Finds the cpufreq domains under `sysfsRoot`.
     /// - Throws: ``PolicyError/noCpufreq(root:)`` when there is no `scaling_cur_freq` to read.
@@ -42,6 +46,13 @@ public struct TraceRecorder {
         }
         guard !found.isEmpty else { throw PolicyError.noCpufreq(root: sysfsRoot) }
         domains = found
+        let root: SysfsRoot = sysfsRoot == "/" ? .live : .dump(directory: sysfsRoot)
+        thermalZones = ThermalZones.zones(root: root).filter { $0.milliCelsius != nil }
+    }
+
+    /// The hottest readable thermal zone now in °C, or nil without one.
+    public func readCelsius() -> Double? {
+        thermalZones.compactMap { try? ThermalZones.temperature(of: $0) }.max().map { Double($0) / 1000 }
     }
 
     /// Reads every domain's current frequency once, in kHz.
@@ -56,28 +67,31 @@ public struct TraceRecorder {
         }
     }
 
-    /// Samples every `intervalMs` for `durationMs` of wall time (sleeping between samples) and
-    /// returns the trace, labelled `real`. `progress` is called after each sample.
-    public func record(durationMs: Double, intervalMs: Double, progress: (Int, Double) -> Void = { _, _ in }) throws -> FrequencyTrace {
+    /// Samples every `intervalMs` for `durationMs` of wall time (sleeping between samples), or
+    /// until `whileRunning` returns false (checked before each sample), and returns the trace,
+    /// labelled `real`. `progress` is called after each sample.
+    public func record(
+        durationMs: Double, intervalMs: Double, whileRunning: () -> Bool = { true }, progress: (Int, Double) -> Void = { _, _ in }
+    ) throws -> FrequencyTrace {
         guard intervalMs > 0, durationMs >= intervalMs else {
             throw PolicyError.badSetting(name: "--interval", reason: "must be positive and at most --duration")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         var samples: [FrequencyTrace.Sample] = []
         var next = 0.0
-        while next < durationMs {
+        while next < durationMs && (samples.isEmpty || whileRunning()) {
             let target = start + UInt64(next * 1e6)
             let now = DispatchTime.now().uptimeNanoseconds
             if target > now { usleep(useconds_t((target - now) / 1000)) }
             // Microsecond resolution: the CSV keeps it exactly.
             let at = (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3).rounded() / 1e3
-            samples.append(FrequencyTrace.Sample(timeMs: at, kHz: try readKHz()))
+            samples.append(FrequencyTrace.Sample(timeMs: at, kHz: try readKHz(), temperatureC: readCelsius()))
             progress(samples.count, at)
             next += intervalMs
         }
         let names = domains.count == 1 ? ["khz"] : domains.map { "khz_" + $0.name }
         return FrequencyTrace(
             name: "recorded from \(sysfsRoot == "/" ? "this machine" : sysfsRoot)", domainNames: names,
-            samples: samples, durationMs: durationMs, source: .real)
+            samples: samples, durationMs: min(durationMs, (samples.last?.timeMs ?? 0) + intervalMs), source: .real)
     }
 }

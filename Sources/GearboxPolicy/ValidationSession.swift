@@ -78,13 +78,19 @@ public struct ValidationRequest: Sendable {
     public var settle: RealTimeTiming
     /// Emulated only: reuse the throttle calibration saved beside the table.
     public var reuseCalibration: Bool
+    /// A board model (`Devices/boards/<name>.board.json`) to simulate energy from when the table
+    /// has no `energyPerInferenceJ` cells.
+    public var board: String?
+    /// Where `board` is looked up.
+    public var boardsDirectory = "Devices/boards"
 
-    public init(lutPath: String, trace: String, objective: LatencyObjective, policies: [ValidationPolicy] = ValidationPolicy.allCases,
+    public init(lutPath: String, trace: String, objective: LatencyObjective, policies: [ValidationPolicy] = ValidationPolicy.standard,
                 controller: MeasurementSource = .simulated, durationMs: Double? = nil, seed: UInt64 = 1, outDirectory: String? = nil,
-                selector: VariantSelector.Configuration = .init(safetyMargin: 0.05, memoryBudgetBytes: nil, tailStep: 0),
+                selector: VariantSelector.Configuration = .init(safetyMargin: nil, memoryBudgetBytes: nil, tailStep: 0),
                 domain: Int = 0, slowdowns: [Slowdown] = [], runner: RealTimeRunnerKind = .portfolio, portfolioDirectory: String? = nil,
                 pin: PinningRequest = .pu, sampleWindow: RealTimeTiming = .auto, settle: RealTimeTiming = .auto,
-                reuseCalibration: Bool = true) {
+                reuseCalibration: Bool = true, board: String? = nil) {
+        self.board = board
         self.lutPath = lutPath; self.trace = trace; self.objective = objective; self.policies = policies
         self.controller = controller; self.durationMs = durationMs; self.seed = seed; self.outDirectory = outDirectory
         self.selector = selector; self.domain = domain; self.slowdowns = slowdowns; self.runner = runner
@@ -122,10 +128,13 @@ public final class ValidationSession {
     public let durationMs: Double
     /// Where summary.json and timeline.csv go.
     public let outDirectory: String
+    /// The energy figures: the table's measured cells, else simulated from `request.board`; nil without either.
+    public let energy: EnergyEstimate?
 
-    init(request: ValidationRequest, table: LookupTable, trace: FrequencyTrace, durationMs: Double, outDirectory: String) {
+    init(request: ValidationRequest, table: LookupTable, trace: FrequencyTrace, durationMs: Double, outDirectory: String,
+         energy: EnergyEstimate?) {
         self.request = request; self.table = table; self.trace = trace; self.durationMs = durationMs
-        self.outDirectory = outDirectory
+        self.outDirectory = outDirectory; self.energy = energy
     }
 
     /// Reads the table and the trace and checks every setting that needs no hardware. Input
@@ -150,7 +159,21 @@ public final class ValidationSession {
             let fastestNs = table.variants.flatMap { $0.latency.values.map(\.p50Ns) }.min().map { $0 / 2 } ?? 1
             try Timeline.checkRowBudget(durationMs: durationMs, fastestLatencyNs: fastestNs)
         }
-        return ValidationSession(request: request, table: table, trace: trace, durationMs: durationMs, outDirectory: outDirectory)
+        let energy = try EnergyEstimate(table: table)
+            ?? request.board.map { EnergyEstimate(board: try BoardCatalog(directory: request.boardsDirectory).load($0), domain: request.domain, table: table) }
+        if request.policies.contains(.gearboxJoint) {
+            guard !request.runsInRealTime else {
+                throw PolicyError.badSetting(name: "--policy", reason: "gearbox-joint runs on the simulated controller only (use --controller simulated)")
+            }
+            guard energy != nil else {
+                throw PolicyError.badSetting(name: "--policy", reason: "gearbox-joint needs energy figures: a table with energyPerInferenceJ cells, or --board NAME to simulate them")
+            }
+        }
+        if request.selector.minimize == .energy, energy == nil {
+            throw PolicyError.badSetting(name: "--minimize", reason: "energy needs energy figures: a table with energyPerInferenceJ cells, or --board NAME to simulate them")
+        }
+        return ValidationSession(
+            request: request, table: table, trace: trace, durationMs: durationMs, outDirectory: outDirectory, energy: energy)
     }
 
     /// Runs the policies: on a virtual clock, or in real time (the caller holds `MeasuringLock`
@@ -161,12 +184,13 @@ public final class ValidationSession {
                 table: table, tableName: request.lutPath, trace: trace, traceName: request.trace, objective: request.objective,
                 policies: request.policies,
                 options: .init(seed: request.seed, durationMs: durationMs, domain: request.domain, slowdowns: request.slowdowns,
-                               selector: request.selector))
+                               selector: request.selector, energy: energy))
         }
         let session = try RealTimeValidationSession.prepare(
             request, table: table, trace: trace, announce: { events(.calibration($0)) })
+        session.validation.energy = energy
         events(.runningInRealTime(policies: request.policies, durationMs: durationMs, controller: request.controller))
-        return try session.run(policies: request.policies, durationMs: durationMs, progress: { events(.policyStarted($0)) })
+        return try session.run(policies: request.policies, durationMs: durationMs, energy: energy, progress: { events(.policyStarted($0)) })
     }
 }
 
@@ -260,11 +284,12 @@ public final class RealTimeValidationSession {
     /// Runs `policies` one after another on a pinned measuring thread; saves the emulated
     /// calibration afterwards (also after a failure).
     public func run(
-        policies: [ValidationPolicy], durationMs: Double, progress: @escaping (ValidationPolicy) -> Void = { _ in }
+        policies: [ValidationPolicy], durationMs: Double, energy: EnergyEstimate? = nil,
+        progress: @escaping (ValidationPolicy) -> Void = { _ in }
     ) throws -> ValidationReport {
         defer { saveCalibration() }
         return try Validator.runRealTime(
             validation, tableName: tableName, traceName: traceName, policies: policies, durationMs: durationMs, pinning: pin,
-            beforeEnrolling: beforeEnrolling, afterEnrolling: afterEnrolling, notes: notes, progress: progress)
+            beforeEnrolling: beforeEnrolling, afterEnrolling: afterEnrolling, notes: notes, energy: energy, progress: progress)
     }
 }

@@ -20,11 +20,15 @@ public struct ValidationSummary: VersionedFile, Equatable, Sendable {
         /// Violation rate per trace segment (segment index as a decimal string).
         public var segmentViolationRates: [String: Double]?
         public var note: String?
+        /// Mean energy per inference over the run in J (see the summary's `energySource`); nil
+        /// without energy figures.
+        public var energyPerInferenceJ: Double?
         public init(
             violationRate: Double, meanAccuracy: Double?, switches: Int, switchTimeNs: Double, p50Ns: Double,
             p99Ns: Double, regretVsOracle: Double?, inferences: Int, latencyCVAcrossFrequencies: Double? = nil,
-            segmentViolationRates: [String: Double]? = nil, note: String? = nil
+            segmentViolationRates: [String: Double]? = nil, note: String? = nil, energyPerInferenceJ: Double? = nil
         ) {
+            self.energyPerInferenceJ = energyPerInferenceJ
             self.violationRate = violationRate; self.meanAccuracy = meanAccuracy; self.switches = switches
             self.switchTimeNs = switchTimeNs; self.p50Ns = p50Ns; self.p99Ns = p99Ns
             self.regretVsOracle = regretVsOracle; self.inferences = inferences
@@ -43,14 +47,19 @@ public struct ValidationSummary: VersionedFile, Equatable, Sendable {
     public var seed: UInt64?
     public var durationMs: Double
     public var provenance: Provenance
-    /// Keyed by policy name: gearbox, static-accurate, static-fast, oracle.
+    /// Keyed by policy name: gearbox, static-accurate, static-fast, oracle, gearbox-joint.
     public var policies: [String: PolicyResult]
     public var notes: [String]
+    /// Which figure the policies' `energyPerInferenceJ` is: the table's cells' label (`real`,
+    /// `emulated`) when measured, `simulated` from a board model's power model; nil without energy.
+    public var energySource: MeasurementSource?
 
     public init(
         lut: String, trace: String, objective: String, controller: MeasurementSource, seed: UInt64?,
-        durationMs: Double, provenance: Provenance, policies: [String: PolicyResult], notes: [String] = []
+        durationMs: Double, provenance: Provenance, policies: [String: PolicyResult], notes: [String] = [],
+        energySource: MeasurementSource? = nil
     ) {
+        self.energySource = energySource
         self.schemaVersion = Self.currentSchemaVersion
         self.lut = lut; self.trace = trace; self.objective = objective; self.controller = controller; self.seed = seed
         self.durationMs = durationMs; self.provenance = provenance; self.policies = policies; self.notes = notes

@@ -17,6 +17,7 @@ extension ValidationSummary: ValidatedFile {
             try key.at("p50Ns").check(result.p50Ns, in: 0...FileLimits.maximumLatencyNs)
             try key.at("p99Ns").check(result.p99Ns, in: 0...FileLimits.maximumLatencyNs)
             if let regret = result.regretVsOracle { try key.at("regretVsOracle").check(regret, in: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) }
+            if let joules = result.energyPerInferenceJ { try key.at("energyPerInferenceJ").check(joules, in: 0...1e6) }
             if let cv = result.latencyCVAcrossFrequencies { try key.at("latencyCVAcrossFrequencies").check(cv, in: 0...Double.greatestFiniteMagnitude) }
             for (segment, rate) in (result.segmentViolationRates ?? [:]).sorted(by: { $0.key < $1.key }) {
                 try key.at("segmentViolationRates").at(entry: segment).check(rate, in: 0...1, fraction)

@@ -29,7 +29,9 @@ public struct ValidationReport: Sendable {
     /// The per-policy figures as an aligned text table, policies in a fixed order.
     public func table() -> String {
         func fixed(_ value: Double?, _ digits: Int) -> String { value.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-        let header = ["policy", "inferences", "violations", "accuracy", "switches", "switch ms", "p50 ms", "p99 ms", "regret", "latency CV"]
+        var header = ["policy", "inferences", "violations", "accuracy", "switches", "switch ms", "p50 ms", "p99 ms", "regret", "latency CV"]
+        let energy = summary.energySource != nil
+        if energy { header.append("mJ/inf") }
         var rows = [header]
         for policy in ValidationPolicy.allCases {
             guard let r = summary.policies[policy.rawValue] else { continue }
@@ -37,7 +39,7 @@ public struct ValidationReport: Sendable {
                 policy.rawValue, String(r.inferences), fixed(r.violationRate * 100, 2) + "%", fixed(r.meanAccuracy, 4),
                 String(r.switches), fixed(r.switchTimeNs / 1e6, 2), fixed(r.p50Ns / 1e6, 3), fixed(r.p99Ns / 1e6, 3),
                 fixed(r.regretVsOracle, 4), fixed(r.latencyCVAcrossFrequencies, 3),
-            ])
+            ] + (energy ? [fixed(r.energyPerInferenceJ.map { $0 * 1e3 }, 4)] : []))
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
@@ -86,7 +88,7 @@ public enum Validator {
         return assemble(
             runs: runs, oracle: oracleRun, table: table, tableName: tableName, trace: trace, traceName: traceName,
             objective: objective, controller: .simulated, seed: options.seed, durationMs: options.durationMs,
-            domain: options.domain, notes: notes)
+            domain: options.domain, notes: notes, energy: options.energy ?? EnergyEstimate(table: table))
     }
 
     /// Runs `policies` one after another in real time on one measuring OS thread: pinned per
@@ -97,7 +99,7 @@ public enum Validator {
         _ validation: RealTimeValidation, tableName: String, traceName: String, policies: [ValidationPolicy], durationMs: Double,
         pinning: PinningRequest? = .pu, binder: ThreadBinder = HwlocThreadBinder(),
         beforeEnrolling: @escaping () throws -> Void = {}, afterEnrolling: @escaping () throws -> Void = {},
-        notes extraNotes: [String] = [], progress: @escaping (ValidationPolicy) -> Void = { _ in }
+        notes extraNotes: [String] = [], energy: EnergyEstimate? = nil, progress: @escaping (ValidationPolicy) -> Void = { _ in }
     ) throws -> ValidationReport {
         let controller = validation.controller
         // SIGINT/SIGTERM: lift the throttle / put cpufreq back even while a calibration holds the
@@ -131,7 +133,8 @@ public enum Validator {
         return assemble(
             runs: runs, oracle: runs.first { $0.policy == .oracle }, table: validation.table, tableName: tableName,
             trace: validation.trace, traceName: traceName, objective: validation.objective,
-            controller: controller.source, seed: nil, durationMs: durationMs, domain: validation.traceDomain, notes: notes)
+            controller: controller.source, seed: nil, durationMs: durationMs, domain: validation.traceDomain, notes: notes,
+            energy: energy ?? EnergyEstimate(table: validation.table))
     }
 
     static func traceNotes(_ trace: FrequencyTrace, durationMs: Double) -> [String] {
@@ -144,12 +147,28 @@ public enum Validator {
 
     static func assemble(
         runs: [PolicyRun], oracle: PolicyRun?, table: LookupTable, tableName: String, trace: FrequencyTrace, traceName: String,
-        objective: LatencyObjective, controller: MeasurementSource, seed: UInt64?, durationMs: Double, domain: Int, notes: [String]
+        objective: LatencyObjective, controller: MeasurementSource, seed: UInt64?, durationMs: Double, domain: Int, notes: [String],
+        energy: EnergyEstimate? = nil
     ) -> ValidationReport {
         let oracleAccuracy = oracle.flatMap { ValidationMetrics.meanAccuracy(of: $0) }
+        let tableIndex = Dictionary(table.variants.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var notes = notes
+        let runs = runs.map { run -> PolicyRun in
+            var run = energy?.annotate(run, tableIndex: tableIndex) ?? run
+            if trace.hasTemperature {
+                for i in run.rows.indices { run.rows[i].temperatureC = trace.temperatureC(atMs: run.rows[i].timeMs) }
+            }
+            return run
+        }
+        if let energy { notes.append(energy.note) }
+        if trace.hasTemperature {
+            notes.append("temperature_c: the trace's temp_c at each row's start (\(trace.source == .real ? "recorded" : "simulated"), not this run's own heating)")
+        }
         var results: [String: ValidationSummary.PolicyResult] = [:]
         for run in runs {
-            results[run.policy.rawValue] = ValidationMetrics.result(of: run, trace: trace, domain: domain, oracleAccuracy: oracleAccuracy)
+            var result = ValidationMetrics.result(of: run, trace: trace, domain: domain, oracleAccuracy: oracleAccuracy)
+            result.energyPerInferenceJ = run.energyPerInferenceJ
+            results[run.policy.rawValue] = result
         }
         var provenanceNotes = ["lookup table \(tableName) (device \(table.device), portfolio \(table.portfolio), measured \(table.controller.rawValue))"]
         if table.controller != controller {
@@ -158,7 +177,7 @@ public enum Validator {
         let summary = ValidationSummary(
             lut: tableName, trace: traceName, objective: objective.description, controller: controller, seed: seed,
             durationMs: durationMs, provenance: Provenance(deviceID: table.device, controller: controller, notes: provenanceNotes),
-            policies: results, notes: notes)
+            policies: results, notes: notes, energySource: energy?.source)
         return ValidationReport(summary: summary, runs: runs)
     }
 }

@@ -10,7 +10,9 @@ public enum LookupTableBuilder {
     public static func build(checkpoint: SweepCheckpoint, manifest: PortfolioManifest, provenance: Provenance) -> LookupTable {
         let config = checkpoint.configuration
         let maxKHz = config.gridKHz.max() ?? checkpoint.cells.map(\.kHz).max() ?? 1
-        let kept = keptCells(checkpoint.cells, maxKHz: maxKHz)
+        let merged = mergedVisits(keptCells(checkpoint.cells, maxKHz: maxKHz), confidence: config.sampling.confidence)
+        let kept = merged.map(\.cell)
+        let visitCounts = Dictionary(merged.map { ($0.cell.cellKey, $0.visits) }, uniquingKeysWith: Swift.max)
         var predictedKHz = Set<Int>()
         var variants: [LookupTable.Variant] = []
         for variant in manifest.variants {
@@ -25,7 +27,12 @@ public enum LookupTableBuilder {
                     stopRule: cell.stopRule.rawValue, noisy: cell.noisy, cv: l.cv, retried: cell.attempt > 0 ? true : nil,
                     speedRatio: cell.speedRatio,
                     inferencesPerSample: (cell.inferencesPerSample ?? 1) > 1 ? cell.inferencesPerSample : nil,
-                    interferedWindows: (cell.interferedWindows ?? 0) > 0 ? cell.interferedWindows : nil)
+                    interferedWindows: (cell.interferedWindows ?? 0) > 0 ? cell.interferedWindows : nil,
+                    energyPerInferenceJ: cell.energyPerInferenceJ, powerW: cell.powerW,
+                    temperatureStartC: cell.milliCelsiusBefore.values.max().map { Double($0) / 1000 },
+                    temperatureEndC: cell.milliCelsiusAfter.values.max().map { Double($0) / 1000 },
+                    throttled: cell.throttled ? true : nil,
+                    visits: visitCounts[cell.cellKey].flatMap { $0 > 1 ? $0 : nil })
                 if let c = cell.counters { counters[String(cell.kHz)] = c }
             }
             var model = LookupTable.FrequencyModel.fit(points: cells.map { (deliveredKHz($0, maxKHz: maxKHz), $0.latency.p50Ns) })
@@ -57,10 +64,14 @@ public enum LookupTableBuilder {
         var stopCounts: [String: Int] = [:]
         for cell in kept { stopCounts[cell.stopRule.rawValue, default: 0] += 1 }
         let s = config.sampling
+        // Cells (kHz/variant) whose first attempt the board throttled.
+        let throttled = Set(checkpoint.cells.filter { $0.attempt == 0 && $0.throttled }.map { "\($0.kHz)/\($0.variant)" })
         let method = LookupTable.Method(
             clock: checkpoint.clock.clock, clockResolutionNs: checkpoint.clock.observedResolutionNs,
             clockReadCostNs: checkpoint.clock.readCostNs,
-            stopRule: (kept.contains { ($0.inferencesPerSample ?? 1) > 1 }
+            stopRule: (config.visitCount > 1
+                ? "each cell visited \(config.visitCount) times at different points of the sweep (each visit in its own seeded order, with 1/\(config.visitCount) of the time limit); p50 the mean of the visits' p50s, CI half-width √(mean of the visits' squared half-widths + z²·s²), s² the variance of the visits' p50s; " : "")
+                + (kept.contains { ($0.inferencesPerSample ?? 1) > 1 }
                 ? "one sample = the mean latency of the inferences in a window of whole throttle periods (at least 4, closed right after a throttle gap; a yield after each inference; windows whose upper-quartile inference is over \(percent(ProfileSweep.interferenceTolerance)) above the cell's lowest set aside as interfered) (emulated DVFS); " : "")
                 + "95% CI of the median (order statistics) within ±\(percent(s.targetRelativeCI)), \(s.minSamples)...\(s.maxSamples) samples, ≤ \(seconds(s.maxNs)) per cell; warm-up until successive batch medians are within \(percent(s.warmupStableTolerance)) (≤ \(s.warmupMaxBatches) batches, ≤ \(seconds(s.warmupMaxNs)))",
             stopRuleCounts: stopCounts, noisyCV: config.noisyCV,
@@ -68,7 +79,12 @@ public enum LookupTableBuilder {
             retriedCells: checkpoint.cells.filter { $0.attempt > 0 }.count, seed: config.seed,
             frequencyOrderKHz: checkpoint.frequencyOrderKHz,
             placement: checkpoint.placement.map { "\($0.cpus) (\($0.note))" } ?? "unknown",
-            backend: checkpoint.backend, resumes: checkpoint.resumes, predictedKHz: predictedKHz.sorted())
+            backend: checkpoint.backend, resumes: checkpoint.resumes, predictedKHz: predictedKHz.sorted(),
+            throttledCells: throttled.isEmpty ? nil : throttled.count,
+            throttleRetriedCells: throttled.isEmpty ? nil : throttled.filter { key in
+                checkpoint.cells.contains { $0.attempt > 0 && "\($0.kHz)/\($0.variant)" == key && !$0.throttled }
+            }.count,
+            energySensor: checkpoint.energySensor)
         return LookupTable(
             device: config.deviceID, portfolio: manifest.name, controller: config.controller, provenance: provenance,
             frequenciesKHz: measuredKHz.union(predictedKHz).sorted(), threads: config.threads, pin: config.pin.description,
@@ -81,19 +97,30 @@ public enum LookupTableBuilder {
             method: method)
     }
 
-    /// One cell per (frequency, variant): of several attempts, the least noisy (lowest CV); with
+    /// One record per visit of each cell (frequency, variant): of several attempts, the least
+    /// noisy (lowest CV); with
     /// `maxKHz`, attempts that disagree by more than ``modelOutlierTolerance`` are decided by the
     /// variant's frequency model instead.
     public static func keptCells(_ cells: [CellRecord], maxKHz: Int? = nil) -> [CellRecord] {
         var attempts: [String: [CellRecord]] = [:]
         var steadiest: [String: CellRecord] = [:]
-        for cell in cells {
-            let key = "\(cell.kHz)/\(cell.variant)"
+        // A throttled attempt measured the board's cap, not the cell's frequency: it is kept only
+        // when no attempt of the cell ran unthrottled (and then the cell says `throttled`).
+        let unthrottled = Set(cells.filter { !$0.throttled }.map(\.visitKey))
+        for cell in cells where !cell.throttled || !unthrottled.contains(cell.visitKey) {
+            let key = cell.visitKey
             attempts[key, default: []].append(cell)
             if let current = steadiest[key], current.latency.cv <= cell.latency.cv { continue }
             steadiest[key] = cell
         }
-        guard let maxKHz else { return steadiest.values.sorted { ($0.kHz, $0.variant) < ($1.kHz, $1.variant) } }
+        // Of a cell throttled at every attempt, the last (the one after the cool-down) is kept.
+        for (key, tries) in attempts where !unthrottled.contains(key) {
+            if let last = tries.max(by: { $0.attempt < $1.attempt }) { steadiest[key] = last }
+        }
+        func ordered(_ cells: Dictionary<String, CellRecord>.Values) -> [CellRecord] {
+            cells.sorted { ($0.kHz, $0.variant, $0.visit ?? 1) < ($1.kHz, $1.variant, $1.visit ?? 1) }
+        }
+        guard let maxKHz else { return ordered(steadiest.values) }
         // Where two attempts disagree by more than the outlier tolerance, the one that agrees
         // with the variant's other frequencies is kept: a transient (a neighbour on the host,
         // a slow mode of the machine) does not repeat, a property of the cell does, and then
@@ -107,7 +134,20 @@ public enum LookupTableBuilder {
             guard let predicted = predictedP50(at: cell, from: others, maxKHz: maxKHz) else { continue }
             kept[key] = tries.min { abs($0.latency.p50Ns / predicted - 1) < abs($1.latency.p50Ns / predicted - 1) }
         }
-        return kept.values.sorted { ($0.kHz, $0.variant) < ($1.kHz, $1.variant) }
+        return ordered(kept.values)
+    }
+
+    /// One record per cell (frequency, variant) from its kept visits (`keptCells`, one attempt per
+    /// visit), with how many visits it merges: a cell's unthrottled visits where it has any, else
+    /// all of them, combined by `CellRecord.merging`.
+    static func mergedVisits(_ kept: [CellRecord], confidence: Double) -> [(cell: CellRecord, visits: Int)] {
+        var groups: [String: [CellRecord]] = [:]
+        for cell in kept { groups[cell.cellKey, default: []].append(cell) }
+        return groups.values.map { visits in
+            let clean = visits.filter { !$0.throttled }
+            let used = clean.isEmpty ? visits : clean
+            return (CellRecord.merging(visits: used, confidence: confidence), used.count)
+        }.sorted { ($0.cell.kHz, $0.cell.variant) < ($1.cell.kHz, $1.cell.variant) }
     }
 
     /// A cell whose p50 is further than this from the model fitted to its variant's other

@@ -38,12 +38,16 @@ public struct ProfileRequest: Sendable {
     public var fillGaps: Bool
     /// Queue behind another process holding the output's lock instead of refusing to start.
     public var waitForLocks: Bool
+    /// The longest wait for the device to cool: before a cell that starts hot, and before a
+    /// throttled cell's retry (the thermal guard's `maxPauseNs`).
+    public var maxCoolDownSeconds: Double
 
     public init(portfolioDirectory: String, devicePath: String? = nil, controller: MeasurementSource = .emulated,
                 frequencies: String = "all", threads: Int = 1, pin: PinningRequest = .pu, outPath: String? = nil,
                 resume: Bool = false, quick: Bool = false, maxCellSeconds: Double? = nil, seed: UInt64 = 1,
                 measureSwitchCosts: Bool = true, measureMemory: Bool = true, profilesDirectory: String = "Profiles",
-                reuseCalibration: Bool = true, fillGaps: Bool = true, waitForLocks: Bool = false) {
+                reuseCalibration: Bool = true, fillGaps: Bool = true, waitForLocks: Bool = false,
+                maxCoolDownSeconds: Double = 120) {
         self.portfolioDirectory = portfolioDirectory; self.devicePath = devicePath; self.controller = controller
         self.frequencies = frequencies; self.threads = threads; self.pin = pin; self.outPath = outPath
         self.resume = resume; self.quick = quick; self.maxCellSeconds = maxCellSeconds; self.seed = seed
@@ -52,6 +56,7 @@ public struct ProfileRequest: Sendable {
         self.reuseCalibration = reuseCalibration
         self.fillGaps = fillGaps
         self.waitForLocks = waitForLocks
+        self.maxCoolDownSeconds = maxCoolDownSeconds
     }
 }
 
@@ -82,6 +87,9 @@ public final class ProfileSession {
         }
         if let seconds = request.maxCellSeconds, !(seconds > 0 && seconds <= 86_400) {
             throw ProfilerError.invalidSetting(name: "--max-cell-seconds", value: String(seconds), expected: "a positive number of seconds, at most 86400 (a day)")
+        }
+        guard request.maxCoolDownSeconds >= 0 && request.maxCoolDownSeconds <= 86_400 else {
+            throw ProfilerError.invalidSetting(name: "--max-cool-down-seconds", value: String(request.maxCoolDownSeconds), expected: "0...86400 seconds")
         }
         var notes: [String] = []
         let portfolio = try Portfolio.open(directory: request.portfolioDirectory)
@@ -146,14 +154,19 @@ public final class ProfileSession {
             threads: request.threads, pin: request.pin, seed: request.seed, sampling: sampling,
             settleNs: request.controller == .real ? 50_000_000 : request.controller == .emulated ? 20_000_000 : 1_000_000,
             measureMemory: request.measureMemory, measureSwitchCosts: request.measureSwitchCosts,
-            switchRepetitions: request.quick ? 2 : 3)
+            switchRepetitions: request.quick ? 2 : 3,
+            thermal: ThermalGuard(maxPauseNs: UInt64(request.maxCoolDownSeconds * 1e9)),
+            // Measured sweeps visit each cell twice, so that its CI holds the host's slow phases
+            // (see `CellVisits`); a simulated machine has none, and its cells are visited once.
+            visits: request.controller == .simulated ? 1 : 2)
         let simulated = request.controller == .simulated
         let environment = SweepEnvironment(
             controller: controller, makeBackend: makeBackend, clock: clock, simulation: simulation,
             makeCounters: simulated ? { UnavailableCounters(reason: "simulated: nothing ran, nothing to count") } : { PerfCellCounters() },
             thermal: simulated ? FixedThermalSensor() : ZoneThermalSensor(),
             binder: simulated ? UnpinnedThreadBinder() : HwlocThreadBinder(), device: device,
-            cacheProbe: simulated ? nil : SharedCacheProbe())
+            cacheProbe: simulated ? nil : SharedCacheProbe(),
+            energy: simulated ? nil : EnergySource.find())
         let out = request.outPath ?? defaultOutput(request, deviceID: deviceID, portfolio: portfolio.name)
         if controller.keepsCalibrations {
             let path = EmulatedCalibrationFile.path(besideLookupTable: out)
@@ -222,6 +235,7 @@ public final class ProfileSession {
         if !request.measureMemory { words.append("--skip-memory") }
         if !request.fillGaps { words.append("--idle-gaps") }
         if request.waitForLocks { words.append("--wait") }
+        if request.maxCoolDownSeconds != 120 { words += ["--max-cool-down-seconds", String(request.maxCoolDownSeconds)] }
         words.append("--resume")
         return words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }

@@ -27,13 +27,16 @@ public struct SweepEnvironment {
     public var device: DeviceDescription?
     /// Probes the shared cache after each cell (real and emulated sweeps); nil: not probed.
     public var cacheProbe: SharedCacheProbe?
+    /// The power or energy sensor each cell's energy is read from; nil: none (no energy figures).
+    public var energy: EnergySource?
 
     public init(controller: FrequencyController, makeBackend: @escaping () -> VariantBackend, clock: LatencyClock,
                 simulation: SimulationState? = nil, makeCounters: @escaping () -> CellCounters, thermal: ThermalSensor,
-                binder: ThreadBinder, device: DeviceDescription? = nil, cacheProbe: SharedCacheProbe? = nil) {
+                binder: ThreadBinder, device: DeviceDescription? = nil, cacheProbe: SharedCacheProbe? = nil,
+                energy: EnergySource? = nil) {
         self.controller = controller; self.makeBackend = makeBackend; self.clock = clock; self.simulation = simulation
         self.makeCounters = makeCounters; self.thermal = thermal; self.binder = binder; self.device = device
-        self.cacheProbe = cacheProbe
+        self.cacheProbe = cacheProbe; self.energy = energy
     }
 }
 
@@ -163,21 +166,32 @@ public final class ProfileSweep {
         var runners: [String: VariantRunner] = [:]
         for variant in portfolio.variants { runners[variant.name] = try backend.load(variant, from: portfolio) }
         let counters = env.makeCounters()
+        let domainIndex = configuration.domainIndex
+        let monitor = CellMonitor(
+            energy: env.energy, thermal: env.thermal,
+            delivered: { [controller = env.controller] in controller.deliveredKHz(forDomain: domainIndex) }, clock: env.clock)
+        if checkpoint.energySensor == nil, let energy = env.energy { checkpoint.energySensor = energy.summary }
         var measured = 0
         var done = Set(checkpoint.cells.map(\.key))
-        let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count
+        let visits = configuration.visitCount
+        let total = checkpoint.frequencyOrderKHz.count * portfolio.variants.count * visits
         let wallStart = Date()
 
-        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int) throws {
-            guard let runner = runners[variant] else { return }
-            let (record, sampling) = try measureCell(
-                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, counters: counters)
+        @discardableResult
+        func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int, visit: Int,
+                            coolDownNs: UInt64? = nil) throws -> CellRecord? {
+            guard let runner = runners[variant] else { return nil }
+            var (record, sampling) = try measureCell(
+                kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, visit: visit, counters: counters,
+                monitor: monitor)
+            record.coolDownNs = coolDownNs
             try store.record(record, samplesNs: sampling.samplesNs, windowQuartilesNs: sampling.windowQuartilesNs,
                              interfered: sampling.interfered)
             checkpoint.cells.append(record)
-            if attempt > 0 {
+            // Noisy retries count against their budget; throttled cells' retries do not.
+            if attempt > 0 && coolDownNs == nil {
                 checkpoint.retriedKeys.append(CellRecord.key(kHz: kHz, variant: variant, threads: configuration.threads,
-                                                             pin: configuration.pin.description, attempt: 0))
+                                                             pin: configuration.pin.description, attempt: 0, visit: visit))
             }
             try save(checkpoint)
             done.insert(record.key)
@@ -188,19 +202,48 @@ public final class ProfileSweep {
             if let limit = options.stopAfterCells, measured >= limit {
                 throw ProfilerError.stoppedEarly(completedCells: checkpoint.cells.count, checkpoint: paths.checkpoint)
             }
+            return record
         }
 
-        for kHz in checkpoint.frequencyOrderKHz {
-            let pending = variantOrder(kHz: kHz).filter {
-                !done.contains(CellRecord.key(kHz: kHz, variant: $0, threads: configuration.threads,
-                                              pin: configuration.pin.description, attempt: 0))
-            }
-            guard !pending.isEmpty else { continue }
-            let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
-            for variant in pending {
-                try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant, attempt: 0)
+        /// A throttled first attempt is measured again after the board has cooled down (at the
+        /// domain's lowest frequency, bounded by the thermal guard's longest pause); the LUT keeps
+        /// an unthrottled attempt where there is one.
+        func retryThrottled(_ cell: CellRecord) throws {
+            options.progress(.note("\(cell.kHz) kHz \(cell.variant): throttled (\(cell.throttleReason ?? "")); cooling down and measuring again"))
+            let cooled = try coolDown(minKHz: configuration.gridKHz.min() ?? cell.kHz, maxKHz: maxKHz, options)
+            let (change, verified) = try setFrequency(cell.kHz, maxKHz: maxKHz, options)
+            let retry = try measureAndSave(kHz: cell.kHz, change: change, verified: verified, variant: cell.variant,
+                                           attempt: cell.attempt + 1, visit: cell.visit ?? 1, coolDownNs: cooled)
+            if let retry, retry.throttled {
+                options.progress(.note("\(cell.kHz) kHz \(cell.variant): still throttled after \(String(format: "%.1f", Double(cooled) / 1e9)) s of cool-down (\(retry.throttleReason ?? "")); the cell says so"))
             }
         }
+        func needsThrottleRetry(_ cell: CellRecord) -> Bool {
+            cell.attempt == 0 && cell.throttled
+                && !checkpoint.cells.contains { $0.attempt > 0 && $0.visitKey == cell.visitKey }
+        }
+
+        // Every cell once per visit; each visit in its own seeded order, so a cell's visits fall
+        // at different points of the sweep (and of the host's slow phases).
+        for visit in 1...visits {
+            for kHz in frequencyOrder(visit: visit, first: checkpoint.frequencyOrderKHz) {
+                let pending = variantOrder(kHz: kHz, visit: visit).filter {
+                    !done.contains(CellRecord.key(kHz: kHz, variant: $0, threads: configuration.threads,
+                                                  pin: configuration.pin.description, attempt: 0, visit: visit))
+                }
+                guard !pending.isEmpty else { continue }
+                var (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+                for variant in pending {
+                    guard let cell = try measureAndSave(kHz: kHz, change: change, verified: verified, variant: variant,
+                                                        attempt: 0, visit: visit),
+                          needsThrottleRetry(cell) else { continue }
+                    try retryThrottled(cell)
+                    (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
+                }
+            }
+        }
+        // Throttled cells whose retry a kill interrupted (a resumed sweep) get it now.
+        for cell in checkpoint.cells where needsThrottleRetry(cell) { try retryThrottled(cell) }
 
         // Noisy cells, and cells off their variant's frequency model, get one more try at the end,
         // when conditions may have changed: model outliers first (furthest first), then the
@@ -208,14 +251,14 @@ public final class ProfileSweep {
         // retrying everything would double the sweep and change nothing).
         let retryBudget = Int((Double(total) * configuration.maxRetryFraction).rounded(.down)) - checkpoint.retriedKeys.count
         let firstAttempts = checkpoint.cells.filter { $0.attempt == 0 && !checkpoint.retriedKeys.contains($0.key) }
-        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 }.map { "\($0.kHz)/\($0.variant)" })
+        let retriedAlready = Set(checkpoint.cells.filter { $0.attempt > 0 || $0.throttled }.map(\.visitKey))
         let outliers = LookupTableBuilder.modelOutliers(
             checkpoint.cells.filter { $0.attempt == 0 }, maxKHz: configuration.gridKHz.max() ?? maxKHz
         ).map(\.cell).filter { cell in firstAttempts.contains { $0.key == cell.key } }
         let noisiest = firstAttempts.filter(\.noisy).sorted { $0.latency.cv > $1.latency.cv }
         var retry: [CellRecord] = []
         for cell in outliers + noisiest where !retry.contains(where: { $0.key == cell.key })
-            && !retriedAlready.contains("\(cell.kHz)/\(cell.variant)") {
+            && !retriedAlready.contains(cell.visitKey) {
             retry.append(cell)
         }
         retry = Array(retry.prefix(Swift.max(0, retryBudget)))
@@ -227,7 +270,8 @@ public final class ProfileSweep {
                 guard !here.isEmpty else { continue }
                 let (change, verified) = try setFrequency(kHz, maxKHz: maxKHz, options)
                 for cell in here {
-                    try measureAndSave(kHz: kHz, change: change, verified: verified, variant: cell.variant, attempt: 1)
+                    try measureAndSave(kHz: kHz, change: change, verified: verified, variant: cell.variant, attempt: 1,
+                                       visit: cell.visit ?? 1)
                 }
             }
         }
@@ -295,10 +339,19 @@ public final class ProfileSweep {
             backend: environment.makeBackend().name)
     }
 
-    /// The seeded variant order at one frequency (interleaving: every variant once per frequency).
-    func variantOrder(kHz: Int) -> [String] {
-        var random = SplitMix64(seed: configuration.seed, key: "variant-order/\(kHz)")
+    /// The seeded variant order at one frequency (interleaving: every variant once per frequency);
+    /// a later visit has its own.
+    func variantOrder(kHz: Int, visit: Int = 1) -> [String] {
+        var random = SplitMix64(seed: configuration.seed, key: "variant-order/\(kHz)" + (visit > 1 ? "/visit\(visit)" : ""))
         return portfolio.variants.map(\.name).shuffled(using: &random)
+    }
+
+    /// The frequency order of `visit`: the checkpoint's for the first, a seeded shuffle of its own
+    /// for each later one.
+    func frequencyOrder(visit: Int, first: [Int]) -> [Int] {
+        guard visit > 1 else { return first }
+        var random = SplitMix64(seed: configuration.seed, key: "frequency-order/visit\(visit)")
+        return configuration.frequenciesKHz.shuffled(using: &random)
     }
 
     /// Sets, verifies and settles one frequency.
@@ -318,6 +371,30 @@ public final class ProfileSweep {
         return (change, verified)
     }
 
+    /// Lets the board cool after a throttled cell: the domain at its lowest frequency until the
+    /// hottest zone is below the cool-down threshold (see `coolDownBelowMilliCelsius`), at most
+    /// the thermal guard's longest pause (`--max-cool-down-seconds`). Returns the time waited.
+    private func coolDown(minKHz: Int, maxKHz: Int, _ options: SweepOptions) throws -> UInt64 {
+        let clock = environment.clock
+        let threshold = Self.coolDownBelowMilliCelsius(guard: configuration.thermal, trips: environment.thermal.throttlingTripsMilliCelsius)
+        _ = try setFrequency(minKHz, maxKHz: maxKHz, options)
+        let start = clock.nowNs()
+        let step = Swift.min(UInt64(500_000_000), Swift.max(configuration.thermal.maxPauseNs / 4, 1))
+        while clock.nowNs() &- start < configuration.thermal.maxPauseNs {
+            let hottest = environment.thermal.readMilliCelsius().values.max()
+            guard let hottest, hottest >= threshold else { break }
+            clock.pass(ns: Swift.min(step, configuration.thermal.maxPauseNs - (clock.nowNs() &- start)))
+        }
+        return clock.nowNs() &- start
+    }
+
+    /// The temperature a throttled cell's retry waits for: the thermal guard's resume level, and
+    /// at least 5 °C below the lowest throttling trip (a passive trip's hysteresis is commonly
+    /// a few degrees, and sysfs does not always show it).
+    static func coolDownBelowMilliCelsius(guard thermal: ThermalGuard, trips: [Int]) -> Int {
+        Swift.min(thermal.resumeBelowMilliCelsius, (trips.min() ?? Int.max / 2) - 5000)
+    }
+
     /// Real: read-back within 2% (or 1 MHz); emulated: calibrated speed ratio within 10% of f/fmax.
     public static func verify(_ change: FrequencyChange, requestedKHz: Int, maxKHz: Int) -> Bool {
         switch change.source {
@@ -333,10 +410,10 @@ public final class ProfileSweep {
 
     /// Measures one cell with the thermal guard and counters around it.
     private func measureCell(kHz: Int, change: FrequencyChange, verified: Bool, runner: VariantRunner, attempt: Int,
-                             counters: CellCounters) throws -> (CellRecord, CellSampling) {
+                             visit: Int, counters: CellCounters, monitor: CellMonitor) throws -> (CellRecord, CellSampling) {
         let env = environment
         let key = CellRecord.key(kHz: kHz, variant: runner.variant.name, threads: configuration.threads,
-                                 pin: configuration.pin.description, attempt: attempt)
+                                 pin: configuration.pin.description, attempt: attempt, visit: visit)
         env.simulation?.beginCell(key: key)
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let pause = env.clock.isVirtual ? 0 : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
@@ -346,18 +423,22 @@ public final class ProfileSweep {
         }
         var totals: CounterTotals?
         var counterFailure: String?
-        let sampler = Sampler(clock: env.clock, policy: configuration.sampling, window: sampleWindow(kHz: kHz))
+        var observation: CellObservation?
+        let sampler = Sampler(clock: env.clock, policy: visitSampling, window: sampleWindow(kHz: kHz))
         let sampling: CellSampling
         do {
             sampling = try sampler.measure(
                 { try runner.runOnce() },
                 beforeSampling: {
+                    monitor.start(setKHz: kHz)
                     do { try counters.start() } catch { counterFailure = "\(error)" }
                 },
                 afterSampling: {
+                    defer { observation = monitor.stop() }
                     guard counterFailure == nil else { return }
                     do { totals = try counters.stop() } catch { counterFailure = "\(error)" }
-                })
+                },
+                betweenSamples: { monitor.poll() })
         } catch {
             throw ProfilerError.measurement(variant: runner.variant.name, reason: "inference failed at \(kHz) kHz: \(error)")
         }
@@ -373,7 +454,7 @@ public final class ProfileSweep {
                 values: [:], unsupported: Dictionary(uniqueKeysWithValues: CounterDerivation.defaultEvents.map { ($0, counterFailure) }),
                 derived: [:])
         }
-        let record = CellRecord(
+        var record = CellRecord(
             kHz: kHz, variant: runner.variant.name, threads: configuration.threads, pin: configuration.pin.description,
             attempt: attempt, source: env.controller.source, latency: summary,
             inferencesPerSample: sampling.inferencesPerSample, stopRule: sampling.stopRule,
@@ -384,7 +465,24 @@ public final class ProfileSweep {
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
             sharedCacheLoadNs: cache?.nanosecondsPerLoad)
+        record.visit = visit > 1 ? visit : nil
+        if let observation {
+            record.energyJ = observation.energyJ
+            record.powerW = observation.powerW
+            if let joules = observation.energyJ, sampling.sampledInferences > 0 {
+                record.energyPerInferenceJ = joules / Double(sampling.sampledInferences)
+            }
+            record.lowestDeliveredKHz = observation.lowestDeliveredKHz
+            record.throttleReason = observation.throttleReason
+        }
         return (record, sampling)
+    }
+
+    /// The sampling budget of one visit: the cell's time limit shared among its visits.
+    var visitSampling: SamplingPolicy {
+        let visits = UInt64(configuration.visitCount)
+        let sampling = configuration.sampling
+        return visits > 1 ? sampling.cappingCellTime(atNs: sampling.maxNs / visits) : sampling
     }
 
     /// Above this share of slowed windows (see `HostContention`) the sweep warns that its figures
@@ -402,7 +500,7 @@ public final class ProfileSweep {
         guard let shape = environment.controller.throttleShape(forKHz: kHz) else { return nil }
         // Four periods, or two when the cell's time limit would leave fewer than six windows
         // (`--quick`: 1 s cells).
-        let fitting = Int(configuration.sampling.maxNs / 6) / max(shape.periodNs, 1)
+        let fitting = Int(visitSampling.maxNs / 6) / max(shape.periodNs, 1)
         let windowNs = max(2, min(4, fitting)) * shape.periodNs
         return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs / 2),
                             maximumNs: UInt64(windowNs + 2 * shape.periodNs), minimumInferences: 32,
@@ -430,6 +528,9 @@ public final class ProfileSweep {
             notes.append("simulated: latencies from a deterministic model on a virtual clock; no inference ran")
         }
         if environment.thermal.readMilliCelsius().isEmpty { notes.append("no thermal zones: temperatures not recorded") }
+        // Inside `gearbox board run` the figures are the board model's (the tree names it).
+        let board = environment.controller.source == .simulated ? nil : (device?.board ?? BoardRunner.label(root: .live))
+        if let board { notes.append("measured on the board model \(board.name) (gearbox board run): a model, not hardware") }
         if !environment.clock.isVirtual, let load = LoadAverage.current() {
             notes.append("load average when written: \(load.text) (other work on the machine adds noise)")
         }
@@ -437,7 +538,7 @@ public final class ProfileSweep {
         return Provenance(
             deviceID: configuration.deviceID, controller: environment.controller.source, governors: domains.map(\.governor),
             limitsKHz: domains.map { [$0.minKHz, $0.maxKHz] }, milliCelsius: environment.thermal.readMilliCelsius(),
-            notes: notes)
+            notes: notes, board: board)
     }
 
     /// Names the settings that differ between two configurations.
@@ -451,6 +552,10 @@ public final class ProfileSweep {
         if a.pin != b.pin { fields.append("pin \(a.pin) vs \(b.pin)") }
         if a.seed != b.seed { fields.append("seed") }
         if a.sampling != b.sampling { fields.append("sampling budget") }
+        if a.visitCount != b.visitCount {
+            fields.append("visits per cell \(a.visitCount) vs \(b.visitCount)" + (a.visits == nil
+                ? " (a checkpoint from before cells were visited more than once cannot be continued)" : ""))
+        }
         return fields.isEmpty ? "other settings differ" : fields.joined(separator: ", ")
     }
 }

@@ -197,9 +197,12 @@ public struct Sampler {
     }
 
     /// Warms up, then samples `workload` until a stop rule fires. `beforeSampling` and
-    /// `afterSampling` bracket the sampling phase only (e.g. to start and stop counters).
+    /// `afterSampling` bracket the sampling phase only (e.g. to start and stop counters);
+    /// `betweenSamples` runs after each sample's bookkeeping, outside every timed window (e.g. to
+    /// read a power sensor).
     public func measure(
-        _ workload: () throws -> Void, beforeSampling: () throws -> Void = {}, afterSampling: () throws -> Void = {}
+        _ workload: () throws -> Void, beforeSampling: () throws -> Void = {}, afterSampling: () throws -> Void = {},
+        betweenSamples: () -> Void = {}
     ) throws -> CellSampling {
         let (warmupIterations, warmupRule, medians) = try warmUp(workload)
         let window = self.window.map { $0.lengthened(forLatencyNs: medians.last ?? 0, capNs: policy.maxNs / 6) }
@@ -265,6 +268,7 @@ public struct Sampler {
                 // Geometric check points keep the sorting cost per sample small (amortised O(log n)).
                 nextCheck = samples.count + Swift.max(10, samples.count / 4)
             }
+            betweenSamples()
             // The next window starts after the bookkeeping, so that it is never timed.
             t0 = clock.nowNs()
         }

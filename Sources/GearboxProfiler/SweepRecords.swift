@@ -32,6 +32,13 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     /// Repetitions per ordered pair in the switch matrix (median reported).
     public var switchRepetitions: Int
     public var thermal: ThermalGuard
+    /// How many times each cell is visited, each visit at its own point of the sweep (its own
+    /// seeded frequency and variant order) with its share of the cell's time limit; nil = 1
+    /// (checkpoints written before visits existed decode as 1, so they do not resume under 2).
+    public var visits: Int?
+
+    /// `visits`, at least 1.
+    public var visitCount: Int { Swift.max(visits ?? 1, 1) }
 
     public init(
         deviceID: String, portfolioName: String, portfolioDigest: String, controller: MeasurementSource,
@@ -39,13 +46,14 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         seed: UInt64 = 1, sampling: SamplingPolicy = .standard, noisyCV: Double = 0.05, maxRetryFraction: Double = 0.15,
         settleNs: UInt64 = 50_000_000,
         measureMemory: Bool = true, measureSwitchCosts: Bool = true, switchRepetitions: Int = 3,
-        thermal: ThermalGuard = ThermalGuard()
+        thermal: ThermalGuard = ThermalGuard(), visits: Int = 1
     ) {
         self.deviceID = deviceID; self.portfolioName = portfolioName; self.portfolioDigest = portfolioDigest
         self.controller = controller; self.domainIndex = domainIndex; self.frequenciesKHz = frequenciesKHz.sorted()
         self.gridKHz = (gridKHz ?? frequenciesKHz).sorted(); self.threads = threads; self.pin = pin; self.seed = seed
         self.sampling = sampling; self.noisyCV = noisyCV; self.maxRetryFraction = maxRetryFraction; self.settleNs = settleNs; self.measureMemory = measureMemory
         self.measureSwitchCosts = measureSwitchCosts; self.switchRepetitions = switchRepetitions; self.thermal = thermal
+        self.visits = visits > 1 ? visits : nil
     }
 }
 
@@ -83,13 +91,38 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// `SharedCacheProbe`): which phase of the host's shared cache the cell ran in. nil: not probed
     /// (simulated sweeps, or no thread CPU clock).
     public var sharedCacheLoadNs: Double? = nil
+    /// Energy over the sampling phase (J), per sampled inference (J), and mean power (W), from the
+    /// sweep's energy sensor (`SweepCheckpoint.energySensor`); nil without one.
+    public var energyJ: Double? = nil
+    public var energyPerInferenceJ: Double? = nil
+    public var powerW: Double? = nil
+    /// The lowest frequency the driver reported during the sampling phase; nil when the
+    /// controller cannot read one back.
+    public var lowestDeliveredKHz: Int? = nil
+    /// Why the cell counts as throttled (the driver delivered less than was set, or a trip point
+    /// was crossed); nil: it was not.
+    public var throttleReason: String? = nil
+    /// Time spent cooling down before this attempt (a throttled cell's retry), ns.
+    public var coolDownNs: UInt64? = nil
 
-    /// "kHz/variant/tN/pin#attempt": unique within a sweep.
-    public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt) }
+    /// Which visit of the cell this is (see `SweepConfiguration.visits`); nil = the first.
+    public var visit: Int? = nil
 
-    public static func key(kHz: Int, variant: String, threads: Int, pin: String, attempt: Int) -> String {
-        "\(kHz)/\(variant)/t\(threads)/\(pin)#\(attempt)"
+    /// Whether the board throttled this cell.
+    public var throttled: Bool { throttleReason != nil }
+
+    /// "kHz/variant/tN/pin#attempt", and "@vV" for a later visit V: unique within a sweep (a
+    /// first visit's key is the one sweeps had before visits existed).
+    public var key: String { Self.key(kHz: kHz, variant: variant, threads: threads, pin: pin, attempt: attempt, visit: visit ?? 1) }
+
+    public static func key(kHz: Int, variant: String, threads: Int, pin: String, attempt: Int, visit: Int = 1) -> String {
+        "\(kHz)/\(variant)/t\(threads)/\(pin)#\(attempt)" + (visit > 1 ? "@v\(visit)" : "")
     }
+
+    /// "kHz/variant": the cell whatever the attempt and visit.
+    var cellKey: String { "\(kHz)/\(variant)" }
+    /// "kHz/variant/vV": one visit of the cell, whatever the attempt.
+    var visitKey: String { "\(kHz)/\(variant)/v\(visit ?? 1)" }
 }
 
 /// The cost of switching from one variant to another, in ns.
@@ -154,6 +187,8 @@ public struct SweepCheckpoint: VersionedFile, Equatable, Sendable {
     public var notes: [String]
     /// How many times the sweep was resumed.
     public var resumes: Int
+    /// The sensor the cells' energy figures come from (`EnergySource.summary`); nil without one.
+    public var energySensor: String? = nil
 
     public init(configuration: SweepConfiguration, startedAt: String, clock: LatencyClockCalibration,
                 frequencyOrderKHz: [Int], backend: String) {

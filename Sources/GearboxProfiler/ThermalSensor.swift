@@ -9,6 +9,13 @@ import GearboxHardware
 public protocol ThermalSensor: AnyObject {
     /// Zone name → millidegrees Celsius; empty when the device exposes no zones.
     func readMilliCelsius() -> [String: Int]
+    /// The temperatures (m°C) of the zones' trip points that throttle (passive, hot, critical;
+    /// not the active ones, which start fans), ascending; empty without any.
+    var throttlingTripsMilliCelsius: [Int] { get }
+}
+
+extension ThermalSensor {
+    public var throttlingTripsMilliCelsius: [Int] { [] }
 }
 
 /// The device's thermal zones through the hardware layer (`<root>/sys/class/thermal`).
@@ -16,6 +23,10 @@ public protocol ThermalSensor: AnyObject {
 public final class ZoneThermalSensor: ThermalSensor {
     public let zones: [ThermalZone]
     public init(root: SysfsRoot = .live) { zones = ThermalZones.zones(root: root) }
+
+    public var throttlingTripsMilliCelsius: [Int] {
+        Array(Set(zones.flatMap { $0.tripPoints.filter { $0.type != "active" }.map(\.milliCelsius) })).sorted()
+    }
 
     public func readMilliCelsius() -> [String: Int] {
         var result: [String: Int] = [:]
@@ -30,7 +41,8 @@ public final class ZoneThermalSensor: ThermalSensor {
 /// A sensor with fixed (or scripted) readings, for simulated sweeps and tests.
 public final class FixedThermalSensor: ThermalSensor {
     public var readings: [String: Int]
-    public init(readings: [String: Int] = [:]) { self.readings = readings }
+    public var throttlingTripsMilliCelsius: [Int]
+    public init(readings: [String: Int] = [:], trips: [Int] = []) { self.readings = readings; throttlingTripsMilliCelsius = trips }
     public func readMilliCelsius() -> [String: Int] { readings }
 }
 

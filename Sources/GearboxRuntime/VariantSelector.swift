@@ -49,8 +49,15 @@ public final class VariantSelector {
 
     /// Tuning of the hysteresis and the feedback; the defaults suit inference times of 0.1–100 ms.
     public struct Configuration: Sendable, Equatable {
-        /// Fraction of the target kept free as headroom (0.05: plan for 95% of the target).
-        public var safetyMargin: Double
+        /// Fraction of the target kept free as headroom (0.05: plan for 95% of the target); nil
+        /// (the default) uses the table's own uncertainty: at each cell the selector uses, the
+        /// relative 95% CI of its p50 (`ciHalfWidthNs / p50Ns`, at most 0.5).
+        public var safetyMargin: Double?
+        /// What to minimise among the fitting variants: nil picks the highest-ranked (accuracy, or
+        /// MACs); `.energy` the least energy per inference at the frequency.
+        public var minimize: MinimizedQuantity?
+        /// Variants whose accuracy is below this floor (or unknown) are left out; nil keeps all.
+        public var minimumAccuracy: Double?
         /// Only variants whose `memoryBytes` fit this budget are used.
         public var memoryBudgetBytes: Int?
         /// Time to stay on a variant before an optional (upgrade) switch.
@@ -76,15 +83,23 @@ public final class VariantSelector {
         public var hysteresis: Bool
 
         public init(
-            safetyMargin: Double = 0.05, memoryBudgetBytes: Int? = nil, minimumDwellNs: Double = 100e6,
+            safetyMargin: Double? = nil, memoryBudgetBytes: Int? = nil, minimumDwellNs: Double = 100e6,
             initialExpectedDwellNs: Double = 1e9, dwellSmoothing: Double = 0.3, feedbackSmoothing: Double = 0.1,
-            tailStep: Double = 0, upgradeBand: Double = 0.02, hysteresis: Bool = true
+            tailStep: Double = 0, upgradeBand: Double = 0.02, hysteresis: Bool = true,
+            minimize: MinimizedQuantity? = nil, minimumAccuracy: Double? = nil
         ) {
             self.safetyMargin = safetyMargin; self.memoryBudgetBytes = memoryBudgetBytes
+            self.minimize = minimize; self.minimumAccuracy = minimumAccuracy
             self.minimumDwellNs = minimumDwellNs; self.initialExpectedDwellNs = initialExpectedDwellNs
             self.dwellSmoothing = dwellSmoothing; self.feedbackSmoothing = feedbackSmoothing
             self.tailStep = tailStep; self.upgradeBand = upgradeBand; self.hysteresis = hysteresis
         }
+    }
+
+    /// A quantity the selector can minimise instead of ranking by accuracy.
+    public enum MinimizedQuantity: String, Sendable, CaseIterable {
+        /// Energy per inference (the table's `energyPerInferenceJ`, or a supplied estimate).
+        case energy
     }
 
     /// What the selector ranks variants by.
@@ -114,9 +129,12 @@ public final class VariantSelector {
     public let objective: LatencyObjective
     public let configuration: Configuration
     public let ranking: Ranking
+    /// What the choice minimises (nil: it maximises the ranking).
+    public let minimizes: MinimizedQuantity?
     /// Why some variants were left out, what the ranking falls back to, and similar facts worth printing.
     public let notes: [String]
-    /// `target × (1 − safetyMargin)`: what corrected predictions must stay within.
+    /// `target × (1 − safetyMargin)`: what corrected predictions must stay within (the target
+    /// itself when the margin is the table's per-cell CI, which then widens each prediction).
     public let budgetNs: Double
 
     // Precomputed tables. Rows 0..<fineCount are fine-grid points (j+1)·fineStepKHz; rows after
@@ -141,6 +159,10 @@ public final class VariantSelector {
     private let topRow: Int
     private let floorRow: Int
     private let statNs: UnsafeMutablePointer<Double>          // rows × count: objective statistic
+    private let fitNs: UnsafeMutablePointer<Double>           // rows × count: statistic widened by the cell's margin
+    private let marginAt: UnsafeMutablePointer<Double>        // rows × count: the margin in force
+    private let rowScores: UnsafeMutablePointer<Double>       // rows × count: what the choice maximises
+    private let energyJ: UnsafeMutablePointer<Double>         // rows × count: energy per inference (nan unknown)
     private let meanNs: UnsafeMutablePointer<Double>          // rows × count: mean (what feedback compares against)
     private let frontierStart: UnsafeMutablePointer<Int>      // per row, into frontierVariant/frontierNs
     private let frontierCount: UnsafeMutablePointer<Int>
@@ -189,15 +211,23 @@ public final class VariantSelector {
     ///   - objective: the latency target, e.g. `LatencyObjective(parsing: "p99<=8ms")`.
     ///   - configuration: margin, memory budget, hysteresis and feedback settings.
     ///   - tableName: names the table in errors (its path).
+    ///   - energyJoules: energy per inference of table variant `i` at `kHz` in J, replacing the
+    ///     table's `energyPerInferenceJ` (e.g. simulated from a board model); nil reads the table.
     /// - Throws: ``PolicyError/noUsableVariant(lut:reason:)`` when no variant has latency cells
     ///   and fits the memory budget; ``PolicyError/badSetting(name:reason:)`` for out-of-range settings.
     public init(
         table: LookupTable, objective: LatencyObjective, configuration: Configuration = Configuration(),
-        tableName: String = "lookup table"
+        tableName: String = "lookup table", energyJoules: ((_ variant: Int, _ kHz: Int) -> Double?)? = nil
     ) throws {
-        guard configuration.safetyMargin >= 0, configuration.safetyMargin < 1 else {
+        if let margin = configuration.safetyMargin, !(margin >= 0 && margin < 1) {
             throw PolicyError.badSetting(name: "safety margin", reason: "must be in [0, 1), e.g. 0.05")
         }
+        if let floor = configuration.minimumAccuracy, !(floor.isFinite && floor >= 0 && floor <= 1) {
+            throw PolicyError.badSetting(name: "--min-accuracy", reason: "must be a fraction in [0, 1], e.g. 0.9")
+        }
+        let tableEnergy = EnergyPredictor(table: table)
+        let energyOf: (Int, Int) -> Double? = energyJoules ?? { tableEnergy.joules(variant: $0, kHz: $1) }
+        let minimizesEnergy = configuration.minimize == .energy
         guard (0...1).contains(configuration.feedbackSmoothing), (0...1).contains(configuration.dwellSmoothing) else {
             throw PolicyError.badSetting(name: "smoothing", reason: "EWMA weights must be in [0, 1]")
         }
@@ -209,12 +239,18 @@ public final class VariantSelector {
                 notes.append("\(v.name) has no latency cells: left out")
             } else if let budget = configuration.memoryBudgetBytes, v.memoryBytes > budget {
                 notes.append("\(v.name) needs \(v.memoryBytes) bytes, over the \(budget)-byte memory budget: left out")
+            } else if let floor = configuration.minimumAccuracy, (v.accuracy ?? -1) < floor {
+                notes.append("\(v.name) has accuracy \(v.accuracy.map { String($0) } ?? "unknown"), below the floor \(floor): left out")
+            } else if minimizesEnergy, energyOf(i, table.frequenciesKHz.max() ?? 1) == nil {
+                notes.append("\(v.name) has no energy figure: left out of the energy minimisation")
             } else {
                 usable.append(i)
             }
         }
         guard !usable.isEmpty else {
             let reason = table.variants.isEmpty ? "the table has no variants"
+                : configuration.minimumAccuracy != nil ? "no variant reaches the accuracy floor (lower --min-accuracy)"
+                : minimizesEnergy ? "no variant has energy figures (profile on a board with a power sensor, or give --board to simulate them)"
                 : configuration.memoryBudgetBytes != nil
                 ? "every variant lacks latency cells or exceeds the memory budget (raise --memory-budget)"
                 : "no variant has latency cells (re-run the profile)"
@@ -235,7 +271,7 @@ public final class VariantSelector {
         count = chosen.count
         self.objective = objective
         self.configuration = configuration
-        budgetNs = objective.targetNs * (1 - configuration.safetyMargin)
+        budgetNs = objective.targetNs * (1 - (configuration.safetyMargin ?? 0))
         state = State(thresholdNs: budgetNs, expectedDwellNs: configuration.initialExpectedDwellNs)
         hysteresis = configuration.hysteresis; upgradeBand = configuration.upgradeBand
         minimumDwellNs = configuration.minimumDwellNs; dwellSmoothing = configuration.dwellSmoothing
@@ -288,38 +324,53 @@ public final class VariantSelector {
 
         let count = chosen.count, scores = scoreValues
         var stat = [Double](repeating: .infinity, count: rowsKHz.count * count)
+        var fit = [Double](repeating: .infinity, count: rowsKHz.count * count)
+        var margins = [Double](repeating: configuration.safetyMargin ?? 0, count: rowsKHz.count * count)
+        var rowScore = [Double](repeating: 0, count: rowsKHz.count * count)
+        var energy = [Double](repeating: .nan, count: rowsKHz.count * count)
         var mean = [Double](repeating: .infinity, count: rowsKHz.count * count)
         var fStart: [Int] = [], fCount: [Int] = [], fVariant: [Int] = [], fNs: [Double] = []
         for (row, kHz) in rowsKHz.enumerated() {
             for (v, original) in usable.enumerated() {
+                let cell = row * count + v
                 if let p = predictor.predict(variant: original, kHz: kHz) {
-                    stat[row * count + v] = p.distribution.value(of: objective.statistic)
-                    mean[row * count + v] = p.distribution.meanNs
+                    stat[cell] = p.distribution.value(of: objective.statistic)
+                    mean[cell] = p.distribution.meanNs
                 }
+                if configuration.safetyMargin == nil {
+                    margins[cell] = Self.relativeCI(of: table.variants[original], atKHz: kHz)
+                }
+                fit[cell] = configuration.safetyMargin == nil ? stat[cell] / (1 - margins[cell]) : stat[cell]
+                if let joules = energyOf(original, kHz), joules.isFinite, joules > 0 { energy[cell] = joules }
+                rowScore[cell] = minimizesEnergy ? (energy[cell].isNaN ? 0 : 1 / energy[cell]) : scores[v]
             }
             // Pareto frontier: by latency ascending (ties: higher score first), keep each variant
             // that beats every faster one's score. The best fit for a threshold is then the last
             // frontier entry within it.
+            let base = row * count
             let order = (0..<count).sorted {
-                let a = stat[row * count + $0], b = stat[row * count + $1]
-                return a != b ? a < b : (scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1)
+                let a = fit[base + $0], b = fit[base + $1]
+                let sa = rowScore[base + $0], sb = rowScore[base + $1]
+                return a != b ? a < b : (sa != sb ? sa > sb : $0 < $1)
             }
             fStart.append(fVariant.count)
             var best = -Double.infinity
-            for v in order where scores[v] > best {
-                best = scores[v]
-                fVariant.append(v); fNs.append(stat[row * count + v])
+            for v in order where rowScore[base + v] > best {
+                best = rowScore[base + v]
+                fVariant.append(v); fNs.append(fit[base + v])
             }
             fCount.append(fVariant.count - fStart[row])
         }
-        statNs = Self.buffer(stat); meanNs = Self.buffer(mean)
+        statNs = Self.buffer(stat); meanNs = Self.buffer(mean); fitNs = Self.buffer(fit)
+        marginAt = Self.buffer(margins); rowScores = Self.buffer(rowScore); energyJ = Self.buffer(energy)
+        minimizes = configuration.minimize
         frontierStart = Self.buffer(fStart); frontierCount = Self.buffer(fCount)
         frontierVariant = Self.buffer(fVariant); frontierNs = Self.buffer(fNs)
         self.notes = notes
     }
 
     deinit {
-        for pointer in [scores, switchCosts, statNs, meanNs, frontierNs] { pointer.deallocate() }
+        for pointer in [scores, switchCosts, statNs, meanNs, frontierNs, fitNs, marginAt, rowScores, energyJ] { pointer.deallocate() }
         for pointer in [splitKHz, splitRow, frontierStart, frontierCount, frontierVariant] { pointer.deallocate() }
     }
 
@@ -358,7 +409,7 @@ public final class VariantSelector {
         let best = fitting > 0 ? frontierVariant[start + fitting - 1] : frontierVariant[start]
 
         var chosen = best
-        if let current = st.currentIndex, current != best, statNs[base + current] <= threshold {
+        if let current = st.currentIndex, current != best, fitNs[base + current] <= threshold {
             // The current variant still fits: any switch is an optional upgrade.
             chosen = current
             if hysteresis {
@@ -367,13 +418,13 @@ public final class VariantSelector {
                 let within = entries(within: threshold * (1 - upgradeBand), start: start, count: n)
                 if within > 0 {
                     let up = frontierVariant[start + within - 1]
-                    let gain = scores[up] > 0 ? (scores[up] - scores[current]) / scores[up] : 0
+                    let gain = rowScores[base + up] > 0 ? (rowScores[base + up] - rowScores[base + current]) / rowScores[base + up] : 0
                     if gain > 0 && Double(now - st.lastSwitchNs) >= minimumDwellNs
                         && gain * st.expectedDwellNs >= switchCosts[current * count + up] {
                         chosen = up
                     }
                 }
-            } else if scores[best] > scores[current] {
+            } else if rowScores[base + best] > rowScores[base + current] {
                 chosen = best
             }
         }
@@ -392,7 +443,7 @@ public final class VariantSelector {
         st.currentIndex = chosen
         st.lastMeanNs = meanNs[base + chosen]
         st.lastStatNs = statNs[base + chosen]
-        let meets = statNs[base + chosen] <= threshold
+        let meets = fitNs[base + chosen] <= threshold
         if !meets { st.unmetDecisions += 1 }
         let predicted = statNs[base + chosen] * st.correction
         state = st
@@ -455,7 +506,29 @@ public final class VariantSelector {
 
     /// Whether variant `index` fits the budget at `frequencyKHz` under the current correction.
     public func fits(variantIndex index: Int, frequencyKHz: Int) -> Bool {
-        statNs[row(forKHz: frequencyKHz) * count + index] <= state.thresholdNs
+        fitNs[row(forKHz: frequencyKHz) * count + index] <= state.thresholdNs
+    }
+
+    /// The safety margin decisions apply to variant `index` at `frequencyKHz`: the configured
+    /// one, or the table's relative CI at the cell used.
+    public func safetyMargin(variantIndex index: Int, frequencyKHz: Int) -> Double {
+        marginAt[row(forKHz: frequencyKHz) * count + index]
+    }
+
+    /// Energy per inference of variant `index` at `frequencyKHz` in J, as the selector sees it
+    /// (nil when unknown).
+    public func energyJoules(variantIndex index: Int, frequencyKHz: Int) -> Double? {
+        let joules = energyJ[row(forKHz: frequencyKHz) * count + index]
+        return joules.isNaN ? nil : joules
+    }
+
+    /// The table's relative 95% CI of the p50 at the cell a prediction at `kHz` rests on (the
+    /// largest measured frequency at or below it, else the lowest), clamped to [0, 0.5].
+    static func relativeCI(of variant: Variant, atKHz kHz: Int) -> Double {
+        let cells = variant.latency.compactMap { key, cell in Int(key).map { ($0, cell) } }.sorted { $0.0 < $1.0 }
+        guard let cell = (cells.last { $0.0 <= kHz } ?? cells.first)?.1, cell.p50Ns > 0 else { return 0 }
+        let relative = cell.ciHalfWidthNs / cell.p50Ns
+        return relative.isFinite ? min(0.5, max(0, relative)) : 0
     }
 
     /// The ranking score of variant `index`: its accuracy, or its MACs under ``Ranking/macs``.

@@ -25,6 +25,9 @@ enum ControllerArgument: String, ExpressibleByArgument, CaseIterable {
 /// `validate --runner`: portfolio (real inference) or work (calibrated CPU work).
 extension RealTimeRunnerKind: ExpressibleByArgument {}
 
+/// `validate --minimize`: what the policy minimises among the fitting variants (energy).
+extension VariantSelector.MinimizedQuantity: ExpressibleByArgument {}
+
 /// `--pin`: pu, core, kind:N or none.
 extension PinningRequest: ExpressibleByArgument {
     public init?(argument: String) {

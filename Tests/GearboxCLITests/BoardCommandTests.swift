@@ -9,7 +9,7 @@ import Testing
 
 private let boards = SharedFixtures.packageRoot + "/Devices/boards"
 
-@Suite(.requiresBinary) struct BoardCommandTests {
+@Suite(.serialized, .requiresBinary) struct BoardCommandTests {
     @Test func listNamesTheShippedModelsAsModels() throws {
         let result = try GearboxBinary.run(["board", "list", "--boards", boards, "--json"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -56,6 +56,8 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         let board = try #require(json["board"] as? [String: Any])
         #expect(board["name"] as? String == "st-u8500")
         #expect(board["model"] as? Bool == true)
+        let provenanceBoard = try #require((json["provenance"] as? [String: Any])?["board"] as? [String: Any])
+        #expect(provenanceBoard["name"] as? String == "st-u8500" && provenanceBoard["model"] as? Bool == true)
         #expect((json["provenance"] as? [String: Any])?["controller"] as? String == "emulated")
         let sensors = try #require(json["powerSensors"] as? [[String: Any]])
         #expect(sensors.compactMap { $0["name"] as? String } == ["ina3221/curr1"])

@@ -192,4 +192,28 @@ private func write(_ value: String, to path: String) throws {
         let joules = Double(EnergyCounter.deltaMicrojoules(from: before, to: after, maxRange: range)) / 1e6
         #expect(abs(joules - watts) <= 0.02 * watts)
     }
+
+    @Test func aSeedGivesTheHwmonReadingsRepeatableNoiseAndNoSeedNone() throws {
+        var model = try load("st-u8500")
+        model.thermal.trips = []
+        func readings(seed: UInt64?) -> [Double] {
+            var board = BoardSimulation(model: model)
+            board.sensorNoise = seed.map { SensorNoise(seed: $0) }
+            board.write(policy: 0, file: "scaling_governor", value: "performance")
+            var values: [Double] = []
+            for _ in 0..<50 {
+                board.advance(byNs: 6_600_000)
+                values.append(board.hwmonWatts[0][0])
+            }
+            return values
+        }
+        let quiet = readings(seed: nil)
+        let truth = quiet.last ?? 0
+        #expect(quiet.dropFirst().allSatisfy { abs($0 / truth - 1) < 1e-9 }, "without a seed the board is deterministic and noiseless")
+        let noisy = readings(seed: 42)
+        #expect(noisy == readings(seed: 42), "the same seed, the same noise")
+        #expect(noisy != readings(seed: 43))
+        let spread = noisy.dropFirst().map { abs($0 / truth - 1) }
+        #expect(spread.contains { $0 > 0 } && spread.allSatisfy { $0 < 6 * SensorNoise.defaultRelativeSigma })
+    }
 }

@@ -10,6 +10,13 @@ import GearboxTestSupport
 import Testing
 
 @Suite struct DemoPipelineTests {
+    @Test func theSimulatedValidationAddsTheJointPolicyWhenTheTableHasEnergy() throws {
+        var table = SyntheticPortfolio.table()
+        #expect(DemoPipeline.simulatedPolicies(for: table) == ValidationPolicy.standard)
+        table.variants[0].latency["1800000"]?.energyPerInferenceJ = 0.004
+        #expect(DemoPipeline.simulatedPolicies(for: table) == ValidationPolicy.standard + [.gearboxJoint])
+    }
+
     @Test func simulatedDemoWritesEveryStepUnderItsOutput() throws {
         let scratch = ScratchDirectory("demo-pipeline")
         let request = DemoRequest(

@@ -11,7 +11,7 @@ import GearboxProfiler
         let trace = try TraceSpec(parsing: spec).generate(levelsKHz: table.frequenciesKHz, durationMs: durationMs)
         return try Validator.simulate(
             table: table, tableName: "synthetic", trace: trace, traceName: spec, objective: objective,
-            policies: ValidationPolicy.allCases, options: .init(seed: seed, durationMs: durationMs))
+            policies: ValidationPolicy.standard, options: .init(seed: seed, durationMs: durationMs))
     }
 
     @Test(arguments: ["step", "square:period=2s", "random-walk:seed=7"])

@@ -19,6 +19,29 @@ import GearboxTestSupport
         #expect(try FrequencyTrace.parse(csv: trace.csv(), path: "rec.csv").samples == trace.samples)
     }
 
+    @Test func recordsWhileTheCommandRunsAndTheHottestThermalZone() throws {
+        let dump = try Fixtures.sysfsDump(SharedFixtures.armBoard)
+        let root = dump.root
+        // Two zones written into the extracted dump: the hotter one is recorded.
+        let thermal = root + "/sys/class/thermal"
+        try? FileManager.default.removeItem(atPath: thermal)
+        for (zone, milli) in [("thermal_zone0", "41000"), ("thermal_zone1", "57500")] {
+            try FileManager.default.createDirectory(atPath: thermal + "/" + zone, withIntermediateDirectories: true)
+            try "cpu\n".write(toFile: thermal + "/" + zone + "/type", atomically: true, encoding: .utf8)
+            try (milli + "\n").write(toFile: thermal + "/" + zone + "/temp", atomically: true, encoding: .utf8)
+        }
+        let recorder = try TraceRecorder(sysfsRoot: root)
+        #expect(recorder.thermalZones.count == 2)
+        var checks = 0
+        // The "command" ends after three samples: recording stops there, well before the duration.
+        let trace = try recorder.record(durationMs: 60_000, intervalMs: 5, whileRunning: { checks += 1; return checks < 3 })
+        #expect(trace.samples.count == 3)
+        #expect(trace.durationMs < 1000)
+        #expect(trace.samples.allSatisfy { $0.temperatureC == 57.5 })
+        let back = try FrequencyTrace.parse(csv: trace.csv(), path: "rec.csv")
+        #expect(back.samples == trace.samples)
+    }
+
     @Test func readsTheOlderPerCPULayout() throws {
         let dump = try Fixtures.sysfsDump(SharedFixtures.armBoard)
         let root = dump.root

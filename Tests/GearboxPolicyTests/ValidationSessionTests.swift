@@ -69,7 +69,7 @@ import Testing
         try report.write(to: session.outDirectory)
         #expect(events.isEmpty)
         #expect(report.summary.controller == .simulated)
-        #expect(Set(report.summary.policies.keys) == Set(ValidationPolicy.allCases.map(\.rawValue)))
+        #expect(Set(report.summary.policies.keys) == Set(ValidationPolicy.standard.map(\.rawValue)))
         #expect(FileManager.default.fileExists(atPath: scratch.file("step/summary.json")))
         #expect(FileManager.default.fileExists(atPath: scratch.file("step/timeline.csv")))
     }

@@ -8,7 +8,7 @@ import GearboxProfiler
 @Suite struct ValidatorTests {
     let table = SyntheticPortfolio.table()
 
-    func report(objective: String, policies: [ValidationPolicy] = ValidationPolicy.allCases) throws -> ValidationReport {
+    func report(objective: String, policies: [ValidationPolicy] = ValidationPolicy.standard) throws -> ValidationReport {
         let trace = try TraceSpec(parsing: "step").generate(levelsKHz: table.frequenciesKHz, durationMs: 2000)
         return try Validator.simulate(
             table: table, tableName: "synthetic.lut.json", trace: trace, traceName: "step",
@@ -47,7 +47,7 @@ import GearboxProfiler
     }
 
     @Test func policyListParsesAllAndCommaLists() throws {
-        #expect(try ValidationPolicy.list(parsing: "all") == ValidationPolicy.allCases)
+        #expect(try ValidationPolicy.list(parsing: "all") == ValidationPolicy.standard)
         #expect(try ValidationPolicy.list(parsing: "oracle,gearbox") == [.gearbox, .oracle])
         #expect(throws: PolicyError.self) { try ValidationPolicy.list(parsing: "greedy") }
     }

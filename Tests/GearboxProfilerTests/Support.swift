@@ -65,13 +65,13 @@ let tinySampling = SamplingPolicy(
 /// A simulated sweep of the test portfolio writing under `dir`.
 func simulatedSweep(dir: String, seed: UInt64 = 7, frequencies: [Int] = testGrid, grid: [Int] = testGrid,
                     noiseCV: Double = 0.01, portfolio: Portfolio = testPortfolio(),
-                    cacheProbe: SharedCacheProbe? = nil) -> (ProfileSweep, FakeController) {
+                    cacheProbe: SharedCacheProbe? = nil, visits: Int = 1) -> (ProfileSweep, FakeController) {
     let controller = FakeController(gridKHz: grid)
     let state = SimulationState(seed: seed, noiseCV: noiseCV)
     let configuration = SweepConfiguration(
         deviceID: "test-device", portfolioName: portfolio.name, portfolioDigest: "digest", controller: .simulated,
         frequenciesKHz: frequencies, gridKHz: grid, threads: 1, pin: .none, seed: seed, sampling: tinySampling,
-        settleNs: 1_000_000, switchRepetitions: 2)
+        settleNs: 1_000_000, switchRepetitions: 2, visits: visits)
     let environment = SweepEnvironment(
         controller: controller, makeBackend: { SimulatedBackend(state: state) }, clock: state.clock, simulation: state,
         makeCounters: { UnavailableCounters(reason: "simulated: no counters") }, thermal: FixedThermalSensor(),

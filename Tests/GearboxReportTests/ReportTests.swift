@@ -216,3 +216,54 @@ func allTables(_ document: ReportDocument) -> [ReportTable] {
     #expect(HTMLRenderer.render(document).contains("synthetic test fixture"))
     #expect(MarkdownRenderer.render(document).contains("> synthetic test fixture"))
 }
+
+/// The fixtures with energy and temperature added: energy in every cell (power × mean, labelled as
+/// the cell), a validation whose summary has energy per policy and whose timeline has energy_j and
+/// temperature_c.
+func energyInputs() throws -> ReportInputs {
+    var inputs = try fixtureInputs()
+    for v in inputs.lut.variants.indices {
+        for (key, cell) in inputs.lut.variants[v].latency {
+            let watts = 0.15 + 0.6 * Double(Int(key) ?? 0) / 2_400_000
+            inputs.lut.variants[v].latency[key]?.energyPerInferenceJ = watts * cell.meanNs / 1e9
+            inputs.lut.variants[v].latency[key]?.temperatureEndC = 40 + 20 * Double(Int(key) ?? 0) / 2_400_000
+        }
+    }
+    var validation = try #require(inputs.validation)
+    validation.summary.energySource = .simulated
+    for name in validation.summary.policies.keys { validation.summary.policies[name]?.energyPerInferenceJ = name == "gearbox" ? 0.002 : 0.003 }
+    var timeline = try #require(validation.timeline)
+    for i in timeline.rows.indices {
+        timeline.rows[i].energyJ = 0.002
+        timeline.rows[i].temperatureC = 50 + timeline.rows[i].timeMs / 1000
+    }
+    validation.timeline = timeline
+    inputs.validation = validation
+    return inputs
+}
+
+@Test func energyAndTemperatureSectionsAppearOnlyWithTheirFigures() throws {
+    let plain = ReportBuilder(inputs: try fixtureInputs()).build()
+    #expect(!plain.sections.contains { ReportDocument.optionalSectionIDs.contains($0.id) })
+    let document = ReportBuilder(inputs: try energyInputs()).build()
+    let ids = document.sections.map(\.id)
+    #expect(ids == ["device", "latency", "pareto", "energy", "switch-cost", "memory", "counters", "timeline", "temperature", "policies"])
+    let html = HTMLRenderer.render(document)
+    for id in ["energy-vs-frequency", "policy-energy", "temperature-over-trace"] {
+        #expect(html.contains(id), "HTML lacks \(id)")
+    }
+    let markdown = MarkdownRenderer.render(document)
+    #expect(markdown.contains("\n## Energy\n") && markdown.contains("\n## Temperature\n"))
+    #expect(html.contains("energy: simulated"))
+}
+
+@Test func timelineEnergyAndTemperatureColumnsAreReadWhenPresent() throws {
+    let csv = "time_ms,khz,policy,variant,latency_ns,violation,switch,switch_ns,energy_j,temperature_c\n"
+        + "0,800000,gearbox,a,1000,0,0,0,0.0021,61.5\n1,800000,gearbox,a,1000,0,0,0,,\n"
+    let file = try TimelineFile.parse(csv, path: "t.csv")
+    #expect(file.rows[0].energyJ == 0.0021 && file.rows[0].temperatureC == 61.5)
+    #expect(file.rows[1].energyJ == nil && file.rows[1].temperatureC == nil)
+    #expect(throws: ReportError.self) {
+        try TimelineFile.parse(csv.replacingOccurrences(of: "61.5", with: "warm"), path: "t.csv")
+    }
+}

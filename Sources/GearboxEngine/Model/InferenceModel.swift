@@ -242,6 +242,8 @@ public final class InferenceModel {
     }
 
     var planLabels: [NodeLabel] { plan.labels }
+    var planMACs: [Int] { plan.macs }
+    var planKernels: [String?] { plan.kernels }
     func runTimed(into totals: UnsafeMutablePointer<Int>, clock: () -> UInt64) { plan.runTimed(into: totals, clock: clock) }
 
     /// Pins the calling thread as worker 0 with `options.pinning` (no-op without pinning).

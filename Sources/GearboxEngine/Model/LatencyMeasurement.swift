@@ -82,6 +82,21 @@ public struct StepTiming: Sendable, Codable {
     public var opType: String
     /// Median over the timed runs, in nanoseconds.
     public var p50Ns: Int
+    /// Multiply-accumulates the step performs per inference (0 for data movement and element-wise steps).
+    public var macs: Int
+    /// The kernel of a convolution step (see `InferenceModel.convolutionKernels`), nil for other steps.
+    public var kernel: String?
+
+    public init(node: String, opType: String, p50Ns: Int, macs: Int, kernel: String? = nil) {
+        self.node = node
+        self.opType = opType
+        self.p50Ns = p50Ns
+        self.macs = macs
+        self.kernel = kernel
+    }
+
+    /// Multiply-accumulates per second at the median time, in billions (nil for steps without MACs).
+    public var gigaMACsPerSecond: Double? { macs > 0 && p50Ns > 0 ? Double(macs) / Double(p50Ns) : nil }
 }
 
 extension InferenceModel {
@@ -89,7 +104,7 @@ extension InferenceModel {
     /// reports each step's median.
     public func profileSteps(runs: Int, warmupRuns: Int = 3, clock: TimingClock = .wall) -> [StepTiming] {
         for _ in 0..<max(0, warmupRuns) { run() }
-        let labels = planLabels
+        let labels = planLabels, macs = planMACs, kernels = planKernels
         let count = max(labels.count, 1), rounds = max(1, runs)
         let times = UnsafeMutablePointer<Int>.allocate(capacity: count * rounds)
         times.initialize(repeating: 0, count: count * rounds)
@@ -98,7 +113,8 @@ extension InferenceModel {
         for round in 0..<rounds { runTimed(into: times + round * count, clock: read) }
         return labels.enumerated().map { index, label in
             let samples = (0..<rounds).map { times[$0 * count + index] }
-            return StepTiming(node: label.name, opType: label.opType, p50Ns: TimedRunsSummary(nanoseconds: samples).p50Ns)
+            return StepTiming(node: label.name, opType: label.opType, p50Ns: TimedRunsSummary(nanoseconds: samples).p50Ns,
+                              macs: macs[index], kernel: kernels[index])
         }
     }
 }

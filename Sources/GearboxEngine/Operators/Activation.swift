@@ -28,6 +28,17 @@ enum Activation: Sendable, Equatable {
         }
     }
 
+    /// (lower, upper) when the function is a clamp (identity, ReLU, Clip), so a kernel can apply
+    /// it in registers; nil for the others.
+    var clampBounds: (lower: Float, upper: Float)? {
+        switch self {
+        case .identity: return (-.infinity, .infinity)
+        case .relu: return (0, .infinity)
+        case let .clip(lo, hi): return (lo, hi)
+        default: return nil
+        }
+    }
+
     /// Applies the function in place to `count` floats.
     func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         apply(from: UnsafePointer(p), to: p, count)

@@ -3,6 +3,8 @@
 // output pixels (and over output-channel panels for row-splittable formats) with the bias,
 // residual Add and activation applied per tile. Depthwise convolutions use a direct kernel.
 
+import GearboxKernels
+
 /// Sizes of one convolution, normalised to 2-D (1-D uses height 1).
 struct ConvGeometry: Sendable, Equatable {
     var batch = 1, inChannels = 1, inHeight = 1, inWidth = 1
@@ -195,9 +197,13 @@ final class ConvOperation: WeightedOperation {
         !geometry.isDepthwise && !matrices.isEmpty && matrices.allSatisfy { $0 is PackedDenseWeightMatrix }
     }
 
+    /// Whether a depthwise layer runs on GearboxKernels' vector kernel (not with the `openBLAS`
+    /// choice, which keeps the plain reference loop, nor on CPUs without AVX2/FMA).
+    var usesDepthwiseKernel: Bool { geometry.isDepthwise && kernelChoice != .openBLAS && KernelSupport.packedKernelsAvailable }
+
     /// Which kernel runs the layer (see `InferenceModel.convolutionKernels`).
     var kernelName: String {
-        if geometry.isDepthwise { return "depthwise" }
+        if geometry.isDepthwise { return usesDepthwiseKernel ? "depthwise" : "depthwise-plain" }
         if xnnpack != nil { return "xnnpack" }
         return usesPackedKernel ? "packed" : "im2col"
     }
@@ -221,7 +227,7 @@ final class ConvOperation: WeightedOperation {
                                 residual: residual.map { UnsafePointer(binding.address($0)) })
         if geometry.isDepthwise {
             return DepthwiseConvStep(geometry: geometry, weights: weights, input: binding.address(input),
-                                     output: binding.address(output), epilogue: epilogue)
+                                     output: binding.address(output), epilogue: epilogue, vectorised: usesDepthwiseKernel)
         }
         if matrices.isEmpty {
             // Folded at load before prepareWeights ran (scratch was sized for OpenBLAS): use dense weights.
@@ -500,7 +506,10 @@ final class ConvGemmStep: ExecutionStep, Im2colBlockStep {
     }
 }
 
-/// Direct depthwise convolution: each output channel reads one input channel.
+/// Direct depthwise convolution: each output channel reads one input channel. Planes run on
+/// GearboxKernels' vector kernel with the epilogue fused into its stores (`vectorised`), or on the
+/// plain scalar loop (the reference path, chosen with the `openBLAS` kernel and on CPUs without
+/// AVX2/FMA). Tasks are fixed ranges of planes, so results do not depend on the thread count.
 final class DepthwiseConvStep: ExecutionStep, ParallelWork {
     let g: ConvGeometry
     let weights: AlignedBuffer
@@ -508,15 +517,27 @@ final class DepthwiseConvStep: ExecutionStep, ParallelWork {
     let output: UnsafeMutablePointer<Float>
     let epilogue: Epilogue
     let split: (tasks: Int, perTask: Int)
+    let vectorised: Bool
+    private let plane: DepthwisePlaneShape
+    /// The activation's clamp bounds, applied in the kernel; nil when it is not a clamp
+    /// (then it runs as a second pass over the plane).
+    private let clamp: (lower: Float, upper: Float)?
 
-    init(geometry: ConvGeometry, weights: Tensor, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, epilogue: Epilogue) {
+    init(geometry: ConvGeometry, weights: Tensor, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+         epilogue: Epilogue, vectorised: Bool) {
         g = geometry
         self.weights = weights.sharedStorage
         self.input = input
         self.output = output
         self.epilogue = epilogue
+        self.vectorised = vectorised
         let planeMACs = geometry.pixels * geometry.kernelHeight * geometry.kernelWidth
         split = taskSplit(geometry.batch * geometry.outChannels, grain: max(1, 65_536 / max(planeMACs, 1)))
+        plane = DepthwisePlaneShape(inHeight: g.inHeight, inWidth: g.inWidth, outHeight: g.outHeight, outWidth: g.outWidth,
+                                    kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideHeight: g.strideHeight,
+                                    strideWidth: g.strideWidth, padTop: g.padTop, padLeft: g.padLeft,
+                                    dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth)
+        clamp = epilogue.activation.clampBounds
     }
 
     func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
@@ -525,7 +546,24 @@ final class DepthwiseConvStep: ExecutionStep, ParallelWork {
         let first = task * split.perTask
         let last = min(first + split.perTask, g.batch * g.outChannels)
         var plane = first
-        while plane < last { run(plane: plane); plane += 1 }
+        while plane < last {
+            if vectorised { runVectorised(plane: plane) } else { run(plane: plane) }
+            plane += 1
+        }
+    }
+
+    @inline(__always)
+    private func runVectorised(plane index: Int) {
+        let image = index / g.outChannels, m = index % g.outChannels
+        let channel = m / g.outChannelsPerGroup
+        let src = input + (image * g.inChannels + channel) * g.inHeight * g.inWidth
+        let outOffset = (image * g.outChannels + m) * g.pixels
+        let bounds = clamp ?? (-Float.infinity, Float.infinity)
+        let fused = DepthwiseEpilogue(bias: epilogue.bias.map { $0.baseAddress[m] } ?? 0,
+                                      residual: epilogue.residual.map { $0 + outOffset }, lower: bounds.lower, upper: bounds.upper)
+        depthwiseConvolvePlane(plane, input: UnsafePointer(src), weights: UnsafePointer(weights.baseAddress + m * g.kernelHeight * g.kernelWidth),
+                               output: output + outOffset, epilogue: fused)
+        if clamp == nil { epilogue.activation.apply(output + outOffset, g.pixels) }
     }
 
     @inline(__always)

@@ -88,7 +88,7 @@ final class MemoryPlanner {
                 if case let .float(t)? = compiler.values[compiler.root(id)].constant { retained.append(t.sharedStorage) }
             }
         }
-        return ExecutionPlan(arena: arena, scratch: scratch, retained: retained, steps: steps, labels: ops.map(\.label),
+        return ExecutionPlan(arena: arena, scratch: scratch, retained: retained, steps: steps, labels: ops.map(\.label), macs: ops.map(\.macs), kernels: ops.map { ($0 as? ConvOperation)?.kernelName },
                              inputs: compiler.graphInputIDs.map(port), outputs: compiler.graphOutputIDs.map(port),
                              workerCount: workers, pinning: compiler.options.pinning)
     }

@@ -17,17 +17,23 @@ final class ExecutionPlan {
     let steps: [any ExecutionStep]
     /// The node each step came from (fused nodes name the first one).
     let labels: [NodeLabel]
+    /// Multiply-accumulates of each step per inference (0 for data movement).
+    let macs: [Int]
+    /// The kernel of each convolution step ("depthwise", "xnnpack", "packed"…), nil for other steps.
+    let kernels: [String?]
     let inputs: [Port]
     let outputs: [Port]
     let pool: WorkerPool
 
-    init(arena: AlignedBuffer, scratch: AlignedBuffer, retained: [AlignedBuffer], steps: [any ExecutionStep], labels: [NodeLabel], inputs: [Port], outputs: [Port],
+    init(arena: AlignedBuffer, scratch: AlignedBuffer, retained: [AlignedBuffer], steps: [any ExecutionStep], labels: [NodeLabel], macs: [Int], kernels: [String?], inputs: [Port], outputs: [Port],
          workerCount: Int, pinning: (any WorkerPinning)?) {
         self.arena = arena
         self.scratch = scratch
         self.retained = retained
         self.steps = steps
         self.labels = labels
+        self.macs = macs
+        self.kernels = kernels
         stepCount = steps.count
         stepTable = .allocate(capacity: max(steps.count, 1))
         stepTable.initialize(from: steps, count: steps.count)

@@ -5,6 +5,7 @@
 // (`advance(byNs:)`): there is no clock inside, so tests step it exactly.
 
 import Foundation
+import GearboxCore
 
 /// The live state of a board model, advanced by explicit time steps.
 public struct BoardSimulation: Sendable {
@@ -49,6 +50,9 @@ public struct BoardSimulation: Sendable {
     /// Per hwmon sensor and channel, the power the chip reports (averaged over its last
     /// update interval), in W.
     public private(set) var hwmonWatts: [[Double]]
+    /// Seeded noise on the hwmon chips' readings (`gearbox board run --seed N`); nil: none, and
+    /// the board is deterministic.
+    public var sensorNoise: SensorNoise?
     private var hwmonJoules: [[Double]]
     private var hwmonLastUpdateNs: [Int64]
     private var hwmonJoulesAtUpdate: [[Double]]
@@ -234,7 +238,8 @@ public struct BoardSimulation: Sendable {
             let elapsed = nowNs - hwmonLastUpdateNs[s]
             guard elapsed >= interval else { continue }
             for c in sensor.channels.indices {
-                hwmonWatts[s][c] = (hwmonJoules[s][c] - hwmonJoulesAtUpdate[s][c]) / (Double(elapsed) / 1e9)
+                let average = (hwmonJoules[s][c] - hwmonJoulesAtUpdate[s][c]) / (Double(elapsed) / 1e9)
+                hwmonWatts[s][c] = sensorNoise?.perturb(average) ?? average
             }
             hwmonJoulesAtUpdate[s] = hwmonJoules[s]
             hwmonLastUpdateNs[s] = nowNs
@@ -288,6 +293,27 @@ public struct BoardSimulation: Sendable {
 
     /// `temp` of the thermal zone, in millidegrees Celsius.
     public var milliCelsius: Int { Int((celsius * 1000).rounded()) }
+}
+
+/// The measurement noise of a board's hwmon chips: each reading is the true average over the
+/// chip's update interval times (1 + σ·N(0,1)), drawn from a seeded generator, so a run with the
+/// same seed reads the same noise at the same simulated times. σ is an assumption: 0.5%, twice
+/// the INA3221's ±0.25% gain error (TI SBOS576), since shunt-offset error adds to it at low currents.
+public struct SensorNoise: Sendable {
+    public var relativeSigma: Double
+    private var random: SplitMix64
+
+    public static let defaultRelativeSigma = 0.005
+
+    public init(seed: UInt64, relativeSigma: Double = SensorNoise.defaultRelativeSigma) {
+        self.relativeSigma = relativeSigma
+        random = SplitMix64(seed: seed, key: "board-sensor-noise")
+    }
+
+    /// `value` with one draw of noise (never negative).
+    public mutating func perturb(_ value: Double) -> Double {
+        max(0, value * (1 + relativeSigma * random.nextGaussian()))
+    }
 }
 
 /// Differences of a wrapping energy counter (powercap `energy_uj`).

@@ -1,6 +1,8 @@
 // GearboxHardware/DeviceDescription+Board: the optional `powerSensors` and `board` records of
 // `Devices/<id>.json`.
 
+import GearboxCore
+
 extension DeviceDescription {
     /// One power or energy sensor.
     public struct PowerSensor: Codable, Equatable, Sendable {
@@ -25,10 +27,6 @@ extension DeviceDescription {
         }
     }
 
-    /// The board model a description was probed inside: its figures are a model's, not hardware's.
-    public struct BoardLabel: Codable, Equatable, Sendable {
-        public var name: String
-        public var model: Bool
-        public init(name: String, model: Bool = true) { self.name = name; self.model = model }
-    }
+    /// The board model a description was probed inside (GearboxCore's, shared with `Provenance`).
+    public typealias BoardLabel = GearboxCore.BoardLabel
 }

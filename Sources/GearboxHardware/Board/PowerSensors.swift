@@ -64,3 +64,36 @@ public enum PowerSensors {
         return sensors
     }
 }
+
+/// One reading of a power or energy sensor.
+public enum PowerReading: Equatable, Sendable {
+    /// An energy counter (`energy_uj`, hwmon `energy*_input`) in µJ; a powercap counter wraps at
+    /// the sensor's `maxRangeMicrojoules`.
+    case microjoules(UInt64)
+    /// Power in W: `power*_input` (µW), or an INA-style rail's mV × mA.
+    case watts(Double)
+}
+
+extension PowerSensors {
+    /// Reads `sensor` once; nil when its file (or its bus voltage file) is missing or not a number.
+    public static func reading(of sensor: DeviceDescription.PowerSensor) -> PowerReading? {
+        guard let text = line(sensor.path), let value = Double(text), value.isFinite, value >= 0 else { return nil }
+        switch sensor.unit {
+        case "uJ": return UInt64(exactly: value.rounded(.down)).map { .microjoules($0) }
+        case "uW": return .watts(value / 1e6)
+        case "mA":
+            guard let voltagePath = sensor.voltagePath, let volts = line(voltagePath).flatMap(Double.init), volts.isFinite else { return nil }
+            return .watts(volts / 1000 * value / 1000)
+        default: return nil
+        }
+    }
+
+    /// How often an hwmon chip's readings change: its `update_interval` file (ms), in ns; nil
+    /// for powercap zones (no such file) and chips without one.
+    public static func updateIntervalNs(of sensor: DeviceDescription.PowerSensor) -> Int64? {
+        guard sensor.kind == "hwmon" else { return nil }
+        let chip = (sensor.path as NSString).deletingLastPathComponent
+        guard let text = line(chip + "/update_interval"), let milliseconds = Int64(text), milliseconds > 0 else { return nil }
+        return milliseconds * 1_000_000
+    }
+}

@@ -78,6 +78,9 @@ public protocol FrequencyController: AnyObject {
     func throttleShape(forKHz kHz: Int) -> ThrottleShape?
     /// How the controller makes its frequency steps, for provenance; nil when `source` says it all.
     var methodNote: String? { get }
+    /// The frequency domain `domainIndex` runs at now as the driver reports it (`scaling_cur_freq`),
+    /// for measurement code watching for throttling; nil when the controller cannot read one back.
+    func deliveredKHz(forDomain domainIndex: Int) -> Int?
 }
 
 extension FrequencyController {
@@ -90,6 +93,7 @@ extension FrequencyController {
     public var gapFillProblems: [String] { [] }
     public func throttleShape(forKHz kHz: Int) -> ThrottleShape? { nil }
     public var methodNote: String? { nil }
+    public func deliveredKHz(forDomain domainIndex: Int) -> Int? { nil }
 }
 
 /// A throttle's on/off pattern at one step (emulated DVFS), for measurement code that must

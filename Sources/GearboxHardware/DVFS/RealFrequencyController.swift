@@ -93,6 +93,13 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         return try verify(frequency, domain: domain, cpu: cpu, startNs: start)
     }
 
+    /// `scaling_cur_freq` of the domain's policy CPU (the driver's view, which a thermal cap
+    /// lowers), or nil when it cannot be read.
+    public func deliveredKHz(forDomain domainIndex: Int) -> Int? {
+        guard policyCPUs.indices.contains(domainIndex) else { return nil }
+        return (try? cpufreq.currentKHz(cpu: policyCPUs[domainIndex])) ?? nil
+    }
+
     /// Puts back every domain's journalled governor and limits and deletes the journal.
     /// Does nothing if this controller has changed nothing.
     public func restore() throws {

@@ -78,7 +78,7 @@ public enum DeviceProbe {
             dvfs: dvfs, counters: counters, thermalZones: thermal, timer: ClockCalibration.measure(),
             sysfsRoot: label,
             provenance: Provenance(deviceID: id, controller: source, governors: governors, limitsKHz: limits,
-                                   milliCelsius: temperatures, notes: notes),
+                                   milliCelsius: temperatures, notes: notes, board: board),
             powerSensors: powerSensors, board: board)
     }
 

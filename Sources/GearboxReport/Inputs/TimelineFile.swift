@@ -1,5 +1,5 @@
 // GearboxReport/Inputs/TimelineFile: reads the `timeline.csv` that `gearbox validate` writes next
-// to summary.json (time_ms,khz,policy,variant,latency_ns,violation,switch[,switch_ns]), one row per
+// to summary.json (time_ms,khz,policy,variant,latency_ns,violation,switch[,switch_ns,energy_j,temperature_c]), one row per
 // inference. GearboxPolicy writes the file; this side reads it by column name and keeps policy
 // names as text, so a report still draws runs of policies it doesn't know.
 
@@ -19,10 +19,14 @@ public struct TimelineFile: Sendable, Equatable {
         public var switched: Bool
         /// The switch's own time, when the file has a `switch_ns` column.
         public var switchNs: Double?
+        /// The row's energy in J and the die temperature in °C, when the file has them (empty cells: nil).
+        public var energyJ: Double?
+        public var temperatureC: Double?
         public init(
             timeMs: Double, kHz: Int, policy: String, variant: String, latencyNs: Double, violation: Bool, switched: Bool,
-            switchNs: Double? = nil
+            switchNs: Double? = nil, energyJ: Double? = nil, temperatureC: Double? = nil
         ) {
+            self.energyJ = energyJ; self.temperatureC = temperatureC
             self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant
             self.latencyNs = latencyNs; self.violation = violation; self.switched = switched; self.switchNs = switchNs
         }
@@ -69,6 +73,17 @@ public struct TimelineFile: Sendable, Equatable {
             index[column] = position
         }
         let switchNsColumn = names.firstIndex(of: "switch_ns")
+        let energyColumn = names.firstIndex(of: "energy_j"), temperatureColumn = names.firstIndex(of: "temperature_c")
+        /// An optional numeric column: nil when absent or empty, else a finite number.
+        func optional(_ fields: [String], _ position: Int?, _ column: String, line: Int) throws -> Double? {
+            guard let position, fields.indices.contains(position) else { return nil }
+            let text = fields[position].trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { return nil }
+            guard let value = Double(text), value.isFinite else {
+                throw ReportError.timelineMalformed(path: path, line: line, reason: "\(column) '\(text)' is not a number")
+            }
+            return value
+        }
         func at(_ fields: [String], _ column: String) -> String {
             let position = index[column] ?? 0
             return fields.indices.contains(position) ? fields[position].trimmingCharacters(in: .whitespaces) : ""
@@ -102,7 +117,9 @@ public struct TimelineFile: Sendable, Equatable {
                 switchNs = value
             }
             rows.append(Row(timeMs: time, kHz: kHz, policy: at(fields, "policy"), variant: at(fields, "variant"),
-                            latencyNs: latency, violation: violation, switched: switched, switchNs: switchNs))
+                            latencyNs: latency, violation: violation, switched: switched, switchNs: switchNs,
+                            energyJ: try optional(fields, energyColumn, "energy_j", line: lineNumber),
+                            temperatureC: try optional(fields, temperatureColumn, "temperature_c", line: lineNumber)))
         }
         return TimelineFile(rows: rows)
     }

@@ -37,10 +37,9 @@ public struct ReportBuilder: Sendable {
             controllerBadge: lut.controller.rawValue,
             headline: headline,
             provenanceNotes: provenanceNotes,
-            sections: [
-                deviceSection(), latencySection(), paretoSection(), switchCostSection(), memorySection(),
-                countersSection(), timelineSection(), policiesSection(),
-            ])
+            // Energy and temperature appear only when the table or the validation has them.
+            sections: [deviceSection(), latencySection(), paretoSection(), energySection(), switchCostSection(), memorySection(),
+                       countersSection(), timelineSection(), temperatureSection(), policiesSection()].compactMap { $0 })
     }
 
     /// Notes from the inputs' provenance (LUT, validation, device), each once, in that order.

@@ -121,4 +121,8 @@ public struct ReportDocument: Sendable, Equatable {
 
     /// The ids every report has, in page order.
     public static let sectionIDs = ["device", "latency", "pareto", "switch-cost", "memory", "counters", "timeline", "policies"]
+    /// The ids a report has only when the inputs carry the figures: `energy` (after `pareto`) when
+    /// the table's cells or the validation have energy, `temperature` (after `timeline`) when the
+    /// timeline or the cells have temperatures.
+    public static let optionalSectionIDs = ["energy", "temperature"]
 }

@@ -1,6 +1,7 @@
 // gearbox bench engine: engine speed as ratios measured side by side in one run — dense 3×3
-// convolution vs OpenBLAS sgemm on the same im2col matrix, and Gearbox vs onnxruntime on a
-// ResNet-style model and a Fashion-MNIST-sized CNN at 1 and 2 threads.
+// convolution vs OpenBLAS sgemm on the same im2col matrix, Gearbox vs onnxruntime on generated
+// models (small CNNs, MobileNetV2, ResNet-18/34) at 1 and 2 threads with an output check, and a
+// per-layer table (time, GMAC/s) of the slowest model.
 
 import ArgumentParser
 import Foundation
@@ -15,22 +16,29 @@ struct BenchEngineCommand: ParsableCommand {
         discussion: """
             Prints, from one run on this machine: (1) single-threaded 3×3 convolution throughput as \
             a fraction of OpenBLAS sgemm on the same im2col matrix (target ≥ 0.6), on the thread's \
-            CPU clock, alternating the two; (2) Gearbox latency / onnxruntime latency for a \
-            ResNet-style model and a Fashion-MNIST CNN, both generated deterministically with random \
-            weights, at 1 and 2 threads (target ≤ 1.2), in alternating rounds (best round's p50 \
-            each). onnxruntime runs in a Python subprocess (pip install onnxruntime onnx numpy) on \
-            the same ONNX file and input. With one thread the thread-CPU-time ratio is printed too: \
-            it is steadier than wall time when other processes load the machine.
+            CPU clock, alternating the two; (2) Gearbox latency / onnxruntime latency for each model \
+            of --models, generated deterministically with seeded random weights, at 1 and 2 threads, \
+            in alternating rounds (best round's p50 each), and whether Gearbox's output equals \
+            onnxruntime's within rtol 1e-3 / atol 1e-4; (3) the time and GMAC/s of every step of \
+            the slowest model, single-threaded. onnxruntime runs in a Python subprocess (pip install \
+            onnxruntime onnx numpy) on the same ONNX file and input. With one thread the \
+            thread-CPU-time ratio is printed too: it is steadier than wall time when other \
+            processes load the machine.
+
+            Models: mlp, fashion-mnist-cnn, resnet8-cifar, resnet8-cifar-0.5, resnet-style-<image-size>, \
+            mobilenetv2-0.5-224, mobilenetv2-1.0-224, resnet18-224, resnet34-224.
 
             Example:
               gearbox bench engine
-              gearbox bench engine --runs 50 --json
+              gearbox bench engine --models mobilenetv2-1.0-224,resnet18-224 --runs 50 --json
             """
     )
 
-    @Option(help: "Timed runs per measurement (ResNet uses a fifth of this, at least 10).") var runs = 200
+    @Option(help: "Timed runs per measurement (bigger models use a fraction of this, at least 10).") var runs = 200
     @Option(help: "Alternating Gearbox/onnxruntime rounds per configuration.") var rounds = 3
     @Option(help: "Image size of the ResNet-style model.") var imageSize = 112
+    @Option(help: "Comma-separated models to compare (default: \(EngineBenchmarkModel.defaultNames.joined(separator: ",")))")
+    var models = EngineBenchmarkModel.defaultNames.joined(separator: ",")
     @Option(help: "Python interpreter with onnxruntime.") var python = "python3"
     @Option(help: "Keep the generated models here (default: a temporary directory).") var workDir: String?
     @Flag(help: "Skip the onnxruntime comparison.") var skipOnnxruntime = false
@@ -42,7 +50,20 @@ struct BenchEngineCommand: ParsableCommand {
         var blasCore: String
         var convolution: [ConvolutionThroughput]
         var runtimes: [RuntimeComparison]
+        /// The model of `layers` (the slowest at one thread).
+        var layersModel: String?
+        var layers: [StepTiming]?
         var source: MeasurementSource
+    }
+
+    private var selectedModels: Result<[EngineBenchmarkModel], EngineBenchmarkModel.UnknownName> {
+        EngineBenchmarkModel.select(models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                    resNetStyleImageSize: imageSize)
+    }
+
+    func validate() throws {
+        if case let .failure(unknown) = selectedModels { throw ValidationError("--models: \(unknown)") }
+        guard imageSize >= 32 else { throw ValidationError("--image-size must be at least 32, e.g. 112") }
     }
 
     func run() throws {
@@ -61,16 +82,19 @@ struct BenchEngineCommand: ParsableCommand {
             }
         }
         var comparisons: [RuntimeComparison] = []
-        let models: [(String, ONNXModelBuilder, Int)] = [
-            ("fashion-mnist-cnn", SyntheticModels.fashionMNISTCNN(), runs),
-            ("resnet-style-\(imageSize)", SyntheticModels.resNet(imageSize: imageSize), max(10, runs / 5)),
-        ]
+        let models = try selectedModels.get()
         if !json && !skipOnnxruntime {
             print("\nGearbox vs onnxruntime (same model file and input; best of \(rounds) alternating rounds' p50)")
         }
-        for (name, builder, count) in models where !skipOnnxruntime {
-            let path = directory + "/\(name).onnx"
-            try builder.write(to: path)
+        var paths: [String: String] = [:]
+        for model in models {
+            let path = directory + "/\(model.name).onnx"
+            try model.builder().write(to: path)
+            paths[model.name] = path
+        }
+        for model in models where !skipOnnxruntime {
+            let name = model.name, count = model.runs(of: runs)
+            let path = paths[name] ?? ""
             for threads in [1, 2] {
                 let c = try EngineBenchmark.compareWithOnnxRuntime(modelPath: path, name: name, threads: threads, runs: count,
                                                                    rounds: rounds, python: python, workDirectory: directory)
@@ -84,6 +108,7 @@ struct BenchEngineCommand: ParsableCommand {
                             line += String(format: " | CPU: %8.3f ms vs %8.3f ms  ratio %.2f", Double(ours) / 1e6, Double(theirs) / 1e6, cpuRatio)
                         }
                         line += String(format: "  max|diff| %.2g", Double(c.maxAbsoluteDifference ?? .nan))
+                        line += c.outputsMatch == true ? "  outputs match" : "  OUTPUTS DIFFER (rtol 1e-3, atol 1e-4)"
                         print(line)
                     } else {
                         print("  \(name) \(threads) thread(s): gearbox \(Double(c.gearboxP50Ns) / 1e6) ms; onnxruntime unavailable: \(c.note ?? "?")")
@@ -91,9 +116,35 @@ struct BenchEngineCommand: ParsableCommand {
                 }
             }
         }
+        // The per-layer table: the slowest model at one thread (the last one without onnxruntime runs).
+        let slowest = comparisons.filter { $0.threads == 1 }.max { $0.gearboxP50Ns < $1.gearboxP50Ns }?.model ?? models.last?.name
+        var layers: [StepTiming]? = nil
+        if let slowest, let path = paths[slowest], let model = models.first(where: { $0.name == slowest }) {
+            let steps = try EngineBenchmark.layerTimes(modelPath: path, runs: max(5, model.runs(of: runs) / 2))
+            layers = steps
+            if !json { printLayers(steps, model: slowest) }
+        }
         let report = Report(date: ISO8601DateFormatter().string(from: Date()), machine: machineDescription(),
-                            blasCore: InferenceModel.blasCoreName, convolution: convolution, runtimes: comparisons, source: .real)
+                            blasCore: InferenceModel.blasCoreName, convolution: convolution, runtimes: comparisons,
+                            layersModel: layers == nil ? nil : slowest, layers: layers, source: .real)
         if json { print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self)) }
+    }
+
+    private func printLayers(_ steps: [StepTiming], model: String) {
+        let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
+        print("\nPer-layer times of \(model) (1 thread, wall p50 per step; fused BatchNorm/activation/Add run inside the Conv)")
+        for step in steps {
+            let rate = step.gigaMACsPerSecond.map { String(format: "%7.2f GMAC/s", $0) } ?? ""
+            print(String(format: "  %-34@ %-8@ %-15@ %8.3f ms %5.1f%%  ", step.node as NSString, step.opType as NSString,
+                         (step.kernel ?? "") as NSString, Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)) + rate)
+        }
+        // Totals per kernel: where the time goes.
+        var byKernel: [String: (ns: Int, macs: Int)] = [:]
+        for step in steps { byKernel[step.kernel ?? step.opType, default: (0, 0)].ns += step.p50Ns; byKernel[step.kernel ?? step.opType, default: (0, 0)].macs += step.macs }
+        for (kernel, sum) in byKernel.sorted(by: { $0.value.ns > $1.value.ns }) {
+            let rate = sum.macs > 0 ? String(format: "  %7.2f GMAC/s", Double(sum.macs) / Double(max(sum.ns, 1))) : ""
+            print(String(format: "  total %-28@ %8.3f ms %5.1f%%", kernel as NSString, Double(sum.ns) / 1e6, 100 * Double(sum.ns) / Double(total)) + rate)
+        }
     }
 
     private func machineDescription() -> String {

@@ -108,6 +108,10 @@ struct BoardRunCommand: ParsableCommand {
             (yet) modelled: per-domain throttles, and mapping a board with more CPUs than the \
             host onto the host's CPUs.
 
+            The board itself is deterministic; --seed N adds seeded noise (σ = 0.5% of each \
+            reading, an assumption) to its hwmon power and current readings, so runs with the same \
+            seed read the same noise at the same simulated times.
+
             Example:
               sudo gearbox board run st-u8500 -- gearbox device probe --json
               sudo gearbox board run st-u8500 --ambient 85 -- gearbox dvfs set --domain 0 --khz 400000
@@ -116,6 +120,8 @@ struct BoardRunCommand: ParsableCommand {
     @OptionGroup var location: BoardLocation
     @Argument(help: "The board model's name.") var name: String
     @Option(help: ArgumentHelp("Ambient temperature in °C (default: the model's).", valueName: "°C")) var ambient: Double?
+    @Option(help: ArgumentHelp("Seeds the noise of the board's hwmon readings (0.5% of each reading, an assumption); without it the readings are noiseless and the board deterministic.", valueName: "N"))
+    var seed: UInt64?
     @Option(name: .long, help: ArgumentHelp("The folder of sysfs dump archives (default: ../shared/fixtures/sysfs beside the boards folder).", valueName: "dir"))
     var sysfsFixtures: String?
     @Argument(parsing: .postTerminator, help: "The command to run on the board (after --).") var command: [String] = []
@@ -132,7 +138,7 @@ struct BoardRunCommand: ParsableCommand {
         guard geteuid() == 0 else { throw BoardError.needsRoot }
         let archive = try catalog.dumpArchive(for: model, fixtures: sysfsFixtures)
         let outcome = try BoardRunner.run(model: model, archive: archive, command: command,
-                                          options: .init(ambientCelsius: ambient))
+                                          options: .init(ambientCelsius: ambient, seed: seed))
         if !outcome.unmounted.isEmpty {
             FileHandle.standardError.write(Data("gearbox: note: this host has no \(outcome.unmounted.map { "/" + $0 }.joined(separator: ", ")); the board's were not shown there\n".utf8))
         }

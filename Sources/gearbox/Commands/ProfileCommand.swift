@@ -19,7 +19,12 @@ struct ProfileCommand: ParsableCommand {
             within ±1% (or a sample/time limit). Also measures memory per variant and the \
             switch-cost matrix. Writes the LUT (atomically), a raw-sample SQLite database beside \
             it, and a checkpoint after every cell: --resume continues a killed sweep. DVFS state is \
-            restored at the end and on SIGINT/SIGTERM. Every figure is labelled real, emulated, \
+            restored at the end and on SIGINT/SIGTERM. Where the device has a power sensor (RAPL \
+            energy_uj, hwmon power or current) each cell gets energyPerInferenceJ and powerW; where \
+            it has thermal zones, its temperature at start and end. A cell during which the driver \
+            delivered less than the set frequency, or a trip point was crossed, is flagged \
+            throttled and measured again after a cool-down (at most --max-cool-down-seconds). \
+            Every figure is labelled real, emulated, \
             simulated or predicted. The emulated controller's per-step throttle calibration is saved \
             beside the LUT (emulated-dvfs-calibration.json) and reused for a day by profile and \
             validate on this host; --recalibrate measures it again.
@@ -53,6 +58,7 @@ struct ProfileCommand: ParsableCommand {
     @Flag(help: "Skip the memory measurements.") var skipMemory = false
     @Flag(help: "Emulated: measure every throttle step again instead of reusing the calibration saved beside the LUT.") var recalibrate = false
     @Flag(help: "Emulated: leave the throttle gaps idle instead of filling them with a SCHED_IDLE spinner (for comparison).") var idleGaps = false
+    @Option(help: "The longest wait for the device to cool down (a cell starting hot, a throttled cell's retry), in seconds.") var maxCoolDownSeconds: Double = 120
     @Option(help: .hidden) var stopAfterCells: Int?
     @Flag(help: "Print the result as JSON (the LUT's path, counts and the LUT itself).") var json = false
     @Flag(help: "No progress output.") var noProgress = false
@@ -77,7 +83,8 @@ struct ProfileCommand: ParsableCommand {
             portfolioDirectory: portfolio, devicePath: device, controller: source, frequencies: frequencies,
             threads: threads, pin: pin, outPath: out, resume: resume, quick: quick,
             maxCellSeconds: maxCellSeconds, seed: seed, measureSwitchCosts: !skipSwitchCosts, measureMemory: !skipMemory,
-            reuseCalibration: !recalibrate, fillGaps: !idleGaps, waitForLocks: lock.wait)
+            reuseCalibration: !recalibrate, fillGaps: !idleGaps, waitForLocks: lock.wait,
+            maxCoolDownSeconds: maxCoolDownSeconds)
         let session = try ProfileSession.prepare(request)
         let display = ProgressDisplay(enabled: !noProgress)
         for note in session.notes { display.line("note: \(note)") }

@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("dense-kernel"), help: "Dense convolution kernel: automatic (XNNPACK, else packed), packed (Gearbox's own) or openBLAS.")
     var denseKernel: DenseConvolutionKernel = .automatic
     @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
-    @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node).") var profileSteps = false
+    @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node) and its GMAC/s.") var profileSteps = false
     @Flag(help: "Print JSON.") var json = false
 
     struct OutputInfo: Codable { var name: String; var shape: [Int]; var file: String?; var head: [Float] }
@@ -122,8 +122,9 @@ struct RunCommand: ParsableCommand {
         if let steps {
             let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
             for step in steps {
+                let rate = step.gigaMACsPerSecond.map { String(format: " %7.2f GMAC/s", $0) } ?? ""
                 print(String(format: "step    %-28@ %-20@ %9.3f ms %5.1f%%", step.node as NSString, step.opType as NSString,
-                             Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)))
+                             Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)) + rate)
             }
         }
         if let latency {

@@ -23,6 +23,13 @@ struct ValidateCommand: ParsableCommand {
             variant runners, --portfolio DIR) or work (fixed CPU work per variant calibrated to the \
             table's top-frequency means, a labelled stand-in for inference).
 
+            --minimize energy picks, per frequency, the least-energy variant that meets the objective \
+            (and --min-accuracy). --policy gearbox-joint (simulated only, not part of all) reads the \
+            trace's frequency as a cap (thermal) and picks the frequency at or below it and the variant \
+            together for the least energy. Energy comes from the table's energyPerInferenceJ cells \
+            (labelled as the cells are), else from --board NAME's power model (simulated); summary.json \
+            says which in energySource. The safety margin defaults to the table's relative CI at each cell.
+
             Example:
               gearbox validate --lut Tests/Fixtures/policy/synthetic-portfolio.lut.json \\
                 --trace square:period=2s --objective 'p99<=8ms' --policy all --duration 20s --out Reports/square
@@ -43,7 +50,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Latency objective, e.g. p99<=8ms, p50<=2.5ms, mean<=1ms.")
     var objective: String
 
-    @Option(help: "gearbox, static-accurate, static-fast, oracle, a comma list, or all.")
+    @Option(help: "gearbox, static-accurate, static-fast, oracle, gearbox-joint, a comma list, or all (the first four).")
     var policy: String = "all"
 
     @Option(help: "simulated, emulated or real.")
@@ -58,8 +65,18 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Output directory (default Reports/validate-<trace>).")
     var out: String?
 
-    @Option(help: "Safety margin as a fraction of the target.")
-    var margin: Double = 0.05
+    @Option(name: [.customLong("margin"), .customLong("safety-margin")],
+            help: "Safety margin as a fraction of the target (default: the table's relative 95% CI of the p50 at each cell used).")
+    var margin: Double?
+
+    @Option(help: "Minimise this among the variants meeting the objective (energy) instead of maximising accuracy.")
+    var minimize: VariantSelector.MinimizedQuantity?
+
+    @Option(name: .customLong("min-accuracy"), help: "Leave out variants below this accuracy (a fraction, e.g. 0.9).")
+    var minAccuracy: Double?
+
+    @Option(help: "Board model (Devices/boards/NAME.board.json) to simulate energy from when the table has no energy figures.")
+    var board: String?
 
     @Option(name: .customLong("tail-step"), help: "Percentile objectives: step of gearbox's tail tracker (0 = off; 0.02 learns heavier tails than the table's).")
     var tailStep: Double = 0
@@ -122,11 +139,13 @@ struct ValidateCommand: ParsableCommand {
             policies: try ValidationPolicy.list(parsing: policy), controller: controller.source,
             durationMs: try duration.map { try DurationText.milliseconds($0, setting: "--duration") }, seed: seed,
             outDirectory: out,
-            selector: VariantSelector.Configuration(safetyMargin: margin, memoryBudgetBytes: memoryBudget, tailStep: tailStep),
+            selector: VariantSelector.Configuration(
+                safetyMargin: margin, memoryBudgetBytes: memoryBudget, tailStep: tailStep, minimize: minimize,
+                minimumAccuracy: minAccuracy),
             domain: domain, slowdowns: try slowdown.map { try Slowdown(parsing: $0) }, runner: runner,
             portfolioDirectory: portfolio, pin: pin,
             sampleWindow: try RealTimeTiming(parsing: sampleWindow, setting: "--sample-window"),
-            settle: try RealTimeTiming(parsing: settle, setting: "--settle"), reuseCalibration: !recalibrate)
+            settle: try RealTimeTiming(parsing: settle, setting: "--settle"), reuseCalibration: !recalibrate, board: board)
     }
 
     /// Runs the session, holding the machine-wide measuring lock while it runs in real time (so

@@ -1,0 +1,72 @@
+// GearboxProfiler/CellVisits: one cell measured at several points of a sweep, merged into the
+// figures the lookup table stores. A cell's own CI describes its samples; the host's slow phases
+// outlast a cell, so a rerun's p50 moves by more than that CI says. Visiting every cell at least
+// twice (each visit in its own randomised order) samples that between-visit spread, and the
+// merged CI carries it.
+
+import Foundation
+import GearboxRuntime
+
+extension LatencySummary {
+    /// The summary of one cell measured in `visits` (at least one) at different points of a sweep.
+    ///
+    /// p50, p90, p99, p99.9 and the mean are the means over the visits; min and max the extremes;
+    /// the standard deviation is the pooled one (within-visit variance plus the spread of the
+    /// visit means). The CI half-width combines within- and between-visit spread:
+    /// √(mean of the visits' squared half-widths + z² · s²), where s² is the sample variance of
+    /// the visit p50s and z the normal quantile of `confidence`. s² is not divided by the number
+    /// of visits: the interval is meant to hold a rerun's p50, which lands in a phase of the host
+    /// of its own, not only this sweep's mean.
+    public static func combining(visits: [LatencySummary], confidence: Double = 0.95) -> LatencySummary {
+        guard let first = visits.first else { preconditionFailure("a cell has at least one visit") }
+        guard visits.count > 1 else { return first }
+        let k = Double(visits.count)
+        func mean(_ value: (LatencySummary) -> Double) -> Double { visits.map(value).reduce(0, +) / k }
+        let p50 = mean(\.p50Ns)
+        let between = visits.map { ($0.p50Ns - p50) * ($0.p50Ns - p50) }.reduce(0, +) / (k - 1)
+        let within = mean { $0.ciHalfWidthNs * $0.ciHalfWidthNs }
+        let z = MedianConfidence.normalQuantile(1 - (1 - confidence) / 2)
+        let halfWidth = (within + z * z * between).squareRoot()
+        let n = visits.map(\.samples).reduce(0, +)
+        let grandMean = visits.map { $0.meanNs * Double($0.samples) }.reduce(0, +) / Double(max(n, 1))
+        let squares = visits.map {
+            Double(max($0.samples - 1, 0)) * $0.stddevNs * $0.stddevNs
+                + Double($0.samples) * ($0.meanNs - grandMean) * ($0.meanNs - grandMean)
+        }.reduce(0, +)
+        let stddev = n > 1 ? (squares / Double(n - 1)).squareRoot() : 0
+        return LatencySummary(
+            p50Ns: p50, p90Ns: mean(\.p90Ns), p99Ns: mean(\.p99Ns), p999Ns: mean(\.p999Ns),
+            minNs: visits.map(\.minNs).min() ?? first.minNs, maxNs: visits.map(\.maxNs).max() ?? first.maxNs,
+            meanNs: grandMean, stddevNs: stddev, cv: grandMean > 0 ? stddev / grandMean : 0,
+            ciLowNs: p50 - halfWidth, ciHighNs: p50 + halfWidth, ciHalfWidthNs: halfWidth, samples: n)
+    }
+}
+
+extension CellRecord {
+    /// One record for a cell from its kept visits (one attempt per visit, see
+    /// `LookupTableBuilder.keptCells`): latency combined (`LatencySummary.combining`), energy and
+    /// power averaged, the temperature before the first visit and after the last, throttled
+    /// when a visit was, noisy or retried when one was.
+    static func merging(visits: [CellRecord], confidence: Double) -> CellRecord {
+        let ordered = visits.sorted { ($0.visit ?? 1) < ($1.visit ?? 1) }
+        guard var merged = ordered.first else { preconditionFailure("a cell has at least one visit") }
+        guard ordered.count > 1, let last = ordered.last else { return merged }
+        func average(_ value: (CellRecord) -> Double?) -> Double? {
+            let values = ordered.compactMap(value)
+            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+        }
+        merged.latency = LatencySummary.combining(visits: ordered.map(\.latency), confidence: confidence)
+        merged.attempt = ordered.map(\.attempt).max() ?? merged.attempt
+        merged.noisy = ordered.contains(where: \.noisy)
+        merged.speedRatio = average(\.speedRatio) ?? merged.speedRatio
+        merged.energyJ = average(\.energyJ)
+        merged.energyPerInferenceJ = average(\.energyPerInferenceJ)
+        merged.powerW = average(\.powerW)
+        merged.milliCelsiusAfter = last.milliCelsiusAfter
+        merged.lowestDeliveredKHz = ordered.compactMap(\.lowestDeliveredKHz).min()
+        merged.throttleReason = ordered.compactMap(\.throttleReason).first
+        let interfered = ordered.compactMap(\.interferedWindows).reduce(0, +)
+        merged.interferedWindows = interfered > 0 ? interfered : nil
+        return merged
+    }
+}
