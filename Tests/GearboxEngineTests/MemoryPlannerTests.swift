@@ -15,7 +15,8 @@ import Testing
     func steadyStateRunsAllocateNothing(threads: Int) throws {
         let group: Int32 = 1  // FormatAllocationTests count in 3, at the same time
         let pinning = ClosureWorkerPinning { _, _ in gearbox_allocation_tracking(group) }
-        for builder in [SyntheticModels.fashionMNISTCNN(), SyntheticModels.resNet(imageSize: 32, widths: [8, 16], classes: 10)] {
+        for builder in [SyntheticModels.fashionMNISTCNN(), SyntheticModels.resNet(imageSize: 32, widths: [8, 16], classes: 10),
+                        SyntheticModels.mobileNetV2(imageSize: 32, widthMultiplier: 0.5, classes: 10)] {
             let model = try load(builder, EngineOptions(threads: threads, pinning: pinning))
             model.fillInputsRandomly(seed: 1)
             model.run()  // first run: lazily initialised library state (OpenBLAS buffers) is allowed here

@@ -287,11 +287,20 @@ struct Epilogue {
         apply(from: UnsafePointer(row), to: row, count: count, channel: channel, offset: offset)
     }
 
-    /// row[i] = activation(source[i] + bias + residual[i]) in one pass (ReLU and identity, the
-    /// common cases, fully fused; other activations as a second pass). `source` may be `row`.
+    /// row[i] = activation(source[i] + bias + residual[i]) in one pass (identity, ReLU and any
+    /// Clip such as ReLU6 fully fused; other activations as a second pass). `source` may be `row`.
     @inline(__always)
     func apply(from source: UnsafePointer<Float>, to row: UnsafeMutablePointer<Float>, count: Int, channel: Int, offset: Int) {
         let b = bias.map { $0.baseAddress[channel] } ?? 0
+        if case let .clip(lo, hi) = activation {
+            if let residual {
+                let r = residual + offset
+                for i in 0..<count { row[i] = Swift.min(Swift.max(source[i] + b + r[i], lo), hi) }
+            } else {
+                for i in 0..<count { row[i] = Swift.min(Swift.max(source[i] + b, lo), hi) }
+            }
+            return
+        }
         let relu = activation == .relu
         if let residual {
             let r = residual + offset

@@ -278,16 +278,18 @@ final class PackedConvStep: ExecutionStep, Im2colBlockStep {
                     }
                     panel += 1
                 }
+                if kc0 + kn == kg && !epilogue.isEmpty {
+                    // The strip's finished outputs get the epilogue while they are still in L1
+                    // (after the whole tile, a 112² expansion layer re-read them from memory).
+                    let outOffset = (image * g.outChannels + group * mg) * pixels + blockStart + column
+                    for m in rowStart..<rowEnd {
+                        let offset = outOffset + m * pixels
+                        epilogue.apply(row: output + offset, count: columns, channel: group * mg + m, offset: offset)
+                    }
+                }
                 s += 1
             }
             kc0 += kn
-        }
-        if !epilogue.isEmpty {
-            let outOffset = (image * g.outChannels + group * mg) * pixels + blockStart + t0
-            for m in rowStart..<rowEnd {
-                let offset = outOffset + m * pixels
-                epilogue.apply(row: output + offset, count: width, channel: group * mg + m, offset: offset)
-            }
         }
     }
 
