@@ -27,6 +27,14 @@ struct ConvGeometry: Sendable, Equatable {
     }
     var isDepthwise: Bool { groups > 1 && inChannelsPerGroup == 1 }
     var macs: Int { batch * outChannels * pixels * reduction }
+
+    /// One channel plane of a depthwise layer, for GearboxKernels' depthwise kernel.
+    var depthwisePlane: DepthwisePlaneShape {
+        DepthwisePlaneShape(inHeight: inHeight, inWidth: inWidth, outHeight: outHeight, outWidth: outWidth,
+                            kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideHeight: strideHeight,
+                            strideWidth: strideWidth, padTop: padTop, padLeft: padLeft,
+                            dilationHeight: dilationHeight, dilationWidth: dilationWidth)
+    }
 }
 
 /// Output length and begin/end padding of one spatial axis, per ONNX's auto_pad rules.
@@ -218,6 +226,7 @@ final class ConvOperation: WeightedOperation {
     }
 
     var scratchFloatsPerWorker: Int {
+        if usesDepthwiseKernel { return geometry.depthwisePlane.paddedFloats }
         guard usesPackedKernel, xnnpack == nil else { return 0 }
         return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.scratchFloats(geometry) : PackedConvStep.scratchFloats(geometry)
     }
@@ -227,7 +236,8 @@ final class ConvOperation: WeightedOperation {
                                 residual: residual.map { UnsafePointer(binding.address($0)) })
         if geometry.isDepthwise {
             return DepthwiseConvStep(geometry: geometry, weights: weights, input: binding.address(input),
-                                     output: binding.address(output), epilogue: epilogue, vectorised: usesDepthwiseKernel)
+                                     output: binding.address(output), epilogue: epilogue, vectorised: usesDepthwiseKernel,
+                                     scratch: binding.scratch, scratchStride: binding.scratchStride)
         }
         if matrices.isEmpty {
             // Folded at load before prepareWeights ran (scratch was sized for OpenBLAS): use dense weights.
@@ -522,9 +532,13 @@ final class DepthwiseConvStep: ExecutionStep, ParallelWork {
     /// The activation's clamp bounds, applied in the kernel; nil when it is not a clamp
     /// (then it runs as a second pass over the plane).
     private let clamp: (lower: Float, upper: Float)?
+    /// Worker w's buffer for the zero-bordered plane copy: scratch + w · scratchStride.
+    private let scratch: UnsafeMutablePointer<Float>
+    private let scratchStride: Int
+    private let copiesPadded: Bool
 
     init(geometry: ConvGeometry, weights: Tensor, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
-         epilogue: Epilogue, vectorised: Bool) {
+         epilogue: Epilogue, vectorised: Bool, scratch: UnsafeMutablePointer<Float>, scratchStride: Int) {
         g = geometry
         self.weights = weights.sharedStorage
         self.input = input
@@ -533,11 +547,11 @@ final class DepthwiseConvStep: ExecutionStep, ParallelWork {
         self.vectorised = vectorised
         let planeMACs = geometry.pixels * geometry.kernelHeight * geometry.kernelWidth
         split = taskSplit(geometry.batch * geometry.outChannels, grain: max(1, 65_536 / max(planeMACs, 1)))
-        plane = DepthwisePlaneShape(inHeight: g.inHeight, inWidth: g.inWidth, outHeight: g.outHeight, outWidth: g.outWidth,
-                                    kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, strideHeight: g.strideHeight,
-                                    strideWidth: g.strideWidth, padTop: g.padTop, padLeft: g.padLeft,
-                                    dilationHeight: g.dilationHeight, dilationWidth: g.dilationWidth)
+        plane = geometry.depthwisePlane
         clamp = epilogue.activation.clampBounds
+        self.scratch = scratch
+        self.scratchStride = scratchStride
+        copiesPadded = vectorised && plane.paddedFloats > 0 && scratchStride >= plane.paddedFloats
     }
 
     func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
@@ -547,13 +561,13 @@ final class DepthwiseConvStep: ExecutionStep, ParallelWork {
         let last = min(first + split.perTask, g.batch * g.outChannels)
         var plane = first
         while plane < last {
-            if vectorised { runVectorised(plane: plane) } else { run(plane: plane) }
+            if vectorised { runVectorised(plane: plane, worker: worker) } else { run(plane: plane) }
             plane += 1
         }
     }
 
     @inline(__always)
-    private func runVectorised(plane index: Int) {
+    private func runVectorised(plane index: Int, worker: Int) {
         let image = index / g.outChannels, m = index % g.outChannels
         let channel = m / g.outChannelsPerGroup
         let src = input + (image * g.inChannels + channel) * g.inHeight * g.inWidth
@@ -562,7 +576,8 @@ final class DepthwiseConvStep: ExecutionStep, ParallelWork {
         let fused = DepthwiseEpilogue(bias: epilogue.bias.map { $0.baseAddress[m] } ?? 0,
                                       residual: epilogue.residual.map { $0 + outOffset }, lower: bounds.lower, upper: bounds.upper)
         depthwiseConvolvePlane(plane, input: UnsafePointer(src), weights: UnsafePointer(weights.baseAddress + m * g.kernelHeight * g.kernelWidth),
-                               output: output + outOffset, epilogue: fused)
+                               output: output + outOffset, epilogue: fused,
+                               padded: copiesPadded ? scratch + worker * scratchStride : nil)
         if clamp == nil { epilogue.activation.apply(output + outOffset, g.pixels) }
     }
 

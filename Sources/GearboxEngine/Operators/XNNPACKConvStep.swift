@@ -40,7 +40,9 @@ final class XNNPACKConvolutionLayer {
     /// layers split into equal row bands where channel ranges would be too narrow.
     static func rowBands(_ g: ConvGeometry) -> [ConvRowBand]? {
         guard g.batch == 1, g.outChannels * g.reduction * 4 <= bandedWeightBytes else { return nil }
-        let count = min(maximumBands, g.outHeight, g.macs / bandMACs)
+        // An even count, so that 2 (or 4) workers get equal shares (5 bands kept one of 2 workers
+        // idle for a fifth of the layer).
+        let count = min(maximumBands, g.outHeight, g.macs / bandMACs) & ~1
         guard count >= 2 else { return nil }
         let per = (g.outHeight + count - 1) / count
         var bands: [ConvRowBand] = []
