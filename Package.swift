@@ -2,7 +2,7 @@
 // Gearbox: hardware-in-the-loop profiling of pruned DNN variants on edge boards.
 // Layering (imports point down only):
 //   C bridges → GearboxHardware → GearboxEngine → GearboxPortfolio → GearboxProfiler
-//   → GearboxPolicy → GearboxReport → GearboxPipeline, GearboxBenchmarks (bench and conformance harness) → gearbox (CLI)
+//   → GearboxPolicy → GearboxStore → GearboxReport → GearboxPipeline, GearboxBenchmarks (bench and conformance harness) → gearbox (CLI)
 //   GearboxCore → GearboxRuntime (lookup table + selector, for embedding: no C library, no
 //   unsafe flags) → GearboxProfiler, GearboxPolicy
 import PackageDescription
@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "GearboxPortfolio", targets: ["GearboxPortfolio"]),
         .library(name: "GearboxProfiler", targets: ["GearboxProfiler"]),
         .library(name: "GearboxPolicy", targets: ["GearboxPolicy"]),
+        .library(name: "GearboxStore", targets: ["GearboxStore"]),
         .library(name: "GearboxReport", targets: ["GearboxReport"]),
         .library(name: "GearboxPipeline", targets: ["GearboxPipeline"]),
         .library(name: "GearboxTraining", targets: ["GearboxTraining"]),
@@ -39,6 +40,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // The results store's PostgreSQL backend (a lab's shared database); SQLite via GRDB is the default.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // postgres-nio's own dependencies, named because the PostgreSQL backend imports them.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.3"),
     ],
     targets: [
         // C bridges: module maps and tiny shims only, no logic.
@@ -86,9 +92,21 @@ let package = Package(
         .target(
             name: "GearboxPolicy",
             dependencies: ["GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxPortfolio", "GearboxProfiler"]),
+        // Every result Gearbox measures (devices, portfolios, runs, validations, failures) in one
+        // schema, behind one interface: SQLite (GRDB) by default, PostgreSQL (postgres-nio) for a lab.
+        .target(
+            name: "GearboxStore",
+            dependencies: [
+                "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxPortfolio", "GearboxPolicy",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "GearboxReport",
-            dependencies: ["GearboxCore", "GearboxHardware", "GearboxProfiler", "GearboxPolicy"]),
+            dependencies: ["GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxProfiler", "GearboxPolicy", "GearboxStore"]),
         // The pipelines that chain the steps (gearbox demo: probe → profile → validate → report).
         .target(
             name: "GearboxPipeline",
@@ -109,7 +127,7 @@ let package = Package(
             name: "gearbox",
             dependencies: [
                 "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxEngine", "GearboxPortfolio", "GearboxProfiler",
-                "GearboxPolicy", "GearboxReport", "GearboxPipeline", "GearboxTraining", "GearboxBenchmarks",
+                "GearboxPolicy", "GearboxStore", "GearboxReport", "GearboxPipeline", "GearboxTraining", "GearboxBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -135,7 +153,13 @@ let package = Package(
         .testTarget(
             name: "GearboxPipelineTests",
             dependencies: ["GearboxCore", "GearboxHardware", "GearboxPolicy", "GearboxPipeline", "GearboxTestSupport"]),
-        .testTarget(name: "GearboxReportTests", dependencies: ["GearboxCore", "GearboxProfiler", "GearboxReport", "GearboxTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "GearboxStoreTests",
+            dependencies: ["GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxPolicy", "GearboxStore", "GearboxTestSupport"]),
+        .testTarget(
+            name: "GearboxReportTests",
+            dependencies: ["GearboxCore", "GearboxRuntime", "GearboxProfiler", "GearboxStore", "GearboxReport", "GearboxTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "GearboxTrainingTests",
             dependencies: ["GearboxCore", "GearboxEngine", "GearboxPortfolio", "GearboxTraining", "GearboxTestSupport"]),

@@ -35,13 +35,26 @@ flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --
        --user-data-dir="$work/profile" --enable-logging=stderr --v=0)
 url="file://$html"
 
+# Headless Chromium can stall on a heavily loaded host: each call gets a time limit and, if it
+# ran out, one more try, so a stall is a failure with a message, never a hang.
+run_browser() {
+  local attempt status
+  for attempt in 1 2; do
+    timeout --kill-after=5 "${RENDER_TIMEOUT_SECONDS:-90}" "$browser" "$@" && return 0
+    status=$?
+    [ "$status" -eq 124 ] || [ "$status" -eq 137 ] || return "$status"
+    echo "render-report: chromium did not finish within ${RENDER_TIMEOUT_SECONDS:-90} s (attempt $attempt)" >&2
+  done
+  return 1
+}
+
 # 1. The rendered DOM, with the browser's console going to stderr.
-if ! "$browser" "${flags[@]}" --dump-dom "$url" >"$work/dom.html" 2>"$work/dom.log"; then
+if ! run_browser "${flags[@]}" --dump-dom "$url" >"$work/dom.html" 2>"$work/dom.log"; then
   echo "render-report: chromium failed to load $url:" >&2; tail -5 "$work/dom.log" >&2; exit 1
 fi
 # 2. The screenshot.
 mkdir -p "$(dirname "$out_png")"
-if ! "$browser" "${flags[@]}" --screenshot="$out_png" --window-size="$window" "$url" >"$work/shot.out" 2>"$work/shot.log"; then
+if ! run_browser "${flags[@]}" --screenshot="$out_png" --window-size="$window" "$url" >"$work/shot.out" 2>"$work/shot.log"; then
   echo "render-report: chromium failed to screenshot $url:" >&2; tail -5 "$work/shot.log" >&2; exit 1
 fi
 

@@ -47,7 +47,8 @@ public enum ValidationPolicy: String, CaseIterable, Sendable, Comparable {
 public struct TimelineRow: Equatable, Sendable {
     /// When the request started (before any switch), from the run's start.
     public var timeMs: Double
-    /// The frequency the policy saw (the trace's, or the controller's read-back).
+    /// The frequency the policy saw (the trace's, or the controller's read-back); for
+    /// `gearbox-joint` the frequency it chose under the trace's cap.
     public var kHz: Int
     public var policy: ValidationPolicy
     public var variant: String

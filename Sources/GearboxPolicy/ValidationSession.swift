@@ -79,7 +79,7 @@ public struct ValidationRequest: Sendable {
     /// Emulated only: reuse the throttle calibration saved beside the table.
     public var reuseCalibration: Bool
     /// A board model (`Devices/boards/<name>.board.json`) to simulate energy from when the table
-    /// has no `energyPerInferenceJ` cells.
+    /// has no `energyPerInferenceJ` cells (nil: the board the table names in its provenance, if any).
     public var board: String?
     /// Where `board` is looked up.
     public var boardsDirectory = "Devices/boards"
@@ -159,8 +159,14 @@ public final class ValidationSession {
             let fastestNs = table.variants.flatMap { $0.latency.values.map(\.p50Ns) }.min().map { $0 / 2 } ?? 1
             try Timeline.checkRowBudget(durationMs: durationMs, fastestLatencyNs: fastestNs)
         }
+        let catalog = BoardCatalog(directory: request.boardsDirectory)
+        // Measured energy first; else the named board's power model, else the model the table was
+        // profiled on (when its file is at hand).
         let energy = try EnergyEstimate(table: table)
-            ?? request.board.map { EnergyEstimate(board: try BoardCatalog(directory: request.boardsDirectory).load($0), domain: request.domain, table: table) }
+            ?? request.board.map { EnergyEstimate(board: try catalog.load($0), domain: request.domain, table: table) }
+            ?? table.provenance.board.flatMap { label in
+                (try? catalog.load(label.name)).map { EnergyEstimate(board: $0, domain: request.domain, table: table) }
+            }
         if request.policies.contains(.gearboxJoint) {
             guard !request.runsInRealTime else {
                 throw PolicyError.badSetting(name: "--policy", reason: "gearbox-joint runs on the simulated controller only (use --controller simulated)")

@@ -176,7 +176,8 @@ public enum Validator {
         }
         let summary = ValidationSummary(
             lut: tableName, trace: traceName, objective: objective.description, controller: controller, seed: seed,
-            durationMs: durationMs, provenance: Provenance(deviceID: table.device, controller: controller, notes: provenanceNotes),
+            durationMs: durationMs,
+            provenance: Provenance(deviceID: table.device, controller: controller, notes: provenanceNotes, board: table.provenance.board),
             policies: results, notes: notes, energySource: energy?.source)
         return ValidationReport(summary: summary, runs: runs)
     }

@@ -16,14 +16,19 @@ extension LatencySummary {
     /// √(mean of the visits' squared half-widths + z² · s²), where s² is the sample variance of
     /// the visit p50s and z the normal quantile of `confidence`. s² is not divided by the number
     /// of visits: the interval is meant to hold a rerun's p50, which lands in a phase of the host
-    /// of its own, not only this sweep's mean.
-    public static func combining(visits: [LatencySummary], confidence: Double = 0.95) -> LatencySummary {
+    /// of its own, not only this sweep's mean. Two visits estimate s² with one degree of freedom,
+    /// often far too small, so s² is at least `pooledRelativeVariance` × p50², the sweep's mean
+    /// relative between-visit variance (the host's phases slow every cell alike): on two stored
+    /// emulated sweeps the cell's own s² alone held 45 and 41 of 52 reruns, with the floor 51 and 50.
+    public static func combining(visits: [LatencySummary], confidence: Double = 0.95,
+                                 pooledRelativeVariance: Double = 0) -> LatencySummary {
         guard let first = visits.first else { preconditionFailure("a cell has at least one visit") }
         guard visits.count > 1 else { return first }
         let k = Double(visits.count)
         func mean(_ value: (LatencySummary) -> Double) -> Double { visits.map(value).reduce(0, +) / k }
         let p50 = mean(\.p50Ns)
-        let between = visits.map { ($0.p50Ns - p50) * ($0.p50Ns - p50) }.reduce(0, +) / (k - 1)
+        let own = visits.map { ($0.p50Ns - p50) * ($0.p50Ns - p50) }.reduce(0, +) / (k - 1)
+        let between = Swift.max(own, pooledRelativeVariance * p50 * p50)
         let within = mean { $0.ciHalfWidthNs * $0.ciHalfWidthNs }
         let z = MedianConfidence.normalQuantile(1 - (1 - confidence) / 2)
         let halfWidth = (within + z * z * between).squareRoot()
@@ -44,10 +49,11 @@ extension LatencySummary {
 
 extension CellRecord {
     /// One record for a cell from its kept visits (one attempt per visit, see
-    /// `LookupTableBuilder.keptCells`): latency combined (`LatencySummary.combining`), energy and
-    /// power averaged, the temperature before the first visit and after the last, throttled
-    /// when a visit was, noisy or retried when one was.
-    static func merging(visits: [CellRecord], confidence: Double) -> CellRecord {
+    /// `LookupTableBuilder.keptCells`): latency combined (`LatencySummary.combining`), power
+    /// averaged and energy per inference that power × the combined mean latency, the
+    /// temperature before the first visit and after the last, throttled when a visit was, noisy
+    /// or retried when one was.
+    static func merging(visits: [CellRecord], confidence: Double, pooledRelativeVariance: Double) -> CellRecord {
         let ordered = visits.sorted { ($0.visit ?? 1) < ($1.visit ?? 1) }
         guard var merged = ordered.first else { preconditionFailure("a cell has at least one visit") }
         guard ordered.count > 1, let last = ordered.last else { return merged }
@@ -55,13 +61,15 @@ extension CellRecord {
             let values = ordered.compactMap(value)
             return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
         }
-        merged.latency = LatencySummary.combining(visits: ordered.map(\.latency), confidence: confidence)
+        merged.latency = LatencySummary.combining(visits: ordered.map(\.latency), confidence: confidence,
+                                                  pooledRelativeVariance: pooledRelativeVariance)
         merged.attempt = ordered.map(\.attempt).max() ?? merged.attempt
         merged.noisy = ordered.contains(where: \.noisy)
         merged.speedRatio = average(\.speedRatio) ?? merged.speedRatio
         merged.energyJ = average(\.energyJ)
-        merged.energyPerInferenceJ = average(\.energyPerInferenceJ)
         merged.powerW = average(\.powerW)
+        // As for one visit: mean power × mean latency (see `ProfileSweep.measureCell`).
+        merged.energyPerInferenceJ = merged.powerW.map { $0 * merged.latency.meanNs / 1e9 }
         merged.milliCelsiusAfter = last.milliCelsiusAfter
         merged.lowestDeliveredKHz = ordered.compactMap(\.lowestDeliveredKHz).min()
         merged.throttleReason = ordered.compactMap(\.throttleReason).first
@@ -69,4 +77,17 @@ extension CellRecord {
         merged.interferedWindows = interfered > 0 ? interfered : nil
         return merged
     }
+}
+
+/// The sweep-wide between-visit spread: the mean over cells visited more than once of the sample
+/// variance of their visits' p50s relative to their mean p50 squared; 0 when no cell was.
+func pooledRelativeBetweenVisitVariance(_ cells: [[CellRecord]]) -> Double {
+    let variances = cells.compactMap { visits -> Double? in
+        let p50s = visits.map(\.latency.p50Ns)
+        guard p50s.count > 1 else { return nil }
+        let mean = p50s.reduce(0, +) / Double(p50s.count)
+        guard mean > 0 else { return nil }
+        return p50s.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(p50s.count - 1) / (mean * mean)
+    }
+    return variances.isEmpty ? 0 : variances.reduce(0, +) / Double(variances.count)
 }

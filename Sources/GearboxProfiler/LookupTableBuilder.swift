@@ -70,7 +70,7 @@ public enum LookupTableBuilder {
             clock: checkpoint.clock.clock, clockResolutionNs: checkpoint.clock.observedResolutionNs,
             clockReadCostNs: checkpoint.clock.readCostNs,
             stopRule: (config.visitCount > 1
-                ? "each cell visited \(config.visitCount) times at different points of the sweep (each visit in its own seeded order, with 1/\(config.visitCount) of the time limit); p50 the mean of the visits' p50s, CI half-width √(mean of the visits' squared half-widths + z²·s²), s² the variance of the visits' p50s; " : "")
+                ? "each cell visited \(config.visitCount) times at different points of the sweep (each visit in its own seeded order, with 1/\(config.visitCount) of the time limit); p50 the mean of the visits' p50s, CI half-width √(mean of the visits' squared half-widths + z²·s²), s² the variance of the visits' p50s, at least the sweep's mean relative between-visit variance × p50²; " : "")
                 + (kept.contains { ($0.inferencesPerSample ?? 1) > 1 }
                 ? "one sample = the mean latency of the inferences in a window of whole throttle periods (at least 4, closed right after a throttle gap; a yield after each inference; windows whose upper-quartile inference is over \(percent(ProfileSweep.interferenceTolerance)) above the cell's lowest set aside as interfered) (emulated DVFS); " : "")
                 + "95% CI of the median (order statistics) within ±\(percent(s.targetRelativeCI)), \(s.minSamples)...\(s.maxSamples) samples, ≤ \(seconds(s.maxNs)) per cell; warm-up until successive batch medians are within \(percent(s.warmupStableTolerance)) (≤ \(s.warmupMaxBatches) batches, ≤ \(seconds(s.warmupMaxNs)))",
@@ -143,10 +143,13 @@ public enum LookupTableBuilder {
     static func mergedVisits(_ kept: [CellRecord], confidence: Double) -> [(cell: CellRecord, visits: Int)] {
         var groups: [String: [CellRecord]] = [:]
         for cell in kept { groups[cell.cellKey, default: []].append(cell) }
-        return groups.values.map { visits in
+        let used = groups.values.map { visits in
             let clean = visits.filter { !$0.throttled }
-            let used = clean.isEmpty ? visits : clean
-            return (CellRecord.merging(visits: used, confidence: confidence), used.count)
+            return clean.isEmpty ? visits : clean
+        }
+        let pooled = pooledRelativeBetweenVisitVariance(used)
+        return used.map { visits in
+            (CellRecord.merging(visits: visits, confidence: confidence, pooledRelativeVariance: pooled), visits.count)
         }.sorted { ($0.cell.kHz, $0.cell.variant) < ($1.cell.kHz, $1.cell.variant) }
     }
 

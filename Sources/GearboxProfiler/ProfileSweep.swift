@@ -469,9 +469,10 @@ public final class ProfileSweep {
         if let observation {
             record.energyJ = observation.energyJ
             record.powerW = observation.powerW
-            if let joules = observation.energyJ, sampling.sampledInferences > 0 {
-                record.energyPerInferenceJ = joules / Double(sampling.sampledInferences)
-            }
+            // The cell's mean power × its mean latency, not energy / inferences: the time between
+            // timed inferences (bookkeeping, and on a shared host preemption, which measured 47%
+            // of the wall time inside a board at load 15) is not an inference's.
+            if let watts = observation.powerW { record.energyPerInferenceJ = watts * summary.meanNs / 1e9 }
             record.lowestDeliveredKHz = observation.lowestDeliveredKHz
             record.throttleReason = observation.throttleReason
         }

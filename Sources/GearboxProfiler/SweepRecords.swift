@@ -91,8 +91,9 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// `SharedCacheProbe`): which phase of the host's shared cache the cell ran in. nil: not probed
     /// (simulated sweeps, or no thread CPU clock).
     public var sharedCacheLoadNs: Double? = nil
-    /// Energy over the sampling phase (J), per sampled inference (J), and mean power (W), from the
-    /// sweep's energy sensor (`SweepCheckpoint.energySensor`); nil without one.
+    /// Energy over the sampling phase (J), mean power over it (W), and per inference (J: mean
+    /// power × mean latency), from the sweep's energy sensor (`SweepCheckpoint.energySensor`);
+    /// nil without one.
     public var energyJ: Double? = nil
     public var energyPerInferenceJ: Double? = nil
     public var powerW: Double? = nil

@@ -25,11 +25,14 @@ import GearboxCore
 ///
 /// ## Rules
 /// - **Fit**: a variant fits when its predicted latency statistic (the objective's percentile, or
-///   mean) at the frequency, times the feedback correction, is within `target × (1 − safetyMargin)`.
+///   mean) at the frequency, times the feedback correction, is within `target × (1 − safetyMargin)`;
+///   without a configured margin, the margin is the table's relative CI at the cell used.
 ///   Predictions come from ``LatencyPredictor``: the measured cell, else the table's frequency model,
 ///   and a conservative extrapolation below the table's lowest frequency.
 /// - **Choice**: the highest-ranked fitting variant (accuracy, or MACs when accuracies are missing);
 ///   ties go to the lower latency. When nothing fits, the fastest variant, and the decision says so.
+///   With ``Configuration/minimize`` `.energy`, the fitting variant with the least energy per
+///   inference at the frequency (the table's `energyPerInferenceJ`, or a supplied estimate).
 /// - **Hysteresis**: a switch to a better variant happens only after ``Configuration/minimumDwellNs``
 ///   on the current one, when the better variant fits with an extra band
 ///   (``Configuration/upgradeBand``), and when the relative gain over the expected dwell time

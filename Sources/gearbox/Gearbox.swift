@@ -36,6 +36,8 @@ struct Gearbox: ParsableCommand {
             TraceCommand.self,
             ValidateCommand.self,
             ReportCommand.self,
+            StoreCommand.self,
+            FleetCommand.self,
             BenchCommand.self,
         ]
     )

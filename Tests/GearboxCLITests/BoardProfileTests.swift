@@ -74,9 +74,11 @@ extension BoardCommandTests {
             let power = try #require(cell["powerW"] as? Double)
             let mean = try #require(cell["meanNs"] as? Double)
             #expect(energy > 0 && power > 0.15, "above the model's static power")
-            // Energy per inference is the cell's power over its inferences: P × mean latency,
-            // give or take the time outside the timed inferences.
-            #expect(abs(energy / (power * mean / 1e9) - 1) < 0.25, "\(kHz): \(energy) J, \(power) W, \(mean) ns")
+            // Energy per inference is the cell's mean power × its mean latency.
+            #expect(abs(energy / (power * mean / 1e9) - 1) < 0.02, "\(kHz): \(energy) J, \(power) W, \(mean) ns")
+            // The board's power at the cell's frequency (static + C·V²·f, st-u8500's figures).
+            let modelWatts = kHz == "800000" ? 0.15 + 0.45e-9 * 1.25 * 1.25 * 8e8 : 0.15 + 0.45e-9 * 1.1 * 1.1 * 4e8
+            #expect(abs(power / modelWatts - 1) < 0.05, "\(kHz): \(power) W measured, \(modelWatts) W modelled")
             #expect(cell["temperatureStartC"] as? Double != nil && cell["temperatureEndC"] as? Double != nil)
             #expect(cell["throttled"] == nil, "25 °C ambient: nothing throttles")
             #expect(cell["source"] as? String == "emulated", "a board's figures are a model's")
@@ -159,5 +161,23 @@ extension BoardCommandTests {
         let settleNs = try #require(change["settleNs"] as? Int)
         #expect(settleNs >= 100_000_000, "never before the transition latency")
         #expect(Double(settleNs) <= 100_000_000 * 1.2, "measured \(settleNs) ns against the model's 100 ms")
+    }
+
+    @Test(.requiresRoot, .requiresSysfsDumps, needsPortfolio,
+          .enabled(if: ProcessInfo.processInfo.activeProcessorCount < 20, "the host has intel-i7-1370p's 20 CPUs: nothing to map"))
+    func aBoardWithMoreCPUsThanTheHostMapsItsCPUsOntoTheHosts() throws {
+        let scratch = ScratchDirectory("board-profile")
+        let gearbox = try GearboxBinary.built()
+        // Board CPU 12 (an E-core of the model) does not exist on this host: pinning to it binds
+        // to a host CPU instead of failing.
+        let model = SharedFixtures.packageRoot + "/Portfolios/default/dense-w20.onnx"
+        let script = "echo $GEARBOX_BOARD_HOST_CPUS && \(gearbox) run \(model) --pin 12 --repeat 3 --json >/dev/null && echo pinned"
+        let result = try GearboxBinary.run(["board", "run", "intel-i7-1370p", "--boards", boards, "--", "sh", "-c", script],
+                                           environment: boardEnvironment(scratch))
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let host = try #require(lines.first)
+        #expect(!host.isEmpty, "the command is told the host's CPUs")
+        #expect(lines.last == "pinned")
     }
 }

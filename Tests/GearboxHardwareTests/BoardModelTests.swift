@@ -88,3 +88,21 @@ enum BoardFiles {
         #expect(abs(intel.volts(domain: 0, kHz: 100000) - 0.65) < 1e-12)
     }
 }
+
+@Suite struct BoardCPUMapTests {
+    @Test func boardCPUsTheHostLacksLandOnHostCPUsModuloTheirCount() throws {
+        let map = try #require(BoardCPUMap.fromEnvironment([BoardCPUMap.environmentKey: "0-1"]))
+        #expect(map.hostCPUs(for: [12]) == [0])
+        #expect(map.hostCPUs(for: [12, 13]) == [0, 1])
+        #expect(map.hostCPUs(for: CPUSet(12...19)) == [0, 1])
+        #expect(BoardCPUMap.fromEnvironment([:]) == nil, "outside a board nothing is mapped")
+        #expect(BoardCPUMap.fromEnvironment([BoardCPUMap.environmentKey: "nonsense"]) == nil)
+    }
+
+    @Test func onlyABoardWithCPUsTheHostLacksNeedsMapping() throws {
+        let intel = try BoardFiles.catalog.load("intel-i7-1370p")
+        let arm = try BoardFiles.catalog.load("st-u8500")
+        #expect(BoardCPUMap.isNeeded(for: intel, host: [0, 1]))
+        #expect(!BoardCPUMap.isNeeded(for: arm, host: [0, 1]))
+    }
+}

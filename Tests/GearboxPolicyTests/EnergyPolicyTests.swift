@@ -247,4 +247,25 @@ import Testing
         let row = try #require(timeline.split(separator: "\n").dropFirst().first).split(separator: ",", omittingEmptySubsequences: false)
         #expect(Double(row[8]) != nil && Double(row[9]) != nil)
     }
+
+    @Test func aTableProfiledOnABoardModelGetsThatModelsEnergyAndNamesIt() throws {
+        let scratch = ScratchDirectory("energy-session")
+        let lut = scratch.file("on-board.lut.json")
+        var table = EnergyPolicyTests.boardTable(energy: false)
+        table.provenance.board = BoardLabel(name: "st-u8500")
+        try JSONFile.write(table, to: lut)
+        var request = ValidationRequest(
+            lutPath: lut, trace: "step", objective: try LatencyObjective(parsing: "p99<=12ms"), durationMs: 2000,
+            outDirectory: scratch.file("out"))
+        request.boardsDirectory = EnergyPolicyTests.boards.directory
+        let session = try ValidationSession.prepare(request)
+        #expect(session.energy?.source == .simulated)
+        let report = try session.run()
+        #expect(report.summary.energySource == .simulated)
+        #expect(report.summary.provenance.board == BoardLabel(name: "st-u8500"))
+        // A table without a board and without energy has no energy figures at all.
+        table.provenance.board = nil
+        try JSONFile.write(table, to: lut)
+        #expect(try ValidationSession.prepare(request).energy == nil)
+    }
 }

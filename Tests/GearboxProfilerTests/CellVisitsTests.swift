@@ -13,6 +13,13 @@ private func summary(p50: Double, halfWidth: Double, samples: Int = 100) -> Late
                    ciHalfWidthNs: halfWidth, samples: samples)
 }
 
+private func record(p50: Double) -> CellRecord {
+    CellRecord(kHz: 1, variant: "v", threads: 1, pin: "pu", attempt: 0, source: .simulated,
+               latency: summary(p50: p50, halfWidth: 1), stopRule: .maxTime, warmupRule: .stable, warmupIterations: 1,
+               appliedKHz: 1, speedRatio: 1, frequencyVerified: true, counters: nil, milliCelsiusBefore: [:],
+               milliCelsiusAfter: [:], thermalPauseNs: 0, loopOverheadFraction: 0, noisy: false, startedAt: "")
+}
+
 @Suite struct CellVisitsTests {
     @Test func twoVisitsCombineWithinAndBetweenVisitSpread() {
         let first = summary(p50: 1_000_000, halfWidth: 10_000)
@@ -27,6 +34,20 @@ private func summary(p50: Double, halfWidth: Double, samples: Int = 100) -> Late
         #expect(merged.ciHalfWidthNs > 40_000, "wide enough to hold either visit")
         #expect(merged.minNs == first.minNs && merged.maxNs == second.maxNs)
         #expect(merged.stddevNs > first.stddevNs, "the pooled spread includes the visits' different means")
+    }
+
+    @Test func visitsThatAgreeByChanceStillGetTheSweepsBetweenVisitSpread() {
+        let visit = summary(p50: 2_000_000, halfWidth: 30_000)
+        // The sweep's cells moved by 2% (relative sd) between visits; these two happened to agree.
+        let merged = LatencySummary.combining(visits: [visit, visit], pooledRelativeVariance: 0.02 * 0.02)
+        let z = MedianConfidence.normalQuantile(0.975)
+        let expected = (30_000.0 * 30_000 + z * z * 40_000 * 40_000).squareRoot()
+        #expect(abs(merged.ciHalfWidthNs - expected) < 1e-6)
+        let pooled = pooledRelativeBetweenVisitVariance([
+            [record(p50: 1_000_000), record(p50: 1_020_000)], [record(p50: 2_000_000), record(p50: 2_000_000)], [record(p50: 5)],
+        ])
+        // (2 × 10 000² / 1 010 000²) for the first cell, 0 for the second, averaged.
+        #expect(abs(pooled - 2e8 / (1_010_000.0 * 1_010_000) / 2) < 1e-15, "single-visit cells do not count")
     }
 
     @Test func visitsThatAgreeKeepTheirOwnPrecision() {

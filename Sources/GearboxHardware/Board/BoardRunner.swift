@@ -79,7 +79,13 @@ public enum BoardRunner {
         case let .failure(unavailable): unthrottled = unavailable.reason
         }
         defer { throttle?.stop() }
-        let pid = try spawnInBoardNamespace(command: command, tree: tree.root, folders: mountedFolders.filter { !unmounted.contains($0) },
+        // A board with CPUs the host lacks: the command's thread binding maps them (`BoardCPUMap`).
+        var environment: [String: String] = [:]
+        if let host = try? ThreadPinning.currentThreadBinding(), !host.isEmpty, BoardCPUMap.isNeeded(for: model, host: host) {
+            environment[BoardCPUMap.environmentKey] = host.listString
+        }
+        let pid = try spawnInBoardNamespace(command: command, environment: environment, tree: tree.root,
+                                            folders: mountedFolders.filter { !unmounted.contains($0) },
                                             beforeSpawn: { [throttle] in throttle?.enterFromSpawningThread() })
         if let active = throttle {
             do { try active.adopt(pid: pid) } catch {
@@ -157,7 +163,7 @@ public enum BoardRunner {
     /// (``PrivateMountNamespace``) and bind-mounts the tree's folders over the host's. The child
     /// inherits the namespace; the thread then ends and the rest of this process keeps the host's
     /// view.
-    private static func spawnInBoardNamespace(command: [String], tree: String, folders: [String],
+    private static func spawnInBoardNamespace(command: [String], environment: [String: String], tree: String, folders: [String],
                                               beforeSpawn: @escaping @Sendable () -> Void) throws -> pid_t {
         let outcome = SpawnOutcome()
         let done = DispatchSemaphore(value: 0)
@@ -176,7 +182,7 @@ public enum BoardRunner {
                 return
             }
             beforeSpawn()
-            outcome.result = spawn(command)
+            outcome.result = spawn(command, adding: environment)
         }
         thread.name = "gearbox-board-namespace"
         thread.start()
@@ -210,8 +216,9 @@ public enum BoardRunner {
 
     private final class SpawnOutcome: @unchecked Sendable { var result: Result<pid_t, BoardError>? }
 
-    /// posix_spawnp with the default disposition of the signals the parent forwards.
-    private static func spawn(_ command: [String]) -> Result<pid_t, BoardError> {
+    /// posix_spawnp with the default disposition of the signals the parent forwards, and this
+    /// process's environment plus `added`.
+    private static func spawn(_ command: [String], adding added: [String: String]) -> Result<pid_t, BoardError> {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -226,7 +233,11 @@ public enum BoardRunner {
         let arguments = command.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
         var pid = pid_t()
-        let code = posix_spawnp(&pid, command[0], nil, &attributes, arguments, environ)
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(added) { $1 }
+        let environment = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for variable in environment { free(variable) } }
+        let code = posix_spawnp(&pid, command[0], nil, &attributes, arguments, environment)
         guard code == 0 else { return .failure(.run(reason: "cannot start \(command[0]): \(String(cString: strerror(code)))")) }
         return .success(pid)
     }

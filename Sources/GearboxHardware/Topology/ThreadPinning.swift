@@ -33,6 +33,9 @@ public enum ThreadPinning {
     public static func bindCurrentThread(to cpus: CPUSet, in topology: Topology? = nil) throws -> ThreadBinding {
         let topology = try topology ?? Topology.liveOnce.get()
         guard !cpus.isEmpty else { throw HardwareError.emptyCPUSet(context: "bindCurrentThread(to:)") }
+        // Inside a board with more CPUs than the host, board CPUs land on host CPUs (hwloc shows
+        // only the CPUs this process may use, so the board's others are not in `topology`).
+        let cpus = BoardCPUMap.fromEnvironment()?.hostCPUs(for: cpus) ?? cpus
         guard cpus.isSubset(of: topology.pus) else {
             throw HardwareError.notInTopology(
                 requested: "CPU set \(cpus.subtracting(topology.pus).listString)", available: topology.pus.listString)

@@ -105,8 +105,10 @@ struct BoardRunCommand: ParsableCommand {
 
             COMMAND's processes are slowed to the board's speed: a cgroup CPU-bandwidth limit of \
             (domain 0's current frequency / the board's top frequency) of every host CPU. Not \
-            (yet) modelled: per-domain throttles, and mapping a board with more CPUs than the \
-            host onto the host's CPUs.
+            (yet) modelled: per-domain throttles. A board with CPUs the host lacks (intel-i7-1370p's \
+            20 on a 2-CPU host) runs COMMAND with GEARBOX_BOARD_HOST_CPUS set to the host's CPU \
+            list, and Gearbox's thread binding maps board CPU n onto host CPU n mod count \
+            (--pin 12 binds to a host CPU instead of failing).
 
             The board itself is deterministic; --seed N adds seeded noise (σ = 0.5% of each \
             reading, an assumption) to its hwmon power and current readings, so runs with the same \
