@@ -50,10 +50,17 @@ import Testing
     }
 
     @Test(.requiresXNNPACK) func automaticRunsDenseLayersOnXNNPACKAndPackedKeepsGearboxKernels() throws {
-        let automatic = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
-        // 3×3/7×7 layers qualify; the first 1×1 stride-2 projection moves more floats than XNNPACK saves.
+        // Layer by layer (no NHWC runs), 3×3/7×7 layers qualify; the first 1×1 stride-2
+        // projection moves more floats than XNNPACK saves.
+        var layerByLayer = EngineOptions()
+        layerByLayer.plansNHWCRuns = false
+        let automatic = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10), layerByLayer)
         #expect((automatic.convolutionKernels["xnnpack"] ?? 0) >= 3)
         #expect((automatic.convolutionKernels["packed"] ?? 0) >= 1)
+        // In an NHWC run there are no transposes to pay for: every layer of the run is XNNPACK's.
+        let runs = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10))
+        #expect(runs.convolutionKernels["packed"] == nil)
+        #expect(maxRelativeError(try runRandom(runs), try runRandom(automatic)) < 1e-4)
         var options = EngineOptions()
         options.denseConvolutionKernel = .packed
         let packed = try load(SyntheticModels.resNet(imageSize: 32, widths: [16, 32], classes: 10), options)

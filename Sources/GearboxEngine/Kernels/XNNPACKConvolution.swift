@@ -63,9 +63,10 @@ struct ConvRowBand: Equatable {
 }
 
 /// One XNNPACK 2-D convolution computing output channels `channels` of output rows `band.rows`
-/// of a dense, ungrouped layer, reading the layer's NHWC input (C floats per pixel) and writing
-/// into the layer's NHWC output (M floats per pixel), so that several operators can fill
-/// disjoint channel ranges and row bands.
+/// of a dense layer — ungrouped, or depthwise (one input channel per group, any channel
+/// multiplier) — reading the layer's NHWC input (C floats per pixel) and writing into the
+/// layer's NHWC output (M floats per pixel), so that several operators can fill disjoint
+/// channel ranges and row bands.
 final class XNNPACKConvolution {
     private let op: xnn_operator_t
     let channels: Range<Int>
@@ -78,19 +79,33 @@ final class XNNPACKConvolution {
     private(set) var bindingBytes = 0
 
     /// - Parameters:
-    ///   - weights: the layer's weights as [M][kH][kW][C] (OHWI), all M output channels.
+    ///   - weights: an ungrouped layer's weights as [M][kH][kW][C] (OHWI), or a depthwise
+    ///     layer's as [M][1][kH][kW] (ONNX's layout, which is XNNPACK's grouped layout); all M
+    ///     output channels.
     ///   - bias: M values, or nil.
+    ///   - outputBounds: the clamp XNNPACK applies to its outputs (ReLU, ReLU6), or ±∞.
     /// Returns nil when XNNPACK refuses the layer (the caller then keeps Gearbox's kernels).
-    init?(_ g: ConvGeometry, weightsOHWI: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Range<Int>, band: ConvRowBand) {
-        guard XNNPACKSupport.isAvailable, g.groups == 1, !channels.isEmpty else { return nil }
-        let perChannel = g.kernelHeight * g.kernelWidth * g.inChannels
+    init?(_ g: ConvGeometry, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Range<Int>, band: ConvRowBand,
+          outputBounds: (lower: Float, upper: Float) = (-.infinity, .infinity)) {
+        guard XNNPACKSupport.isAvailable, !channels.isEmpty, outputBounds.lower < outputBounds.upper else { return nil }
+        // (groups, input channels per group, output channels per group, first weight)
+        let shape: (groups: Int, groupInput: Int, groupOutput: Int, first: UnsafePointer<Float>)
+        if g.groups == 1 {
+            shape = (1, g.inChannels, channels.count, weights + channels.lowerBound * g.kernelHeight * g.kernelWidth * g.inChannels)
+        } else if g.isDepthwise {
+            let multiplier = g.outChannelsPerGroup
+            guard channels.lowerBound % multiplier == 0, channels.count % multiplier == 0 else { return nil }
+            shape = (channels.count / multiplier, 1, multiplier, weights + channels.lowerBound * g.kernelHeight * g.kernelWidth)
+        } else {
+            return nil
+        }
         var created: xnn_operator_t?
         let (status, kept) = XNNPACKSupport.bytesKept { xnn_create_convolution2d_nhwc_f32(
             UInt32(band.padTop), UInt32(g.padRight), UInt32(band.padBottom), UInt32(g.padLeft),
             UInt32(g.kernelHeight), UInt32(g.kernelWidth), UInt32(g.strideHeight), UInt32(g.strideWidth),
-            UInt32(g.dilationHeight), UInt32(g.dilationWidth), 1, g.inChannels, channels.count,
-            g.inChannels, g.outChannels, weightsOHWI + channels.lowerBound * perChannel,
-            bias.map { $0 + channels.lowerBound }, -.infinity, .infinity, 0, &created) }
+            UInt32(g.dilationHeight), UInt32(g.dilationWidth), UInt32(shape.groups), shape.groupInput, shape.groupOutput,
+            g.inChannels, g.outChannels, shape.first, bias.map { $0 + channels.lowerBound },
+            outputBounds.lower, outputBounds.upper, 0, &created) }
         guard status == xnn_status_success, let created else { return nil }
         op = created
         packedBytes = kept
@@ -103,7 +118,8 @@ final class XNNPACKConvolution {
     /// Fixes the addresses: `input` is the whole NHWC image batch, `output` the whole NHWC
     /// output (this operator writes its channels of its band's pixels). False if XNNPACK refuses.
     func bind(_ g: ConvGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) -> Bool {
-        let inputOffset = band.firstInputRow * g.inWidth * g.inChannels
+        // A depthwise operator's first group reads input channel first output channel / multiplier.
+        let inputOffset = band.firstInputRow * g.inWidth * g.inChannels + (g.isDepthwise ? channels.lowerBound / g.outChannelsPerGroup : 0)
         let outputOffset = band.rows.lowerBound * g.outWidth * g.outChannels + channels.lowerBound
         let (status, added) = XNNPACKSupport.bytesKept {
             xnn_setup_convolution2d_nhwc_f32(op, g.batch, band.inputRows, g.inWidth, input + inputOffset, output + outputOffset, nil)

@@ -27,6 +27,9 @@ public struct EngineOptions: Sendable {
     public var fusesOperators: Bool
     /// Kernel for dense convolutions: Gearbox's packed kernels when the CPU allows, or OpenBLAS.
     public var denseConvolutionKernel: DenseConvolutionKernel = .automatic
+    /// Keep runs of layers XNNPACK executes in NHWC, converting layouts only at their boundaries
+    /// (on by default; off gives every layer its own NCHW step, for comparisons).
+    public var plansNHWCRuns = true
 
     /// Bound inputs of any element type (the conformance runner binds int64 shape inputs).
     var boundInputs: [String: ConstantTensor] = [:]

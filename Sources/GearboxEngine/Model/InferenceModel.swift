@@ -56,7 +56,8 @@ public final class InferenceModel {
     /// The converted weight matrices of Conv/Gemm/MatMul layers, in execution order.
     public let weightLayers: [WeightLayer]
     /// How many Conv layers each kernel runs: "xnnpack", "packed" (Gearbox's micro-kernels),
-    /// "im2col" (im2col + the layer's `WeightMatrix`: OpenBLAS or a pruned format), "depthwise".
+    /// "im2col" (im2col + the layer's `WeightMatrix`: OpenBLAS or a pruned format), "depthwise"
+    /// (Gearbox's NCHW kernel), "xnnpack-depthwise" (XNNPACK's, inside an NHWC run).
     public let convolutionKernels: [String: Int]
     /// Bytes of weights and other constants held for the steps: Gearbox's copies plus
     /// `libraryWeightBytes`.
@@ -71,6 +72,11 @@ public final class InferenceModel {
     public let libraryWorkspaceBytes: Int
     /// Shapes of the Conv layers XNNPACK runs (for tests that check the measured bytes).
     let xnnpackGeometries: [ConvGeometry]
+    /// Layout conversion steps (NCHW ↔ NHWC) the plan runs per inference: one at each boundary
+    /// of an NHWC run of XNNPACK layers (see `LayoutPlanner`).
+    public let layoutConversionCount: Int
+    /// Steps that read and write NHWC values (XNNPACK convolutions and what runs between them).
+    public let nhwcStepCount: Int
     /// Errors from pinning helper threads (empty when pinning succeeded or was not requested).
     public let pinningErrors: [String]
     /// The packed variant file this model's weights are mapped from (nil for ONNX loads).
@@ -168,6 +174,8 @@ public final class InferenceModel {
         libraryWorkspaceBytes = convolutions.reduce(0) { $0 + $1.libraryWorkspaceBytes }
         xnnpackGeometries = convolutions.filter { $0.xnnpack != nil }.map(\.geometry)
         weightBytes = ModelCompiler.constantBytes(compiler) + libraryWeightBytes
+        layoutConversionCount = compiler.layoutSummary.conversions
+        nhwcStepCount = compiler.layoutSummary.nhwcOperations
         pinningErrors = plan.pool.pinningErrors
         loadDuration = ContinuousClock.now - start
     }

@@ -104,8 +104,8 @@ enum Activation: Sendable, Equatable {
 /// A unary element-wise operator.
 final class UnaryOperation: PlannedOperation {
     let label: NodeLabel
-    let input: Int
-    let output: Int
+    var input: Int
+    var output: Int
     let count: Int
     var activation: Activation
     var inputs: [Int] { [input] }

@@ -114,7 +114,7 @@ struct BroadcastPlan: Sendable {
 
 final class BinaryOperation: PlannedOperation {
     let label: NodeLabel
-    let a: Int, b: Int
+    var a: Int, b: Int
     var output: Int
     let function: BinaryFunction
     let plan: BroadcastPlan

@@ -63,7 +63,7 @@ func convolutionAxis(input: Int, kernel: Int, stride: Int, dilation: Int, padBeg
 
 final class ConvOperation: WeightedOperation {
     let label: NodeLabel
-    let input: Int
+    var input: Int
     var output: Int
     var geometry: ConvGeometry
     /// [M, C/g, kH, kW].
@@ -122,20 +122,48 @@ final class ConvOperation: WeightedOperation {
             let dense = DenseWeightMatrix(rows: rows, columns: columns, values: values)
             let description = WeightLayerDescription(nodeName: label.name, opType: "Conv", kernelShape: kernelShape,
                                                      groupIndex: group, groupCount: g.groups, layerIndex: layerIndex)
-            if factory == nil && kernelChoice != .openBLAS && PackedDenseWeightMatrix.isSupported {
+            let packs = kernelChoice != .openBLAS && PackedDenseWeightMatrix.isSupported
+            if factory == nil && packs {
                 // Dense weights go straight into the micro-kernel layout (no unpacked copy is kept).
                 matrices.append(PackedDenseWeightMatrix(dense))
             } else {
-                matrices.append(try convert(dense, factory: factory, block: block, layer: description))
+                let converted = try convert(dense, factory: factory, block: block, layer: description)
+                // A layer the format leaves dense (unpruned, or smaller than a block) takes the
+                // dense fast path, as in a dense model.
+                if packs, let kept = converted as? DenseWeightMatrix {
+                    matrices.append(PackedDenseWeightMatrix(kept))
+                } else {
+                    matrices.append(converted)
+                }
             }
             descriptions.append(description)
         }
         layerIndex += 1
-        prepareXNNPACK()
     }
 
-    /// XNNPACK's operators for this layer, when it runs it (dense, ungrouped, `automatic`).
+    /// XNNPACK's operators for this layer, when it runs it (dense, ungrouped or depthwise, `automatic`).
     private(set) var xnnpack: XNNPACKConvolutionLayer?
+
+    /// The layout of the layer's input, output and residual, set by `LayoutPlanner`. NHWC
+    /// layers run on XNNPACK with no transposes.
+    var layout: TensorLayout = .nchw
+
+    /// Whether XNNPACK can run the layer inside an NHWC run: dense weights (a pruned format keeps
+    /// Gearbox's kernels), ungrouped or depthwise, 2-D, a clamp activation (identity, ReLU, Clip)
+    /// that XNNPACK applies, and the `automatic` kernel choice.
+    var canRunNHWC: Bool {
+        let g = geometry
+        guard kernelChoice == .automatic, XNNPACKSupport.isAvailable, g.outChannels > 0, g.inChannels > 0,
+              let bounds = activation.clampBounds, bounds.lower < bounds.upper
+        else { return false }
+        if g.isDepthwise { return weights.count == g.outChannels * g.kernelHeight * g.kernelWidth }
+        return g.groups == 1 && usesPackedKernel
+    }
+
+    /// The clamp XNNPACK applies in an NHWC run: the activation's, unless a residual Add must come first.
+    private var nhwcOutputBounds: (lower: Float, upper: Float) {
+        residual == nil ? (activation.clampBounds ?? (-.infinity, .infinity)) : (-.infinity, .infinity)
+    }
 
     /// Heap bytes of XNNPACK's own packed copy of this layer's weights (0 off XNNPACK).
     var libraryWeightBytes: Int { xnnpack?.packedBytes ?? 0 }
@@ -143,20 +171,41 @@ final class ConvOperation: WeightedOperation {
     var libraryWorkspaceBytes: Int { xnnpack?.bindingBytes ?? 0 }
 
     /// Creates the XNNPACK operators from the dense weights (or, for a packed file, from the
-    /// packed panels) when the layer qualifies; otherwise Gearbox's kernels stay in charge.
-    private func prepareXNNPACK() {
+    /// packed panels) when the layer qualifies; otherwise Gearbox's kernels stay in charge. Runs
+    /// after layout planning: an NHWC layer always gets operators (false when XNNPACK refuses
+    /// it), an NCHW layer only when XNNPACK's speed pays for the two transposes.
+    @discardableResult
+    func prepareXNNPACK() -> Bool {
         xnnpack = nil
         let g = geometry
-        guard kernelChoice == .automatic, usesPackedKernel, g.groups == 1, XNNPACKConvolutionLayer.pays(for: g), XNNPACKSupport.isAvailable
-        else { return }
-        let count = g.outChannels * g.reduction
-        if weights.count == count {
-            xnnpack = weights.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress.flatMap { XNNPACKConvolutionLayer(g, weightsOIHW: $0, bias: bias) }  // count > 0: never nil
+        if layout == .nhwc {
+            guard canRunNHWC else { return false }
+            if g.isDepthwise {
+                xnnpack = weights.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.flatMap { XNNPACKConvolutionLayer(depthwise: g, weights: $0, bias: bias, outputBounds: nhwcOutputBounds) }
+                }
+            } else {
+                xnnpack = makeDenseXNNPACKLayer(outputBounds: nhwcOutputBounds)
             }
-        } else if let packed = matrices.first as? PackedDenseWeightMatrix {
-            xnnpack = XNNPACKConvolutionLayer(g, packed: packed, bias: bias)
+            return xnnpack != nil
         }
+        guard kernelChoice == .automatic, usesPackedKernel, g.groups == 1, XNNPACKConvolutionLayer.pays(for: g), XNNPACKSupport.isAvailable
+        else { return false }
+        xnnpack = makeDenseXNNPACKLayer(outputBounds: (-.infinity, .infinity))
+        return xnnpack != nil
+    }
+
+    private func makeDenseXNNPACKLayer(outputBounds: (lower: Float, upper: Float)) -> XNNPACKConvolutionLayer? {
+        let g = geometry
+        if weights.count == g.outChannels * g.reduction {
+            return weights.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.flatMap { XNNPACKConvolutionLayer(g, weightsOIHW: $0, bias: bias, outputBounds: outputBounds) }  // count > 0: never nil
+            }
+        }
+        if let packed = matrices.first as? PackedDenseWeightMatrix {
+            return XNNPACKConvolutionLayer(g, packed: packed, bias: bias, outputBounds: outputBounds)
+        }
+        return nil
     }
 
     var weightMatrices: [(description: WeightLayerDescription, matrix: any WeightMatrix)] {
@@ -194,7 +243,6 @@ final class ConvOperation: WeightedOperation {
         descriptions = record.descriptions
         bias = record.convBias
         kernelChoice = .automatic
-        prepareXNNPACK()
     }
 
     /// Which kernel runs this layer (set from EngineOptions before planning).
@@ -211,13 +259,14 @@ final class ConvOperation: WeightedOperation {
 
     /// Which kernel runs the layer (see `InferenceModel.convolutionKernels`).
     var kernelName: String {
+        if geometry.isDepthwise && xnnpack != nil { return "xnnpack-depthwise" }
         if geometry.isDepthwise { return usesDepthwiseKernel ? "depthwise" : "depthwise-plain" }
         if xnnpack != nil { return "xnnpack" }
         return usesPackedKernel ? "packed" : "im2col"
     }
 
     var sharedScratchFloats: Int {
-        if geometry.isDepthwise { return 0 }
+        if geometry.isDepthwise || layout == .nhwc { return 0 }
         if xnnpack != nil { return XNNPACKConvolutionLayer.sharedFloats(geometry) }
         if usesPackedKernel {
             return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.sharedFloats(geometry) : PackedConvStep.sharedFloats(geometry)
@@ -226,12 +275,23 @@ final class ConvOperation: WeightedOperation {
     }
 
     var scratchFloatsPerWorker: Int {
+        if layout == .nhwc { return 0 }
         if usesDepthwiseKernel { return geometry.depthwisePlane.paddedFloats }
         guard usesPackedKernel, xnnpack == nil else { return 0 }
         return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.scratchFloats(geometry) : PackedConvStep.scratchFloats(geometry)
     }
 
-    func makeStep(_ binding: StepBinding) -> any ExecutionStep {
+    func makeStep(_ binding: StepBinding) throws -> any ExecutionStep {
+        if layout == .nhwc {
+            guard let layer = xnnpack,
+                  let step = XNNPACKNHWCConvStep(geometry: geometry, layer: layer, input: binding.address(input), output: binding.address(output),
+                                                 residual: residual.map { UnsafePointer(binding.address($0)) },
+                                                 bounds: activation.clampBounds ?? (-.infinity, .infinity))
+            else {
+                throw EngineError.unsupportedNode(node: label.name, op: label.opType, reason: "XNNPACK refused the layer's NHWC operators or their addresses")
+            }
+            return step
+        }
         let epilogue = Epilogue(bias: bias.map { AlignedBuffer(copying: $0) }, activation: activation,
                                 residual: residual.map { UnsafePointer(binding.address($0)) })
         if geometry.isDepthwise {

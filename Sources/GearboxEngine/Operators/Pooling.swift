@@ -17,9 +17,12 @@ final class PoolOperation: PlannedOperation {
     enum Kind: Sendable { case max, average(countIncludePad: Bool), globalAverage, globalMax }
 
     let label: NodeLabel
-    let input: Int, output: Int
+    var input: Int, output: Int
     let kind: Kind
     let geometry: PoolGeometry
+    /// Set by `LayoutPlanner` when a MaxPool or GlobalAveragePool reads and writes NHWC values:
+    /// the channels per image.
+    var nhwcChannels: Int?
     var inputs: [Int] { [input] }
     var outputs: [Int] { [output] }
 
@@ -32,7 +35,18 @@ final class PoolOperation: PlannedOperation {
     }
 
     func makeStep(_ binding: StepBinding) -> any ExecutionStep {
-        PoolStep(input: binding.address(input), output: binding.address(output), kind: kind, geometry: geometry)
+        if let channels = nhwcChannels, channels > 0 {
+            switch kind {
+            case .globalAverage:
+                return GlobalAveragePoolNHWCStep(input: binding.address(input), output: binding.address(output), batch: geometry.planes / channels,
+                                                 channels: channels, pixels: geometry.inWidth)
+            case .max:
+                return MaxPoolNHWCStep(input: binding.address(input), output: binding.address(output), geometry: geometry, channels: channels)
+            default:
+                break  // The planner moves only these two to NHWC.
+            }
+        }
+        return PoolStep(input: binding.address(input), output: binding.address(output), kind: kind, geometry: geometry)
     }
 }
 

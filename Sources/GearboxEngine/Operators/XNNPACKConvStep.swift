@@ -53,9 +53,12 @@ final class XNNPACKConvolutionLayer {
         return bands
     }
 
-    /// The layer's operators: (row band, channel range) pairs, band-major.
+    /// The layer's operators: (row band, channel range) pairs, band-major. A depthwise layer
+    /// with a channel multiplier above 1 that is not split in bands runs as one operator (its
+    /// channel ranges would have to hold whole groups).
     static func tiles(_ g: ConvGeometry) -> [(band: ConvRowBand, channels: Range<Int>)] {
         if let bands = rowBands(g) { return bands.map { ($0, 0..<g.outChannels) } }
+        if g.isDepthwise && g.outChannelsPerGroup > 1 { return [(ConvRowBand(g), 0..<g.outChannels)] }
         return channelRanges(g).map { (ConvRowBand(g), $0) }
     }
 
@@ -71,9 +74,10 @@ final class XNNPACKConvolutionLayer {
     }
 
     /// - Parameter weightsOIHW: M × C × kH × kW (ONNX layout); nil if XNNPACK cannot run the layer.
-    convenience init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?) {
+    convenience init?(_ g: ConvGeometry, weightsOIHW: UnsafePointer<Float>, bias: [Float]?,
+                      outputBounds: (lower: Float, upper: Float) = (-.infinity, .infinity)) {
         let c = g.inChannels, kh = g.kernelHeight, kw = g.kernelWidth, m = g.outChannels
-        self.init(g, bias: bias) { ohwi in
+        self.init(g, bias: bias, outputBounds: outputBounds) { ohwi in
             for o in 0..<m {
                 for i in 0..<c {
                     for y in 0..<kh {
@@ -86,25 +90,41 @@ final class XNNPACKConvolutionLayer {
 
     /// From Gearbox's panel layout (a packed file's section or an ONNX load's packed matrix),
     /// regrouped to OHWI in one pass without an intermediate OIHW copy.
-    convenience init?(_ g: ConvGeometry, packed: PackedDenseWeightMatrix, bias: [Float]?) {
+    convenience init?(_ g: ConvGeometry, packed: PackedDenseWeightMatrix, bias: [Float]?,
+                      outputBounds: (lower: Float, upper: Float) = (-.infinity, .infinity)) {
         guard packed.rows == g.outChannels, packed.columns == g.reduction else { return nil }
-        self.init(g, bias: bias) { packed.unpack(into: $0, regroupingColumns: g.inChannels) }
+        self.init(g, bias: bias, outputBounds: outputBounds) { packed.unpack(into: $0, regroupingColumns: g.inChannels) }
     }
 
     /// `fillOHWI` writes M × kH × kW × C floats, read by XNNPACK's packing and freed after it.
-    init?(_ g: ConvGeometry, bias: [Float]?, fillOHWI: (UnsafeMutablePointer<Float>) -> Void) {
+    /// `outputBounds` is the clamp XNNPACK applies (NHWC runs fuse ReLU/ReLU6 this way).
+    init?(_ g: ConvGeometry, bias: [Float]?, outputBounds: (lower: Float, upper: Float) = (-.infinity, .infinity),
+          fillOHWI: (UnsafeMutablePointer<Float>) -> Void) {
         guard XNNPACKSupport.isAvailable, g.groups == 1, !g.isDepthwise, g.outChannels > 0, g.inChannels > 0 else { return nil }
         let ohwi = AlignedBuffer(count: g.outChannels * g.reduction)
         fillOHWI(ohwi.baseAddress)
-        var made: [XNNPACKConvolution] = []
+        guard let made = Self.operators(g, weights: UnsafePointer(ohwi.baseAddress), bias: bias, outputBounds: outputBounds) else { return nil }
+        chunks = made
+    }
+
+    /// A depthwise layer (any channel multiplier) from its [M, 1, kH, kW] weights.
+    init?(depthwise g: ConvGeometry, weights: UnsafePointer<Float>, bias: [Float]?, outputBounds: (lower: Float, upper: Float)) {
+        guard XNNPACKSupport.isAvailable, g.isDepthwise, g.outChannels > 0 else { return nil }
+        guard let made = Self.operators(g, weights: weights, bias: bias, outputBounds: outputBounds) else { return nil }
+        chunks = made
+    }
+
+    private static func operators(_ g: ConvGeometry, weights: UnsafePointer<Float>, bias: [Float]?,
+                                  outputBounds: (lower: Float, upper: Float)) -> [XNNPACKConvolution]? {
         let biasBuffer = bias.map { AlignedBuffer(copying: $0) }
-        for tile in Self.tiles(g) {
-            guard let op = XNNPACKConvolution(g, weightsOHWI: UnsafePointer(ohwi.baseAddress),
-                                              bias: biasBuffer.map { UnsafePointer($0.baseAddress) }, channels: tile.channels, band: tile.band)
+        var made: [XNNPACKConvolution] = []
+        for tile in tiles(g) {
+            guard let op = XNNPACKConvolution(g, weights: weights, bias: biasBuffer.map { UnsafePointer($0.baseAddress) },
+                                              channels: tile.channels, band: tile.band, outputBounds: outputBounds)
             else { return nil }
             made.append(op)
         }
-        chunks = made
+        return made
     }
 
     /// Shared scratch: the NHWC input and the NHWC output, each rounded to 16 floats.
@@ -126,9 +146,6 @@ final class XNNPACKConvStep: ExecutionStep, ParallelWork {
     let transposeSplit: (tasks: Int, perTask: Int)
     private var transposing = false
 
-    /// Pixels per transpose block: a block of NHWC rows stays in L1 while its channels are visited.
-    static let pixelBlock = 32
-
     /// Nil when XNNPACK refuses the addresses (the caller then uses Gearbox's kernels).
     init?(geometry: ConvGeometry, layer: XNNPACKConvolutionLayer, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
           epilogue: Epilogue, shared: UnsafeMutablePointer<Float>) {
@@ -139,8 +156,7 @@ final class XNNPACKConvStep: ExecutionStep, ParallelWork {
         self.epilogue = epilogue
         inputNHWC = shared
         outputNHWC = shared + (geometry.batch * geometry.inChannels * geometry.inHeight * geometry.inWidth + 15) / 16 * 16
-        let inPixels = geometry.batch * geometry.inHeight * geometry.inWidth
-        transposeSplit = taskSplit(inPixels, grain: max(Self.pixelBlock, 32_768 / max(geometry.inChannels, 1) / Self.pixelBlock * Self.pixelBlock))
+        transposeSplit = LayoutTranspose.split(pixels: geometry.batch * geometry.inHeight * geometry.inWidth, channels: geometry.inChannels)
         for op in layer.chunks {
             guard op.bind(geometry, input: UnsafePointer(inputNHWC), output: outputNHWC) else { return nil }
         }
@@ -159,44 +175,9 @@ final class XNNPACKConvStep: ExecutionStep, ParallelWork {
 
     /// NCHW → NHWC for a range of (image, pixel) positions.
     private func transposeIn(task: Int) {
-        let plane = g.inHeight * g.inWidth, c = g.inChannels
         let first = task * transposeSplit.perTask
-        let last = min(g.batch * plane, first + transposeSplit.perTask)
-        var p0 = first
-        while p0 < last {
-            let image = p0 / plane, q0 = p0 % plane
-            let n = min(Self.pixelBlock, last - p0, plane - q0)
-            let source = input + image * c * plane + q0
-            let destination = inputNHWC + p0 * c
-            var channel = 0
-            if n == Self.pixelBlock {
-                // 4×4 tiles: four channel rows in, four pixel rows out.
-                while channel + 4 <= c {
-                    let s = source + channel * plane
-                    var q = 0
-                    while q < n {
-                        let r0 = UnsafeRawPointer(s + q).loadUnaligned(as: SIMD4<Float>.self)
-                        let r1 = UnsafeRawPointer(s + plane + q).loadUnaligned(as: SIMD4<Float>.self)
-                        let r2 = UnsafeRawPointer(s + 2 * plane + q).loadUnaligned(as: SIMD4<Float>.self)
-                        let r3 = UnsafeRawPointer(s + 3 * plane + q).loadUnaligned(as: SIMD4<Float>.self)
-                        let d = UnsafeMutableRawPointer(destination + q * c + channel), rowBytes = c * 4
-                        d.storeBytes(of: SIMD4(r0[0], r1[0], r2[0], r3[0]), as: SIMD4<Float>.self)
-                        (d + rowBytes).storeBytes(of: SIMD4(r0[1], r1[1], r2[1], r3[1]), as: SIMD4<Float>.self)
-                        (d + 2 * rowBytes).storeBytes(of: SIMD4(r0[2], r1[2], r2[2], r3[2]), as: SIMD4<Float>.self)
-                        (d + 3 * rowBytes).storeBytes(of: SIMD4(r0[3], r1[3], r2[3], r3[3]), as: SIMD4<Float>.self)
-                        q &+= 4
-                    }
-                    channel &+= 4
-                }
-            }
-            while channel < c {
-                let s = source + channel * plane
-                var q = 0
-                while q < n { destination[q &* c &+ channel] = s[q]; q &+= 1 }
-                channel &+= 1
-            }
-            p0 += n
-        }
+        let last = min(g.batch * g.inHeight * g.inWidth, first + transposeSplit.perTask)
+        LayoutTranspose.toNHWC(UnsafePointer(input), inputNHWC, channels: g.inChannels, plane: g.inHeight * g.inWidth, pixels: first..<last)
     }
 
     /// Runs one (band, channel range) operator, then moves its outputs back to NCHW while they

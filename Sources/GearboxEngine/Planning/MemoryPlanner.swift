@@ -69,7 +69,8 @@ final class MemoryPlanner {
                 source: compiler.source,
                 reason: "its activations need \(workspaceFloats) floats, more than the engine's budget of \(EngineBudget.maximumWorkspaceBytes) bytes (EngineBudget.maximumWorkspaceBytes); use smaller input shapes")
         }
-        let arena = AlignedBuffer(count: arenaSize)
+        // Slack past the last slot: XNNPACK's kernels may read up to 16 bytes beyond an input.
+        let arena = AlignedBuffer(count: arenaSize + Self.slotAlignment)
         let scratch = AlignedBuffer(count: scratchStride * workers + sharedFloats)
         let owner = compiler
         let binding = StepBinding(address: { id in
@@ -77,7 +78,7 @@ final class MemoryPlanner {
             if let offset = offsets[root] { return arena.baseAddress + offset }
             return ConstantFolder.address(ofConstant: root, in: owner)
         }, scratch: scratch.baseAddress, scratchStride: scratchStride, sharedScratch: scratch.baseAddress + scratchStride * workers)
-        let steps = ops.map { $0.makeStep(binding) }
+        let steps = try ops.map { try $0.makeStep(binding) }
         func port(_ id: Int) -> ExecutionPlan.Port {
             ExecutionPlan.Port(name: compiler.values[id].name, shape: compiler.values[id].shape, address: binding.address(id))
         }

@@ -1,7 +1,7 @@
 // GearboxEngine/ModelCompiler: turns a Graph into an ExecutionPlan. Resolves input shapes,
 // lowers every node (shape inference + parameter checks, one-line errors naming the node),
 // folds constants, fuses BatchNorm/activations/residual Adds into Conv and Gemm, converts
-// weights to the requested format, plans the arena and builds the steps.
+// weights to the requested format, plans layouts (NHWC runs), plans the arena and builds the steps.
 
 /// A value in the compiled graph.
 struct CompiledValue {
@@ -31,6 +31,8 @@ final class ModelCompiler {
     /// The compiler then adopts them instead of folding and converting weights (whose
     /// initializers are shape-only placeholders).
     var packedLayers: [WeightLayerRecord]?
+    /// What layout planning decided (set by `compile`).
+    var layoutSummary = LayoutPlanSummary()
 
     init(graph: Graph, options: EngineOptions, source: String) {
         self.graph = graph
@@ -70,6 +72,7 @@ final class ModelCompiler {
         materializeConstantOutputs()
         if options.fusesOperators { GraphFusion(compiler: self).run() }
         try prepareWeights()
+        layoutSummary = LayoutPlanner(compiler: self).run()
         return try MemoryPlanner(compiler: self).makePlan()
     }
 

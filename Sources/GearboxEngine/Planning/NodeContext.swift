@@ -175,7 +175,7 @@ struct NodeContext {
     /// Adds an operation; folds it at load when all its inputs are constants.
     func add(_ operation: any PlannedOperation) throws {
         if operation.inputs.allSatisfy({ compiler.values[compiler.root($0)].constant != nil }) {
-            ConstantFolder.fold(operation, in: compiler)
+            try ConstantFolder.fold(operation, in: compiler)
         } else {
             compiler.operations.append(operation)
         }
@@ -191,7 +191,7 @@ struct NodeContext {
 
 /// Runs an operation whose inputs are all constants once at load and records its outputs as constants.
 enum ConstantFolder {
-    static func fold(_ operation: any PlannedOperation, in compiler: ModelCompiler) {
+    static func fold(_ operation: any PlannedOperation, in compiler: ModelCompiler) throws {
         var outputBuffers: [Int: AlignedBuffer] = [:]
         for id in operation.outputs { outputBuffers[id] = AlignedBuffer(count: compiler.values[id].count) }
         let scratch = AlignedBuffer(count: operation.scratchFloatsPerWorker + operation.sharedScratchFloats)
@@ -200,7 +200,7 @@ enum ConstantFolder {
             return ConstantFolder.address(ofConstant: compiler.root(id), in: compiler)
         }, scratch: scratch.baseAddress, scratchStride: operation.scratchFloatsPerWorker,
            sharedScratch: scratch.baseAddress + operation.scratchFloatsPerWorker)
-        let step = operation.makeStep(binding)
+        let step = try operation.makeStep(binding)
         step.execute(WorkerPool(workerCount: 1, pinning: nil))
         for id in operation.outputs {
             if let buffer = outputBuffers[id] {

@@ -35,7 +35,8 @@ protocol PlannedOperation: AnyObject {
     /// Floats of scratch space the step's workers share.
     var sharedScratchFloats: Int { get }
     /// Builds the step; called once per load after memory planning.
-    func makeStep(_ binding: StepBinding) -> any ExecutionStep
+    /// - Throws: `EngineError` when a library refuses the planned addresses.
+    func makeStep(_ binding: StepBinding) throws -> any ExecutionStep
 }
 
 extension PlannedOperation {

@@ -19,7 +19,7 @@ final class ExecutionPlan {
     let labels: [NodeLabel]
     /// Multiply-accumulates of each step per inference (0 for data movement).
     let macs: [Int]
-    /// The kernel of each convolution step ("depthwise", "xnnpack", "packed"…), nil for other steps.
+    /// The kernel of each convolution step ("depthwise", "xnnpack", "xnnpack-depthwise", "packed"…), nil for other steps.
     let kernels: [String?]
     let inputs: [Port]
     let outputs: [Port]

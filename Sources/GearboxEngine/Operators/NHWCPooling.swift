@@ -1,0 +1,88 @@
+// GearboxEngine/NHWCPooling: MaxPool and GlobalAveragePool on NHWC values inside an NHWC run
+// (see `LayoutPlanner`). Each output pixel's channels are one contiguous vector, so the window
+// loops run over whole channel rows. Tasks are fixed ranges of output rows or channel blocks,
+// so results do not depend on the thread count.
+
+/// MaxPool (2-D, pads, strides, dilations, ceil mode) of an NHWC input into an NHWC output.
+/// Padding never wins (windows take the maximum over their taps inside the input).
+final class MaxPoolNHWCStep: ExecutionStep, ParallelWork {
+    let input: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let g: PoolGeometry
+    let batch: Int, channels: Int
+    let split: (tasks: Int, perTask: Int)
+
+    init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: PoolGeometry, channels: Int) {
+        self.input = UnsafePointer(input)
+        self.output = output
+        g = geometry
+        self.channels = channels
+        batch = geometry.planes / max(channels, 1)
+        let rowWork = max(1, geometry.outWidth * geometry.kernelHeight * geometry.kernelWidth * channels)
+        split = taskSplit(batch * geometry.outHeight, grain: max(1, 65_536 / rowWork))
+    }
+
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, batch * g.outHeight)
+        let c = channels
+        for row in first..<last {
+            let image = row / g.outHeight, oy = row % g.outHeight
+            let y0 = oy * g.strideHeight - g.padTop
+            let (kyLo, kyHi) = PoolStep.validTaps(start: y0, kernel: g.kernelHeight, dilation: g.dilationHeight, size: g.inHeight)
+            let source = input + image * g.inHeight * g.inWidth * c
+            for ox in 0..<g.outWidth {
+                let x0 = ox * g.strideWidth - g.padLeft
+                let (kxLo, kxHi) = PoolStep.validTaps(start: x0, kernel: g.kernelWidth, dilation: g.dilationWidth, size: g.inWidth)
+                let out = output + ((image * g.outHeight + oy) * g.outWidth + ox) * c
+                out.update(repeating: -.infinity, count: c)
+                for ky in kyLo..<kyHi {
+                    let line = source + (y0 + ky * g.dilationHeight) * g.inWidth * c
+                    for kx in kxLo..<kxHi {
+                        let tap = line + (x0 + kx * g.dilationWidth) * c
+                        for i in 0..<c { out[i] = tap[i] > out[i] ? tap[i] : out[i] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// GlobalAveragePool of an NHWC input: the output [N, C, 1, 1] is the same bytes in either
+/// layout. Each channel sums its pixels in pixel order, as the NCHW step does, so both give the
+/// same bits. Tasks are fixed (image, 64-channel block) pairs.
+final class GlobalAveragePoolNHWCStep: ExecutionStep, ParallelWork {
+    let input: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let batch: Int, channels: Int, pixels: Int
+    static let channelBlock = 64
+    let blocksPerImage: Int
+
+    init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, channels: Int, pixels: Int) {
+        self.input = UnsafePointer(input)
+        self.output = output
+        self.batch = batch
+        self.channels = channels
+        self.pixels = pixels
+        blocksPerImage = (channels + Self.channelBlock - 1) / Self.channelBlock
+    }
+
+    func execute(_ pool: WorkerPool) { pool.parallelFor(batch * blocksPerImage, self) }
+
+    func perform(task: Int, worker: Int) {
+        let image = task / blocksPerImage
+        let first = (task % blocksPerImage) * Self.channelBlock
+        let width = min(Self.channelBlock, channels - first)
+        let sums = output + image * channels + first
+        sums.update(repeating: 0, count: width)
+        var source = input + image * pixels * channels + first
+        for _ in 0..<pixels {
+            for c in 0..<width { sums[c] += source[c] }
+            source += channels
+        }
+        let divisor = Float(pixels)
+        for c in 0..<width { sums[c] = sums[c] / divisor }
+    }
+}
