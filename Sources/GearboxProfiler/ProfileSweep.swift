@@ -96,6 +96,11 @@ public final class ProfileSweep {
     public let configuration: SweepConfiguration
     public let environment: SweepEnvironment
     public let paths: SweepPaths
+    /// Set once a cool-down ran its whole budget and the device stayed hot (a board at a hot
+    /// ambient cannot get below its trip): later cells and retries no longer wait, since every
+    /// wait would cost the same budget again for nothing (at 85 °C ambient, 120 s per cell).
+    private var coolingGaveUpAtMilliCelsius: Int?
+    private var coolingNoteWritten = false
 
     public init(portfolio: Portfolio, configuration: SweepConfiguration, environment: SweepEnvironment, paths: SweepPaths) {
         self.portfolio = portfolio; self.configuration = configuration; self.environment = environment; self.paths = paths
@@ -185,6 +190,12 @@ public final class ProfileSweep {
                 kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, visit: visit, counters: counters,
                 monitor: monitor)
             record.coolDownNs = coolDownNs
+            if let hottest = coolingGaveUpAtMilliCelsius, !coolingNoteWritten {
+                coolingNoteWritten = true
+                let note = "the device stayed at \(Double(hottest) / 1000) °C after \(String(format: "%g", Double(configuration.thermal.maxPauseNs) / 1e9)) s of cool-down; later cells and throttled retries did not wait (cells say when they were hot or throttled)"
+                checkpoint.notes.append(note)
+                options.progress(.note(note))
+            }
             try store.record(record, samplesNs: sampling.samplesNs, windowQuartilesNs: sampling.windowQuartilesNs,
                              interfered: sampling.interfered)
             checkpoint.cells.append(record)
@@ -378,14 +389,22 @@ public final class ProfileSweep {
         let clock = environment.clock
         let threshold = Self.coolDownBelowMilliCelsius(guard: configuration.thermal, trips: environment.thermal.throttlingTripsMilliCelsius)
         _ = try setFrequency(minKHz, maxKHz: maxKHz, options)
+        guard coolingGaveUpAtMilliCelsius == nil else { return 0 }
         let start = clock.nowNs()
         let step = Swift.min(UInt64(500_000_000), Swift.max(configuration.thermal.maxPauseNs / 4, 1))
         while clock.nowNs() &- start < configuration.thermal.maxPauseNs {
             let hottest = environment.thermal.readMilliCelsius().values.max()
-            guard let hottest, hottest >= threshold else { break }
+            guard let hottest, hottest >= threshold else { return clock.nowNs() &- start }
             clock.pass(ns: Swift.min(step, configuration.thermal.maxPauseNs - (clock.nowNs() &- start)))
         }
+        noteCoolingGaveUp(below: threshold)
         return clock.nowNs() &- start
+    }
+
+    /// Records that a full cool-down budget left the device at or above `threshold`.
+    private func noteCoolingGaveUp(below threshold: Int) {
+        guard let hottest = environment.thermal.readMilliCelsius().values.max(), hottest >= threshold else { return }
+        coolingGaveUpAtMilliCelsius = hottest
     }
 
     /// The temperature a throttled cell's retry waits for: the thermal guard's resume level, and
@@ -416,7 +435,9 @@ public final class ProfileSweep {
                                  pin: configuration.pin.description, attempt: attempt, visit: visit)
         env.simulation?.beginCell(key: key)
         let startedAt = ISO8601DateFormatter().string(from: Date())
-        let pause = env.clock.isVirtual ? 0 : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
+        let pause = env.clock.isVirtual || coolingGaveUpAtMilliCelsius != nil
+            ? 0 : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
+        if pause >= configuration.thermal.maxPauseNs { noteCoolingGaveUp(below: configuration.thermal.resumeBelowMilliCelsius) }
         let before = env.thermal.readMilliCelsius()
         do { try runner.activate() } catch {
             throw ProfilerError.measurement(variant: runner.variant.name, reason: "activate failed: \(error)")

@@ -111,6 +111,11 @@ extension BoardCommandTests {
         }
         #expect(stderr.contains("cooling down and measuring again"))
         #expect(stderr.contains("still throttled after"))
+        // The first full cool-down that leaves the die hot is the last one waited for: at this
+        // ambient every cell would otherwise wait the whole budget (the farm's hot board, 120 s each).
+        #expect(stderr.contains("later cells and throttled retries did not wait"))
+        let notes = (table["provenance"] as? [String: Any])?["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("after 1 s of cool-down") }, "\(notes)")
     }
 
     @Test(.requiresRoot, .requiresSysfsDumps, needsPortfolio)

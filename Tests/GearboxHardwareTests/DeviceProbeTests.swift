@@ -22,6 +22,9 @@ import Testing
         #expect(device.hostname == "sysfs-dump:2arm-2c")
         #expect(device.counters.allSatisfy { $0.status == "unsupported" && $0.reason.contains("not probed") })
         #expect(device.summaryText().contains("available 400 800 MHz"))
+        // A dump records no kernel and this one no DMI firmware: both absent, and the notes say why.
+        #expect(device.kernel == nil && device.firmware == nil)
+        #expect(device.provenance?.notes.contains { $0.hasPrefix("kernel: not recorded") } == true)
     }
 
     @Test(.requiresRoot, .requiresSysfsDumps) func theIntelHybridHasTwentyPUsTwoKindsAndDerivedGrids() throws {
@@ -51,6 +54,7 @@ import Testing
         let device = try DeviceProbe.run(options: .init(counterNames: ["perf::TASK-CLOCK", "cycles"]))
         #expect(device.sysfsRoot == "live")
         #expect(device.topology.pus >= 1)
+        #expect(device.kernel?.hasPrefix("Linux ") == true)
         #expect(device.counters.map(\.name) == ["perf::TASK-CLOCK", "cycles"])
         let scratch = ScratchDirectory("device")
         let path = scratch.file("\(device.id).json")
@@ -68,5 +72,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: extracted))
         #expect(throws: HardwareError.self) { _ = try SysfsRootArgument.resolve(archive, allowArchive: false) }
         #expect(try SysfsRootArgument.resolve(nil).root == .live)
+    }
+
+    @Test func firmwareComesFromTheRootsDMIFilesAndIsAbsentWithoutThem() throws {
+        let scratch = ScratchDirectory("dmi")
+        let dmi = scratch.file("sys/class/dmi/id")
+        try FileManager.default.createDirectory(atPath: dmi, withIntermediateDirectories: true)
+        let root = SysfsRoot.dump(directory: scratch.path)
+        #expect(PlatformSoftware.read(root: root) == PlatformSoftware(kernel: nil, firmware: nil))
+        try "American Megatrends Inc.\n".write(toFile: dmi + "/bios_vendor", atomically: true, encoding: .utf8)
+        try "F.23\n".write(toFile: dmi + "/bios_version", atomically: true, encoding: .utf8)
+        try "03/14/2024\n".write(toFile: dmi + "/bios_date", atomically: true, encoding: .utf8)
+        #expect(PlatformSoftware.read(root: root).firmware == "American Megatrends Inc. F.23 (03/14/2024)")
+        #expect(PlatformSoftware.read(root: .live).kernel?.hasPrefix("Linux ") == true)
     }
 }

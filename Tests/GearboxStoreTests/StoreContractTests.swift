@@ -65,6 +65,9 @@ enum ContractCheck: String, CaseIterable, CustomTestStringConvertible {
             let listing = try store.listing()
             #expect(listing.devices.map(\.id) == ["fixture-vm-2c"])
             #expect(listing.devices.first?.kind == "real")
+            // The probe's kernel is kept; this VM exposes no DMI firmware, so none is invented.
+            #expect(listing.devices.first?.kernel?.hasPrefix("Linux ") == true)
+            #expect(listing.devices.first?.firmware == nil)
             #expect(listing.validations.count == 1)
             #expect(listing.validations.first?.objective.isEmpty == false)
             // The manifest's hash replaces the name-only entry the table's push made.

@@ -155,17 +155,23 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
     public var powerSensors: [PowerSensor]?
     /// Set when the description is of a board model (`gearbox board run`), not hardware.
     public var board: BoardLabel?
+    /// The running kernel (`uname`), absent for a sysfs dump.
+    public var kernel: String?
+    /// The firmware (DMI BIOS vendor, version, date), absent where the machine exposes none.
+    public var firmware: String?
 
     public init(
         id: String, hostname: String, cpuModel: String, topology: TopologySummary, cpuKinds: [CPUKind],
         dvfs: DVFS, counters: [Counter], thermalZones: [ThermalZone], timer: Timer,
-        sysfsRoot: String? = nil, provenance: Provenance? = nil, powerSensors: [PowerSensor]? = nil, board: BoardLabel? = nil
+        sysfsRoot: String? = nil, provenance: Provenance? = nil, powerSensors: [PowerSensor]? = nil, board: BoardLabel? = nil,
+        software: PlatformSoftware? = nil
     ) {
         self.schemaVersion = Self.currentSchemaVersion
         self.id = id; self.hostname = hostname; self.cpuModel = cpuModel; self.topology = topology
         self.cpuKinds = cpuKinds; self.dvfs = dvfs; self.counters = counters; self.thermalZones = thermalZones
         self.timer = timer; self.sysfsRoot = sysfsRoot; self.provenance = provenance
         self.powerSensors = powerSensors; self.board = board
+        self.kernel = software?.kernel; self.firmware = software?.firmware
     }
 }
 

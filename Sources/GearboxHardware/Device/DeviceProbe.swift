@@ -67,6 +67,8 @@ public enum DeviceProbe {
         if let board {
             notes.append("board model \(board.name): its cpufreq, thermal and power files are a model's (gearbox board run), not hardware; figures are emulated")
         }
+        let software = PlatformSoftware.read(root: root)
+        notes.append(contentsOf: software.absenceNotes)
         let id = options.id ?? DeviceID.derive(cpuModel: cpuModel, topology: summary)
         let source: MeasurementSource = dvfs.controller == .emulated || board != nil ? .emulated : .real
         let governors = dvfs.domains.map(\.governor)
@@ -79,7 +81,7 @@ public enum DeviceProbe {
             sysfsRoot: label,
             provenance: Provenance(deviceID: id, controller: source, governors: governors, limitsKHz: limits,
                                    milliCelsius: temperatures, notes: notes, board: board),
-            powerSensors: powerSensors, board: board)
+            powerSensors: powerSensors, board: board, software: software)
     }
 
     /// The default file for a description: `<directory>/<id>.json`.
