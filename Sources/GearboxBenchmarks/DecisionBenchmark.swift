@@ -2,6 +2,7 @@
 // `gearbox bench policy`), side by side with the clock's own cost and with a naive selector that
 // predicts every variant on each call, so the figures read as ratios measured in one run.
 
+import GearboxCore
 import GearboxPolicy
 import GearboxProfiler
 import GearboxRuntime
@@ -10,9 +11,9 @@ import GearboxRuntime
 public enum DecisionBenchmark {
     /// Percentiles of one timed series, in ns (each includes one clock read).
     public struct Series: Sendable, Equatable {
-        public var p50Ns: Double
-        public var p99Ns: Double
-        public var maxNs: Double
+        public var p50Ns: Nanoseconds
+        public var p99Ns: Nanoseconds
+        public var maxNs: Nanoseconds
     }
 
     public struct Result: Sendable {
@@ -71,7 +72,7 @@ public enum DecisionBenchmark {
     static func series(_ values: [Double]) -> Series {
         let sorted = values.sorted()
         return Series(
-            p50Ns: ValidationMetrics.percentile(sorted, 0.5), p99Ns: ValidationMetrics.percentile(sorted, 0.99),
-            maxNs: sorted.last ?? 0)
+            p50Ns: Nanoseconds(ValidationMetrics.percentile(sorted, 0.5)),
+            p99Ns: Nanoseconds(ValidationMetrics.percentile(sorted, 0.99)), maxNs: Nanoseconds(sorted.last ?? 0))
     }
 }

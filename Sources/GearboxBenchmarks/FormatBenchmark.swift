@@ -66,8 +66,8 @@ public struct FormatBenchmark: Sendable {
         public var format: String
         public var storedBytes: Int
         public var samples: Int
-        public var bestNs: Int
-        public var medianNs: Int
+        public var bestNs: Nanoseconds
+        public var medianNs: Nanoseconds
     }
 
     /// subject time / baseline time, both measured in the same interleaved group.
@@ -231,14 +231,14 @@ public struct FormatBenchmark: Sendable {
         return entries.enumerated().map { index, entry in
             let sorted = samples[index].sorted()
             return Timing(name: entry.0, format: entry.1.formatName, storedBytes: entry.1.storedBytes,
-                          samples: sorted.count, bestNs: sorted.first ?? 0, medianNs: sorted.isEmpty ? 0 : sorted[sorted.count / 2])
+                          samples: sorted.count, bestNs: Nanoseconds(sorted.first ?? 0), medianNs: Nanoseconds(sorted.isEmpty ? 0 : sorted[sorted.count / 2]))
         }
     }
 
     static func compare(_ kind: String, _ subject: Timing, _ baseline: Timing, target: Double?) -> Comparison {
-        let ratio = Double(subject.bestNs) / Double(max(1, baseline.bestNs))
+        let ratio = subject.bestNs / max(1, baseline.bestNs)
         return Comparison(kind: kind, subject: subject, baseline: baseline, ratio: ratio,
-                          medianRatio: Double(subject.medianNs) / Double(max(1, baseline.medianNs)), target: target,
+                          medianRatio: subject.medianNs / max(1, baseline.medianNs), target: target,
                           meetsTarget: target.map { ratio <= $0 })
     }
 
@@ -355,7 +355,7 @@ extension FormatBenchmark.Report {
     }
 
     static func times(_ ratio: Double) -> String { String(format: "%.2f×", ratio) }
-    static func milliseconds(_ ns: Int) -> String { String(format: "%.3f ms", Double(ns) / 1e6) }
+    static func milliseconds(_ span: Nanoseconds) -> String { String(format: "%.3f ms", span.milliseconds) }
     static func padded(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }

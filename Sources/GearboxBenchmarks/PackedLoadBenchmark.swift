@@ -14,10 +14,10 @@ public struct PackedLoadComparison: Codable, Sendable, Hashable {
     public var onnxBytes: Int
     public var packedBytes: Int
     public var rounds: Int
-    public var onnxLoadBestNs: Int
-    public var packedLoadBestNs: Int
-    public var onnxLoadMedianNs: Int
-    public var packedLoadMedianNs: Int
+    public var onnxLoadBestNs: Nanoseconds
+    public var packedLoadBestNs: Nanoseconds
+    public var onnxLoadMedianNs: Nanoseconds
+    public var packedLoadMedianNs: Nanoseconds
     /// packed / ONNX load time (best runs).
     public var loadRatio: Double
     /// packed / ONNX time of load + first inference (best runs).
@@ -51,8 +51,8 @@ public struct PackedLoadComparison: Codable, Sendable, Hashable {
         let onnxBest = onnxLoads.min() ?? 1, packedBest = packedLoads.min() ?? 0
         return PackedLoadComparison(
             variant: variant, onnxBytes: data.count, packedBytes: summary.fileBytes, rounds: max(1, rounds),
-            onnxLoadBestNs: onnxBest, packedLoadBestNs: packedBest, onnxLoadMedianNs: median(onnxLoads),
-            packedLoadMedianNs: median(packedLoads), loadRatio: Double(packedBest) / Double(max(1, onnxBest)),
+            onnxLoadBestNs: Nanoseconds(onnxBest), packedLoadBestNs: Nanoseconds(packedBest),
+            onnxLoadMedianNs: Nanoseconds(median(onnxLoads)), packedLoadMedianNs: Nanoseconds(median(packedLoads)), loadRatio: Double(packedBest) / Double(max(1, onnxBest)),
             firstRunRatio: Double(packedFirst.min() ?? 0) / Double(max(1, onnxFirst.min() ?? 1)),
             note: "files in the page cache (warm); load = file → ready-to-run model, single thread")
     }
@@ -60,6 +60,6 @@ public struct PackedLoadComparison: Codable, Sendable, Hashable {
     /// The comparison as one terminal line.
     public var line: String {
         String(format: "  %@: ONNX %.2f ms, packed %.2f ms → %.2f× (load + first run %.2f×) [%d B ONNX, %d B packed]",
-               variant, Double(onnxLoadBestNs) / 1e6, Double(packedLoadBestNs) / 1e6, loadRatio, firstRunRatio, onnxBytes, packedBytes)
+               variant, onnxLoadBestNs.milliseconds, packedLoadBestNs.milliseconds, loadRatio, firstRunRatio, onnxBytes, packedBytes)
     }
 }

@@ -14,10 +14,10 @@ import GearboxRuntime
 public struct ProfilerBenchmarkReport: Codable, Sendable {
     public struct LoopOverhead: Codable, Sendable {
         /// Whole sampling loop per iteration on an empty workload (timed window + bookkeeping).
-        public var emptyPerIterationNs: Double
+        public var emptyPerIterationNs: Nanoseconds
         /// The empty workload's median sample: what one timed window costs by itself.
-        public var emptyWindowNs: Double
-        public var workloadMedianNs: Double
+        public var emptyWindowNs: Nanoseconds
+        public var workloadMedianNs: Nanoseconds
         /// emptyPerIterationNs / workloadMedianNs.
         public var fraction: Double
         public var bar: Double
@@ -180,7 +180,7 @@ public enum ProfilerBenchmark {
             let empties = try (0..<9).map { _ in try sampler.measure {} }
             let perIteration = empties.map { Double($0.samplingNs) / Double(max($0.samplesNs.count, 1)) }.sorted()[4]
             let empty = empties[4]
-            let window = LatencySummary(samplesNs: empty.samplesNs).p50Ns
+            let window = LatencySummary(samplesNs: empty.samplesNs).p50Ns.value
             let spin = SpinRunner(
                 variant: .init(name: "spin-1ms", file: "", format: .dense, method: "spin", sparsity: 0, params: 0, macs: 0,
                                accuracy: nil, accuracySource: nil), spinNs: 1_000_000)
@@ -189,12 +189,12 @@ public enum ProfilerBenchmark {
             var median = 0.0
             for _ in 0..<3 {
                 let work = try sampler.measure { try spin.runOnce() }
-                median = LatencySummary(samplesNs: work.samplesNs).p50Ns
+                median = LatencySummary(samplesNs: work.samplesNs).p50Ns.value
                 if abs(median / 1_000_000 - 1) <= 0.05 { break }
             }
             let valid = abs(median / 1_000_000 - 1) <= 0.05
             let fraction = perIteration / median
-            return .init(emptyPerIterationNs: perIteration, emptyWindowNs: window, workloadMedianNs: median,
+            return .init(emptyPerIterationNs: Nanoseconds(perIteration), emptyWindowNs: Nanoseconds(window), workloadMedianNs: Nanoseconds(median),
                          fraction: fraction, bar: 0.005, pass: valid && fraction < 0.005)
         }
     }
@@ -208,7 +208,7 @@ public enum ProfilerBenchmark {
              format: pair.variant.format)
         }
         let sorted = deviations.sorted { $0.deviation < $1.deviation }
-        let inside = compared.filter { abs($0.second.p50Ns - $0.first.p50Ns) <= $0.first.ciHalfWidthNs }.count
+        let inside = compared.filter { abs(($0.second.p50Ns - $0.first.p50Ns).value) <= $0.first.ciHalfWidthNs.value }.count
         let coverage = compared.isEmpty ? 0 : Double(inside) / Double(compared.count)
         let within = sorted.filter { $0.deviation <= 0.03 }.count
         let formats = PortfolioManifest.Format.sortedNames(sorted.map(\.format))
@@ -249,7 +249,7 @@ public enum ProfilerBenchmark {
               let stateA = SharedCacheState(cells: a.cells, referenceNs: fastest),
               let stateB = SharedCacheState(cells: b.cells, referenceNs: fastest) else { return nil }
         // The reading of the record the LUT kept for a cell (a retried cell has two).
-        func reading(_ side: (lut: LookupTable, cells: [CellRecord]), variant: String, key: String, p50Ns: Double) -> Double? {
+        func reading(_ side: (lut: LookupTable, cells: [CellRecord]), variant: String, key: String, p50Ns: Nanoseconds) -> Double? {
             let records = side.cells.filter { $0.variant == variant && String($0.kHz) == key }
             return (records.first { $0.latency.p50Ns == p50Ns } ?? records.first { $0.attempt == 0 })?.sharedCacheLoadNs
         }

@@ -100,6 +100,14 @@ public struct FileValidator: Sendable {
         try check(value, in: 1...FileLimits.maximumKHz, "allowed: a frequency in kHz, 1...\(FileLimits.maximumKHz)")
     }
 
+    /// A finite span within `range`, in ns.
+    public func check(_ span: Nanoseconds, in range: ClosedRange<Double>, _ allowed: String? = nil) throws {
+        try check(span.value, in: range, allowed)
+    }
+
+    /// A latency: above zero, at most ``FileLimits/maximumLatencyNs``.
+    public func checkLatencyNs(_ latency: Nanoseconds) throws { try checkLatencyNs(latency.value) }
+
     /// A latency in ns: above zero, at most ``FileLimits/maximumLatencyNs``.
     public func checkLatencyNs(_ value: Double) throws {
         try checkPositive(value, atMost: FileLimits.maximumLatencyNs,

@@ -16,7 +16,7 @@ import Darwin
 /// ```swift
 /// let start = MonotonicClock.nowNs()
 /// work()
-/// let elapsedNs = MonotonicClock.nowNs() - start
+/// let elapsed = MonotonicClock.elapsed(since: start)   // Nanoseconds
 /// ```
 public struct MonotonicClock: Clock, Sendable {
     /// A reading of `CLOCK_MONOTONIC_RAW`.
@@ -37,6 +37,14 @@ public struct MonotonicClock: Clock, Sendable {
                 : .nanoseconds(-Int64(clamping: nanoseconds - other.nanoseconds))
         }
 
+        /// The instant `span` later (earlier when negative), to the nearest nanosecond.
+        public func advanced(by span: Nanoseconds) -> Instant { advanced(by: span.duration) }
+
+        /// The time from `earlier` to this instant (negative when `earlier` is later).
+        public func nanoseconds(since earlier: Instant) -> Nanoseconds {
+            Nanoseconds(Int64(bitPattern: self.nanoseconds &- earlier.nanoseconds))
+        }
+
         public static func < (a: Instant, b: Instant) -> Bool { a.nanoseconds < b.nanoseconds }
 
         public var description: String { "\(nanoseconds) ns" }
@@ -51,6 +59,16 @@ public struct MonotonicClock: Clock, Sendable {
         clock_gettime(CLOCK_MONOTONIC_RAW, &time)
         return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
     }
+
+    /// The time since `startNs`, a reading of ``nowNs()``. Hot loops keep the raw readings and
+    /// convert once with this.
+    @inline(__always)
+    public static func elapsed(since startNs: UInt64) -> Nanoseconds {
+        Nanoseconds(Int64(bitPattern: nowNs() &- startNs))
+    }
+
+    /// The time since `start`.
+    public static func elapsed(since start: Instant) -> Nanoseconds { now().nanoseconds(since: start) }
 
     /// The current instant.
     public static func now() -> Instant { Instant(nanoseconds: nowNs()) }
@@ -70,6 +88,9 @@ public struct MonotonicClock: Clock, Sendable {
             remaining = Self.now().duration(to: deadline)
         }
     }
+
+    /// The clock's resolution as the kernel reports it (`clock_getres`); zero when it refuses.
+    public static var reportedResolution: Nanoseconds { Nanoseconds(reportedResolutionNs()) }
 
     /// `clock_getres(CLOCK_MONOTONIC_RAW)` in nanoseconds.
     public static func reportedResolutionNs() -> UInt64 {

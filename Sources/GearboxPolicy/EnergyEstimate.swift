@@ -47,8 +47,8 @@ public struct EnergyEstimate: Sendable {
         switch basis {
         case let .table(energy):
             guard let joules = energy.joules(variant: variant, kHz: kHz),
-                  let meanNs = latency.predict(variant: variant, kHz: kHz)?.distribution.meanNs, meanNs > 0 else { return nil }
-            return joules / (meanNs / 1e9)
+                  let meanNs = latency.predict(variant: variant, kHz: kHz)?.distribution.meanNs, meanNs > .zero else { return nil }
+            return joules / meanNs.seconds
         case let .board(model, domain):
             return model.power.staticWatts
                 + model.dynamicWatts(domain: domain, kHz: kHz, utilisation: model.domains[domain].utilisation)
@@ -62,7 +62,7 @@ public struct EnergyEstimate: Sendable {
         case .board:
             guard let w = watts(variant: variant, kHz: kHz),
                   let meanNs = latency.predict(variant: variant, kHz: kHz)?.distribution.meanNs else { return nil }
-            return w * meanNs / 1e9
+            return w * meanNs.seconds
         }
     }
 

@@ -103,7 +103,7 @@ public struct FrequencyTrace: Equatable, Sendable {
         guard durationMs <= maximumDurationMs else {
             throw PolicyError.badSetting(
                 name: setting,
-                reason: "\(DurationText.format(ns: durationMs * 1e6)) is longer than the \(DurationText.format(ns: maximumDurationMs * 1e6)) (24 h) Gearbox replays (FrequencyTrace.maximumDurationMs)")
+                reason: "\(DurationText.format(Nanoseconds(milliseconds: durationMs))) is longer than the \(DurationText.format(Nanoseconds(milliseconds: maximumDurationMs))) (24 h) Gearbox replays (FrequencyTrace.maximumDurationMs)")
         }
     }
 

@@ -4,6 +4,7 @@
 // the table's mean latency at the top frequency, for exercising the controllers before an
 // engine-backed backend is available.
 
+import GearboxCore
 import GearboxHardware
 import GearboxPortfolio
 import GearboxProfiler
@@ -55,7 +56,7 @@ public final class VariantRunnerSet: InferenceRunner {
 /// throttling slows it as it would slow inference. Labelled as such in every summary it feeds.
 public final class CalibratedWorkRunner: InferenceRunner {
     /// Target unthrottled time per variant name: the table's mean at its top frequency.
-    public let targetNs: [String: Double]
+    public let targetNs: [String: Nanoseconds]
     /// Work per variant name, in SpinWorkload iterations (empty until calibrated).
     public private(set) var iterations: [String: Int] = [:]
     private var active = 0
@@ -63,7 +64,7 @@ public final class CalibratedWorkRunner: InferenceRunner {
     public init(table: LookupTable) {
         let predictor = LatencyPredictor(table: table)
         let top = table.frequenciesKHz.max() ?? table.variants.flatMap { $0.latency.keys.compactMap { Int($0) } }.max() ?? 1
-        var targets: [String: Double] = [:]
+        var targets: [String: Nanoseconds] = [:]
         for (i, variant) in table.variants.enumerated() {
             if let p = predictor.predict(variant: i, kHz: top) { targets[variant.name] = p.distribution.meanNs }
         }
@@ -73,7 +74,7 @@ public final class CalibratedWorkRunner: InferenceRunner {
     /// Measures the work rate on the calling thread; call it unthrottled, on the thread that will run.
     public func calibrate() {
         let perNs = Double(SpinWorkload.iterations(forNs: 10_000_000)) / 10_000_000
-        iterations = targetNs.mapValues { max(1, Int($0 * perNs)) }
+        iterations = targetNs.mapValues { max(1, Int($0.value * perNs)) }
     }
 
     public func activate(variantNamed name: String) throws {

@@ -3,6 +3,7 @@
 // frequency, and the fastest variant still meets it at the bottom one.
 
 import Foundation
+import GearboxCore
 import GearboxProfiler
 import GearboxRuntime
 
@@ -16,10 +17,10 @@ extension LatencyObjective {
     /// "Most accurate" is by `accuracy`, or by MACs when the table has no accuracies.
     public static func suggestedP99(for table: LookupTable) -> LatencyObjective? {
         guard let bottom = table.frequenciesKHz.min() else { return nil }
-        func p99(_ variant: LookupTable.Variant, _ kHz: Int) -> Double? { variant.latency[String(kHz)]?.p99Ns }
+        func p99(_ variant: LookupTable.Variant, _ kHz: Int) -> Double? { variant.latency[String(kHz)]?.p99Ns.value }
         /// The highest frequency the variant was measured at (its top cell may be missing).
         func topP99(_ variant: LookupTable.Variant) -> Double? {
-            variant.latency.compactMap { key, cell in Int(key).map { ($0, cell.p99Ns) } }.max { $0.0 < $1.0 }?.1
+            variant.latency.compactMap { key, cell in Int(key).map { ($0, cell.p99Ns.value) } }.max { $0.0 < $1.0 }?.1
         }
         let withAccuracy = table.variants.contains { $0.accuracy != nil }
         let accurate = table.variants.max { a, b in
@@ -36,7 +37,7 @@ extension LatencyObjective {
             let tight = roundedUp(max(accurateTop * 1.15, fastestBottom * 1.10))
             if tight < accurateBottom { target = tight }
         }
-        return LatencyObjective(statistic: .percentile(99), targetNs: target)
+        return LatencyObjective(statistic: .percentile(99), targetNs: Nanoseconds(target))
     }
 
     /// Rounds up to two significant digits (e.g. 3_412_000 → 3_500_000).
@@ -59,7 +60,7 @@ extension LatencyObjective {
                 guard let cell = variant.latency[String(kHz)] else { continue }
                 measured += 1
                 if cell.source == .predicted { predicted += 1 }
-                let value: Double
+                let value: Nanoseconds
                 switch statistic {
                 case .mean: value = cell.meanNs
                 case let .percentile(p):  // the table's percentile at or above p

@@ -40,7 +40,7 @@ public final class RealTimeValidation {
     /// measured the table under emulated DVFS: a CPU-bandwidth throttle makes single sub-period
     /// inferences bimodal (full speed, or stalled for the rest of the period), so only a mean over
     /// several periods shows the emulated frequency.
-    public let sampleWindowNs: Int64
+    public let sampleWindowNs: Nanoseconds
     /// After each frequency change, inferences run for this long with the chosen variant before
     /// the next row is timed (0: none). Under emulated DVFS the cgroup throttle needs a few
     /// periods to settle after its quota changes (measured: the first 32 ms window after a step
@@ -48,11 +48,13 @@ public final class RealTimeValidation {
     /// table after a settle time and a warm-up, so rows timed during the transient compare a
     /// mechanism artefact with the table. With real cpufreq the transition is part of what the
     /// policy delivers, so the validator leaves it at 0 there.
-    public let settleNs: Int64
+    public let settleNs: Nanoseconds
     /// Energy figures for `--minimize energy` when they are not the table's (a board model's); nil
     /// reads the table's cells.
     public var energy: EnergyEstimate?
     let clock: () -> Int64
+    // The two spans in whole clock nanoseconds, as the replay loop compares them with readings.
+    private let windowClockNs: Int64, settleClockNs: Int64
     let tableName: String
 
     /// - Parameter clock: monotonic nanoseconds; tests pass a fake one that their fake runner advances.
@@ -60,13 +62,14 @@ public final class RealTimeValidation {
         table: LookupTable, trace: FrequencyTrace, objective: LatencyObjective, controller: FrequencyController,
         runner: InferenceRunner, traceDomain: Int = 0, controllerDomain: Int = 0,
         configuration: VariantSelector.Configuration = VariantSelector.Configuration(),
-        tableName: String = "lookup table", sampleWindowNs: Int64 = 0, settleNs: Int64 = 0,
+        tableName: String = "lookup table", sampleWindowNs: Nanoseconds = .zero, settleNs: Nanoseconds = .zero,
         clock: @escaping () -> Int64 = VariantSelector.monotonicNs
     ) {
         self.table = table; self.trace = trace; self.objective = objective; self.controller = controller
         self.runner = runner; self.traceDomain = traceDomain; self.controllerDomain = controllerDomain
-        self.configuration = configuration; self.tableName = tableName; self.sampleWindowNs = max(0, sampleWindowNs)
-        self.settleNs = max(0, settleNs)
+        self.configuration = configuration; self.tableName = tableName; self.sampleWindowNs = max(.zero, sampleWindowNs)
+        self.settleNs = max(.zero, settleNs)
+        windowClockNs = self.sampleWindowNs.wholeNanoseconds; settleClockNs = self.settleNs.wholeNanoseconds
         self.clock = clock
     }
 
@@ -92,7 +95,7 @@ public final class RealTimeValidation {
             tableName: tableName)
         let names = selector.variants.map(\.name)
         let count = names.count
-        let target = objective.targetNs
+        let target = objective.targetNs.value
         let topKHz = table.frequenciesKHz.max() ?? trace.distinctKHz(domain: traceDomain).last ?? 1
         let byScore = (0..<count).sorted {
             let a = selector.score(ofVariant: $0), b = selector.score(ofVariant: $1)
@@ -125,7 +128,7 @@ public final class RealTimeValidation {
                 }
                 sampleIndex = index
                 frequencyChanges += 1
-                settling = settleNs > 0
+                settling = settleClockNs > 0
             }
             var chosen: Int
             switch policy {
@@ -154,7 +157,7 @@ public final class RealTimeValidation {
                         throw PolicyError.runFailed(reason: "inference with \(names[chosen]) failed: \(error)")
                     }
                     settleInferences += 1
-                } while clock() - settleStart < settleNs
+                } while clock() - settleStart < settleClockNs
                 settledNs += clock() - settleStart
             }
             let before = clock()
@@ -166,29 +169,30 @@ public final class RealTimeValidation {
                 inferences += 1
                 // As the profiler does under emulated DVFS: the quota is charged at the inference
                 // boundary, not at the next scheduler tick (GearboxProfiler.SampleWindow).
-                if sampleWindowNs > 0 { sched_yield() }
-            } while sampleWindowNs > 0 && clock() - before < sampleWindowNs
+                if windowClockNs > 0 { sched_yield() }
+            } while windowClockNs > 0 && clock() - before < windowClockNs
             let latency = Double(clock() - before) / Double(inferences)
-            if policy == .gearbox { selector.observe(latencyNs: latency) }
+            if policy == .gearbox { selector.observe(latencyNs: Nanoseconds(latency)) }
             // A switch delays the first inference of the row: in a windowed row it is spread over the batch's mean.
             let charged = (policy == .oracle ? 0 : switchNs) / Double(inferences)
             rows.append(TimelineRow(
                 timeMs: Double(now) / 1e6, kHz: appliedKHz, policy: policy, variant: names[chosen],
-                latencyNs: charged + latency, violation: charged + latency > target, switched: switched, switchNs: switchNs,
+                latencyNs: Nanoseconds(charged + latency), violation: charged + latency > target, switched: switched,
+                switchNs: Nanoseconds(switchNs),
                 inferences: inferences))
         }
 
         var notes = ["\(controller.source) controller applied \(frequencyChanges) frequency changes between inferences"]
-        if settleNs > 0 {
-            notes.append("after each frequency change the chosen variant ran untimed for \(DurationText.format(ns: Double(settleNs))) while the throttle settled (\(settleInferences) inferences, \(DurationText.format(ns: Double(settledNs))) in all, not in the rows), as the table was measured after a settle time")
+        if settleNs > .zero {
+            notes.append("after each frequency change the chosen variant ran untimed for \(DurationText.format(settleNs)) while the throttle settled (\(settleInferences) inferences, \(DurationText.format(Nanoseconds(settledNs))) in all, not in the rows), as the table was measured after a settle time")
         }
         if rows.count < 100 {
             // Nearest rank: with fewer than 100 rows the p99 is the worst row, so one stalled window
             // (a throttle transient, a preemption on a loaded machine) is the whole p99.
             notes.append("p99 of \(rows.count) rows is its worst row: one slow row decides it (see timeline.csv)")
         }
-        if sampleWindowNs > 0 {
-            notes.append("each timeline row is the mean latency of the inferences run back to back in a \(DurationText.format(ns: Double(sampleWindowNs))) window (\(rows.reduce(0) { $0 + $1.inferences }) inferences in \(rows.count) rows), as the table was measured")
+        if sampleWindowNs > .zero {
+            notes.append("each timeline row is the mean latency of the inferences run back to back in a \(DurationText.format(sampleWindowNs)) window (\(rows.reduce(0) { $0 + $1.inferences }) inferences in \(rows.count) rows), as the table was measured")
         }
         switch policy {
         case .gearbox, .gearboxJoint:

@@ -129,7 +129,7 @@ public final class SimulatedValidation {
                 let a = s.startMs * 1e6, b = s.endMs * 1e6
                 if t >= a && t < b { factor *= s.factor; boundary = min(boundary, b) } else if a > t { boundary = min(boundary, a) }
             }
-            let full = truth(kHz: min(samples[index].kHz[options.domain], ceilingKHz))[v].quantileNs(u) * factor
+            let full = truth(kHz: min(samples[index].kHz[options.domain], ceilingKHz))[v].quantileNs(u).value * factor
             let nextSample = index + 1 < samples.count ? samples[index + 1].timeMs * 1e6 : .infinity
             let next = min(nextSample, boundary)
             if full <= 0 { return total }
@@ -151,7 +151,7 @@ public final class SimulatedValidation {
         let joint = policy == .gearboxJoint ? try? jointSelector() : nil
         let names = reference.variants.map(\.name)
         let count = names.count
-        let target = objective.targetNs
+        let target = objective.targetNs.value
         let topKHz = trace.distinctKHz(domain: options.domain).last ?? 1
         // Ranking for the baselines and the oracle: score descending, then latency at the top frequency.
         let topTruth = truth(kHz: max(topKHz, table.frequenciesKHz.max() ?? topKHz))
@@ -178,10 +178,10 @@ public final class SimulatedValidation {
                 let d = selector.decide(frequencyKHz: kHz, atNs: Int64(t))
                 chosen = d.variantIndex
                 switched = d.switched
-                switchNs = d.switchCostNs
+                switchNs = d.switchCostNs.value
                 if !d.meetsObjective { unmet += 1 }
                 latency = latencyNs(variant: chosen, quantile: u, startNs: t + switchNs)
-                selector.observe(latencyNs: latency)
+                selector.observe(latencyNs: Nanoseconds(latency))
             case .gearboxJoint:
                 // The trace's frequency is the cap; the run is at the chosen frequency under it.
                 let decider = joint ?? selector
@@ -189,10 +189,10 @@ public final class SimulatedValidation {
                 let d = decider.decide(frequencyKHz: kHz, atNs: Int64(t))
                 chosen = d.variantIndex
                 switched = d.switched
-                switchNs = d.switchCostNs
+                switchNs = d.switchCostNs.value
                 if !d.meetsObjective { unmet += 1 }
                 latency = latencyNs(variant: chosen, quantile: u, startNs: t + switchNs, ceilingKHz: kHz)
-                decider.observe(latencyNs: latency)
+                decider.observe(latencyNs: Nanoseconds(latency))
             case .staticAccurate, .staticFast:
                 chosen = policy == .staticAccurate ? byScore[0] : fastest
                 latency = latencyNs(variant: chosen, quantile: u, startNs: t)
@@ -209,8 +209,8 @@ public final class SimulatedValidation {
             current = chosen
             let response = switchNs + latency
             rows.append(TimelineRow(
-                timeMs: t / 1e6, kHz: kHz, policy: policy, variant: names[chosen], latencyNs: response,
-                violation: response > target, switched: switched, switchNs: switchNs))
+                timeMs: t / 1e6, kHz: kHz, policy: policy, variant: names[chosen], latencyNs: Nanoseconds(response),
+                violation: response > target, switched: switched, switchNs: Nanoseconds(switchNs)))
             t += max(response, 1)
         }
 

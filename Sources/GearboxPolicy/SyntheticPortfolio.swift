@@ -34,7 +34,7 @@ public enum SyntheticPortfolio {
             var cells: [String: LookupTable.LatencyCell] = [:]
             for (j, kHz) in frequenciesKHz.enumerated() where !(name == "dense" && kHz == 600_000) {
                 let ripple = 1 + 0.02 * sin(Double(i * 7 + j * 3))
-                let mean = (aNs + bNsKHz / Double(kHz)) * ripple
+                let mean = Nanoseconds((aNs + bNsKHz / Double(kHz)) * ripple)
                 cells[String(kHz)] = LookupTable.LatencyCell(
                     p50Ns: 0.965 * mean, p90Ns: 1.09 * mean, p99Ns: 1.24 * mean, p999Ns: 1.42 * mean, maxNs: 1.6 * mean,
                     meanNs: mean, stddevNs: 0.075 * mean, ciHalfWidthNs: 0.004 * mean, samples: 2000, source: .simulated,
@@ -44,12 +44,12 @@ public enum SyntheticPortfolio {
             variants.append(LookupTable.Variant(
                 name: name, format: "dense", accuracy: accuracies ? accuracy : nil, params: params,
                 macs: Int(Double(denseMACs) * fraction), memoryBytes: params * 4 + 65_536, latency: cells, counters: [:],
-                model: .init(aNs: aNs, bNsKHz: bNsKHz, r2: 0.999, looMape: 0.012)))
+                model: .init(aNs: Nanoseconds(aNs), bNsKHz: bNsKHz, r2: 0.999, looMape: 0.012)))
         }
         var switches: [String: [String: LookupTable.SwitchCost]] = [:]
         for (from, _, _) in shape {
             for (to, _, fraction) in shape where to != from {
-                let warm = 300_000 + 1_200_000 * fraction
+                let warm = Nanoseconds(300_000 + 1_200_000 * fraction)
                 switches[from, default: [:]][to] = .init(cold: 4 * warm, warm: warm, coldCache: "warm-cache")
             }
         }

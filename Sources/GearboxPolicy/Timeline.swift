@@ -2,6 +2,7 @@
 // and the `timeline.csv` file (time_ms, khz, policy, variant, latency_ns, violation, switch, switch_ns,
 // energy_j, temperature_c).
 
+import GearboxCore
 import GearboxRuntime
 
 /// The policies `gearbox validate` can run side by side.
@@ -53,13 +54,13 @@ public struct TimelineRow: Equatable, Sendable {
     public var policy: ValidationPolicy
     public var variant: String
     /// What the caller waited: the switch paid just before this inference (if any) plus the inference.
-    public var latencyNs: Double
+    public var latencyNs: Nanoseconds
     /// `latencyNs` exceeded the objective's target.
     public var violation: Bool
     /// The policy switched variant just before this inference.
     public var switched: Bool
     /// Time the switch took (0 when none; counted in `latencyNs` except for the oracle, whose switches are free).
-    public var switchNs: Double
+    public var switchNs: Nanoseconds
     /// Inferences this row stands for: 1, or with a sample window (emulated DVFS) the batch whose
     /// mean per-inference latency `latencyNs` is.
     public var inferences: Int
@@ -68,7 +69,7 @@ public struct TimelineRow: Equatable, Sendable {
     /// The die temperature at the row's start in °C, from the trace; nil when the trace has none.
     public var temperatureC: Double?
 
-    public init(timeMs: Double, kHz: Int, policy: ValidationPolicy, variant: String, latencyNs: Double, violation: Bool, switched: Bool, switchNs: Double,
+    public init(timeMs: Double, kHz: Int, policy: ValidationPolicy, variant: String, latencyNs: Nanoseconds, violation: Bool, switched: Bool, switchNs: Nanoseconds,
                 inferences: Int = 1, energyJ: Double? = nil, temperatureC: Double? = nil) {
         self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant; self.latencyNs = latencyNs
         self.violation = violation; self.switched = switched; self.switchNs = switchNs; self.inferences = inferences
@@ -101,12 +102,12 @@ public enum Timeline {
 
     /// Throws ``PolicyError/badSetting(name:reason:)`` when a run of `durationMs` whose inferences
     /// take at least `fastestLatencyNs` could record more than ``maximumRowsPerRun`` rows.
-    public static func checkRowBudget(durationMs: Double, fastestLatencyNs: Double) throws {
-        let rows = durationMs * 1e6 / max(fastestLatencyNs, 1)
+    public static func checkRowBudget(durationMs: Double, fastestLatencyNs: Nanoseconds) throws {
+        let rows = durationMs * 1e6 / max(fastestLatencyNs.value, 1)
         guard rows <= Double(maximumRowsPerRun) else {
             throw PolicyError.badSetting(
                 name: "--duration",
-                reason: "\(DurationText.format(ns: durationMs * 1e6)) of inferences as fast as \(DurationText.format(ns: fastestLatencyNs)) would record about \(Int(exactly: rows.rounded()).map(String.init) ?? "\(rows)") timeline rows per policy, more than \(maximumRowsPerRun) (Timeline.maximumRowsPerRun); give a shorter --duration")
+                reason: "\(DurationText.format(Nanoseconds(milliseconds: durationMs))) of inferences as fast as \(DurationText.format(fastestLatencyNs)) would record about \(Int(exactly: rows.rounded()).map(String.init) ?? "\(rows)") timeline rows per policy, more than \(maximumRowsPerRun) (Timeline.maximumRowsPerRun); give a shorter --duration")
         }
     }
 
@@ -117,8 +118,8 @@ public enum Timeline {
         for run in runs {
             for r in run.rows {
                 lines.append(
-                    "\(DurationText.compact(r.timeMs)),\(r.kHz),\(r.policy.rawValue),\(field(r.variant)),\(nanoseconds(r.latencyNs)),"
-                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(nanoseconds(r.switchNs)),"
+                    "\(DurationText.compact(r.timeMs)),\(r.kHz),\(r.policy.rawValue),\(field(r.variant)),\(nanoseconds(r.latencyNs.value)),"
+                        + "\(r.violation ? 1 : 0),\(r.switched ? 1 : 0),\(nanoseconds(r.switchNs.value)),"
                         + "\(r.energyJ.map { String(format: "%.6g", $0) } ?? ""),\(r.temperatureC.map { String(format: "%.2f", $0) } ?? "")")
             }
         }

@@ -218,10 +218,10 @@ public struct TraceSpec: Equatable, Sendable, CustomStringConvertible {
 
     private func duration(_ key: String, default value: Double) throws -> Double {
         guard let text = parameters[key] else { return value }
-        guard let ns = DurationText.nanoseconds(text), ns >= 1e3 else {
+        guard let span = DurationText.nanoseconds(text), span >= Nanoseconds(microseconds: 1) else {
             throw PolicyError.badTraceSpec(spec: description, reason: "\(key)=\(text) is not a duration of at least 1us (e.g. 2s, 100ms)")
         }
-        return ns / 1e6
+        return span.milliseconds
     }
 
     private func number(_ key: String, default value: Double, range: ClosedRange<Double>) throws -> Double {

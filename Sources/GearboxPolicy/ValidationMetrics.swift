@@ -3,6 +3,7 @@
 // the oracle, and the coefficient of variation of per-frequency mean latency.
 
 import Foundation
+import GearboxCore
 
 /// Turns a ``PolicyRun`` into the summary's per-policy figures.
 public enum ValidationMetrics {
@@ -20,7 +21,7 @@ public enum ValidationMetrics {
         }
         let violations = rows.filter(\.violation).count
         let accuracy = meanAccuracy(of: run)
-        let latencies = rows.map(\.latencyNs).sorted()
+        let latencies = rows.map(\.latencyNs.value).sorted()
 
         // Per segment: which run of constant frequency each inference started in.
         let segments = trace.segments(domain: domain)
@@ -37,9 +38,9 @@ public enum ValidationMetrics {
             violationRate: Double(violations) / Double(n),
             meanAccuracy: accuracy,
             switches: rows.filter(\.switched).count,
-            switchTimeNs: rows.reduce(0) { $0 + $1.switchNs },
-            p50Ns: percentile(latencies, 0.50),
-            p99Ns: percentile(latencies, 0.99),
+            switchTimeNs: rows.reduce(Nanoseconds.zero) { $0 + $1.switchNs },
+            p50Ns: Nanoseconds(percentile(latencies, 0.50)),
+            p99Ns: Nanoseconds(percentile(latencies, 0.99)),
             regretVsOracle: both(oracleAccuracy, accuracy).map { $0 - $1 },
             inferences: rows.reduce(0) { $0 + $1.inferences },
             latencyCVAcrossFrequencies: latencyCV(rows),
@@ -69,7 +70,7 @@ public enum ValidationMetrics {
     /// or nil when fewer than two frequencies were visited.
     public static func latencyCV(_ rows: [TimelineRow]) -> Double? {
         var sums: [Int: (sum: Double, count: Int)] = [:]
-        for row in rows { sums[row.kHz, default: (0, 0)].sum += row.latencyNs; sums[row.kHz, default: (0, 0)].count += 1 }
+        for row in rows { sums[row.kHz, default: (0, 0)].sum += row.latencyNs.value; sums[row.kHz, default: (0, 0)].count += 1 }
         guard sums.count >= 2 else { return nil }
         let means = sums.values.map { $0.sum / Double($0.count) }
         let mean = means.reduce(0, +) / Double(means.count)

@@ -23,27 +23,27 @@ public enum RealTimeRunnerKind: String, Sendable, CaseIterable {
 public enum RealTimeTiming: Equatable, Sendable {
     /// Four throttle periods under emulated DVFS, else 0.
     case auto
-    case nanoseconds(Int64)
+    case nanoseconds(Nanoseconds)
 
     /// `auto`, `0` or a duration such as `32ms`; `setting` names the flag in errors.
     public init(parsing text: String, setting: String) throws {
         switch text {
         case "auto": self = .auto
-        case "0": self = .nanoseconds(0)
+        case "0": self = .nanoseconds(.zero)
         default:
             let ms = try DurationText.milliseconds(text, setting: setting)
             try FrequencyTrace.checkDuration(ms, setting: setting)
-            let ns = Int64(ms * 1e6)
-            if ns < 0 { throw PolicyError.badSetting(name: setting, reason: "must be auto, 0 or a positive duration") }
-            self = .nanoseconds(ns)
+            let span = Nanoseconds(Int64(ms * 1e6))
+            if span < .zero { throw PolicyError.badSetting(name: setting, reason: "must be auto, 0 or a positive duration") }
+            self = .nanoseconds(span)
         }
     }
 
     /// The span in force: `automatic` for `.auto`.
-    public func resolved(automatic: Int64) -> Int64 {
+    public func resolved(automatic: Nanoseconds) -> Nanoseconds {
         switch self {
         case .auto: return automatic
-        case let .nanoseconds(ns): return ns
+        case let .nanoseconds(span): return span
         }
     }
 }
@@ -156,7 +156,7 @@ public final class ValidationSession {
             }
         } else {
             // The simulator draws no latency below half a cell's p50 (LatencyDistribution's floor).
-            let fastestNs = table.variants.flatMap { $0.latency.values.map(\.p50Ns) }.min().map { $0 / 2 } ?? 1
+            let fastestNs: Nanoseconds = table.variants.flatMap { $0.latency.values.map(\.p50Ns) }.min().map { $0 * 0.5 } ?? 1
             try Timeline.checkRowBudget(durationMs: durationMs, fastestLatencyNs: fastestNs)
         }
         let catalog = BoardCatalog(directory: request.boardsDirectory)
@@ -233,7 +233,7 @@ public final class RealTimeValidationSession {
         var afterEnrolling: () throws -> Void = {}
         var saveCalibration: () -> Void = {}
         var notes: [String] = []
-        var throttleWindowNs: Int64 = 0
+        var throttleWindowNs = Nanoseconds.zero
         switch request.controller {
         case .emulated:
             let top = table.frequenciesKHz.max() ?? trace.distinctKHz(domain: request.domain).last ?? 1
@@ -247,7 +247,7 @@ public final class RealTimeValidationSession {
             notes.append(note)
             announce(note)
             afterEnrolling = { _ = try emulated.calibrate(steps) }
-            throttleWindowNs = Int64(steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? 0)
+            throttleWindowNs = steps.map { emulated.averagingWindowNs(forKHz: $0.kHz) }.max() ?? .zero
             saveCalibration = { try? emulated.saveCalibrations(to: calibrationPath, deviceID: table.device) }
             controller = emulated
         case .real:

@@ -10,9 +10,9 @@ public struct ValidationSummary: VersionedFile, Equatable, Sendable {
         public var violationRate: Double
         public var meanAccuracy: Double?
         public var switches: Int
-        public var switchTimeNs: Double
-        public var p50Ns: Double
-        public var p99Ns: Double
+        public var switchTimeNs: Nanoseconds
+        public var p50Ns: Nanoseconds
+        public var p99Ns: Nanoseconds
         public var regretVsOracle: Double?
         public var inferences: Int
         /// Coefficient of variation of per-frequency mean latency ("stable latency under DVFS").
@@ -24,8 +24,8 @@ public struct ValidationSummary: VersionedFile, Equatable, Sendable {
         /// without energy figures.
         public var energyPerInferenceJ: Double?
         public init(
-            violationRate: Double, meanAccuracy: Double?, switches: Int, switchTimeNs: Double, p50Ns: Double,
-            p99Ns: Double, regretVsOracle: Double?, inferences: Int, latencyCVAcrossFrequencies: Double? = nil,
+            violationRate: Double, meanAccuracy: Double?, switches: Int, switchTimeNs: Nanoseconds, p50Ns: Nanoseconds,
+            p99Ns: Nanoseconds, regretVsOracle: Double?, inferences: Int, latencyCVAcrossFrequencies: Double? = nil,
             segmentViolationRates: [String: Double]? = nil, note: String? = nil, energyPerInferenceJ: Double? = nil
         ) {
             self.energyPerInferenceJ = energyPerInferenceJ

@@ -37,7 +37,7 @@ public struct ValidationReport: Sendable {
             guard let r = summary.policies[policy.rawValue] else { continue }
             rows.append([
                 policy.rawValue, String(r.inferences), fixed(r.violationRate * 100, 2) + "%", fixed(r.meanAccuracy, 4),
-                String(r.switches), fixed(r.switchTimeNs / 1e6, 2), fixed(r.p50Ns / 1e6, 3), fixed(r.p99Ns / 1e6, 3),
+                String(r.switches), fixed(r.switchTimeNs.milliseconds, 2), fixed(r.p50Ns.milliseconds, 3), fixed(r.p99Ns.milliseconds, 3),
                 fixed(r.regretVsOracle, 4), fixed(r.latencyCVAcrossFrequencies, 3),
             ] + (energy ? [fixed(r.energyPerInferenceJ.map { $0 * 1e3 }, 4)] : []))
         }
@@ -125,7 +125,7 @@ public enum Validator {
         }
         var notes = [
             "\(controller.source): the trace applied in real time by the \(controller.source) frequency controller; every inference and switch timed on the monotonic clock",
-            "policies run one after another on the same trace, each for \(DurationText.format(ns: durationMs * 1e6))",
+            "policies run one after another on the same trace, each for \(DurationText.format(Nanoseconds(milliseconds: durationMs)))",
             "measuring thread: " + (placement?.note ?? "not pinned"),
         ] + extraNotes
         notes += traceNotes(validation.trace, durationMs: durationMs)

@@ -6,6 +6,7 @@
 // mask level, moving no weights.
 
 import Foundation
+import GearboxCore
 import GearboxEngine
 
 /// A variant loaded into the engine.
@@ -16,13 +17,13 @@ public final class EngineRunner: VariantRunner {
     public var residentBytes: Int { model.residentBytes }
     public var weightBytes: Int { model.weightBytes }
     public var mappedWeightBytes: Int { model.mappedWeightBytes }
-    public let loadNs: Int
+    public let loadNs: Nanoseconds
 
     /// For masked variants: the shared model's mask switch and this variant's level.
     let maskSelection: MaskSelection?
     let maskLevel: Int
 
-    init(variant: PortfolioManifest.Variant, model: InferenceModel, sharedModelID: String, loadNs: Int,
+    init(variant: PortfolioManifest.Variant, model: InferenceModel, sharedModelID: String, loadNs: Nanoseconds,
          maskSelection: MaskSelection? = nil, maskLevel: Int = 0) {
         self.variant = variant; self.model = model; self.sharedModelID = sharedModelID; self.loadNs = loadNs
         self.maskSelection = maskSelection; self.maskLevel = maskLevel
@@ -53,7 +54,7 @@ public final class EngineBackend: VariantBackend {
     public let inputSeed: UInt64
 
     /// Masked models loaded so far, by file path: later masked variants of the file reuse them.
-    private var sharedModels: [String: (model: InferenceModel, selection: MaskSelection, fractions: [Double], loadNs: Int)] = [:]
+    private var sharedModels: [String: (model: InferenceModel, selection: MaskSelection, fractions: [Double], loadNs: Nanoseconds)] = [:]
 
     public init(threads: Int = 1, pinning: (any WorkerPinning)? = nil, formats: WeightFormatRegistry = PrunedFormats.registry,
                 inputSeed: UInt64 = 1) {
@@ -97,7 +98,7 @@ public final class EngineBackend: VariantBackend {
                 reason: "masked variant needs 'mask' as the kept channel fraction in (0, 1] (e.g. \"0.5\"), found \(variant.mask.map { "'\($0)'" } ?? "none")")
         }
         if let shared = sharedModels[path], let level = shared.fractions.firstIndex(of: fraction) {
-            return EngineRunner(variant: variant, model: shared.model, sharedModelID: path, loadNs: 0,
+            return EngineRunner(variant: variant, model: shared.model, sharedModelID: path, loadNs: .zero,
                                 maskSelection: shared.selection, maskLevel: level)
         }
         if PackedVariantFile.isPacked(path: path) { return try loadPackedMasked(variant, path: path, fraction: fraction) }
@@ -136,8 +137,8 @@ public final class EngineBackend: VariantBackend {
         return value
     }
 
-    private func loadModel(_ variant: PortfolioManifest.Variant, path: String, options: EngineOptions) throws -> (InferenceModel, Int) {
-        let start = DispatchTime.now().uptimeNanoseconds
+    private func loadModel(_ variant: PortfolioManifest.Variant, path: String, options: EngineOptions) throws -> (InferenceModel, Nanoseconds) {
+        let start = MonotonicClock.nowNs()
         let model: InferenceModel
         do { model = try InferenceModel(contentsOf: path, options: options) } catch {
             throw PortfolioError.cannotLoad(variant: variant.name, path: path, reason: "\(error)")
@@ -149,7 +150,7 @@ public final class EngineBackend: VariantBackend {
         } catch {
             throw PortfolioError.cannotLoad(variant: variant.name, path: path, reason: "preparing the input: \(error)")
         }
-        return (model, Int(DispatchTime.now().uptimeNanoseconds - start))
+        return (model, MonotonicClock.elapsed(since: start))
     }
 }
 

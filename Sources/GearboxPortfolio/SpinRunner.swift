@@ -9,16 +9,16 @@ import GearboxCore
 /// A runner whose inference busy-waits for `spinNs` (0 = an empty workload).
 public final class SpinRunner: VariantRunner {
     public let variant: PortfolioManifest.Variant
-    public let spinNs: UInt64
+    public let spinNs: Nanoseconds
     public let residentBytes: Int
     public let weightBytes: Int
-    public let loadNs: Int
+    public let loadNs: Nanoseconds
     public let sharedModelID: String
     /// How many times `activate()` and `runOnce()` were called (tests check the call pattern).
     public private(set) var activations = 0
     public private(set) var runs = 0
 
-    public init(variant: PortfolioManifest.Variant, spinNs: UInt64, residentBytes: Int = 0, loadNs: Int = 0,
+    public init(variant: PortfolioManifest.Variant, spinNs: Nanoseconds, residentBytes: Int = 0, loadNs: Nanoseconds = .zero,
                 sharedModelID: String? = nil) {
         self.variant = variant; self.spinNs = spinNs; self.residentBytes = residentBytes
         self.weightBytes = residentBytes; self.loadNs = loadNs; self.sharedModelID = sharedModelID ?? variant.name
@@ -28,8 +28,8 @@ public final class SpinRunner: VariantRunner {
 
     public func runOnce() throws {
         runs += 1
-        guard spinNs > 0 else { return }
-        let end = MonotonicClock.nowNs() &+ spinNs
+        guard spinNs > .zero else { return }
+        let end = MonotonicClock.nowNs() &+ UInt64(spinNs.wholeNanoseconds)
         while MonotonicClock.nowNs() < end {}
     }
 }
@@ -38,12 +38,12 @@ public final class SpinRunner: VariantRunner {
 /// file share a model ID, as the engine backend's do.
 public final class SpinBackend: VariantBackend {
     public let name = "spin"
-    private let spinNs: (PortfolioManifest.Variant) -> UInt64
+    private let spinNs: (PortfolioManifest.Variant) -> Nanoseconds
     /// Loads performed since creation (tests check that masked variants share one model).
     public private(set) var modelsLoaded = 0
     private var loadedFiles = Set<String>()
 
-    public init(spinNs: @escaping (PortfolioManifest.Variant) -> UInt64) { self.spinNs = spinNs }
+    public init(spinNs: @escaping (PortfolioManifest.Variant) -> Nanoseconds) { self.spinNs = spinNs }
 
     public func load(_ variant: PortfolioManifest.Variant, from portfolio: Portfolio) throws -> VariantRunner {
         let path = portfolio.path(of: variant)

@@ -3,6 +3,8 @@
 // a runner runs one inference on its prepared input, reports resident bytes and load time, and
 // becomes the active variant on `activate()` (a mask switch for masked variants, no weight copy).
 
+import GearboxCore
+
 /// One loaded variant, ready to run inference on an input prepared at load time.
 ///
 /// Runners are not thread-safe: the profiler calls them from its single pinned measuring thread.
@@ -14,8 +16,8 @@ public protocol VariantRunner: AnyObject {
     var residentBytes: Int { get }
     /// Bytes of weights alone (shared weights counted in full).
     var weightBytes: Int { get }
-    /// Wall time the load took, in nanoseconds (file read, decode, planning).
-    var loadNs: Int { get }
+    /// Wall time the load took (file read, decode, planning).
+    var loadNs: Nanoseconds { get }
     /// Identifies the loaded model backing this runner; masked variants of one weight file share it.
     var sharedModelID: String { get }
     /// Makes this variant the active one. For masked variants: selects this variant's mask in the

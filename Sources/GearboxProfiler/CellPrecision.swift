@@ -2,6 +2,7 @@
 // 95% CI of the median each measured cell stores: overall and per weight format, and how many
 // cells reached the sampler's CI target rather than a sample or time cap.
 
+import GearboxCore
 import GearboxPortfolio
 import GearboxRuntime
 
@@ -23,7 +24,7 @@ public struct CellPrecision: Codable, Sendable, Equatable {
     public var cellsStoppedByCI: Int
 
     /// The measured (not predicted) cells of `lut` whose p50 is above `minimumP50Ns`.
-    public init(_ lut: LookupTable, minimumP50Ns: Double = 0) {
+    public init(_ lut: LookupTable, minimumP50Ns: Nanoseconds = .zero) {
         var measured: [(relativeCI: Double, format: String, byCI: Bool)] = []
         for variant in lut.variants {
             for cell in variant.latency.values where cell.source != .predicted && cell.p50Ns > minimumP50Ns {

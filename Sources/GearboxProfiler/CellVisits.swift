@@ -5,6 +5,7 @@
 // merged CI carries it.
 
 import Foundation
+import GearboxCore
 import GearboxRuntime
 
 extension LatencySummary {
@@ -25,25 +26,28 @@ extension LatencySummary {
         guard let first = visits.first else { preconditionFailure("a cell has at least one visit") }
         guard visits.count > 1 else { return first }
         let k = Double(visits.count)
+        // Variances are in ns², so the arithmetic runs on plain Doubles.
         func mean(_ value: (LatencySummary) -> Double) -> Double { visits.map(value).reduce(0, +) / k }
-        let p50 = mean(\.p50Ns)
-        let own = visits.map { ($0.p50Ns - p50) * ($0.p50Ns - p50) }.reduce(0, +) / (k - 1)
+        let p50 = mean(\.p50Ns.value)
+        let own = visits.map { ($0.p50Ns.value - p50) * ($0.p50Ns.value - p50) }.reduce(0, +) / (k - 1)
         let between = Swift.max(own, pooledRelativeVariance * p50 * p50)
-        let within = mean { $0.ciHalfWidthNs * $0.ciHalfWidthNs }
+        let within = mean { $0.ciHalfWidthNs.value * $0.ciHalfWidthNs.value }
         let z = MedianConfidence.normalQuantile(1 - (1 - confidence) / 2)
         let halfWidth = (within + z * z * between).squareRoot()
         let n = visits.map(\.samples).reduce(0, +)
-        let grandMean = visits.map { $0.meanNs * Double($0.samples) }.reduce(0, +) / Double(max(n, 1))
+        let grandMean = visits.map { $0.meanNs.value * Double($0.samples) }.reduce(0, +) / Double(max(n, 1))
         let squares = visits.map {
-            Double(max($0.samples - 1, 0)) * $0.stddevNs * $0.stddevNs
-                + Double($0.samples) * ($0.meanNs - grandMean) * ($0.meanNs - grandMean)
+            Double(max($0.samples - 1, 0)) * $0.stddevNs.value * $0.stddevNs.value
+                + Double($0.samples) * ($0.meanNs.value - grandMean) * ($0.meanNs.value - grandMean)
         }.reduce(0, +)
         let stddev = n > 1 ? (squares / Double(n - 1)).squareRoot() : 0
         return LatencySummary(
-            p50Ns: p50, p90Ns: mean(\.p90Ns), p99Ns: mean(\.p99Ns), p999Ns: mean(\.p999Ns),
+            p50Ns: Nanoseconds(p50), p90Ns: Nanoseconds(mean(\.p90Ns.value)), p99Ns: Nanoseconds(mean(\.p99Ns.value)),
+            p999Ns: Nanoseconds(mean(\.p999Ns.value)),
             minNs: visits.map(\.minNs).min() ?? first.minNs, maxNs: visits.map(\.maxNs).max() ?? first.maxNs,
-            meanNs: grandMean, stddevNs: stddev, cv: grandMean > 0 ? stddev / grandMean : 0,
-            ciLowNs: p50 - halfWidth, ciHighNs: p50 + halfWidth, ciHalfWidthNs: halfWidth, samples: n)
+            meanNs: Nanoseconds(grandMean), stddevNs: Nanoseconds(stddev), cv: grandMean > 0 ? stddev / grandMean : 0,
+            ciLowNs: Nanoseconds(p50 - halfWidth), ciHighNs: Nanoseconds(p50 + halfWidth),
+            ciHalfWidthNs: Nanoseconds(halfWidth), samples: n)
     }
 }
 
@@ -69,7 +73,7 @@ extension CellRecord {
         merged.energyJ = average(\.energyJ)
         merged.powerW = average(\.powerW)
         // As for one visit: mean power × mean latency (see `ProfileSweep.measureCell`).
-        merged.energyPerInferenceJ = merged.powerW.map { $0 * merged.latency.meanNs / 1e9 }
+        merged.energyPerInferenceJ = merged.powerW.map { $0 * merged.latency.meanNs.seconds }
         merged.milliCelsiusAfter = last.milliCelsiusAfter
         merged.lowestDeliveredKHz = ordered.compactMap(\.lowestDeliveredKHz).min()
         merged.throttleReason = ordered.compactMap(\.throttleReason).first
@@ -83,7 +87,7 @@ extension CellRecord {
 /// variance of their visits' p50s relative to their mean p50 squared; 0 when no cell was.
 func pooledRelativeBetweenVisitVariance(_ cells: [[CellRecord]]) -> Double {
     let variances = cells.compactMap { visits -> Double? in
-        let p50s = visits.map(\.latency.p50Ns)
+        let p50s = visits.map(\.latency.p50Ns.value)
         guard p50s.count > 1 else { return nil }
         let mean = p50s.reduce(0, +) / Double(p50s.count)
         guard mean > 0 else { return nil }

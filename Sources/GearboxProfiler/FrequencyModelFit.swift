@@ -2,12 +2,14 @@
 // (a: the part that does not scale with the clock, e.g. memory stalls; b: cycles' worth of work),
 // by ordinary least squares on x = 1/f, with R² and the leave-one-frequency-out MAPE.
 
+import GearboxCore
 import GearboxRuntime
 
 extension LookupTable.FrequencyModel {
     /// Fits the model to (kHz, latency ns) points. Needs at least 3 distinct frequencies (two to
     /// fit, one more so that every leave-one-out fit is still determined); nil otherwise.
-    public static func fit(points: [(kHz: Int, ns: Double)]) -> LookupTable.FrequencyModel? {
+    public static func fit(points spans: [(kHz: Int, ns: Nanoseconds)]) -> LookupTable.FrequencyModel? {
+        let points = spans.map { (kHz: $0.kHz, ns: $0.ns.value) }
         let distinct = Set(points.map(\.kHz))
         guard distinct.count >= 3, points.allSatisfy({ $0.kHz > 0 && $0.ns.isFinite }) else { return nil }
         guard let (a, b) = leastSquares(points) else { return nil }
@@ -29,7 +31,7 @@ extension LookupTable.FrequencyModel {
             }
         }
         let mape = errors.isEmpty ? 0 : errors.reduce(0, +) / Double(errors.count)
-        return LookupTable.FrequencyModel(aNs: a, bNsKHz: b, r2: r2, looMape: mape)
+        return LookupTable.FrequencyModel(aNs: Nanoseconds(a), bNsKHz: b, r2: r2, looMape: mape)
     }
 
     /// OLS of ns on 1/kHz; nil when all x are equal.

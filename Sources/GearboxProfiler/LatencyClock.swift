@@ -49,13 +49,13 @@ public struct LatencyClockCalibration: Codable, Equatable, Sendable {
     /// The clock's name ("CLOCK_MONOTONIC_RAW" or "virtual").
     public var clock: String
     /// clock_getres, in ns (the kernel's claim).
-    public var declaredResolutionNs: Int
+    public var declaredResolutionNs: Nanoseconds
     /// The smallest non-zero step seen between successive reads.
-    public var observedResolutionNs: Int
+    public var observedResolutionNs: Nanoseconds
     /// Mean cost of one read, from a timed run of many back-to-back reads.
-    public var readCostNs: Double
+    public var readCostNs: Nanoseconds
 
-    public init(clock: String, declaredResolutionNs: Int, observedResolutionNs: Int, readCostNs: Double) {
+    public init(clock: String, declaredResolutionNs: Nanoseconds, observedResolutionNs: Nanoseconds, readCostNs: Nanoseconds) {
         self.clock = clock; self.declaredResolutionNs = declaredResolutionNs
         self.observedResolutionNs = observedResolutionNs; self.readCostNs = readCostNs
     }
@@ -66,7 +66,7 @@ public struct LatencyClockCalibration: Codable, Equatable, Sendable {
         guard !clock.isVirtual else {
             return LatencyClockCalibration(clock: "virtual", declaredResolutionNs: 1, observedResolutionNs: 1, readCostNs: 0)
         }
-        let declared = Int(MonotonicClock.reportedResolutionNs())
+        let declared = MonotonicClock.reportedResolution
         var minStep = UInt64.max
         let start = clock.nowNs()
         var previous = start
@@ -78,6 +78,6 @@ public struct LatencyClockCalibration: Codable, Equatable, Sendable {
         let cost = Double(previous - start) / Double(Swift.max(reads, 1))
         return LatencyClockCalibration(
             clock: "CLOCK_MONOTONIC_RAW", declaredResolutionNs: declared,
-            observedResolutionNs: minStep == .max ? declared : Int(minStep), readCostNs: cost)
+            observedResolutionNs: minStep == .max ? declared : Nanoseconds(minStep), readCostNs: Nanoseconds(cost))
     }
 }

@@ -4,6 +4,7 @@
 // statistics (distribution-free, see `MedianConfidence`).
 
 import Foundation
+import GearboxCore
 import Histogram
 
 /// Distribution-free confidence interval of a median from order statistics.
@@ -82,28 +83,28 @@ public enum MedianConfidence {
 
 /// The statistics of one cell: what the lookup table and the sample database store.
 public struct LatencySummary: Codable, Equatable, Sendable {
-    public var p50Ns: Double
-    public var p90Ns: Double
-    public var p99Ns: Double
-    public var p999Ns: Double
-    public var minNs: Double
-    public var maxNs: Double
-    public var meanNs: Double
-    public var stddevNs: Double
+    public var p50Ns: Nanoseconds
+    public var p90Ns: Nanoseconds
+    public var p99Ns: Nanoseconds
+    public var p999Ns: Nanoseconds
+    public var minNs: Nanoseconds
+    public var maxNs: Nanoseconds
+    public var meanNs: Nanoseconds
+    public var stddevNs: Nanoseconds
     /// Coefficient of variation: stddev / mean.
     public var cv: Double
     /// The 95% confidence interval of the median (order statistics); min...max when too few samples.
-    public var ciLowNs: Double
-    public var ciHighNs: Double
-    public var ciHalfWidthNs: Double
+    public var ciLowNs: Nanoseconds
+    public var ciHighNs: Nanoseconds
+    public var ciHalfWidthNs: Nanoseconds
     public var samples: Int
 
     /// CI half-width relative to the median.
-    public var relativeCIHalfWidth: Double { p50Ns > 0 ? ciHalfWidthNs / p50Ns : .infinity }
+    public var relativeCIHalfWidth: Double { p50Ns > .zero ? ciHalfWidthNs / p50Ns : .infinity }
 
-    public init(p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double, minNs: Double, maxNs: Double,
-                meanNs: Double, stddevNs: Double, cv: Double, ciLowNs: Double, ciHighNs: Double,
-                ciHalfWidthNs: Double, samples: Int) {
+    public init(p50Ns: Nanoseconds, p90Ns: Nanoseconds, p99Ns: Nanoseconds, p999Ns: Nanoseconds, minNs: Nanoseconds, maxNs: Nanoseconds,
+                meanNs: Nanoseconds, stddevNs: Nanoseconds, cv: Double, ciLowNs: Nanoseconds, ciHighNs: Nanoseconds,
+                ciHalfWidthNs: Nanoseconds, samples: Int) {
         self.p50Ns = p50Ns; self.p90Ns = p90Ns; self.p99Ns = p99Ns; self.p999Ns = p999Ns; self.minNs = minNs
         self.maxNs = maxNs; self.meanNs = meanNs; self.stddevNs = stddevNs; self.cv = cv; self.ciLowNs = ciLowNs
         self.ciHighNs = ciHighNs; self.ciHalfWidthNs = ciHalfWidthNs; self.samples = samples
@@ -132,11 +133,11 @@ public struct LatencySummary: Codable, Equatable, Sendable {
             low = Double(sorted[lo - 1]); high = Double(sorted[hi - 1])
         }
         self.init(
-            p50Ns: p50, p90Ns: Double(histogram.valueAtPercentile(90)), p99Ns: Double(histogram.valueAtPercentile(99)),
-            p999Ns: Double(histogram.valueAtPercentile(99.9)), minNs: Double(sorted[0]),
-            maxNs: Double(sorted[sorted.count - 1]), meanNs: mean, stddevNs: stddev,
-            cv: mean > 0 ? stddev / mean : 0, ciLowNs: low, ciHighNs: high,
-            ciHalfWidthNs: (high - low) / 2,
+            p50Ns: Nanoseconds(p50), p90Ns: Nanoseconds(histogram.valueAtPercentile(90)),
+            p99Ns: Nanoseconds(histogram.valueAtPercentile(99)), p999Ns: Nanoseconds(histogram.valueAtPercentile(99.9)),
+            minNs: Nanoseconds(sorted[0]), maxNs: Nanoseconds(sorted[sorted.count - 1]), meanNs: Nanoseconds(mean),
+            stddevNs: Nanoseconds(stddev), cv: mean > 0 ? stddev / mean : 0, ciLowNs: Nanoseconds(low),
+            ciHighNs: Nanoseconds(high), ciHalfWidthNs: Nanoseconds((high - low) / 2),
             samples: samplesNs.count)
     }
 }

@@ -185,11 +185,11 @@ public enum LookupTableBuilder {
 
     /// The p50 that `others` (one variant's cells at other frequencies, at least 3) predict at
     /// `cell`'s delivered clock.
-    static func predictedP50(at cell: CellRecord, from others: [CellRecord], maxKHz: Int) -> Double? {
+    static func predictedP50(at cell: CellRecord, from others: [CellRecord], maxKHz: Int) -> Nanoseconds? {
         guard Set(others.map(\.kHz)).count >= 3 else { return nil }
-        let points = others.map { (kHz: deliveredKHz($0, maxKHz: maxKHz), ns: $0.latency.p50Ns) }
+        let points = others.map { (kHz: deliveredKHz($0, maxKHz: maxKHz), ns: $0.latency.p50Ns.value) }
         guard let (a, b) = LookupTable.FrequencyModel.leastSquares(points) else { return nil }
-        return a + b / Double(deliveredKHz(cell, maxKHz: maxKHz))
+        return Nanoseconds(a + b / Double(deliveredKHz(cell, maxKHz: maxKHz)))
     }
 
     /// The clock a cell actually ran at, which the frequency model is fitted to: the read-back

@@ -3,6 +3,7 @@
 // ready for pandas).
 
 import Foundation
+import GearboxCore
 import GearboxRuntime
 
 public enum LookupTableText {
@@ -16,7 +17,7 @@ public enum LookupTableText {
         if let method = lut.method {
             lines.append("stop rule: \(method.stopRule)")
             let counts = method.stopRuleCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            lines.append("cells ended by: \(counts); noisy \(method.noisyCells) (CV > \(method.noisyCV)), retried \(method.retriedCells); clock \(method.clock) res \(method.clockResolutionNs) ns, read \(String(format: "%.0f", method.clockReadCostNs)) ns")
+            lines.append("cells ended by: \(counts); noisy \(method.noisyCells) (CV > \(method.noisyCV)), retried \(method.retriedCells); clock \(method.clock) res \(method.clockResolutionNs), read \(String(format: "%.0f", method.clockReadCostNs.value)) ns")
         }
         let precision = CellPrecision(lut)
         if precision.cells > 0 {
@@ -46,7 +47,7 @@ public enum LookupTableText {
             for f in freqs {
                 guard let cell = v.latency[String(f)] else { row += "  " + lpad("-", 9); continue }
                 let mark = cell.source == .predicted ? "*" : (cell.noisy == true ? "!" : " ")
-                row += "  " + lpad(String(format: "%.3f", cell.p50Ns / 1e6) + mark, 9)
+                row += "  " + lpad(String(format: "%.3f", cell.p50Ns.milliseconds) + mark, 9)
             }
             if let m = v.model {
                 row += "  " + lpad(String(format: "%.4f", m.r2), 6) + "  " + lpad(String(format: "%.1f%%", m.looMape * 100), 6)
@@ -66,7 +67,7 @@ public enum LookupTableText {
         }
         let costs = lut.switchCostNs.values.flatMap(\.values)
         if !costs.isEmpty {
-            let warm = costs.compactMap(\.warm), cold = costs.compactMap(\.cold), mask = costs.compactMap(\.maskSwitch)
+            let warm = costs.compactMap(\.warm?.value), cold = costs.compactMap(\.cold?.value), mask = costs.compactMap(\.maskSwitch?.value)
             var text = "switch costs over \(costs.count) ordered pairs: warm median \(ms(median(warm))), cold median \(ms(median(cold)))"
             let caches = Set(costs.compactMap(\.coldCache))
             if !caches.isEmpty { text += " (\(caches.sorted().joined(separator: "/")))" }
@@ -110,6 +111,7 @@ public enum LookupTableText {
         guard let value, value.isFinite else { return "" }
         return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.6g", value)
     }
+    static func num(_ value: Nanoseconds?) -> String { num(value?.value) }
     static func mhz(_ kHz: Int) -> String { "\(kHz / 1000)MHz" }
     static func bytes(_ n: Int) -> String {
         let a = Double(abs(n))

@@ -482,7 +482,7 @@ public final class ProfileSweep {
             warmupRule: sampling.warmupRule, warmupIterations: sampling.warmupIterations, appliedKHz: change.appliedKHz,
             speedRatio: change.speedRatio, frequencyVerified: verified, counters: counterCell, milliCelsiusBefore: before,
             milliCelsiusAfter: after, thermalPauseNs: pause,
-            loopOverheadFraction: summary.p50Ns > 0 ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
+            loopOverheadFraction: summary.p50Ns > .zero ? sampling.outsideWindowNsPerIteration / summary.p50Ns.value : 0,
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
             sharedCacheLoadNs: cache?.nanosecondsPerLoad)
@@ -493,7 +493,7 @@ public final class ProfileSweep {
             // The cell's mean power × its mean latency, not energy / inferences: the time between
             // timed inferences (bookkeeping, and on a shared host preemption, which measured 47%
             // of the wall time inside a board at load 15) is not an inference's.
-            if let watts = observation.powerW { record.energyPerInferenceJ = watts * summary.meanNs / 1e9 }
+            if let watts = observation.powerW { record.energyPerInferenceJ = watts * summary.meanNs.seconds }
             record.lowestDeliveredKHz = observation.lowestDeliveredKHz
             record.throttleReason = observation.throttleReason
         }
@@ -522,10 +522,11 @@ public final class ProfileSweep {
         guard let shape = environment.controller.throttleShape(forKHz: kHz) else { return nil }
         // Four periods, or two when the cell's time limit would leave fewer than six windows
         // (`--quick`: 1 s cells).
-        let fitting = Int(visitSampling.maxNs / 6) / max(shape.periodNs, 1)
-        let windowNs = max(2, min(4, fitting)) * shape.periodNs
-        return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs / 2),
-                            maximumNs: UInt64(windowNs + 2 * shape.periodNs), minimumInferences: 32,
+        let periodNs = Int(shape.periodNs.wholeNanoseconds)
+        let fitting = Int(visitSampling.maxNs / 6) / max(periodNs, 1)
+        let windowNs = max(2, min(4, fitting)) * periodNs
+        return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs.wholeNanoseconds / 2),
+                            maximumNs: UInt64(windowNs + 2 * periodNs), minimumInferences: 32,
                             yieldsBetweenInferences: true, interferenceTolerance: Self.interferenceTolerance)
     }
 
@@ -540,7 +541,7 @@ public final class ProfileSweep {
         let device = environment.device
         let domains = device?.dvfs.domains ?? environment.controller.domains
         var notes = [
-            "clock \(checkpoint.clock.clock): resolution \(checkpoint.clock.observedResolutionNs) ns, read cost \(String(format: "%.1f", checkpoint.clock.readCostNs)) ns",
+            "clock \(checkpoint.clock.clock): resolution \(checkpoint.clock.observedResolutionNs), read cost \(String(format: "%.1f", checkpoint.clock.readCostNs.value)) ns",
             "backend \(checkpoint.backend), \(configuration.threads) thread(s), pin \(configuration.pin)",
             "sweep started \(checkpoint.startedAt), seed \(configuration.seed)",
         ]

@@ -97,8 +97,8 @@ public final class SampleStore {
             let l = cell.latency
             let columns: [DatabaseValueConvertible?] = [
                 cell.key, cell.kHz, cell.variant, cell.threads, cell.pin, cell.attempt, cell.source.rawValue,
-                l.p50Ns, l.p90Ns, l.p99Ns, l.p999Ns, l.minNs, l.maxNs, l.meanNs, l.stddevNs, l.cv, l.ciLowNs,
-                l.ciHighNs, l.ciHalfWidthNs, l.samples, cell.stopRule.rawValue, cell.warmupRule.rawValue,
+                l.p50Ns.value, l.p90Ns.value, l.p99Ns.value, l.p999Ns.value, l.minNs.value, l.maxNs.value, l.meanNs.value,
+                l.stddevNs.value, l.cv, l.ciLowNs.value, l.ciHighNs.value, l.ciHalfWidthNs.value, l.samples, cell.stopRule.rawValue, cell.warmupRule.rawValue,
                 cell.warmupIterations, cell.appliedKHz, cell.speedRatio, cell.frequencyVerified, cell.noisy,
                 cell.loopOverheadFraction, Int64(clamping: cell.thermalPauseNs), before, after, counters, cell.startedAt,
                 cell.inferencesPerSample ?? 1, cell.interferedWindows ?? 0, cell.sharedCacheLoadNs,
@@ -131,7 +131,7 @@ public final class SampleStore {
             for r in switchCosts {
                 try db.execute(
                     sql: "INSERT INTO switchCost VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [r.from, r.to, r.coldNs, r.coldCache?.rawValue, r.warmNs, r.maskSwitchNs, r.source.rawValue])
+                    arguments: [r.from, r.to, r.coldNs?.value, r.coldCache?.rawValue, r.warmNs?.value, r.maskSwitchNs?.value, r.source.rawValue])
             }
         }
     }
@@ -143,7 +143,7 @@ public final class SampleStore {
             for v in memory.variants {
                 try db.execute(
                     sql: "INSERT INTO memory VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [v.variant, v.engineBytes, v.weightBytes, v.loadNs, v.rssDeltaBytes, v.peakRSSDeltaBytes])
+                    arguments: [v.variant, v.engineBytes, v.weightBytes, v.loadNs.wholeNanoseconds, v.rssDeltaBytes, v.peakRSSDeltaBytes])
             }
         }
     }

@@ -71,7 +71,7 @@ public final class SimulatedRunner: VariantRunner {
     public let sharedModelID: String
     public var residentBytes: Int { cost.residentBytes }
     public var weightBytes: Int { cost.residentBytes - 64 * 1024 }
-    public var loadNs: Int { Int(cost.loadNs) }
+    public var loadNs: Nanoseconds { Nanoseconds(cost.loadNs) }
 
     init(variant: PortfolioManifest.Variant, cost: SimulatedCost, state: SimulationState, sharedModelID: String) {
         self.variant = variant; self.cost = cost; self.state = state; self.sharedModelID = sharedModelID

@@ -24,7 +24,7 @@ extension SweepCheckpoint: ValidatedFile {
                 try latency.at(name).checkLatencyNs(value)
             }
             try latency.checkNonDecreasing(
-                [("p50Ns", l.p50Ns), ("p90Ns", l.p90Ns), ("p99Ns", l.p99Ns), ("p999Ns", l.p999Ns)],
+                [("p50Ns", l.p50Ns.value), ("p90Ns", l.p90Ns.value), ("p99Ns", l.p99Ns.value), ("p999Ns", l.p999Ns.value)],
                 relativeTolerance: LookupTable.percentileTolerance)
             try latency.at("stddevNs").check(l.stddevNs, in: 0...FileLimits.maximumLatencyNs)
             try latency.at("ciHalfWidthNs").check(l.ciHalfWidthNs, in: 0...FileLimits.maximumLatencyNs)

@@ -131,16 +131,16 @@ public struct SwitchRecord: Codable, Equatable, Sendable {
     public var from: String
     public var to: String
     /// Load `to` from disk + its first inference, while `from` is loaded.
-    public var coldNs: Double?
+    public var coldNs: Nanoseconds?
     /// `cold` (page cache dropped) or `warm-cache` (the kernel kept the file's pages).
     public var coldCache: PageCache.Outcome?
     /// Both resident: activate `to` + its first inference, minus a steady inference of `to`.
-    public var warmNs: Double?
+    public var warmNs: Nanoseconds?
     /// For masked variants sharing one model: selecting the mask alone.
-    public var maskSwitchNs: Double?
+    public var maskSwitchNs: Nanoseconds?
     public var source: MeasurementSource
-    public init(from: String, to: String, coldNs: Double?, coldCache: PageCache.Outcome?, warmNs: Double?,
-                maskSwitchNs: Double?, source: MeasurementSource) {
+    public init(from: String, to: String, coldNs: Nanoseconds?, coldCache: PageCache.Outcome?, warmNs: Nanoseconds?,
+                maskSwitchNs: Nanoseconds?, source: MeasurementSource) {
         self.from = from; self.to = to; self.coldNs = coldNs; self.coldCache = coldCache; self.warmNs = warmNs
         self.maskSwitchNs = maskSwitchNs; self.source = source
     }
@@ -152,7 +152,7 @@ public struct VariantMemoryRecord: Codable, Equatable, Sendable {
     /// Weights + workspace as the backend accounts them.
     public var engineBytes: Int
     public var weightBytes: Int
-    public var loadNs: Int
+    public var loadNs: Nanoseconds
     /// VmRSS after load + runs minus before; nil when /proc is unavailable or simulated.
     public var rssDeltaBytes: Int?
     /// VmHWM after (peak reset before the load) minus VmRSS before.

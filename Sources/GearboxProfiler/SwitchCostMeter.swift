@@ -109,8 +109,9 @@ public struct SwitchCostMeter {
         return pairs.map { from, to in
             let key = "\(from.name)\u{0}\(to.name)"
             return SwitchRecord(
-                from: from.name, to: to.name, coldNs: cold[key]?.0, coldCache: cold[key]?.1,
-                warmNs: warmCosts[key]?.warm, maskSwitchNs: warmCosts[key]?.mask ?? nil, source: source)
+                from: from.name, to: to.name, coldNs: cold[key].map { Nanoseconds($0.0) }, coldCache: cold[key]?.1,
+                warmNs: warmCosts[key].map { Nanoseconds($0.warm) }, maskSwitchNs: (warmCosts[key]?.mask ?? nil).map { Nanoseconds($0) },
+                source: source)
         }
     }
 

@@ -2,6 +2,7 @@
 // trace specs and the CLI (`8ms`, `2.5s`, `500us`, `1m`).
 
 import Foundation
+import GearboxCore
 
 /// Parses and formats durations written with a unit suffix.
 public enum DurationText {
@@ -10,14 +11,14 @@ public enum DurationText {
         ("min", 60e9), ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
     ]
 
-    /// Nanoseconds in `text` (`60s`, `100ms`, `2.5s`, `1m`, `500us`, `250ns`), or nil when it has
+    /// The span in `text` (`60s`, `100ms`, `2.5s`, `1m`, `500us`, `250ns`), or nil when it has
     /// no unit, no number, or is negative.
-    public static func nanoseconds(_ text: String) -> Double? {
+    public static func nanoseconds(_ text: String) -> Nanoseconds? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
             let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
             guard !number.isEmpty, let value = Double(number), value.isFinite, value >= 0 else { return nil }
-            return value * scale
+            return Nanoseconds(value * scale)
         }
         return nil
     }
@@ -25,11 +26,12 @@ public enum DurationText {
     /// Milliseconds in `text`, throwing a one-line error naming `setting` when it does not parse.
     public static func milliseconds(_ text: String, setting: String) throws -> Double {
         guard let ns = nanoseconds(text) else { throw PolicyError.badDuration(setting: setting, text: text) }
-        return ns / 1e6
+        return ns.milliseconds
     }
 
     /// A short rendering with the largest unit that keeps the number ≥ 1: `8ms`, `2.5ms`, `750us`.
-    public static func format(ns: Double) -> String {
+    public static func format(_ span: Nanoseconds) -> String {
+        let ns = span.value
         let (value, unit): (Double, String) =
             ns >= 1e9 ? (ns / 1e9, "s") : ns >= 1e6 ? (ns / 1e6, "ms") : ns >= 1e3 ? (ns / 1e3, "us") : (ns, "ns")
         return compact(value) + unit

@@ -2,6 +2,7 @@
 // `p99<=8ms`, `p50<=2.5ms`, `p99.9<=20ms` or `mean<=500us`.
 
 import Foundation
+import GearboxCore
 
 /// A latency target on one statistic of the per-inference latency distribution.
 ///
@@ -21,9 +22,9 @@ public struct LatencyObjective: Equatable, Sendable, CustomStringConvertible {
 
     public var statistic: Statistic
     /// The target in nanoseconds; a latency above it is a violation.
-    public var targetNs: Double
+    public var targetNs: Nanoseconds
 
-    public init(statistic: Statistic, targetNs: Double) {
+    public init(statistic: Statistic, targetNs: Nanoseconds) {
         self.statistic = statistic
         self.targetNs = targetNs
     }
@@ -59,7 +60,7 @@ public struct LatencyObjective: Equatable, Sendable, CustomStringConvertible {
         guard let ns = DurationText.nanoseconds(target) else {
             throw fail("target '\(target)' needs a number and a unit (ns, us, ms, s)")
         }
-        guard ns > 0 else { throw fail("target must be greater than zero") }
+        guard ns > .zero else { throw fail("target must be greater than zero") }
         targetNs = ns
     }
 
@@ -78,5 +79,5 @@ public struct LatencyObjective: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// `p99<=8ms`: parses back to the same objective.
-    public var description: String { statisticName + "<=" + DurationText.format(ns: targetNs) }
+    public var description: String { statisticName + "<=" + DurationText.format(targetNs) }
 }

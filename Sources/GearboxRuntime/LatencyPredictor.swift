@@ -61,7 +61,7 @@ public struct LatencyPredictor: Sendable {
         func modelRatio(_ anchor: Int) -> Double? {
             guard let m = c.model else { return nil }
             let at = m.predictNs(kHz: kHz), base = m.predictNs(kHz: anchor)
-            guard at.isFinite, base.isFinite, at > 0, base > 0 else { return nil }
+            guard at.isFinite, base.isFinite, at > .zero, base > .zero else { return nil }
             return at / base
         }
         if kHz < first {
@@ -90,7 +90,7 @@ public struct LatencyPredictor: Sendable {
         }
         // a + b/f through the two neighbours' means.
         let f0 = Double(c.kHz[lo]), f1 = Double(c.kHz[lo + 1])
-        let m0 = c.distributions[lo].meanNs, m1 = c.distributions[lo + 1].meanNs
+        let m0 = c.distributions[lo].meanNs.value, m1 = c.distributions[lo + 1].meanNs.value
         let mean = m0 + (m1 - m0) * (1 / Double(kHz) - 1 / f0) / (1 / f1 - 1 / f0)
         let ratio = m0 > 0 ? max(0, mean / m0) : 1
         return Prediction(distribution: c.distributions[lo].scaled(by: ratio), basis: .interpolated, source: .predicted)

@@ -8,14 +8,14 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
 
     /// One measured (or predicted) latency distribution at one frequency.
     public struct LatencyCell: Codable, Equatable, Sendable {
-        public var p50Ns: Double
-        public var p90Ns: Double
-        public var p99Ns: Double
-        public var p999Ns: Double?
-        public var maxNs: Double?
-        public var meanNs: Double
-        public var stddevNs: Double
-        public var ciHalfWidthNs: Double
+        public var p50Ns: Nanoseconds
+        public var p90Ns: Nanoseconds
+        public var p99Ns: Nanoseconds
+        public var p999Ns: Nanoseconds?
+        public var maxNs: Nanoseconds?
+        public var meanNs: Nanoseconds
+        public var stddevNs: Nanoseconds
+        public var ciHalfWidthNs: Nanoseconds
         public var samples: Int
         /// real | emulated | simulated | predicted
         public var source: MeasurementSource
@@ -49,8 +49,8 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// Separate visits merged into this cell (absent = 1); the CI then spans between-visit spread.
         public var visits: Int?
         public init(
-            p50Ns: Double, p90Ns: Double, p99Ns: Double, p999Ns: Double? = nil, maxNs: Double? = nil, meanNs: Double,
-            stddevNs: Double, ciHalfWidthNs: Double, samples: Int, source: MeasurementSource, stopRule: String? = nil,
+            p50Ns: Nanoseconds, p90Ns: Nanoseconds, p99Ns: Nanoseconds, p999Ns: Nanoseconds? = nil, maxNs: Nanoseconds? = nil, meanNs: Nanoseconds,
+            stddevNs: Nanoseconds, ciHalfWidthNs: Nanoseconds, samples: Int, source: MeasurementSource, stopRule: String? = nil,
             noisy: Bool? = nil, cv: Double? = nil, retried: Bool? = nil, speedRatio: Double? = nil,
             inferencesPerSample: Int? = nil, interferedWindows: Int? = nil, energyPerInferenceJ: Double? = nil,
             powerW: Double? = nil, temperatureStartC: Double? = nil, temperatureEndC: Double? = nil,
@@ -78,7 +78,7 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
 
     /// t(f) = a + b / f, with f in kHz.
     public struct FrequencyModel: Codable, Equatable, Sendable {
-        public var aNs: Double
+        public var aNs: Nanoseconds
         public var bNsKHz: Double
         public var r2: Double
         /// Leave-one-frequency-out mean absolute percentage error (fraction, e.g. 0.03 = 3%).
@@ -86,10 +86,10 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// Which clock f is: "delivered" (each cell's read-back frequency, or under emulation its
         /// calibrated speed × fmax) or nil for the step's nominal kHz (tables written before).
         public var frequencyBasis: String?
-        public init(aNs: Double, bNsKHz: Double, r2: Double, looMape: Double, frequencyBasis: String? = nil) {
+        public init(aNs: Nanoseconds, bNsKHz: Double, r2: Double, looMape: Double, frequencyBasis: String? = nil) {
             self.aNs = aNs; self.bNsKHz = bNsKHz; self.r2 = r2; self.looMape = looMape; self.frequencyBasis = frequencyBasis
         }
-        public func predictNs(kHz: Int) -> Double { aNs + bNsKHz / Double(kHz) }
+        public func predictNs(kHz: Int) -> Nanoseconds { aNs + Nanoseconds(bNsKHz / Double(kHz)) }
     }
 
     public struct Memory: Codable, Equatable, Sendable {
@@ -126,13 +126,13 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
     }
 
     public struct SwitchCost: Codable, Equatable, Sendable {
-        public var cold: Double?
-        public var warm: Double?
+        public var cold: Nanoseconds?
+        public var warm: Nanoseconds?
         /// "cold" measured with the page cache dropped, or "warm-cache" when that was not permitted.
         public var coldCache: String?
         /// For masked variants sharing one model: the mask switch alone, in ns.
-        public var maskSwitch: Double?
-        public init(cold: Double?, warm: Double?, coldCache: String? = nil, maskSwitch: Double? = nil) {
+        public var maskSwitch: Nanoseconds?
+        public init(cold: Nanoseconds?, warm: Nanoseconds?, coldCache: String? = nil, maskSwitch: Nanoseconds? = nil) {
             self.cold = cold; self.warm = warm; self.coldCache = coldCache; self.maskSwitch = maskSwitch
         }
     }
@@ -153,8 +153,8 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
     /// How the table was measured: clock, stop rules, order, pinning. Enough to judge and rerun it.
     public struct Method: Codable, Equatable, Sendable {
         public var clock: String
-        public var clockResolutionNs: Int
-        public var clockReadCostNs: Double
+        public var clockResolutionNs: Nanoseconds
+        public var clockReadCostNs: Nanoseconds
         /// e.g. "95% CI of the median (order statistics) within ±1.0%, 30...4000 samples, ≤ 4.0 s per cell"
         public var stopRule: String
         /// How many cells each stop rule ended ("ci", "maxSamples", "maxTime").
@@ -178,7 +178,7 @@ public struct LookupTable: VersionedFile, Equatable, Sendable {
         /// The energy or power sensor the cells' energy figures come from, with its update interval
         /// (e.g. "powercap intel-rapl:0 energy_uj, updates every 1 ms"); nil without one.
         public var energySensor: String?
-        public init(clock: String, clockResolutionNs: Int, clockReadCostNs: Double, stopRule: String,
+        public init(clock: String, clockResolutionNs: Nanoseconds, clockReadCostNs: Nanoseconds, stopRule: String,
                     stopRuleCounts: [String: Int], noisyCV: Double, noisyCells: Int, retriedCells: Int, seed: UInt64,
                     frequencyOrderKHz: [Int], placement: String, backend: String, resumes: Int, predictedKHz: [Int],
                     throttledCells: Int? = nil, throttleRetriedCells: Int? = nil, energySensor: String? = nil) {

@@ -94,7 +94,7 @@ extension LookupTable.LatencyCell {
         // Percentiles come from an HdrHistogram with 3 significant digits (bucket tops, up to 0.1%
         // high) while maxNs is exact, so p99.9 may sit just above the maximum.
         try file.checkNonDecreasing(
-            [("p50Ns", p50Ns), ("p90Ns", p90Ns), ("p99Ns", p99Ns), ("p999Ns", p999Ns), ("maxNs", maxNs)],
+            [("p50Ns", p50Ns.value), ("p90Ns", p90Ns.value), ("p99Ns", p99Ns.value), ("p999Ns", p999Ns?.value), ("maxNs", maxNs?.value)],
             relativeTolerance: LookupTable.percentileTolerance)
         try file.at("meanNs").checkLatencyNs(meanNs)
         try file.at("stddevNs").check(stddevNs, in: 0...FileLimits.maximumLatencyNs)
@@ -138,7 +138,7 @@ extension LookupTable.PortfolioMemory {
 
 extension LookupTable.Method {
     func validate(_ file: FileValidator) throws {
-        try file.at("clockResolutionNs").check(clockResolutionNs, in: 0...Int(FileLimits.maximumLatencyNs))
+        try file.at("clockResolutionNs").check(clockResolutionNs, in: 0...FileLimits.maximumLatencyNs)
         try file.at("clockReadCostNs").check(clockReadCostNs, in: 0...FileLimits.maximumLatencyNs)
         try file.at("noisyCV").check(noisyCV, in: 0...Double.greatestFiniteMagnitude)
         try file.at("noisyCells").checkCount(noisyCells)

@@ -11,15 +11,16 @@ import GearboxCore
 /// each inference and ``observe(latencyNs:)`` after it:
 ///
 /// ```swift
+/// import GearboxCore      // MonotonicClock, Nanoseconds
 /// import GearboxRuntime
 ///
 /// let table = try LookupTable.read(from: "Profiles/board/fmnist.lut.json")
 /// let selector = try VariantSelector(table: table, objective: LatencyObjective(parsing: "p99<=8ms"))
 /// while let input = nextInput() {
 ///     let variant = selector.select(frequencyKHz: currentFrequencyKHz())
-///     let start = DispatchTime.now().uptimeNanoseconds
+///     let start = MonotonicClock.nowNs()
 ///     run(variant.name, on: input)
-///     selector.observe(latencyNs: Double(DispatchTime.now().uptimeNanoseconds - start))
+///     selector.observe(latencyNs: MonotonicClock.elapsed(since: start))
 /// }
 /// ```
 ///
@@ -64,9 +65,9 @@ public final class VariantSelector {
         /// Only variants whose `memoryBytes` fit this budget are used.
         public var memoryBudgetBytes: Int?
         /// Time to stay on a variant before an optional (upgrade) switch.
-        public var minimumDwellNs: Double
+        public var minimumDwellNs: Nanoseconds
         /// Dwell time assumed before any frequency change has been seen.
-        public var initialExpectedDwellNs: Double
+        public var initialExpectedDwellNs: Nanoseconds
         /// Weight of the newest frequency hold time in the expected-dwell EWMA.
         public var dwellSmoothing: Double
         /// Weight of the newest observation in the latency-correction EWMA (0 disables feedback).
@@ -86,8 +87,8 @@ public final class VariantSelector {
         public var hysteresis: Bool
 
         public init(
-            safetyMargin: Double? = nil, memoryBudgetBytes: Int? = nil, minimumDwellNs: Double = 100e6,
-            initialExpectedDwellNs: Double = 1e9, dwellSmoothing: Double = 0.3, feedbackSmoothing: Double = 0.1,
+            safetyMargin: Double? = nil, memoryBudgetBytes: Int? = nil, minimumDwellNs: Nanoseconds = Nanoseconds(milliseconds: 100),
+            initialExpectedDwellNs: Nanoseconds = Nanoseconds(seconds: 1), dwellSmoothing: Double = 0.3, feedbackSmoothing: Double = 0.1,
             tailStep: Double = 0, upgradeBand: Double = 0.02, hysteresis: Bool = true,
             minimize: MinimizedQuantity? = nil, minimumAccuracy: Double? = nil
         ) {
@@ -118,13 +119,13 @@ public final class VariantSelector {
         /// Index into ``VariantSelector/variants``.
         public var variantIndex: Int
         /// The chosen variant's corrected predicted statistic at this frequency, in ns.
-        public var predictedNs: Double
+        public var predictedNs: Nanoseconds
         /// False when no variant fits and the fastest was chosen.
         public var meetsObjective: Bool
         /// True when this decision changed the variant (never for the first decision).
         public var switched: Bool
         /// The table's warm switch cost of this switch (0 when not switched).
-        public var switchCostNs: Double
+        public var switchCostNs: Nanoseconds
     }
 
     /// The variants the selector can choose from (after the memory budget), in table order.
@@ -138,13 +139,14 @@ public final class VariantSelector {
     public let notes: [String]
     /// `target × (1 − safetyMargin)`: what corrected predictions must stay within (the target
     /// itself when the margin is the table's per-cell CI, which then widens each prediction).
-    public let budgetNs: Double
+    public var budgetNs: Nanoseconds { Nanoseconds(budget) }
 
     // Precomputed tables. Rows 0..<fineCount are fine-grid points (j+1)·fineStepKHz; rows after
     // them are the table's measured frequencies, then one floor row. They live in raw buffers
     // (owned here, freed in deinit) because pointer subscripts inline even in debug builds, which
     // keeps a decision well under a microsecond in every build.
     private let count: Int
+    private let budget: Double
     private let hysteresis: Bool
     private let upgradeBand: Double
     private let minimumDwellNs: Double
@@ -200,7 +202,7 @@ public final class VariantSelector {
     /// How much heavier the latency tail is than the table's, learnt for percentile objectives (≥ 1).
     public var tailCorrection: Double { state.tailCorrection }
     /// The smoothed time a frequency has stayed put, in ns.
-    public var expectedDwellNs: Double { state.expectedDwellNs }
+    public var expectedDwellNs: Nanoseconds { Nanoseconds(state.expectedDwellNs) }
     /// Decisions made so far.
     public var decisions: Int { state.decisions }
     /// Decisions that switched variant.
@@ -274,10 +276,10 @@ public final class VariantSelector {
         count = chosen.count
         self.objective = objective
         self.configuration = configuration
-        budgetNs = objective.targetNs * (1 - (configuration.safetyMargin ?? 0))
-        state = State(thresholdNs: budgetNs, expectedDwellNs: configuration.initialExpectedDwellNs)
+        budget = objective.targetNs.value * (1 - (configuration.safetyMargin ?? 0))
+        state = State(thresholdNs: budget, expectedDwellNs: configuration.initialExpectedDwellNs.value)
         hysteresis = configuration.hysteresis; upgradeBand = configuration.upgradeBand
-        minimumDwellNs = configuration.minimumDwellNs; dwellSmoothing = configuration.dwellSmoothing
+        minimumDwellNs = configuration.minimumDwellNs.value; dwellSmoothing = configuration.dwellSmoothing
         feedbackSmoothing = configuration.feedbackSmoothing
         tailStep = configuration.tailStep
         quantile = objective.quantile
@@ -288,7 +290,7 @@ public final class VariantSelector {
         for (a, from) in chosen.enumerated() {
             for (b, to) in chosen.enumerated() where a != b {
                 if let cost = table.switchCostNs[from.name]?[to.name], let ns = cost.warm ?? cost.cold {
-                    costs[a * count + b] = ns
+                    costs[a * count + b] = ns.value
                 } else {
                     missingCosts += 1
                 }
@@ -337,8 +339,8 @@ public final class VariantSelector {
             for (v, original) in usable.enumerated() {
                 let cell = row * count + v
                 if let p = predictor.predict(variant: original, kHz: kHz) {
-                    stat[cell] = p.distribution.value(of: objective.statistic)
-                    mean[cell] = p.distribution.meanNs
+                    stat[cell] = p.distribution.value(of: objective.statistic).value
+                    mean[cell] = p.distribution.meanNs.value
                 }
                 if configuration.safetyMargin == nil {
                     margins[cell] = Self.relativeCI(of: table.variants[original], atKHz: kHz)
@@ -450,7 +452,9 @@ public final class VariantSelector {
         if !meets { st.unmetDecisions += 1 }
         let predicted = statNs[base + chosen] * st.correction
         state = st
-        return Decision(variantIndex: chosen, predictedNs: predicted, meetsObjective: meets, switched: switched, switchCostNs: cost)
+        return Decision(
+            variantIndex: chosen, predictedNs: Nanoseconds(predicted), meetsObjective: meets, switched: switched,
+            switchCostNs: Nanoseconds(cost))
     }
 
     /// How many frontier entries (sorted by latency) are within `threshold`.
@@ -468,7 +472,8 @@ public final class VariantSelector {
     /// The ratio to the predicted mean (clamped to [0.5, 3] against outliers) moves
     /// ``meanCorrection``; whether it exceeded the corrected predicted percentile moves
     /// ``tailCorrection``.
-    public func observe(latencyNs: Double) {
+    public func observe(latencyNs latency: Nanoseconds) {
+        let latencyNs = latency.value
         var st = state
         guard st.lastMeanNs > 0, st.lastMeanNs.isFinite, latencyNs.isFinite, latencyNs > 0 else { return }
         if let q = quantile, tailStep > 0, st.lastStatNs.isFinite {
@@ -483,7 +488,7 @@ public final class VariantSelector {
         let ratio = min(3, max(0.5, latencyNs / st.lastMeanNs))
         st.meanCorrection += feedbackSmoothing * (ratio - st.meanCorrection)
         st.meanCorrection = min(4, max(0.5, st.meanCorrection))
-        st.thresholdNs = budgetNs / st.correction
+        st.thresholdNs = budget / st.correction
         state = st
     }
 
@@ -491,20 +496,20 @@ public final class VariantSelector {
     public func resetFeedback() {
         state.meanCorrection = 1
         state.tailCorrection = 1
-        state.thresholdNs = budgetNs
+        state.thresholdNs = budget
     }
 
     // MARK: Queries
 
     /// The corrected predicted statistic of variant `index` at `frequencyKHz`, as decisions see it
     /// (off-grid frequencies use the nearest lower grid point).
-    public func predictedNs(variantIndex index: Int, frequencyKHz: Int) -> Double {
-        statNs[row(forKHz: frequencyKHz) * count + index] * state.correction
+    public func predictedNs(variantIndex index: Int, frequencyKHz: Int) -> Nanoseconds {
+        Nanoseconds(statNs[row(forKHz: frequencyKHz) * count + index] * state.correction)
     }
 
     /// The uncorrected predicted mean latency of variant `index` at `frequencyKHz`.
-    public func predictedMeanNs(variantIndex index: Int, frequencyKHz: Int) -> Double {
-        meanNs[row(forKHz: frequencyKHz) * count + index]
+    public func predictedMeanNs(variantIndex index: Int, frequencyKHz: Int) -> Nanoseconds {
+        Nanoseconds(meanNs[row(forKHz: frequencyKHz) * count + index])
     }
 
     /// Whether variant `index` fits the budget at `frequencyKHz` under the current correction.
@@ -529,7 +534,7 @@ public final class VariantSelector {
     /// largest measured frequency at or below it, else the lowest), clamped to [0, 0.5].
     static func relativeCI(of variant: Variant, atKHz kHz: Int) -> Double {
         let cells = variant.latency.compactMap { key, cell in Int(key).map { ($0, cell) } }.sorted { $0.0 < $1.0 }
-        guard let cell = (cells.last { $0.0 <= kHz } ?? cells.first)?.1, cell.p50Ns > 0 else { return 0 }
+        guard let cell = (cells.last { $0.0 <= kHz } ?? cells.first)?.1, cell.p50Ns > .zero else { return 0 }
         let relative = cell.ciHalfWidthNs / cell.p50Ns
         return relative.isFinite ? min(0.5, max(0, relative)) : 0
     }
@@ -538,7 +543,7 @@ public final class VariantSelector {
     public func score(ofVariant index: Int) -> Double { scores[index] }
 
     /// The table's warm switch cost from one variant to another (0 when missing).
-    public func switchCostNs(from: Int, to: Int) -> Double { switchCosts[from * count + to] }
+    public func switchCostNs(from: Int, to: Int) -> Nanoseconds { Nanoseconds(switchCosts[from * count + to]) }
 
     /// The index of the variant named `name`, if the selector uses it.
     public func index(ofVariantNamed name: String) -> Int? { variants.firstIndex { $0.name == name } }

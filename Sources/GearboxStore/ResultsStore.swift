@@ -120,7 +120,7 @@ public final class ResultsStore {
             for policy in summary.policies {
                 try backend.execute(
                     "INSERT INTO validation_policies (validation_id, policy, violation_rate, p99_ns, switches) VALUES (?, ?, ?, ?, ?)",
-                    [.text(id), .text(policy.name), .real(policy.violationRate), .real(policy.p99Ns), .integer(Int64(policy.switches))])
+                    [.text(id), .text(policy.name), .real(policy.violationRate), .real(policy.p99Ns.value), .integer(Int64(policy.switches))])
             }
             return PushOutcome(kind: .validation, id: id, added: true)
         }
@@ -194,8 +194,8 @@ public final class ResultsStore {
                     INSERT INTO cells (run_id, variant, frequency_khz, source, p50_ns, p90_ns, p99_ns, mean_ns, samples,
                     energy_per_inference_j, power_w) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                     """,
-                    [.text(id), .text(variant.name), .integer(Int64(kHz)), .text(cell.source.rawValue), .real(cell.p50Ns),
-                     .real(cell.p90Ns), .real(cell.p99Ns), .real(cell.meanNs), .integer(Int64(cell.samples)),
+                    [.text(id), .text(variant.name), .integer(Int64(kHz)), .text(cell.source.rawValue), .real(cell.p50Ns.value),
+                     .real(cell.p90Ns.value), .real(cell.p99Ns.value), .real(cell.meanNs.value), .integer(Int64(cell.samples)),
                      .init(cell.energyPerInferenceJ), .init(cell.powerW)])
             }
             if let memory = variant.memory {
@@ -212,7 +212,7 @@ public final class ResultsStore {
             for (to, cost) in row.sorted(by: { $0.key < $1.key }) {
                 try backend.execute(
                     "INSERT INTO switch_costs (run_id, from_variant, to_variant, cold_ns, warm_ns) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [.text(id), .text(from), .text(to), .init(cost.cold), .init(cost.warm)])
+                    [.text(id), .text(from), .text(to), .init(cost.cold?.value), .init(cost.warm?.value)])
             }
         }
     }

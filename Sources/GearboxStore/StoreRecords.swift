@@ -38,7 +38,7 @@ public struct ValidationSummaryRecord: Sendable, Equatable {
     public struct Policy: Sendable, Equatable {
         public var name: String
         public var violationRate: Double
-        public var p99Ns: Double
+        public var p99Ns: Nanoseconds
         public var switches: Int
     }
     public var device: String

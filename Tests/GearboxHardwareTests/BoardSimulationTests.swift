@@ -2,6 +2,7 @@
 // deterministic twins, stepped by hand (no clock), and their live sysfs tree in a scratch folder.
 
 import Foundation
+import GearboxCore
 import GearboxHardware
 import GearboxTestSupport
 import Testing
@@ -100,7 +101,7 @@ private func write(_ value: String, to path: String) throws {
         while !board.tripActive[0] && seconds < 600 { board.advance(byNs: 1_000_000_000); seconds += 1 }
         #expect(board.tripActive[0])
         #expect(board.celsius >= trip.celsius)
-        board.advance(byNs: Int64(model.domains[0].transitionLatencyNs))
+        board.advance(byNs: model.domains[0].transitionLatencyNs.wholeNanoseconds)
         #expect(board.policies[0].appliedKHz == 400000)
         #expect(board.effectiveMaxKHz(board.policies[0]) == 400000)
         #expect(board.policies[0].requestedMaxKHz == 800000, "the cap does not change what was written")
@@ -120,7 +121,7 @@ private func write(_ value: String, to path: String) throws {
         #expect(sawHeldInHysteresis)
         #expect(!board.tripActive[0])
         #expect(board.celsius < trip.celsius - trip.hysteresisCelsius)
-        board.advance(byNs: Int64(model.domains[0].transitionLatencyNs))
+        board.advance(byNs: model.domains[0].transitionLatencyNs.wholeNanoseconds)
         #expect(board.policies[0].appliedKHz == 800000)
     }
 

@@ -23,8 +23,8 @@ private final class RecordingController: FrequencyController, @unchecked Sendabl
     }
     func enrollCurrentThread() throws {}
     func restore() throws { lock.withLock { log.append("restore") } }
-    func restoreAfterInterrupt(lockWaitNs: Int) throws {
-        lock.withLock { log.append("interrupt(\(lockWaitNs))") }
+    func restoreAfterInterrupt(lockWaitNs: Nanoseconds) throws {
+        lock.withLock { log.append("interrupt(\(lockWaitNs.wholeNanoseconds))") }
         if stuck { while true { sleep(1) } }
     }
 }

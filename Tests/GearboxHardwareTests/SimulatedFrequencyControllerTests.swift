@@ -3,6 +3,7 @@
 
 import Foundation
 @testable import GearboxHardware
+import GearboxCore
 import Testing
 
 private let armDomain = DeviceDescription.Domain(

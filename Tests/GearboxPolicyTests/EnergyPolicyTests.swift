@@ -14,7 +14,7 @@ import Testing
     static let boards = BoardCatalog(directory: SharedFixtures.packageRoot + "/Devices/boards")
 
     /// A cell whose percentiles are fixed multiples of `meanNs`, its CI `relativeCI` of the p50.
-    static func cell(meanNs: Double, energyJ: Double? = nil, relativeCI: Double = 0.02, source: MeasurementSource = .emulated) -> LookupTable.LatencyCell {
+    static func cell(meanNs: Nanoseconds, energyJ: Double? = nil, relativeCI: Double = 0.02, source: MeasurementSource = .emulated) -> LookupTable.LatencyCell {
         .init(p50Ns: 0.97 * meanNs, p90Ns: 1.1 * meanNs, p99Ns: 1.2 * meanNs, p999Ns: 1.3 * meanNs, maxNs: 1.35 * meanNs,
               meanNs: meanNs, stddevNs: 0.05 * meanNs, ciHalfWidthNs: relativeCI * 0.97 * meanNs, samples: 1000, source: source,
               energyPerInferenceJ: energyJ)
@@ -30,8 +30,8 @@ import Testing
             LookupTable.Variant(
                 name: name, format: "dense", accuracy: accuracy, params: 1000, macs: Int(fast * 1e6), memoryBytes: 4096,
                 latency: [
-                    "800000": cell(meanNs: fast * 1e6, energyJ: energy ? watts[800_000]! * fast / 1e3 : nil),
-                    "400000": cell(meanNs: slow * 1e6, energyJ: energy ? watts[400_000]! * slow / 1e3 : nil),
+                    "800000": cell(meanNs: Nanoseconds(milliseconds: fast), energyJ: energy ? watts[800_000]! * fast / 1e3 : nil),
+                    "400000": cell(meanNs: Nanoseconds(milliseconds: slow), energyJ: energy ? watts[400_000]! * slow / 1e3 : nil),
                 ],
                 counters: [:], model: nil)
         }

@@ -24,7 +24,7 @@ enum Fixtures {
             let spread = uniform(1.05, 1.6)
             var cells: [String: LookupTable.LatencyCell] = [:]
             for (j, kHz) in grid.enumerated() where j == 0 || rng.next() % 5 != 0 {
-                let mean = a + b / Double(kHz)
+                let mean = Nanoseconds(a + b / Double(kHz))
                 cells[String(kHz)] = .init(
                     p50Ns: 0.97 * mean, p90Ns: mean * (1 + (spread - 1) * 0.4), p99Ns: mean * spread,
                     meanNs: mean, stddevNs: 0.05 * mean, ciHalfWidthNs: 0.01 * mean, samples: 500, source: .simulated)
@@ -32,11 +32,11 @@ enum Fixtures {
             variants.append(.init(
                 name: "v\(v)", format: "dense", accuracy: accuracies ? uniform(0.5, 0.95) : nil, params: 1000 * (v + 1),
                 macs: Int(b / 1e6), memoryBytes: 4000 * (v + 1), latency: cells, counters: [:],
-                model: rng.next() % 3 == 0 ? nil : .init(aNs: a, bNsKHz: b, r2: 0.99, looMape: 0.02)))
+                model: rng.next() % 3 == 0 ? nil : .init(aNs: Nanoseconds(a), bNsKHz: b, r2: 0.99, looMape: 0.02)))
         }
         var switches: [String: [String: LookupTable.SwitchCost]] = [:]
         for from in variants { for to in variants where to.name != from.name {
-            switches[from.name, default: [:]][to.name] = .init(cold: nil, warm: uniform(10_000, 3_000_000))
+            switches[from.name, default: [:]][to.name] = .init(cold: nil, warm: Nanoseconds(uniform(10_000, 3_000_000)))
         } }
         return LookupTable(
             device: "random-\(seed)", portfolio: "random", controller: .simulated,

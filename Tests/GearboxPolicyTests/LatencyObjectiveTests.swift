@@ -1,3 +1,4 @@
+import GearboxCore
 import Testing
 @testable import GearboxPolicy
 
@@ -52,6 +53,6 @@ import Testing
         #expect(throws: PolicyError.badDuration(setting: "--duration", text: "soon")) {
             try DurationText.milliseconds("soon", setting: "--duration")
         }
-        #expect(DurationText.format(ns: 2_500_000) == "2.5ms")
+        #expect(DurationText.format(2_500_000) == "2.5ms")
     }
 }

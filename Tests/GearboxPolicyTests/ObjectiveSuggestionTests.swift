@@ -1,4 +1,5 @@
 import Foundation
+import GearboxCore
 import GearboxProfiler
 import Testing
 @testable import GearboxPolicy

@@ -51,7 +51,7 @@ final class FakeRunner: InferenceRunner {
         guard let v = active, let p = predictor.predict(variant: v, kHz: controller.currentKHz) else {
             throw PolicyError.runFailed(reason: "no active variant")
         }
-        clock.nowNs += Int64(p.distribution.meanNs * slowdown)
+        clock.nowNs += Int64((p.distribution.meanNs * slowdown).value)
     }
 }
 
@@ -158,17 +158,17 @@ final class FakeRunner: InferenceRunner {
         let trace = Fixtures.constant(1_800_000, durationMs: 400)
         let windowNs: Int64 = 40_000_000
         let validation = RealTimeValidation(
-            table: table, trace: trace, objective: objective, controller: controller, runner: runner, sampleWindowNs: windowNs,
+            table: table, trace: trace, objective: objective, controller: controller, runner: runner, sampleWindowNs: Nanoseconds(windowNs),
             clock: { clock.nowNs })
         let run = try validation.run(.staticAccurate, durationMs: 400)
         // The fake runner advances the clock by whole nanoseconds.
-        let meanNs = Double(Int64(try #require(LatencyPredictor(table: table).predict(variant: 0, kHz: 1_800_000)).distribution.meanNs))
+        let meanNs = Double(Int64(try #require(LatencyPredictor(table: table).predict(variant: 0, kHz: 1_800_000)).distribution.meanNs.value))
         let expectedPerRow = Int((Double(windowNs) / meanNs).rounded(.up))
         #expect(run.rows.count > 2)
         // After the first row (which carries the initial load), every row is one full window.
         for row in run.rows.dropFirst() {
             #expect(row.inferences == expectedPerRow)
-            #expect(abs(row.latencyNs / meanNs - 1) < 1e-9)
+            #expect(abs(row.latencyNs.value / meanNs - 1) < 1e-9)
         }
         let result = ValidationMetrics.result(of: run, trace: trace, oracleAccuracy: nil)
         #expect(result.inferences == run.rows.reduce(0) { $0 + $1.inferences })
@@ -216,7 +216,7 @@ final class FakeRunner: InferenceRunner {
                 clock.nowNs += 5_000
             }
             func steadyNs(variant: Int, kHz: Int) -> Int64 {
-                Int64(predictor.predict(variant: variant, kHz: kHz)?.distribution.meanNs ?? 0)
+                Int64(predictor.predict(variant: variant, kHz: kHz)?.distribution.meanNs.value ?? 0)
             }
             func runInference() throws {
                 let slow: Int64 = clock.nowNs - controller.changedAtNs < 40_000_000 ? 8 : 1
@@ -230,12 +230,12 @@ final class FakeRunner: InferenceRunner {
             let trace = try TraceSpec(parsing: "step").generate(levelsKHz: table.frequenciesKHz, durationMs: 2000)
             let validation = RealTimeValidation(
                 table: table, trace: trace, objective: objective, controller: controller, runner: runner,
-                sampleWindowNs: 40_000_000, settleNs: settleNs, clock: { clock.nowNs })
+                sampleWindowNs: 40_000_000, settleNs: Nanoseconds(settleNs), clock: { clock.nowNs })
             return (try validation.run(.gearbox, durationMs: 2000), runner)
         }
         func excess(_ row: TimelineRow, _ runner: TransientRunner) -> Double {
             let variant = table.variants.firstIndex { $0.name == row.variant } ?? 0
-            let inference = row.latencyNs - row.switchNs / Double(row.inferences)
+            let inference = (row.latencyNs - row.switchNs / Double(row.inferences)).value
             return inference / Double(runner.steadyNs(variant: variant, kHz: row.kHz))
         }
 

@@ -1,3 +1,4 @@
+import GearboxCore
 import Testing
 import GearboxProfiler
 @testable import GearboxPolicy
@@ -85,7 +86,7 @@ import GearboxProfiler
         // 1.8 GHz then 600 MHz at 1 ms: an inference started at 0 finishes at the slower speed.
         let trace = FrequencyTrace(name: "t", points: [(0, 1_800_000), (1, 600_000)], durationMs: 100)
         let sim = try SimulatedValidation(table: table, trace: trace, objective: objective, options: .init(durationMs: 100))
-        let fast = sim.truth(kHz: 1_800_000)[0].quantileNs(0.5), slow = sim.truth(kHz: 600_000)[0].quantileNs(0.5)
+        let fast = sim.truth(kHz: 1_800_000)[0].quantileNs(0.5).value, slow = sim.truth(kHz: 600_000)[0].quantileNs(0.5).value
         let mixed = sim.latencyNs(variant: 0, quantile: 0.5, startNs: 0)
         // 1 ms at full speed does 1/fast of the work; the rest at the slow speed.
         let expected = 1e6 + (1 - 1e6 / fast) * slow

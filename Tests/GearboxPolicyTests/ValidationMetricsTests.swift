@@ -1,9 +1,10 @@
+import GearboxCore
 import Testing
 @testable import GearboxPolicy
 
 @Suite struct ValidationMetricsTests {
     func row(_ t: Double, _ kHz: Int, _ variant: String, _ latency: Double, switched: Bool = false) -> TimelineRow {
-        TimelineRow(timeMs: t, kHz: kHz, policy: .gearbox, variant: variant, latencyNs: latency, violation: latency > 10, switched: switched, switchNs: switched ? 2 : 0)
+        TimelineRow(timeMs: t, kHz: kHz, policy: .gearbox, variant: variant, latencyNs: Nanoseconds(latency), violation: latency > 10, switched: switched, switchNs: switched ? 2 : 0)
     }
 
     @Test func computesRatesAccuracyPercentilesAndRegret() {

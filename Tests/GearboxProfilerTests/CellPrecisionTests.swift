@@ -1,3 +1,4 @@
+import GearboxCore
 import GearboxTestSupport
 import Testing
 

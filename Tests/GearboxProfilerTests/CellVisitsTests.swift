@@ -2,18 +2,19 @@
 // different points of a sweep, merged into one cell whose CI carries the between-visit spread.
 
 import Foundation
+import GearboxCore
 import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
-private func summary(p50: Double, halfWidth: Double, samples: Int = 100) -> LatencySummary {
+private func summary(p50: Nanoseconds, halfWidth: Nanoseconds, samples: Int = 100) -> LatencySummary {
     LatencySummary(p50Ns: p50, p90Ns: p50 * 1.1, p99Ns: p50 * 1.2, p999Ns: p50 * 1.3, minNs: p50 * 0.9, maxNs: p50 * 1.4,
                    meanNs: p50, stddevNs: p50 * 0.02, cv: 0.02, ciLowNs: p50 - halfWidth, ciHighNs: p50 + halfWidth,
                    ciHalfWidthNs: halfWidth, samples: samples)
 }
 
-private func record(p50: Double) -> CellRecord {
+private func record(p50: Nanoseconds) -> CellRecord {
     CellRecord(kHz: 1, variant: "v", threads: 1, pin: "pu", attempt: 0, source: .simulated,
                latency: summary(p50: p50, halfWidth: 1), stopRule: .maxTime, warmupRule: .stable, warmupIterations: 1,
                appliedKHz: 1, speedRatio: 1, frequencyVerified: true, counters: nil, milliCelsiusBefore: [:],
@@ -30,7 +31,7 @@ private func record(p50: Double) -> CellRecord {
         // √((10² + 20²)/2 + 1.96² × s²) µs, s² = the visits' p50 variance = 2 × 20² µs².
         let z = MedianConfidence.normalQuantile(0.975)
         let expected = ((10_000.0 * 10_000 + 20_000 * 20_000) / 2 + z * z * 2 * 20_000 * 20_000).squareRoot()
-        #expect(abs(merged.ciHalfWidthNs - expected) < 1e-6)
+        #expect(abs(merged.ciHalfWidthNs.value - expected) < 1e-6)
         #expect(merged.ciHalfWidthNs > 40_000, "wide enough to hold either visit")
         #expect(merged.minNs == first.minNs && merged.maxNs == second.maxNs)
         #expect(merged.stddevNs > first.stddevNs, "the pooled spread includes the visits' different means")
@@ -42,7 +43,7 @@ private func record(p50: Double) -> CellRecord {
         let merged = LatencySummary.combining(visits: [visit, visit], pooledRelativeVariance: 0.02 * 0.02)
         let z = MedianConfidence.normalQuantile(0.975)
         let expected = (30_000.0 * 30_000 + z * z * 40_000 * 40_000).squareRoot()
-        #expect(abs(merged.ciHalfWidthNs - expected) < 1e-6)
+        #expect(abs(merged.ciHalfWidthNs.value - expected) < 1e-6)
         let pooled = pooledRelativeBetweenVisitVariance([
             [record(p50: 1_000_000), record(p50: 1_020_000)], [record(p50: 2_000_000), record(p50: 2_000_000)], [record(p50: 5)],
         ])
@@ -53,7 +54,7 @@ private func record(p50: Double) -> CellRecord {
     @Test func visitsThatAgreeKeepTheirOwnPrecision() {
         let visit = summary(p50: 2_000_000, halfWidth: 30_000)
         let merged = LatencySummary.combining(visits: [visit, visit])
-        #expect(abs(merged.ciHalfWidthNs - 30_000) < 1e-6)
+        #expect(abs(merged.ciHalfWidthNs.value - 30_000) < 1e-6)
         #expect(LatencySummary.combining(visits: [visit]) == visit)
     }
 

@@ -7,16 +7,16 @@ import Testing
 @Test func percentilesOfAUniformRampAreWithinTheHistogramPrecision() {
     let samples = (1...10_000).map { UInt64($0) * 1000 }  // 1 µs ... 10 ms
     let s = LatencySummary(samplesNs: samples.shuffled())
-    #expect(abs(s.p50Ns - 5_000_000) / 5_000_000 < 0.002)
-    #expect(abs(s.p90Ns - 9_000_000) / 9_000_000 < 0.002)
-    #expect(abs(s.p99Ns - 9_900_000) / 9_900_000 < 0.002)
-    #expect(abs(s.p999Ns - 9_990_000) / 9_990_000 < 0.002)
+    #expect(abs(s.p50Ns.value - 5_000_000) / 5_000_000 < 0.002)
+    #expect(abs(s.p90Ns.value - 9_000_000) / 9_000_000 < 0.002)
+    #expect(abs(s.p99Ns.value - 9_900_000) / 9_900_000 < 0.002)
+    #expect(abs(s.p999Ns.value - 9_990_000) / 9_990_000 < 0.002)
     #expect(s.maxNs == 10_000_000)
     #expect(s.minNs == 1000)
-    #expect(abs(s.meanNs - 5_000_500) < 1)
+    #expect(abs(s.meanNs.value - 5_000_500) < 1)
     // Sample stddev of 1..n times 1000: sqrt(n(n+1)/12) * 1000.
     let expected = (10_000.0 * 10_001.0 / 12).squareRoot() * 1000
-    #expect(abs(s.stddevNs - expected) / expected < 1e-6)
+    #expect(abs(s.stddevNs.value - expected) / expected < 1e-6)
     #expect(abs(s.cv - expected / 5_000_500) < 1e-9)
     #expect(s.samples == 10_000)
 }
@@ -46,7 +46,7 @@ import Testing
     for _ in 0..<trials {
         let samples = (0..<150).map { _ in UInt64(-log(1 - random.nextUnit()) * scale) }
         let s = LatencySummary(samplesNs: samples)
-        if s.ciLowNs <= trueMedian && trueMedian <= s.ciHighNs { covered += 1 }
+        if s.ciLowNs.value <= trueMedian && trueMedian <= s.ciHighNs.value { covered += 1 }
     }
     let coverage = Double(covered) / Double(trials)
     #expect(coverage > 0.92 && coverage < 0.995, "coverage \(coverage)")

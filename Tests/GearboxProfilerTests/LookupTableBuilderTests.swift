@@ -11,7 +11,7 @@ import Testing
 @testable import GearboxProfiler
 
 /// The exact latency model of variant "a": 0.1 ms + 0.4 ms·GHz / f.
-private func modelNs(_ kHz: Int) -> Double { 100_000 + 400_000_000_000 / Double(kHz) }
+private func modelNs(_ kHz: Int) -> Nanoseconds { Nanoseconds(100_000 + 400_000_000_000 / Double(kHz)) }
 
 /// A simulated cell of variant "a" at `kHz` with p50 from the model and p90 = `p90Ratio` × p50.
 private func cell(kHz: Int, p90Ratio: Double, attempt: Int = 0, cv: Double = 0.01) -> CellRecord {
@@ -94,7 +94,7 @@ private func table() -> LookupTable {
 
     @Test func theFitRecoversTheModelOnTheDeliveredClock() throws {
         let model = try #require(table().variants.first { $0.name == "a" }?.model)
-        #expect(abs(model.aNs - 100_000) < 1e-3)
+        #expect(abs(model.aNs.value - 100_000) < 1e-3)
         #expect(abs(model.bNsKHz / 400_000_000_000 - 1) < 1e-9)
         #expect(model.r2 > 0.999_999)
         #expect(model.looMape < 1e-9)

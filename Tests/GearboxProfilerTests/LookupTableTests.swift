@@ -67,7 +67,7 @@ import Testing
 
 @Test func theLeastNoisyAttemptOfACellIsKept() {
     func cell(_ attempt: Int, cv: Double) -> CellRecord {
-        let s = LatencySummary(p50Ns: 1, p90Ns: 1, p99Ns: 1, p999Ns: 1, minNs: 1, maxNs: 1, meanNs: 1, stddevNs: cv, cv: cv,
+        let s = LatencySummary(p50Ns: 1, p90Ns: 1, p99Ns: 1, p999Ns: 1, minNs: 1, maxNs: 1, meanNs: 1, stddevNs: Nanoseconds(cv), cv: cv,
                                ciLowNs: 1, ciHighNs: 1, ciHalfWidthNs: 0, samples: 10)
         return CellRecord(kHz: 1, variant: "v", threads: 1, pin: "pu", attempt: attempt, source: .simulated, latency: s,
                           stopRule: .ci, warmupRule: .stable, warmupIterations: 1, appliedKHz: 1, speedRatio: 1,
@@ -79,7 +79,7 @@ import Testing
 }
 
 /// An emulated cell of variant "v" at `kHz` (delivered at the nominal speed) with p50 `ns`.
-private func emulatedCell(kHz: Int, ns: Double, attempt: Int = 0, cv: Double = 0.01) -> CellRecord {
+private func emulatedCell(kHz: Int, ns: Nanoseconds, attempt: Int = 0, cv: Double = 0.01) -> CellRecord {
     let s = LatencySummary(p50Ns: ns, p90Ns: ns, p99Ns: ns, p999Ns: ns, minNs: ns, maxNs: ns, meanNs: ns, stddevNs: cv * ns, cv: cv,
                            ciLowNs: ns, ciHighNs: ns, ciHalfWidthNs: 0, samples: 10)
     return CellRecord(kHz: kHz, variant: "v", threads: 1, pin: "pu", attempt: attempt, source: .emulated, latency: s,
@@ -91,7 +91,7 @@ private func emulatedCell(kHz: Int, ns: Double, attempt: Int = 0, cv: Double = 0
 @Test func aCellOffItsVariantsFrequencyModelIsAnOutlierAndItsRetryThatAgreesIsKept() {
     // t(f) = 0.2 ms + 2 ms·GHz / f; the 500 MHz cell ran 1.5× slow with a low CV.
     let grid = [250_000, 500_000, 1_000_000, 1_500_000, 2_000_000]
-    func model(_ kHz: Int) -> Double { 200_000 + 2_000_000 * 1_000_000 / Double(kHz) }
+    func model(_ kHz: Int) -> Nanoseconds { Nanoseconds(200_000 + 2_000_000 * 1_000_000 / Double(kHz)) }
     var cells = grid.map { emulatedCell(kHz: $0, ns: model($0)) }
     cells[1] = emulatedCell(kHz: 500_000, ns: model(500_000) * 1.5)
     let outliers = LookupTableBuilder.modelOutliers(cells, maxKHz: 2_000_000)

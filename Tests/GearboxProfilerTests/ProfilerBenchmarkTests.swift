@@ -1,4 +1,5 @@
 import Foundation
+import GearboxCore
 import GearboxTestSupport
 import Testing
 
@@ -13,7 +14,7 @@ private func lut(_ p50Ns: (LookupTable.Variant, Int) -> Double) throws -> Lookup
         for (key, cell) in table.variants[v].latency where cell.source != .predicted {
             guard let kHz = Int(key) else { continue }
             let value = p50Ns(table.variants[v], kHz)
-            table.variants[v].latency[key]?.p50Ns = value
+            table.variants[v].latency[key]?.p50Ns = Nanoseconds(value)
         }
     }
     return table
@@ -62,7 +63,7 @@ private func lut(_ p50Ns: (LookupTable.Variant, Int) -> Double) throws -> Lookup
             v.latency.filter { $0.value.source != .predicted }.compactMap { key, c -> CellRecord? in
                 guard let kHz = Int(key) else { return nil }
                 return CellRecord(kHz: kHz, variant: v.name, threads: 1, pin: "pu", attempt: 0, source: .emulated,
-                                  latency: LatencySummary(samplesNs: [UInt64(c.p50Ns)]), stopRule: .maxTime,
+                                  latency: LatencySummary(samplesNs: [UInt64(c.p50Ns.value)]), stopRule: .maxTime,
                                   warmupRule: .stable, warmupIterations: 1, appliedKHz: kHz, speedRatio: 1,
                                   frequencyVerified: true, counters: nil, milliCelsiusBefore: [:], milliCelsiusAfter: [:],
                                   thermalPauseNs: 0, loopOverheadFraction: 0, noisy: false, startedAt: "",

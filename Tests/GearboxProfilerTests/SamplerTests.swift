@@ -14,7 +14,7 @@ import Testing
     #expect(result.warmupRule == .stable)
     let summary = LatencySummary(samplesNs: result.samplesNs)
     #expect(summary.relativeCIHalfWidth <= 0.01)
-    #expect(abs(summary.p50Ns - 2_000_000) / 2_000_000 < 0.01)
+    #expect(abs(summary.p50Ns.value - 2_000_000) / 2_000_000 < 0.01)
 }
 
 @Test func aVeryNoisyWorkloadStopsOnTheSampleLimit() throws {
@@ -88,13 +88,13 @@ import Testing
     let trials = 15
     let empties = try (0..<trials).map { _ in try sampler.measure {} }
     let perIterationByTrial = empties.map { Double($0.samplingNs) / Double(max(1, $0.samplesNs.count)) }
-    let inWindowByTrial = empties.map { LatencySummary(samplesNs: $0.samplesNs).p50Ns }
+    let inWindowByTrial = empties.map { LatencySummary(samplesNs: $0.samplesNs).p50Ns.value }
     let perIteration = perIterationByTrial.min() ?? .infinity
     let inWindow = inWindowByTrial.min() ?? .infinity
     let spin = SpinRunner(variant: .init(name: "spin", file: "", format: .dense, method: "", sparsity: 0, params: 0,
                                          macs: 0, accuracy: nil, accuracySource: nil), spinNs: 1_000_000)
     let work = try sampler.measure { try spin.runOnce() }
-    let median = LatencySummary(samplesNs: work.samplesNs).p50Ns
+    let median = LatencySummary(samplesNs: work.samplesNs).p50Ns.value
     let sortedPerIteration = perIterationByTrial.sorted()
     print("empty workload, \(trials) trials: per-iteration loop cost min \(String(format: "%.0f", perIteration)) ns, "
         + "median \(String(format: "%.0f", sortedPerIteration[trials / 2])) ns, max \(String(format: "%.0f", sortedPerIteration[trials - 1])) ns "

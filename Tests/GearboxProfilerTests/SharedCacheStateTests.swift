@@ -1,4 +1,5 @@
 import Foundation
+import GearboxCore
 import GearboxHardware
 import GearboxTestSupport
 import Testing

@@ -23,7 +23,7 @@ final class ScriptedBackend: VariantBackend {
         }
         var residentBytes: Int { 0 }
         var weightBytes: Int { 0 }
-        var loadNs: Int { Int(costs.loadNs) }
+        var loadNs: Nanoseconds { Nanoseconds(costs.loadNs) }
         var sharedModelID: String { variant.file }
         func activate() throws { clock.pass(ns: costs.activateNs); justActivated = true }
         func runOnce() throws {
@@ -92,15 +92,15 @@ final class ScriptedBackend: VariantBackend {
     @Test func coldIsLoadActivateAndFirstInferenceAndAMaskSwitchOnlyWithinOneModel() throws {
         let records = try Self.measure().records
         let toBig = try #require(records.first { $0.from == "small" && $0.to == "big" })
-        #expect(toBig.coldNs == Double(9_000_000 + 400_000 + 100_000))
+        #expect(toBig.coldNs == Nanoseconds(9_000_000 + 400_000 + 100_000))
         #expect(toBig.maskSwitchNs == nil)
         // m50 → m75 share one file: m75 is not read again, and its activation is the mask switch.
         let maskToMask = try #require(records.first { $0.from == "m50" && $0.to == "m75" })
-        #expect(maskToMask.coldNs == Double(30_000 + 250_000))
+        #expect(maskToMask.coldNs == Nanoseconds(30_000 + 250_000))
         #expect(maskToMask.maskSwitchNs == 30_000)
         #expect(maskToMask.warmNs == 30_000)
         let maskFromDense = try #require(records.first { $0.from == "big" && $0.to == "m75" })
-        #expect(maskFromDense.coldNs == Double(7_000_000 + 30_000 + 250_000))
+        #expect(maskFromDense.coldNs == Nanoseconds(7_000_000 + 30_000 + 250_000))
         #expect(maskFromDense.maskSwitchNs == nil)
     }
 

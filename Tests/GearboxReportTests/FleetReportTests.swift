@@ -28,7 +28,7 @@ private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStor
                 scaled.p50Ns *= factor; scaled.p90Ns *= factor; scaled.p99Ns *= factor; scaled.meanNs *= factor
                 scaled.p999Ns = scaled.p999Ns.map { $0 * factor }; scaled.maxNs = scaled.maxNs.map { $0 * factor }
                 scaled.stddevNs *= factor; scaled.ciHalfWidthNs *= factor
-                scaled.energyPerInferenceJ = energy ? scaled.meanNs * 2e-9 : nil
+                scaled.energyPerInferenceJ = energy ? scaled.meanNs.value * 2e-9 : nil
                 return scaled
             }
         }
@@ -63,7 +63,7 @@ private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStor
     let store = try threeDeviceStore(scratch)
     defer { store.close() }
     let builder = try FleetReportBuilder(inputs: FleetInputs.load(from: store, portfolio: "fashion-cnn", objective: nil))
-    let figures = builder.sharedAxisCharts(id: "t", title: "t", unit: "ms") { $0.p50Ns / 1e6 }
+    let figures = builder.sharedAxisCharts(id: "t", title: "t", unit: "ms") { $0.p50Ns.milliseconds }
     #expect(figures.count == 3)
     // Same axes → the same tick labels on every chart.
     let ticks = figures.map { figure in

@@ -1,14 +1,15 @@
 // Tests for Charts/Formatting: units and deterministic numbers.
 
+import GearboxCore
 import Testing
 @testable import GearboxReport
 
 @Test func durationsPickAReadableUnit() {
-    #expect(Formatting.duration(ns: 850) == "850 ns")
-    #expect(Formatting.duration(ns: 12_400) == "12.4 µs")
-    #expect(Formatting.duration(ns: 1_234_567) == "1.23 ms")
-    #expect(Formatting.duration(ns: 2_500_000_000) == "2.5 s")
-    #expect(Formatting.duration(ns: .nan) == "n/a")
+    #expect(Formatting.duration(850) == "850 ns")
+    #expect(Formatting.duration(12_400) == "12.4 µs")
+    #expect(Formatting.duration(1_234_567) == "1.23 ms")
+    #expect(Formatting.duration(2_500_000_000) == "2.5 s")
+    #expect(Formatting.duration(Nanoseconds(.nan)) == "n/a")
 }
 
 @Test func bytesUseBinaryUnits() {

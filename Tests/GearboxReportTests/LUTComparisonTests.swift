@@ -6,7 +6,7 @@ import GearboxProfiler
 import Testing
 @testable import GearboxReport
 
-func cell(_ p50: Double, ci: Double, source: MeasurementSource = .emulated) -> LookupTable.LatencyCell {
+func cell(_ p50: Nanoseconds, ci: Nanoseconds, source: MeasurementSource = .emulated) -> LookupTable.LatencyCell {
     LookupTable.LatencyCell(p50Ns: p50, p90Ns: p50 * 1.1, p99Ns: p50 * 1.2, meanNs: p50, stddevNs: p50 * 0.05,
                             ciHalfWidthNs: ci, samples: 500, source: source)
 }

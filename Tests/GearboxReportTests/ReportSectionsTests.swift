@@ -3,6 +3,7 @@
 // warm page cache and mask switches instead of drawing empty figures.
 
 import Foundation
+import GearboxCore
 import GearboxProfiler
 import Testing
 @testable import GearboxReport

@@ -225,7 +225,7 @@ func energyInputs() throws -> ReportInputs {
     for v in inputs.lut.variants.indices {
         for (key, cell) in inputs.lut.variants[v].latency {
             let watts = 0.15 + 0.6 * Double(Int(key) ?? 0) / 2_400_000
-            inputs.lut.variants[v].latency[key]?.energyPerInferenceJ = watts * cell.meanNs / 1e9
+            inputs.lut.variants[v].latency[key]?.energyPerInferenceJ = watts * cell.meanNs.seconds
             inputs.lut.variants[v].latency[key]?.temperatureEndC = 40 + 20 * Double(Int(key) ?? 0) / 2_400_000
         }
     }

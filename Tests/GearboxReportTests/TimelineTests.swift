@@ -1,5 +1,6 @@
 // Tests for Inputs/TimelineFile (CSV reading) and Inputs/TimelineSummary (downsampling).
 
+import GearboxCore
 import Testing
 @testable import GearboxReport
 
@@ -44,7 +45,7 @@ func rows(_ count: Int, violationEvery: Int = 0, switchEvery: Int = 0) -> [Timel
     (0..<count).map { index in
         let variant = switchEvery > 0 ? "v\((index / switchEvery) % 2)" : "v0"
         return TimelineFile.Row(timeMs: Double(index) * 5, kHz: index < count / 2 ? 2_400_000 : 800_000, policy: "p", variant: variant,
-                            latencyNs: 1_000_000 + Double(index % 7) * 10_000, violation: violationEvery > 0 && index % violationEvery == 0,
+                            latencyNs: Nanoseconds(1_000_000 + Double(index % 7) * 10_000), violation: violationEvery > 0 && index % violationEvery == 0,
                             switched: switchEvery > 0 && index > 0 && index % switchEvery == 0)
     }
 }

@@ -71,7 +71,7 @@ enum StoreFixtures {
                 cell.p50Ns *= factor; cell.p90Ns *= factor; cell.p99Ns *= factor; cell.meanNs *= factor
                 cell.p999Ns = cell.p999Ns.map { $0 * factor }; cell.maxNs = cell.maxNs.map { $0 * factor }
                 cell.stddevNs *= factor; cell.ciHalfWidthNs *= factor
-                cell.energyPerInferenceJ = energyJ.map { $0 * cell.meanNs / 1e6 }
+                cell.energyPerInferenceJ = energyJ.map { $0 * cell.meanNs.milliseconds }
                 table.variants[index].latency[key] = cell
             }
         }

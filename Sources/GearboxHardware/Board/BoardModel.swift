@@ -51,7 +51,7 @@ public struct BoardModel: VersionedFile, ValidatedFile, Equatable, Sendable {
         /// For `pinned`: the granularity of requests (intel_pstate: 100 MHz P-states).
         public var resolutionKHz: Int?
         /// `cpuinfo_transition_latency`: how long after a request the new frequency applies.
-        public var transitionLatencyNs: Int
+        public var transitionLatencyNs: Nanoseconds
         /// Effective switched capacitance of the whole domain, in nanofarads (P = C·V²·f·u).
         public var capacitanceNanofarads: Double
         /// Utilisation the power model uses unless the simulation is told otherwise, 0...1.
@@ -196,7 +196,7 @@ public struct BoardModel: VersionedFile, ValidatedFile, Equatable, Sendable {
                                                allowed: "a pinned (cppc/intel_pstate-like) driver offers no userspace governor")
             }
             if let resolution = domain.resolutionKHz { try at.at("resolutionKHz").checkKHz(resolution) }
-            try at.at("transitionLatencyNs").check(domain.transitionLatencyNs, in: 0...1_000_000_000)
+            try at.at("transitionLatencyNs").check(domain.transitionLatencyNs, in: 0...1e9)
             try at.at("capacitanceNanofarads").check(domain.capacitanceNanofarads, in: 0...1_000_000)
             try at.at("utilisation").check(domain.utilisation, in: 0...1)
         }

@@ -29,10 +29,10 @@ public enum BoardRunner {
     public struct Options: Sendable {
         public var ambientCelsius: Double?
         /// The simulation's tick.
-        public var tickNs: Int64
+        public var tickNs: Nanoseconds
         /// Seeds the hwmon readings' noise (`SensorNoise`); nil: noiseless, deterministic readings.
         public var seed: UInt64?
-        public init(ambientCelsius: Double? = nil, tickNs: Int64 = 1_000_000, seed: UInt64? = nil) {
+        public init(ambientCelsius: Double? = nil, tickNs: Nanoseconds = Nanoseconds(milliseconds: 1), seed: UInt64? = nil) {
             self.ambientCelsius = ambientCelsius; self.tickNs = tickNs; self.seed = seed
         }
     }
@@ -45,7 +45,7 @@ public enum BoardRunner {
         public var unmounted: [String]
         /// Why the command was not slowed to the board's frequency, when it was not.
         public var unthrottled: String?
-        public var simulatedNs: Int64
+        public var simulatedNs: Nanoseconds
         public var finalCelsius: Double
     }
 
@@ -123,7 +123,7 @@ public enum BoardRunner {
             if onTime { _ = pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal) }
         }
         var status: Int32 = 0
-        var last = DispatchTime.now().uptimeNanoseconds
+        var last = MonotonicClock.nowNs()
         let start = last
         do {
             while true {
@@ -134,7 +134,7 @@ public enum BoardRunner {
                 while read(signalPipe[0], &signo, 1) == 1 { kill(pid, Int32(signo)) }
                 // Time first, then the writes: a write seen now counts from now, so it applies
                 // at a later tick, never before its transition latency (at most a tick late).
-                let now = DispatchTime.now().uptimeNanoseconds
+                let now = MonotonicClock.nowNs()
                 simulation.advance(byNs: Int64(now - last))
                 last = now
                 tree.collectWrites(into: &simulation)
@@ -146,8 +146,8 @@ public enum BoardRunner {
                         throttle = nil
                     }
                 }
-                let spent = Int64(DispatchTime.now().uptimeNanoseconds - now)
-                let rest = options.tickNs - spent
+                let spent = MonotonicClock.elapsed(since: now)
+                let rest = (options.tickNs - spent).wholeNanoseconds
                 if rest > 0 { usleep(useconds_t(rest / 1000)) }
             }
         } catch {
@@ -156,7 +156,7 @@ public enum BoardRunner {
             throw error
         }
         let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Outcome(exitStatus: exit, unmounted: unmounted, unthrottled: unthrottled, simulatedNs: Int64(last - start), finalCelsius: simulation.celsius)
+        return Outcome(exitStatus: exit, unmounted: unmounted, unthrottled: unthrottled, simulatedNs: Nanoseconds(last - start), finalCelsius: simulation.celsius)
     }
 
     /// Starts `command` from a thread that first enters a private mount namespace

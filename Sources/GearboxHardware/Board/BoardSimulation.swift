@@ -186,7 +186,7 @@ public struct BoardSimulation: Sendable {
             return
         }
         policies[index].pendingKHz = target
-        policies[index].pendingDueNs = nowNs + Int64(model.domains[policies[index].domain].transitionLatencyNs)
+        policies[index].pendingDueNs = nowNs + model.domains[policies[index].domain].transitionLatencyNs.wholeNanoseconds
     }
 
     // MARK: Time

@@ -53,7 +53,7 @@ public final class BoardTree: @unchecked Sendable {
             try put(directory + "/scaling_available_governors", domain.governors.joined(separator: " ") + " ")
             try put(directory + "/cpuinfo_min_freq", String(domain.minKHz))
             try put(directory + "/cpuinfo_max_freq", String(domain.maxKHz))
-            try put(directory + "/cpuinfo_transition_latency", String(domain.transitionLatencyNs))
+            try put(directory + "/cpuinfo_transition_latency", String(domain.transitionLatencyNs.wholeNanoseconds))
             if domain.semantics == .userspace {
                 try put(directory + "/scaling_available_frequencies", domain.operatingPoints.map { String($0.kHz) }.joined(separator: " ") + " ")
             } else {

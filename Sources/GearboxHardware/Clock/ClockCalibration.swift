@@ -7,13 +7,13 @@ import GearboxCore
 /// The measured behaviour of `MonotonicClock` on this machine.
 public struct ClockCalibration: Hashable, Sendable {
     /// `clock_getres` for CLOCK_MONOTONIC_RAW.
-    public let reportedResolutionNs: Int
+    public let reportedResolutionNs: Nanoseconds
     /// The smallest nonzero step seen between back-to-back reads (bounded below by the read
     /// cost, so it says how fine the clock is in practice).
-    public let smallestDeltaNs: Int
+    public let smallestDeltaNs: Nanoseconds
     /// The median cost of one read: each batch of `readsPerBatch` back-to-back reads timed as a
     /// whole and divided, median over batches (robust to interrupts and migrations).
-    public let readCostNs: Double
+    public let readCostNs: Nanoseconds
     public let batches: Int
     public let readsPerBatch: Int
 
@@ -50,8 +50,8 @@ public struct ClockCalibration: Hashable, Sendable {
         let median = perRead.count % 2 == 1
             ? perRead[perRead.count / 2] : (perRead[perRead.count / 2 - 1] + perRead[perRead.count / 2]) / 2
         return ClockCalibration(
-            reportedResolutionNs: Int(MonotonicClock.reportedResolutionNs()),
-            smallestDeltaNs: smallest == .max ? 0 : Int(smallest), readCostNs: median,
+            reportedResolutionNs: MonotonicClock.reportedResolution,
+            smallestDeltaNs: smallest == .max ? .zero : Nanoseconds(smallest), readCostNs: Nanoseconds(median),
             batches: batches, readsPerBatch: readsPerBatch)
     }
 

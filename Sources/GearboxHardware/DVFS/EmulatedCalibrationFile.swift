@@ -19,7 +19,7 @@ public struct EmulatedCalibrationFile: VersionedFile, Equatable, Sendable {
     public var schemaVersion: Int
     public var maxKHz: Int
     public var periodUs: Int
-    public var calibrationWorkNs: Int
+    public var calibrationWorkNs: Nanoseconds
     public var correctQuota: Bool
     public var boostWeight: Bool
     /// Whether the throttle gaps were filled (`EmulatedFrequencyController.Options.fillGaps`);
@@ -114,7 +114,7 @@ extension EmulatedCalibrationFile: ValidatedFile {
     public func validate(_ file: FileValidator) throws {
         try file.at("maxKHz").checkKHz(maxKHz)
         try file.at("periodUs").check(periodUs, in: 1...10_000_000)
-        try file.at("calibrationWorkNs").check(calibrationWorkNs, in: 1...Int(FileLimits.maximumLatencyNs))
+        try file.at("calibrationWorkNs").check(calibrationWorkNs, in: 1...FileLimits.maximumLatencyNs)
         for (index, calibration) in calibrations.enumerated() {
             let key = file.at("calibrations").at(index)
             try key.at("requestedKHz").checkKHz(calibration.requestedKHz)
@@ -123,7 +123,7 @@ extension EmulatedCalibrationFile: ValidatedFile {
             try key.at("periodUs").check(calibration.periodUs, in: 1...10_000_000)
             try key.at("quotaUs").check(calibration.quotaUs, in: -1...Int(Int32.max), "allowed: -1 (unthrottled) or a quota in µs")
             try key.at("corrections").checkCount(calibration.corrections)
-            try key.at("workNs").check(calibration.workNs, in: 0...Int(FileLimits.maximumLatencyNs))
+            try key.at("workNs").check(calibration.workNs, in: 0...FileLimits.maximumLatencyNs)
         }
     }
 }

@@ -37,7 +37,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         public var periodUs: Int
         /// Spin work in each of the three throttled calibration trials, at least, in ns of
         /// unthrottled CPU time (a trial runs on to the end of a throttle gap).
-        public var calibrationWorkNs: Int
+        public var calibrationWorkNs: Nanoseconds
         /// Re-adjust the quota (up to twice) when a step's measured speed is off by more than
         /// `calibrationTolerance`. Off by default: at an 8 ms period the plain quota is already
         /// exact on average, and on a loaded machine the correction chases noise (measured: it
@@ -53,7 +53,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
         public init(
             maxKHz: Int = DVFSInventory.defaultEmulatedMaxKHz, gridKHz: [Int]? = nil, gridSteps: Int = 8,
-            periodUs: Int = 63_000, calibrationWorkNs: Int = 64_000_000, correctQuota: Bool = false,
+            periodUs: Int = 63_000, calibrationWorkNs: Nanoseconds = Nanoseconds(milliseconds: 64), correctQuota: Bool = false,
             calibrationTolerance: Double = 0.05, boostWeight: Bool = true, fillGaps: Bool = true
         ) {
             self.maxKHz = maxKHz; self.gridKHz = gridKHz; self.gridSteps = gridSteps; self.periodUs = periodUs
@@ -94,7 +94,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         /// Quota re-adjustments made to bring the measured ratio towards the requested one.
         public var corrections: Int
         /// Unthrottled CPU time of the spin work measured, ns.
-        public var workNs: Int
+        public var workNs: Nanoseconds
         /// When the spin workload measured this step (ISO 8601); nil in files written before
         /// calibrations were kept. A reused step keeps the date it was measured.
         public var measuredAt: String?
@@ -193,7 +193,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
             : nil
         return FrequencyChange(
             requestedKHz: frequency.kHz, appliedKHz: frequency.kHz, speedRatio: calibration.measuredRatio,
-            settleNs: Int(MonotonicClock.nowNs() - start), source: .emulated, settled: true, warning: warning)
+            settleNs: MonotonicClock.elapsed(since: start), source: .emulated, settled: true, warning: warning)
     }
 
     /// Calibrates `frequencies` (default: the whole grid) and returns them in order.
@@ -268,9 +268,9 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
     /// without it: it stops every further cgroup write of the interrupted work, lifts the quota,
     /// moves the threads still in the cgroup to this process's own cgroup and removes ours —
     /// plain file writes that take no lock.
-    public func restoreAfterInterrupt(lockWaitNs: Int) throws {
+    public func restoreAfterInterrupt(lockWaitNs: Nanoseconds) throws {
         interrupted.store(true, ordering: .sequentiallyConsistent)
-        if lock.lock(before: Date(timeIntervalSinceNow: Double(max(0, lockWaitNs)) / 1e9)) {
+        if lock.lock(before: Date(timeIntervalSinceNow: max(0, lockWaitNs.seconds))) {
             defer { lock.unlock() }
             try restoreInLock()
             return
@@ -353,8 +353,8 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
 
     /// A measurement window that averages over the throttle's on/off pattern at `kHz`: four
     /// periods (a single inference shorter than a period runs either at full speed or stalls).
-    public func averagingWindowNs(forKHz kHz: Int) -> Int {
-        4 * throttlePeriodUs(forKHz: kHz) * 1000
+    public func averagingWindowNs(forKHz kHz: Int) -> Nanoseconds {
+        Nanoseconds(microseconds: Double(4 * throttlePeriodUs(forKHz: kHz)))
     }
 
     /// The period and idle gap at `kHz`, from its calibration when it has one (never nil).
@@ -364,7 +364,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         let ratio = Double(kHz) / Double(options.maxKHz)
         let quotaUs = calibration?.quotaUs ?? (ratio >= 1 ? -1 : max(1000, Int((Double(periodUs) * ratio).rounded())))
         let gapUs = quotaUs < 0 ? 0 : max(0, periodUs - quotaUs)
-        return ThrottleShape(periodNs: periodUs * 1000, gapNs: gapUs * 1000)
+        return ThrottleShape(periodNs: Nanoseconds(microseconds: Double(periodUs)), gapNs: Nanoseconds(microseconds: Double(gapUs)))
     }
 
     // MARK: Calibration
@@ -373,7 +373,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         let ratio = Double(frequency.kHz) / Double(options.maxKHz)
         guard ratio < 1 else {
             let result = Calibration(requestedKHz: frequency.kHz, requestedRatio: 1, measuredRatio: 1, periodUs: currentPeriodUs,
-                                     quotaUs: -1, corrections: 0, workNs: 0, measuredAt: nil)
+                                     quotaUs: -1, corrections: 0, workNs: .zero, measuredAt: nil)
             calibrations[frequency.kHz] = result
             return result
         }
@@ -384,7 +384,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
         while true {
             let measured = try measure(quotaUs: quotaUs, periodUs: periodUs)
             let candidate = Calibration(requestedKHz: frequency.kHz, requestedRatio: ratio, measuredRatio: measured.ratio,
-                                        periodUs: periodUs, quotaUs: quotaUs, corrections: corrections, workNs: measured.workNs,
+                                        periodUs: periodUs, quotaUs: quotaUs, corrections: corrections, workNs: Nanoseconds(measured.workNs),
                                         measuredAt: ISO8601DateFormatter().string(from: Date()))
             if best.map({ abs($0.measuredRatio - ratio) > abs(candidate.measuredRatio - ratio) }) ?? true { best = candidate }
             let off = abs(measured.ratio / ratio - 1)
@@ -427,7 +427,7 @@ public final class EmulatedFrequencyController: FrequencyController, @unchecked 
                 let before = chunkTimes(referenceChunks)
                 let reference = median(before)
                 try self.applyQuota(perThreadUs: quotaUs, periodUs: periodUs, threads: 1)
-                let minimumWorkNs = UInt64(self.options.calibrationWorkNs)
+                let minimumWorkNs = UInt64(self.options.calibrationWorkNs.wholeNanoseconds)
                 let deadline = MonotonicClock.nowNs() + 4 * periodNs + minimumWorkNs * periodNs / UInt64(max(quotaUs, 1) * 1000) * 2
                 var last = MonotonicClock.nowNs()
                 var start: UInt64?

@@ -24,14 +24,14 @@ public struct FrequencyChange: Codable, Equatable, Sendable {
     /// measured slow-down inverse (emulated), or exact (simulated).
     public var speedRatio: Double
     /// Time from the request until the read-back settled (0 for simulated).
-    public var settleNs: Int
+    public var settleNs: Nanoseconds
     public var source: MeasurementSource
     /// Whether the read-back reached the request within the settle timeout (nil: not checked).
     public var settled: Bool?
     /// Why the change is less than it seems (did not settle, not verified, calibration drift).
     public var warning: String?
     public init(
-        requestedKHz: Int, appliedKHz: Int, speedRatio: Double, settleNs: Int, source: MeasurementSource,
+        requestedKHz: Int, appliedKHz: Int, speedRatio: Double, settleNs: Nanoseconds, source: MeasurementSource,
         settled: Bool? = nil, warning: String? = nil
     ) {
         self.requestedKHz = requestedKHz; self.appliedKHz = appliedKHz; self.speedRatio = speedRatio
@@ -59,7 +59,7 @@ public protocol FrequencyController: AnyObject {
     /// Restores after SIGINT/SIGTERM while the interrupted work may still hold this controller's
     /// lock (a calibration or a change in flight): waits at most `lockWaitNs` for the lock, then
     /// puts the state back without it. Never blocks for longer than a few file writes past that.
-    func restoreAfterInterrupt(lockWaitNs: Int) throws
+    func restoreAfterInterrupt(lockWaitNs: Nanoseconds) throws
 
     // What measurement code asks of an emulating controller. Real and simulated controllers keep
     // the defaults below: no calibrations, no problems, a steady clock, nothing more to say.
@@ -85,7 +85,7 @@ public protocol FrequencyController: AnyObject {
 
 extension FrequencyController {
     /// Controllers whose lock is never held for long (simulated) restore the ordinary way.
-    public func restoreAfterInterrupt(lockWaitNs: Int) throws { try restore() }
+    public func restoreAfterInterrupt(lockWaitNs: Nanoseconds) throws { try restore() }
 
     public var keepsCalibrations: Bool { false }
     public func reuseCalibrations(from path: String, maxAgeSeconds: Double) -> String { "" }
@@ -99,9 +99,9 @@ extension FrequencyController {
 /// A throttle's on/off pattern at one step (emulated DVFS), for measurement code that must
 /// average over it.
 public struct ThrottleShape: Equatable, Sendable {
-    public var periodNs: Int
+    public var periodNs: Nanoseconds
     /// The idle part of each period (0 when the step is not throttled).
-    public var gapNs: Int
+    public var gapNs: Nanoseconds
 
-    public init(periodNs: Int, gapNs: Int) { self.periodNs = periodNs; self.gapNs = gapNs }
+    public init(periodNs: Nanoseconds, gapNs: Nanoseconds) { self.periodNs = periodNs; self.gapNs = gapNs }
 }

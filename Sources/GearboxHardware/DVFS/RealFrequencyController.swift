@@ -15,7 +15,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         /// Read the frequency back after each change.
         public var verify: Bool
         /// How long to wait for the read-back to reach the request.
-        public var settleTimeoutNs: Int
+        public var settleTimeoutNs: Nanoseconds
         /// How far the read-back may be from the request and still count as settled; drivers
         /// like intel_pstate report an average over the last tick, not the programmed value.
         public var settleToleranceFraction: Double
@@ -23,7 +23,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         public var gridSteps: Int
 
         public init(
-            journalPath: String = DVFSJournal.path(), verify: Bool = true, settleTimeoutNs: Int = 200_000_000,
+            journalPath: String = DVFSJournal.path(), verify: Bool = true, settleTimeoutNs: Nanoseconds = Nanoseconds(milliseconds: 200),
             settleToleranceFraction: Double = 0.05, gridSteps: Int = 8
         ) {
             self.journalPath = journalPath; self.verify = verify; self.settleTimeoutNs = settleTimeoutNs
@@ -78,7 +78,7 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
         lock.lock()
         defer { lock.unlock() }
         try writeJournalIfNeeded()
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = MonotonicClock.nowNs()
         let useSetspeed = try domain.governors.contains("userspace") && cpufreq.hasSetspeed(cpu: cpu)
         if useSetspeed {
             let policy = try cpufreq.policy(cpu: cpu)
@@ -111,8 +111,8 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
     /// The signal-time restore: waits at most `lockWaitNs` for a change in flight (bounded by
     /// the settle timeout), else replays the journal file, which is written before the first
     /// change, without the lock.
-    public func restoreAfterInterrupt(lockWaitNs: Int) throws {
-        if lock.lock(before: Date(timeIntervalSinceNow: Double(max(0, lockWaitNs)) / 1e9)) {
+    public func restoreAfterInterrupt(lockWaitNs: Nanoseconds) throws {
+        if lock.lock(before: Date(timeIntervalSinceNow: max(0, lockWaitNs.seconds))) {
             defer { lock.unlock() }
             try restoreInLock()
             return
@@ -230,30 +230,30 @@ public final class RealFrequencyController: FrequencyController, @unchecked Send
 
     private func verify(_ frequency: Frequency, domain: DeviceDescription.Domain, cpu: Int, startNs: UInt64) throws -> FrequencyChange {
         let maxKHz = Double(domain.hardwareMaxKHz ?? domain.maxKHz)
-        func change(applied: Int, settleNs: Int, settled: Bool?, warning: String?) -> FrequencyChange {
+        func change(applied: Int, settleNs: Nanoseconds, settled: Bool?, warning: String?) -> FrequencyChange {
             FrequencyChange(requestedKHz: frequency.kHz, appliedKHz: applied, speedRatio: Double(applied) / maxKHz,
                             settleNs: settleNs, source: source, settled: settled, warning: warning)
         }
         guard options.verify else {
-            return change(applied: frequency.kHz, settleNs: 0, settled: nil, warning: "read-back not verified (--no-verify)")
+            return change(applied: frequency.kHz, settleNs: .zero, settled: nil, warning: "read-back not verified (--no-verify)")
         }
         if cpufreq.isDump && !cpufreq.isServedByBoard {
             let readBack = try cpufreq.currentKHz(cpu: cpu)
-            return change(applied: readBack ?? frequency.kHz, settleNs: 0, settled: false,
+            return change(applied: readBack ?? frequency.kHz, settleNs: .zero, settled: false,
                           warning: "did not settle: on a sysfs dump scaling_cur_freq does not follow writes (reads \(readBack.map { "\($0) kHz" } ?? "nothing"))")
         }
         let tolerance = Double(frequency.kHz) * options.settleToleranceFraction
         var last: Int?
         while true {
-            let now = DispatchTime.now().uptimeNanoseconds
+            let elapsed = MonotonicClock.elapsed(since: startNs)
             last = try cpufreq.currentKHz(cpu: cpu)
             if let value = last, abs(Double(value - frequency.kHz)) <= tolerance {
-                return change(applied: value, settleNs: Int(now - startNs), settled: true, warning: nil)
+                return change(applied: value, settleNs: elapsed, settled: true, warning: nil)
             }
-            if Int(now - startNs) >= options.settleTimeoutNs { break }
+            if elapsed >= options.settleTimeoutNs { break }
             usleep(1000)
         }
-        let waitedMs = options.settleTimeoutNs / 1_000_000
+        let waitedMs = Int(options.settleTimeoutNs.milliseconds)
         return change(applied: last ?? frequency.kHz, settleNs: options.settleTimeoutNs, settled: false,
                       warning: "did not settle: read back \(last.map { "\($0) kHz" } ?? "nothing") after \(waitedMs) ms, asked for \(frequency.kHz) kHz")
     }

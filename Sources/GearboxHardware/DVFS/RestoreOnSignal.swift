@@ -10,6 +10,7 @@
 import CGearboxShims
 import Dispatch
 import Foundation
+import GearboxCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -18,9 +19,9 @@ import Glibc
 /// While alive, turns SIGINT/SIGTERM into "restore every controller, say so, then exit 128+signal".
 public final class RestoreOnSignal: @unchecked Sendable {
     /// How long a controller's restore waits for its lock before restoring without it.
-    public static let defaultLockWaitNs = 300_000_000
+    public static let defaultLockWaitNs = Nanoseconds(milliseconds: 300)
     /// How long the whole restore may take before the process exits regardless.
-    public static let defaultDeadlineNs = 3_000_000_000
+    public static let defaultDeadlineNs = Nanoseconds(seconds: 3)
 
     private let signals: [Int32]
     private let once = FiredFlag()
@@ -44,7 +45,7 @@ public final class RestoreOnSignal: @unchecked Sendable {
     ///     stays 128 + signal. Tests pass their own.
     public init(
         restoring controllers: [FrequencyController], signals: [Int32] = [SIGINT, SIGTERM], afterRestore: String? = nil,
-        lockWaitNs: Int = RestoreOnSignal.defaultLockWaitNs, deadlineNs: Int = RestoreOnSignal.defaultDeadlineNs,
+        lockWaitNs: Nanoseconds = RestoreOnSignal.defaultLockWaitNs, deadlineNs: Nanoseconds = RestoreOnSignal.defaultDeadlineNs,
         report: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
         terminate: (@Sendable (Int32) -> Void)? = nil
     ) {
@@ -74,7 +75,7 @@ public final class RestoreOnSignal: @unchecked Sendable {
                 let number = Int32(byte)
                 // A second signal while restoring changes nothing: the first one's exit follows.
                 guard !once.fired.exchange(true, ordering: .sequentiallyConsistent) else { continue }
-                if terminate == nil { gearbox_interrupt_started(number, Int32(clamping: deadlineNs / 1_000_000 + 1000)) }
+                if terminate == nil { gearbox_interrupt_started(number, Int32(clamping: Int(deadlineNs.milliseconds) + 1000)) }
                 Self.restore(controllers, after: number, afterRestore: afterRestore, lockWaitNs: lockWaitNs,
                              deadlineNs: deadlineNs, report: report)
                 if let terminate {
@@ -93,7 +94,7 @@ public final class RestoreOnSignal: @unchecked Sendable {
 
     /// Restores on a worker thread and waits for it at most `deadlineNs`.
     private static func restore(
-        _ controllers: [FrequencyController], after number: Int32, afterRestore: String?, lockWaitNs: Int, deadlineNs: Int,
+        _ controllers: [FrequencyController], after number: Int32, afterRestore: String?, lockWaitNs: Nanoseconds, deadlineNs: Nanoseconds,
         report: @escaping @Sendable (String) -> Void
     ) {
         let done = DispatchSemaphore(value: 0)
@@ -113,8 +114,8 @@ public final class RestoreOnSignal: @unchecked Sendable {
         }
         worker.name = "gearbox-restore-on-signal"
         worker.start()
-        if done.wait(timeout: .now() + .nanoseconds(deadlineNs)) == .timedOut {
-            report("gearbox: interrupted by \(name(of: number)); the DVFS restore did not finish in \(deadlineNs / 1_000_000) ms: run `gearbox dvfs restore`")
+        if done.wait(timeout: .now() + .nanoseconds(Int(deadlineNs.wholeNanoseconds))) == .timedOut {
+            report("gearbox: interrupted by \(name(of: number)); the DVFS restore did not finish in \(Int(deadlineNs.milliseconds)) ms: run `gearbox dvfs restore`")
         }
     }
 

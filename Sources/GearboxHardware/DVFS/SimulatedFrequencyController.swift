@@ -64,10 +64,9 @@ public final class SimulatedFrequencyController: FrequencyController, @unchecked
             current[domainIndex] = frequency.kHz
             log.append(LoggedChange(at: clock.now, domainIndex: domainIndex, kHz: frequency.kHz))
         }
-        let (seconds, attoseconds) = transitionLatency.components
         return FrequencyChange(
             requestedKHz: frequency.kHz, appliedKHz: frequency.kHz, speedRatio: Double(frequency.kHz) / Double(high),
-            settleNs: Int(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), source: .simulated, settled: true)
+            settleNs: Nanoseconds(transitionLatency), source: .simulated, settled: true)
     }
 
     /// Puts every domain back at its starting frequency (no virtual time passes).

@@ -125,13 +125,13 @@ public struct DeviceDescription: VersionedFile, Equatable, Sendable {
     }
 
     public struct Timer: Codable, Equatable, Sendable {
-        public var resolutionNs: Int
-        public var readCostNs: Double
+        public var resolutionNs: Nanoseconds
+        public var readCostNs: Nanoseconds
         /// The smallest nonzero step seen between back-to-back reads.
-        public var smallestDeltaNs: Int?
+        public var smallestDeltaNs: Nanoseconds?
         /// Which clock was measured (e.g. "CLOCK_MONOTONIC_RAW").
         public var clock: String?
-        public init(resolutionNs: Int, readCostNs: Double, smallestDeltaNs: Int? = nil, clock: String? = nil) {
+        public init(resolutionNs: Nanoseconds, readCostNs: Nanoseconds, smallestDeltaNs: Nanoseconds? = nil, clock: String? = nil) {
             self.resolutionNs = resolutionNs; self.readCostNs = readCostNs
             self.smallestDeltaNs = smallestDeltaNs; self.clock = clock
         }
@@ -212,7 +212,7 @@ extension DeviceDescription: ValidatedFile {
         for (index, domain) in dvfs.domains.enumerated() {
             try domain.validate(dvfsKey.at("domains").at(index), cpuLimit: cpuLimit)
         }
-        try file.at("timer").at("resolutionNs").check(timer.resolutionNs, in: 0...Int(FileLimits.maximumLatencyNs))
+        try file.at("timer").at("resolutionNs").check(timer.resolutionNs, in: 0...FileLimits.maximumLatencyNs)
         try file.at("timer").at("readCostNs").check(timer.readCostNs, in: 0...FileLimits.maximumLatencyNs)
     }
 

@@ -44,7 +44,7 @@ extension DeviceDescription {
         for (index, note) in (provenance?.notes ?? []).filter({ !$0.hasPrefix("dvfs: ") && !$0.hasPrefix("thermal zones: ") }).enumerated() {
             lines.append(row(index == 0 ? "Notes" : "", note))
         }
-        lines.append(row("Timer", String(format: "resolution %d ns, read cost %.1f ns", timer.resolutionNs, timer.readCostNs) + (timer.clock.map { " (\($0))" } ?? "")))
+        lines.append(row("Timer", String(format: "resolution %d ns, read cost %.1f ns", Int(timer.resolutionNs.wholeNanoseconds), timer.readCostNs.value) + (timer.clock.map { " (\($0))" } ?? "")))
         return lines.joined(separator: "\n")
     }
 

@@ -2,6 +2,7 @@
 // with fixed precision (deterministic output) and quantities with their units.
 
 import Foundation
+import GearboxCore
 
 /// Numbers as text, locale-independent and deterministic.
 public enum Formatting {
@@ -33,7 +34,8 @@ public enum Formatting {
     }
 
     /// A duration in nanoseconds in the unit that reads best: "850 ns", "12.4 µs", "1.23 ms", "2.5 s".
-    public static func duration(ns: Double) -> String {
+    public static func duration(_ span: Nanoseconds) -> String {
+        let ns = span.value
         guard ns.isFinite else { return "n/a" }
         let absolute = abs(ns)
         if absolute < 1_000 { return significant(ns) + " ns" }

@@ -2,6 +2,7 @@
 // each cell and a colour key; missing cells are drawn as such, never as zero.
 
 import Foundation
+import GearboxCore
 
 /// How a chart writes its values.
 public enum ValueFormat: Sendable, Equatable {
@@ -30,7 +31,7 @@ public enum ValueFormat: Sendable, Equatable {
     /// `value` written with its unit ("1.23 ms", "4.5 MiB", "3.1%").
     public func text(_ value: Double) -> String {
         switch self {
-        case .durationNs: return Formatting.duration(ns: value)
+        case .durationNs: return Formatting.duration(Nanoseconds(value))
         case .bytes: return Formatting.bytes(value)
         case .number: return Formatting.significant(value)
         case .percent: return Formatting.percent(value)

@@ -34,12 +34,12 @@ public struct LUTComparison: Codable, Sendable, Equatable {
     public struct Cell: Codable, Sendable, Equatable {
         public var variant: String
         public var kHz: Int
-        public var baselineP50Ns: Double
-        public var candidateP50Ns: Double
+        public var baselineP50Ns: Nanoseconds
+        public var candidateP50Ns: Nanoseconds
         /// candidate / baseline (< 1: the candidate is faster).
         public var ratio: Double
-        public var baselineCIHalfWidthNs: Double
-        public var candidateCIHalfWidthNs: Double
+        public var baselineCIHalfWidthNs: Nanoseconds
+        public var candidateCIHalfWidthNs: Nanoseconds
         public var verdict: Verdict
     }
 
@@ -65,8 +65,10 @@ public struct LUTComparison: Codable, Sendable, Equatable {
     public var summary: Summary
 
     /// Whether two intervals `p50 ± halfWidth` overlap (touching counts as overlapping).
-    public static func intervalsOverlap(_ a: Double, _ aHalfWidth: Double, _ b: Double, _ bHalfWidth: Double) -> Bool {
-        abs(a - b) <= abs(aHalfWidth) + abs(bHalfWidth)
+    public static func intervalsOverlap(
+        _ a: Nanoseconds, _ aHalfWidth: Nanoseconds, _ b: Nanoseconds, _ bHalfWidth: Nanoseconds
+    ) -> Bool {
+        (a - b).magnitude <= aHalfWidth.magnitude + bHalfWidth.magnitude
     }
 
     /// Compares `candidate` against `baseline` for every (variant, frequency) both tables hold.

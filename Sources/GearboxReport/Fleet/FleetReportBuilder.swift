@@ -131,7 +131,7 @@ public struct FleetReportBuilder {
     }
 
     func latencySection() -> ReportSection {
-        let charts = sharedAxisCharts(id: "latency", title: "latency", unit: "Latency (ms)") { cell in cell.p50Ns / 1e6 }
+        let charts = sharedAxisCharts(id: "latency", title: "latency", unit: "Latency (ms)") { cell in cell.p50Ns.milliseconds }
         return ReportSection(id: "latency", title: "Latency vs frequency per device", blocks: charts.map { .figure($0) } + [
             .paragraph("Every device's chart has the same axes, so heights compare across boards. Lines join each variant's p50; hollow markers are predicted, not measured."),
         ])
@@ -162,7 +162,7 @@ public struct FleetReportBuilder {
             }
             return [TableCell(device.name, emphasis: .strong)] + frequencies.map { kHz in
                 guard let choice = choices[kHz] else { return TableCell("–", emphasis: .muted) }
-                return TableCell(choice.variant + " · " + Formatting.duration(ns: choice.predictedNs),
+                return TableCell(choice.variant + " · " + Formatting.duration(choice.predictedNs),
                                  emphasis: choice.meets ? .good : .bad, swatch: variantColors[choice.variant])
             }
         }
@@ -265,7 +265,7 @@ public struct FleetReportBuilder {
         return board.model ? ", inside board model \(board.name)" : ", board \(board.name)"
     }
 
-    struct Choice { var variant: String; var predictedNs: Double; var meets: Bool }
+    struct Choice { var variant: String; var predictedNs: Nanoseconds; var meets: Bool }
 
     /// The policy's pick at each of the device's frequencies (a fresh selector per frequency, so
     /// no history or hysteresis colours it); nil, with a note, when no selector can be built.

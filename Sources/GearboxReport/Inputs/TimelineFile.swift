@@ -4,6 +4,7 @@
 // names as text, so a report still draws runs of policies it doesn't know.
 
 import Foundation
+import GearboxCore
 
 /// One validation run's per-inference timeline.
 public struct TimelineFile: Sendable, Equatable {
@@ -13,18 +14,18 @@ public struct TimelineFile: Sendable, Equatable {
         public var kHz: Int
         public var policy: String
         public var variant: String
-        public var latencyNs: Double
+        public var latencyNs: Nanoseconds
         public var violation: Bool
         /// Whether the policy switched variant before this inference.
         public var switched: Bool
         /// The switch's own time, when the file has a `switch_ns` column.
-        public var switchNs: Double?
+        public var switchNs: Nanoseconds?
         /// The row's energy in J and the die temperature in °C, when the file has them (empty cells: nil).
         public var energyJ: Double?
         public var temperatureC: Double?
         public init(
-            timeMs: Double, kHz: Int, policy: String, variant: String, latencyNs: Double, violation: Bool, switched: Bool,
-            switchNs: Double? = nil, energyJ: Double? = nil, temperatureC: Double? = nil
+            timeMs: Double, kHz: Int, policy: String, variant: String, latencyNs: Nanoseconds, violation: Bool, switched: Bool,
+            switchNs: Nanoseconds? = nil, energyJ: Double? = nil, temperatureC: Double? = nil
         ) {
             self.energyJ = energyJ; self.temperatureC = temperatureC
             self.timeMs = timeMs; self.kHz = kHz; self.policy = policy; self.variant = variant
@@ -117,7 +118,7 @@ public struct TimelineFile: Sendable, Equatable {
                 switchNs = value
             }
             rows.append(Row(timeMs: time, kHz: kHz, policy: at(fields, "policy"), variant: at(fields, "variant"),
-                            latencyNs: latency, violation: violation, switched: switched, switchNs: switchNs,
+                            latencyNs: Nanoseconds(latency), violation: violation, switched: switched, switchNs: switchNs.map { Nanoseconds($0) },
                             energyJ: try optional(fields, energyColumn, "energy_j", line: lineNumber),
                             temperatureC: try optional(fields, temperatureColumn, "temperature_c", line: lineNumber)))
         }

@@ -3,6 +3,7 @@
 // min/mean/max with every bucket holding a violation flagged (downsampled, and said so).
 
 import Foundation
+import GearboxCore
 
 /// A timeline reduced for drawing.
 public struct TimelineSummary: Sendable, Equatable {
@@ -23,13 +24,13 @@ public struct TimelineSummary: Sendable, Equatable {
     public struct Bucket: Sendable, Equatable {
         public var startMs: Double
         public var endMs: Double
-        public var minNs: Double
-        public var meanNs: Double
-        public var maxNs: Double
+        public var minNs: Nanoseconds
+        public var meanNs: Nanoseconds
+        public var maxNs: Nanoseconds
         public var inferences: Int
         public var violations: Int
         /// The worst latency among this bucket's violations, where there is one.
-        public var worstViolationNs: Double?
+        public var worstViolationNs: Nanoseconds?
     }
 
     public var startMs: Double
@@ -50,7 +51,7 @@ public struct TimelineSummary: Sendable, Equatable {
         startMs = rows.first?.timeMs ?? 0
         let lastTime = rows.last?.timeMs ?? 0
         // The last inference lasts until it finishes.
-        endMs = max(lastTime + (rows.last.map { $0.latencyNs / 1e6 } ?? 0), startMs + 1e-9)
+        endMs = max(lastTime + (rows.last.map { $0.latencyNs.milliseconds } ?? 0), startMs + 1e-9)
         inferences = rows.count
         violations = rows.filter(\.violation).count
         switches = rows.filter(\.switched).count
@@ -88,8 +89,8 @@ public struct TimelineSummary: Sendable, Equatable {
                 let end = downsampled ? startMs + span * Double(index + 1) / Double(bucketCount) : group[0].timeMs
                 let violating = group.filter(\.violation)
                 buckets.append(Bucket(
-                    startMs: start, endMs: end, minNs: latencies.min() ?? 0,
-                    meanNs: latencies.reduce(0, +) / Double(latencies.count), maxNs: latencies.max() ?? 0,
+                    startMs: start, endMs: end, minNs: latencies.min() ?? .zero,
+                    meanNs: latencies.reduce(.zero, +) / Double(latencies.count), maxNs: latencies.max() ?? .zero,
                     inferences: group.count, violations: violating.count,
                     worstViolationNs: violating.map(\.latencyNs).max()))
             }

@@ -1,6 +1,7 @@
 // GearboxReport/Report/DeviceSection: the board the table was measured on: topology, CPU kinds,
 // DVFS domains and their grid, which counters exist, and how frequency was controlled.
 
+import GearboxCore
 import GearboxHardware
 import GearboxProfiler
 
@@ -34,7 +35,7 @@ extension ReportBuilder {
                 perLevel[level].map { "L\(level) \($0.count)× \(Formatting.bytes(Double($0.size)))" }
             }.joined(separator: " · ")))
         }
-        facts.append(Fact("Timer", "resolution \(Formatting.duration(ns: Double(device.timer.resolutionNs))) · read cost \(Formatting.duration(ns: device.timer.readCostNs))"))
+        facts.append(Fact("Timer", "resolution \(Formatting.duration(device.timer.resolutionNs)) · read cost \(Formatting.duration(device.timer.readCostNs))"))
         if let threads = lut.threads { facts.append(Fact("Profiling threads", "\(threads)\(lut.pin.map { " pinned to \($0)" } ?? "")")) }
         if device.cpuKinds.count <= 1 {
             facts.append(Fact("CPU kinds", device.cpuKinds.isEmpty ? "one (hwloc reports no distinct kinds: homogeneous cores)" : "one kind on CPUs \(CPUList.text(device.cpuKinds[0].cpus))"))

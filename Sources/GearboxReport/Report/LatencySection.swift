@@ -29,7 +29,7 @@ extension ReportBuilder {
             if let model = variant.model, let low = frequencies.first, let high = frequencies.last, high > low {
                 let samples = (0...48).map { step -> Point in
                     let kHz = Double(low) + Double(high - low) * Double(step) / 48
-                    return Point(x: kHz / 1000, y: Self.ms(model.aNs + model.bNsKHz / kHz))
+                    return Point(x: kHz / 1000, y: Self.ms(model.aNs.value + model.bNsKHz / kHz))
                 }
                 marks.append(.line(points: samples, color: color, width: 1.4, dash: .dashed))
             }
@@ -86,8 +86,8 @@ extension ReportBuilder {
                     }
                     let top = Double(frequencies.last ?? 1)
                     let mape = model.looMape
-                    return [variantCell(variant.name), TableCell(Formatting.duration(ns: model.aNs)),
-                            TableCell(Formatting.duration(ns: model.bNsKHz / top)), TableCell(Formatting.fixed(model.r2, decimals: 4)),
+                    return [variantCell(variant.name), TableCell(Formatting.duration(model.aNs)),
+                            TableCell(Formatting.duration(Nanoseconds(model.bNsKHz / top))), TableCell(Formatting.fixed(model.r2, decimals: 4)),
                             TableCell(Formatting.percent(mape), emphasis: mape > 0.1 ? .bad : .none)]
                 },
                 numericColumns: [1, 2, 3, 4])))
@@ -113,8 +113,8 @@ extension ReportBuilder {
     }
 
     func tooltip(_ name: String, _ kHz: Int, _ cell: LookupTable.LatencyCell) -> String {
-        var text = "\(name) @ \(Formatting.frequency(kHz: kHz)): p50 \(Formatting.duration(ns: cell.p50Ns)) ± \(Formatting.duration(ns: cell.ciHalfWidthNs))"
-        text += ", p90 \(Formatting.duration(ns: cell.p90Ns)), p99 \(Formatting.duration(ns: cell.p99Ns)); \(cell.samples) samples, \(cell.source.rawValue)"
+        var text = "\(name) @ \(Formatting.frequency(kHz: kHz)): p50 \(Formatting.duration(cell.p50Ns)) ± \(Formatting.duration(cell.ciHalfWidthNs))"
+        text += ", p90 \(Formatting.duration(cell.p90Ns)), p99 \(Formatting.duration(cell.p99Ns)); \(cell.samples) samples, \(cell.source.rawValue)"
         if let ratio = cell.speedRatio { text += ", speed \(Formatting.fixed(ratio, decimals: 3)) of max" }
         if let cv = cell.cv { text += ", CV \(Formatting.fixed(cv, decimals: 3))" }
         if cell.retried == true { text += ", retried (noisy first attempt)" }
@@ -124,7 +124,7 @@ extension ReportBuilder {
     /// How the table was measured, as label–value pairs.
     func methodFacts(_ method: LookupTable.Method) -> [Fact] {
         var facts = [
-            Fact("Clock", "\(method.clock) · resolution \(Formatting.duration(ns: Double(method.clockResolutionNs))) · read \(Formatting.duration(ns: method.clockReadCostNs))"),
+            Fact("Clock", "\(method.clock) · resolution \(Formatting.duration(method.clockResolutionNs)) · read \(Formatting.duration(method.clockReadCostNs))"),
             Fact("Stop rule", method.stopRule),
             Fact("Cells ended by", method.stopRuleCounts.keys.sorted().map { "\($0) \(method.stopRuleCounts[$0] ?? 0)" }.joined(separator: " · ")),
             Fact("Noisy cells", "\(method.noisyCells) over CV \(Formatting.fixed(method.noisyCV, decimals: 2)), \(method.retriedCells) retried"),

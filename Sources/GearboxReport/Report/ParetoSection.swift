@@ -69,7 +69,7 @@ extension ReportBuilder {
             for index in points.indices {
                 let color = color(ofVariant: names[index])
                 let onFront = front.contains(index)
-                let label = "\(names[index]) @ \(Formatting.frequency(kHz: kHz)): p50 \(Formatting.duration(ns: cells[index].p50Ns)), "
+                let label = "\(names[index]) @ \(Formatting.frequency(kHz: kHz)): p50 \(Formatting.duration(cells[index].p50Ns)), "
                     + (measure == .accuracy ? "accuracy \(Formatting.fixed(points[index].y, decimals: 2))%" : "\(Formatting.significant(points[index].y)) M MACs")
                     + (onFront ? " · on the Pareto front" : " · dominated") + (predicted[index] ? " · latency predicted" : "")
                 marks.append(.points(points: [points[index]], color: color, shape: predicted[index] ? .ring : (onFront ? .diamond : .circle),

@@ -16,7 +16,7 @@ extension ReportBuilder {
             Fact("Trace", summary.trace),
             Fact("Objective", summary.objective),
             Fact("Frequency control", Self.describe(summary.controller)),
-            Fact("Duration", Formatting.duration(ns: summary.durationMs * 1e6)),
+            Fact("Duration", Formatting.duration(Nanoseconds(milliseconds: summary.durationMs))),
             Fact("Seed", summary.seed.map { "\($0)" } ?? "none"),
             Fact("Lookup table", summary.lut),
             Fact("Provenance", ProvenanceLine.text(summary.provenance)),
@@ -34,7 +34,7 @@ extension ReportBuilder {
         }
         let bestViolation = best(results.map { $0.1.violationRate }, lowest: true)
         let bestAccuracy = best(results.map { $0.1.meanAccuracy }, lowest: false)
-        let bestP99 = best(results.map { $0.1.p99Ns }, lowest: true)
+        let bestP99 = best(results.map { $0.1.p99Ns.value }, lowest: true)
         let bestCV = best(results.map { $0.1.latencyCVAcrossFrequencies }, lowest: true)
         func mark(_ value: Double?, _ bestValue: Double?, _ text: String) -> TableCell {
             guard let value else { return TableCell("n/a", emphasis: .muted) }
@@ -47,10 +47,10 @@ extension ReportBuilder {
                 [TableCell(name, emphasis: name == "gearbox" ? .strong : .none),
                  mark(result.violationRate, bestViolation, Formatting.percent(result.violationRate)),
                  mark(result.meanAccuracy, bestAccuracy, result.meanAccuracy.map { Formatting.fixed($0 * 100, decimals: 2) + "%" } ?? ""),
-                 TableCell(Formatting.duration(ns: result.p50Ns)),
-                 mark(result.p99Ns, bestP99, Formatting.duration(ns: result.p99Ns)),
+                 TableCell(Formatting.duration(result.p50Ns)),
+                 mark(result.p99Ns.value, bestP99, Formatting.duration(result.p99Ns)),
                  TableCell("\(result.switches)"),
-                 TableCell(Formatting.duration(ns: result.switchTimeNs)),
+                 TableCell(Formatting.duration(result.switchTimeNs)),
                  result.regretVsOracle.map { TableCell(Formatting.fixed($0, decimals: 4)) } ?? TableCell("n/a", emphasis: .muted),
                  mark(result.latencyCVAcrossFrequencies, bestCV, result.latencyCVAcrossFrequencies.map { Formatting.fixed($0, decimals: 3) } ?? ""),
                  TableCell(Formatting.count(Double(result.inferences)))]

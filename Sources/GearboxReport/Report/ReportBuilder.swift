@@ -115,5 +115,6 @@ public struct ReportBuilder: Sendable {
     }
 
     static func ms(_ ns: Double) -> Double { ns / 1e6 }
+    static func ms(_ span: Nanoseconds) -> Double { span.milliseconds }
     static func mhz(_ kHz: Int) -> Double { Double(kHz) / 1000 }
 }

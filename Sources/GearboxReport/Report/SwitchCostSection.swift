@@ -1,6 +1,7 @@
 // GearboxReport/Report/SwitchCostSection: the cost of switching from one variant to another,
 // cold (page cache dropped) and warm, as two heatmaps and two tables.
 
+import GearboxCore
 import GearboxProfiler
 
 extension ReportBuilder {
@@ -13,8 +14,9 @@ extension ReportBuilder {
             return ReportSection(id: "switch-cost", title: "Switch cost", blocks: blocks)
         }
         let warmCache = lut.switchCostNs.values.contains { $0.values.contains { $0.coldCache == "warm-cache" } }
-        func matrix(_ pick: (LookupTable.SwitchCost) -> Double?) -> [[Double?]] {
-            names.map { from in names.map { to in lut.switchCostNs[from]?[to].flatMap(pick) } }
+        // The heatmaps chart plain numbers of ns.
+        func matrix(_ pick: (LookupTable.SwitchCost) -> Nanoseconds?) -> [[Double?]] {
+            names.map { from in names.map { to in lut.switchCostNs[from]?[to].flatMap(pick)?.value } }
         }
         let cold = matrix(\.cold), warm = matrix(\.warm)
         let source = Self.sourceLabel(lut.controller)
@@ -38,7 +40,7 @@ extension ReportBuilder {
                 header: ["from \\ to"] + names,
                 rows: names.indices.map { row in
                     [variantCell(names[row])] + names.indices.map { column in
-                        values[row][column].map { TableCell(Formatting.duration(ns: $0)) } ?? TableCell("–", emphasis: .muted)
+                        values[row][column].map { TableCell(Formatting.duration(Nanoseconds($0))) } ?? TableCell("–", emphasis: .muted)
                     }
                 },
                 numericColumns: Set(1...max(1, names.count)), collapsed: !sideBySide)))
@@ -46,8 +48,8 @@ extension ReportBuilder {
         let maskRows: [[TableCell]] = names.flatMap { from in
             names.compactMap { to -> [TableCell]? in
                 guard let cost = lut.switchCostNs[from]?[to], let mask = cost.maskSwitch else { return nil }
-                return [variantCell(from), variantCell(to), TableCell(Formatting.duration(ns: mask)),
-                        cost.warm.map { TableCell(Formatting.duration(ns: $0)) } ?? TableCell("–", emphasis: .muted)]
+                return [variantCell(from), variantCell(to), TableCell(Formatting.duration(mask)),
+                        cost.warm.map { TableCell(Formatting.duration($0)) } ?? TableCell("–", emphasis: .muted)]
             }
         }
         if !maskRows.isEmpty {

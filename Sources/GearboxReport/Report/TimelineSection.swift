@@ -77,7 +77,7 @@ extension ReportBuilder {
                                                source: source, provenance: provenance)))
         }
 
-        let latencyAxis = sharedLatencyAxis(summaries, targetNs: objective?.targetNs)
+        let latencyAxis = sharedLatencyAxis(summaries, targetNs: objective?.targetNs.value)
         let bucketed = zip(policies, summaries).filter { $0.1.downsampled }
         if !bucketed.isEmpty {
             let which = bucketed.count == policies.count ? "Every policy's latency chart groups its inferences"
@@ -136,7 +136,7 @@ extension ReportBuilder {
         marks.append(.line(points: means, color: Palette.series(0), width: 1.4))
         if let objective {
             marks.append(.horizontalRule(y: Self.ms(objective.targetNs), color: Palette.target, dash: .dashed,
-                                         label: "target \(objective.statisticName) ≤ \(Formatting.duration(ns: objective.targetNs))"))
+                                         label: "target \(objective.statisticName) ≤ \(Formatting.duration(objective.targetNs))"))
         }
         let violating = reduced.buckets.filter { $0.violations > 0 }
         if !violating.isEmpty {
@@ -146,7 +146,7 @@ extension ReportBuilder {
                 let worst = bucket.worstViolationNs ?? bucket.maxNs
                 points.append(Point(x: unit.value((bucket.startMs + bucket.endMs) / 2), y: Self.ms(worst)))
                 let count = bucket.violations == 1 ? "1 violation" : "\(bucket.violations) violations"
-                tooltips.append("\(count), \(unit.range(bucket.startMs, bucket.endMs)); worst \(Formatting.duration(ns: worst))")
+                tooltips.append("\(count), \(unit.range(bucket.startMs, bucket.endMs)); worst \(Formatting.duration(worst))")
             }
             marks.append(.points(points: points, color: Palette.violation, shape: .cross, size: 7, tooltips: tooltips))
         }

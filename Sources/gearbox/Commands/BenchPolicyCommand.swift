@@ -41,10 +41,10 @@ struct BenchPolicyCommand: ParsableCommand {
         var build: String
         var decisions: Int
         var frequencies: Int
-        var timerP50Ns: Double, timerP99Ns: Double
-        var selectorP50Ns: Double, selectorP99Ns: Double, selectorMaxNs: Double
-        var naiveP50Ns: Double, naiveP99Ns: Double
-        var targetP99Ns: Double
+        var timerP50Ns: Nanoseconds, timerP99Ns: Nanoseconds
+        var selectorP50Ns: Nanoseconds, selectorP99Ns: Nanoseconds, selectorMaxNs: Nanoseconds
+        var naiveP50Ns: Nanoseconds, naiveP99Ns: Nanoseconds
+        var targetP99Ns: Nanoseconds
         var targetMet: Bool
         var source: MeasurementSource
     }
@@ -72,13 +72,13 @@ struct BenchPolicyCommand: ParsableCommand {
             print(String(decoding: try JSONFile.encoder().encode(output), as: UTF8.self))
             return
         }
-        func ns(_ v: Double) -> String { String(format: "%8.0f", v) }
+        func ns(_ v: Nanoseconds) -> String { String(format: "%8.0f", v.value) }
         print("policy decision time: \(result.decisions) decisions over \(frequencies.count) frequencies, \(build) build, lut: \(output.lut) (real timings on this machine)")
         print("                         p50 ns    p99 ns")
         print("clock read (floor)     \(ns(result.timer.p50Ns))  \(ns(result.timer.p99Ns))")
-        print("selector decide        \(ns(result.selector.p50Ns))  \(ns(result.selector.p99Ns))   (max \(Int(result.selector.maxNs)) ns)")
+        print("selector decide        \(ns(result.selector.p50Ns))  \(ns(result.selector.p99Ns))   (max \(Int(result.selector.maxNs.value)) ns)")
         print("naive (no tables)      \(ns(result.naive.p50Ns))  \(ns(result.naive.p99Ns))")
         print(String(format: "selector / naive: p50 %.3f×, p99 %.3f×", result.selector.p50Ns / max(1, result.naive.p50Ns), result.selector.p99Ns / max(1, result.naive.p99Ns)))
-        print("target p99 < 1000 ns: \(output.targetMet ? "met" : "NOT met") (\(Int(result.selector.p99Ns)) ns including one clock read)")
+        print("target p99 < 1000 ns: \(output.targetMet ? "met" : "NOT met") (\(Int(result.selector.p99Ns.value)) ns including one clock read)")
     }
 }

@@ -74,9 +74,9 @@ struct BenchProfilerCommand: ParsableCommand {
         func pct(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
         var lines = ["gearbox bench profiler — \(r.portfolio), \(r.controller) controller, \(r.cpuModel) (\(r.host)), \(r.date)", ""]
         let o = r.loopOverhead
-        lines.append("loop overhead      \(mark(o.pass))  \(String(format: "%.0f", o.emptyPerIterationNs)) ns/iteration on an empty workload (\(String(format: "%.0f", o.emptyWindowNs)) ns in the timed window) = \(pct(o.fraction)) of a \(String(format: "%.3f", o.workloadMedianNs / 1e6)) ms workload (bar < \(pct(o.bar)))")
-        if abs(o.workloadMedianNs / 1e6 - 1) > 0.05 {
-            lines.append("    the 1 ms reference measured \(String(format: "%.3f", o.workloadMedianNs / 1e6)) ms in three tries: the machine stalled the measuring thread, so this is not a figure")
+        lines.append("loop overhead      \(mark(o.pass))  \(String(format: "%.0f", o.emptyPerIterationNs.value)) ns/iteration on an empty workload (\(String(format: "%.0f", o.emptyWindowNs.value)) ns in the timed window) = \(pct(o.fraction)) of a \(String(format: "%.3f", o.workloadMedianNs.milliseconds)) ms workload (bar < \(pct(o.bar)))")
+        if abs(o.workloadMedianNs.milliseconds - 1) > 0.05 {
+            lines.append("    the 1 ms reference measured \(String(format: "%.3f", o.workloadMedianNs.milliseconds)) ms in three tries: the machine stalled the measuring thread, so this is not a figure")
         }
         if let rerun = r.rerun {
             lines.append("rerun coverage     \(mark(rerun.pass))  \(rerun.cellsInsideFirstCI)/\(rerun.cellsCompared) cells > 1 ms have a rerun p50 inside the first sweep's 95% CI = \(pct(rerun.coverage)) (bar \(pct(rerun.coverageBar)))")

@@ -74,7 +74,7 @@ struct BoardShowCommand: ParsableCommand {
         for (index, domain) in model.domains.enumerated() {
             let points = domain.operatingPoints.map { "\($0.kHz / 1000) MHz @ \(String(format: "%.3f", Double($0.microvolts) / 1e6)) V" }
             print("  domain \(index) \(domain.name): CPUs \(CPUSet(domain.cpus).listString), driver \(domain.driver) (\(domain.semantics.rawValue)), governors \(domain.governors.joined(separator: " "))")
-            print("    operating points: \(points.joined(separator: ", ")); transition latency \(domain.transitionLatencyNs) ns")
+            print("    operating points: \(points.joined(separator: ", ")); transition latency \(domain.transitionLatencyNs)")
         }
         let thermal = model.thermal
         print("  thermal (RC): ambient \(thermal.ambientCelsius) °C, \(thermal.thermalResistanceKPerW) K/W, \(thermal.heatCapacityJPerK) J/K")

@@ -123,7 +123,7 @@ struct DVFSSetCommand: ParsableCommand {
         let measuring = try argument.root.isLive ? lock.holdAlways() : nil
         defer { measuring?.release() }
         let controller = try RealFrequencyController(root: argument.root, options: .init(
-            journalPath: root.journalPath, verify: !noVerify, settleTimeoutNs: settleTimeoutMs * 1_000_000))
+            journalPath: root.journalPath, verify: !noVerify, settleTimeoutNs: Nanoseconds(milliseconds: Double(settleTimeoutMs))))
         let guardSignals = RestoreOnSignal(restoring: [controller])
         defer { guardSignals.cancel() }
         let change = try controller.setFrequency(.kHz(khz), forDomain: domain)
@@ -240,7 +240,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
 private func describe(_ change: FrequencyChange, domain: Int, cpus: [Int]) -> String {
     var text = "domain \(domain) (CPUs \(CPUSet(cpus).listString)): \(change.requestedKHz) kHz requested"
     switch change.settled {
-    case true?: text += String(format: ", read back %d kHz, settled in %.2f ms", change.appliedKHz, Double(change.settleNs) / 1e6)
+    case true?: text += String(format: ", read back %d kHz, settled in %.2f ms", change.appliedKHz, change.settleNs.milliseconds)
     case false?: text += ", read back \(change.appliedKHz) kHz"
     case nil: text += ", not read back"
     }

@@ -134,7 +134,7 @@ final class ProgressDisplay {
             else if done == total || done % 20 == 0 { line("switch costs: \(done)/\(total) pairs") }
         case let .cell(cell, done, total, eta):
             let text = String(format: "%@ @ %d kHz: p50 %.3f ms ±%.2f%% (%d samples, %@)%@", cell.variant, cell.kHz,
-                              cell.latency.p50Ns / 1e6, cell.latency.relativeCIHalfWidth * 100, cell.latency.samples,
+                              cell.latency.p50Ns.milliseconds, cell.latency.relativeCIHalfWidth * 100, cell.latency.samples,
                               cell.stopRule.rawValue, cell.noisy ? ", noisy" : "")
             if isTerminal { bar(done: done, total: total, label: text, eta: eta) }
             else { line("[\(done)/\(total)] \(text)\(eta.map { String(format: ", ETA %@", Self.duration($0)) } ?? "")") }

@@ -181,7 +181,7 @@ enum TraceOutput {
         if json {
             Swift.print(String(decoding: try JSONFile.encoder().encode(summary), as: UTF8.self))
         } else {
-            Swift.print("wrote \(path): \(summary.samples) samples, \(summary.segments) segments over \(DurationText.format(ns: trace.durationMs * 1e6)), "
+            Swift.print("wrote \(path): \(summary.samples) samples, \(summary.segments) segments over \(DurationText.format(Nanoseconds(milliseconds: trace.durationMs))), "
                 + "\(summary.distinctKHz.count) distinct frequencies (\(summary.distinctKHz.first ?? 0)–\(summary.distinctKHz.last ?? 0) kHz on \(trace.domainNames[0])), \(trace.source)")
         }
     }

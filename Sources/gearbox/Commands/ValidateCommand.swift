@@ -162,7 +162,7 @@ struct ValidateCommand: ParsableCommand {
         switch event {
         case let .calibration(note): print(note)
         case let .runningInRealTime(policies, durationMs, controller):
-            print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(ns: durationMs * 1e6)) each, \(controller) controller")
+            print("running \(policies.map(\.rawValue).joined(separator: ", ")) in real time, \(DurationText.format(Nanoseconds(milliseconds: durationMs))) each, \(controller) controller")
         case let .policyStarted(policy): print("  \(policy.rawValue)…")
         }
     }
@@ -172,7 +172,7 @@ struct ValidateCommand: ParsableCommand {
         let request = session.request
         print("validate \(request.lutPath): trace \(request.trace), objective \(request.objective), controller \(report.summary.controller)"
             + (report.summary.controller == .simulated ? " (virtual time, seed \(request.seed))" : "")
-            + ", \(DurationText.format(ns: session.durationMs * 1e6))")
+            + ", \(DurationText.format(Nanoseconds(milliseconds: session.durationMs)))")
         print(report.table())
         for note in report.summary.notes { print("note: \(note)") }
         for p in ValidationPolicy.allCases {

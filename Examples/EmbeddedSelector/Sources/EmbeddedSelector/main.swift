@@ -16,7 +16,7 @@ do {
     let decision = selector.decide(frequencyKHz: frequencyKHz, atNs: 0)
     let variant = selector.variants[decision.variantIndex]
     let verdict = decision.meetsObjective ? "meets" : "misses"
-    print("\(variant.name): predicted \(DurationText.format(ns: decision.predictedNs)), \(verdict) \(selector.objective)")
+    print("\(variant.name): predicted \(DurationText.format(decision.predictedNs)), \(verdict) \(selector.objective)")
 } catch {
     FileHandle.standardError.write(Data("EmbeddedSelector: \(error)\n".utf8))
     exit(2)
