@@ -105,11 +105,24 @@ final class RunningCommand {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// Waits for the exit by polling `waitpid`: Foundation's SIGCHLD monitor was seen to leave a
+    /// finished child (the farm script, whose daemons outlive it) a zombie with `waitUntilExit`
+    /// blocked for good.
     func wait() -> CommandResult {
-        process.waitUntilExit()
+        let pid = process.processIdentifier
+        var raw: Int32 = 0
+        var reaped = false
+        while process.isRunning {
+            let result = waitpid(pid, &raw, WNOHANG)
+            if result == pid { reaped = true; break }
+            usleep(20_000)
+        }
+        // The child's wait status: exit code in bits 8–15, terminating signal in bits 0–6.
+        let signalled = reaped && (raw & 0x7f) != 0
+        let status = reaped ? (signalled ? raw & 0x7f : (raw >> 8) & 0xff) : process.terminationStatus
         return CommandResult(
-            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal, stdout: stdoutSoFar,
-            stderr: (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "")
+            status: status, killedBySignal: reaped ? signalled : process.terminationReason == .uncaughtSignal,
+            stdout: stdoutSoFar, stderr: (try? String(contentsOfFile: scratch.file("err"), encoding: .utf8)) ?? "")
     }
 }
 
