@@ -158,10 +158,12 @@ public final class BoardTree: @unchecked Sendable {
                 // collected: never overwrite what is not ours; `collectWrites` reads it first.
                 let onDisk = String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 if let ours = rendered[path], onDisk != ours { return }
+                // Overwrite, then cut the tail: truncating first would let a reader (libcpufreq
+                // reading the policy before its write) see an empty file and fail with ENODEV.
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
                 defer { try? handle.close() }
-                try handle.truncate(atOffset: 0)
                 try handle.write(contentsOf: data)
+                try handle.truncate(atOffset: UInt64(data.count))
             } else {
                 // Temp file and rename, without AtomicFile's fsyncs: these files live for one
                 // run and change every millisecond.
