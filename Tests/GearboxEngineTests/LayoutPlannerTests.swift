@@ -123,6 +123,25 @@ import Testing
         #expect(maxRelativeError(try runRandom(model), try runRandom(try load(b, nchw))) < 1e-5)
     }
 
+    @Test(.requiresXNNPACK, .requiresPackedKernels, arguments: [0, 1])
+    func averagePoolInsideAnNHWCRunGivesTheNCHWPoolsBits(countIncludePad: Int) throws {
+        var b = ONNXModelBuilder()
+        b.addInput("x", shape: [1, 6, 19, 19])
+        let a = b.relu(b.conv("x", weights: Tensor.random(shape: [12, 6, 3, 3], seed: 1), pads: [1, 1, 1, 1]))
+        b.addNode("AveragePool", inputs: [a], outputs: ["pooled"], attributes: [
+            "kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 0, 1, 1]), "ceil_mode": .int(1),
+            "count_include_pad": .int(countIncludePad),
+        ])
+        b.addOutput(b.conv("pooled", weights: Tensor.random(shape: [8, 12, 1, 1], seed: 2)))
+        var nchw = EngineOptions()
+        nchw.plansNHWCRuns = false
+        let model = try load(b)
+        #expect(model.nhwcStepCount == 3 && model.layoutConversionCount == 2, "the pool stays inside the run")
+        let pooled = try #require(try model.run(["x": Tensor.random(shape: [1, 6, 19, 19], seed: 3)]).values.first)
+        let reference = try #require(try load(b, nchw).run(["x": Tensor.random(shape: [1, 6, 19, 19], seed: 3)]).values.first)
+        #expect(maxRelativeError(pooled, reference) < 1e-5)
+    }
+
     @Test(.requiresXNNPACK, .requiresPackedKernels)
     func mobileNetV2AndResNet18RunNHWCFromTheirFirstRunToTheClassifier() throws {
         let mobileNet = try load(SyntheticModels.mobileNetV2(imageSize: 64, classes: 10))
@@ -132,7 +151,8 @@ import Testing
         let resNet = try load(SyntheticModels.resNet18(imageSize: 64, classes: 10))
         // Stem, MaxPool, blocks and pooling form one run after the image's conversion.
         #expect(resNet.layoutConversionCount == 1)
-        #expect(resNet.convolutionKernels["xnnpack"] == 20)
+        #expect(resNet.convolutionKernels["winograd"] == 13, "the 3×3 stride-1 layers")
+        #expect(resNet.convolutionKernels["xnnpack"] == 7, "the stem, the stride-2 3×3 and the 1×1 shortcut layers")
         for builder in [SyntheticModels.mobileNetV2(imageSize: 64, classes: 10), SyntheticModels.resNet18(imageSize: 64, classes: 10)] {
             var nchw = EngineOptions()
             nchw.plansNHWCRuns = false

@@ -30,6 +30,9 @@ public struct EngineOptions: Sendable {
     /// Keep runs of layers XNNPACK executes in NHWC, converting layouts only at their boundaries
     /// (on by default; off gives every layer its own NCHW step, for comparisons).
     public var plansNHWCRuns = true
+    /// Run dense 3×3 stride-1 layers inside NHWC runs by Winograd F(2×2, 3×3) on Gearbox's own
+    /// transforms and sgemm instead of XNNPACK (on by default; off for comparisons).
+    public var winogradConvolutions = true
 
     /// Bound inputs of any element type (the conformance runner binds int64 shape inputs).
     var boundInputs: [String: ConstantTensor] = [:]

@@ -143,6 +143,10 @@ final class ConvOperation: WeightedOperation {
 
     /// XNNPACK's operators for this layer, when it runs it (dense, ungrouped or depthwise, `automatic`).
     private(set) var xnnpack: XNNPACKConvolutionLayer?
+    /// Winograd-transformed weights, when an NHWC 3×3 stride-1 layer runs on `WinogradNHWCConvStep`.
+    private(set) var winograd: WinogradWeights?
+    /// Set from `EngineOptions.winogradConvolutions` before planning.
+    var allowsWinograd = false
 
     /// The layout of the layer's input, output and residual, set by `LayoutPlanner`. NHWC
     /// layers run on XNNPACK with no transposes.
@@ -165,8 +169,9 @@ final class ConvOperation: WeightedOperation {
         residual == nil ? (activation.clampBounds ?? (-.infinity, .infinity)) : (-.infinity, .infinity)
     }
 
-    /// Heap bytes of XNNPACK's own packed copy of this layer's weights (0 off XNNPACK).
-    var libraryWeightBytes: Int { xnnpack?.packedBytes ?? 0 }
+    /// Heap bytes of the copy of this layer's weights its kernel keeps besides the model's own:
+    /// XNNPACK's packed weights, or the Winograd-transformed ones (0 otherwise).
+    var libraryWeightBytes: Int { xnnpack?.packedBytes ?? winograd?.bytes ?? 0 }
     /// Heap bytes XNNPACK holds for running this layer besides weights (indirection buffers).
     var libraryWorkspaceBytes: Int { xnnpack?.bindingBytes ?? 0 }
 
@@ -177,9 +182,14 @@ final class ConvOperation: WeightedOperation {
     @discardableResult
     func prepareXNNPACK() -> Bool {
         xnnpack = nil
+        winograd = nil
         let g = geometry
         if layout == .nhwc {
             guard canRunNHWC else { return false }
+            if allowsWinograd, WinogradTiling.applies(to: g), weights.count == g.outChannels * g.reduction {
+                winograd = WinogradWeights(g, weightsOIHW: weights.scalars, bias: bias)
+                if winograd != nil { return true }
+            }
             if g.isDepthwise {
                 xnnpack = weights.withUnsafeBufferPointer { buffer in
                     buffer.baseAddress.flatMap { XNNPACKConvolutionLayer(depthwise: g, weights: $0, bias: bias, outputBounds: nhwcOutputBounds) }
@@ -259,6 +269,7 @@ final class ConvOperation: WeightedOperation {
 
     /// Which kernel runs the layer (see `InferenceModel.convolutionKernels`).
     var kernelName: String {
+        if winograd != nil { return "winograd" }
         if geometry.isDepthwise && xnnpack != nil { return "xnnpack-depthwise" }
         if geometry.isDepthwise { return usesDepthwiseKernel ? "depthwise" : "depthwise-plain" }
         if xnnpack != nil { return "xnnpack" }
@@ -275,13 +286,19 @@ final class ConvOperation: WeightedOperation {
     }
 
     var scratchFloatsPerWorker: Int {
-        if layout == .nhwc { return 0 }
+        if layout == .nhwc { return winograd == nil ? 0 : WinogradTiling(geometry).scratchFloats(geometry) }
         if usesDepthwiseKernel { return geometry.depthwisePlane.paddedFloats }
         guard usesPackedKernel, xnnpack == nil else { return 0 }
         return ImplicitConvStep.applies(to: geometry) ? ImplicitConvStep.scratchFloats(geometry) : PackedConvStep.scratchFloats(geometry)
     }
 
     func makeStep(_ binding: StepBinding) throws -> any ExecutionStep {
+        if layout == .nhwc, let winograd {
+            return WinogradNHWCConvStep(geometry: geometry, weights: winograd, input: binding.address(input), output: binding.address(output),
+                                        residual: residual.map { UnsafePointer(binding.address($0)) },
+                                        bounds: activation.clampBounds ?? (-.infinity, .infinity),
+                                        scratch: binding.scratch, scratchStride: binding.scratchStride)
+        }
         if layout == .nhwc {
             guard let layer = xnnpack,
                   let step = XNNPACKNHWCConvStep(geometry: geometry, layer: layer, input: binding.address(input), output: binding.address(output),

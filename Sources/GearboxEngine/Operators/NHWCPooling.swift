@@ -1,4 +1,4 @@
-// GearboxEngine/NHWCPooling: MaxPool and GlobalAveragePool on NHWC values inside an NHWC run
+// GearboxEngine/NHWCPooling: MaxPool, AveragePool and GlobalAveragePool on NHWC values inside an NHWC run
 // (see `LayoutPlanner`). Each output pixel's channels are one contiguous vector, so the window
 // loops run over whole channel rows. Tasks are fixed ranges of output rows or channel blocks,
 // so results do not depend on the thread count.
@@ -44,6 +44,66 @@ final class MaxPoolNHWCStep: ExecutionStep, ParallelWork {
                         let tap = line + (x0 + kx * g.dilationWidth) * c
                         for i in 0..<c { out[i] = tap[i] > out[i] ? tap[i] : out[i] }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// AveragePool (2-D, pads, strides, ceil mode, count_include_pad) of an NHWC input into an
+/// NHWC output. Each channel sums its window row by row and divides by the count the NCHW step
+/// uses (the window clipped to the padded input), so both layouts give the same bits.
+final class AveragePoolNHWCStep: ExecutionStep, ParallelWork {
+    let input: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let g: PoolGeometry
+    let batch: Int, channels: Int
+    let countIncludePad: Bool
+    let split: (tasks: Int, perTask: Int)
+
+    init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: PoolGeometry, channels: Int, countIncludePad: Bool) {
+        self.input = UnsafePointer(input)
+        self.output = output
+        g = geometry
+        self.channels = channels
+        self.countIncludePad = countIncludePad
+        batch = geometry.planes / max(channels, 1)
+        let rowWork = max(1, geometry.outWidth * geometry.kernelHeight * geometry.kernelWidth * channels)
+        split = taskSplit(batch * geometry.outHeight, grain: max(1, 65_536 / rowWork))
+    }
+
+    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+
+    func perform(task: Int, worker: Int) {
+        let first = task * split.perTask
+        let last = min(first + split.perTask, batch * g.outHeight)
+        let c = channels
+        for row in first..<last {
+            let image = row / g.outHeight, oy = row % g.outHeight
+            let y0 = oy * g.strideHeight - g.padTop
+            let yEnd = min(y0 + g.kernelHeight, g.inHeight + g.padBottom)
+            let ys = max(y0, 0), ye = min(yEnd, g.inHeight)
+            let source = input + image * g.inHeight * g.inWidth * c
+            for ox in 0..<g.outWidth {
+                let x0 = ox * g.strideWidth - g.padLeft
+                let xEnd = min(x0 + g.kernelWidth, g.inWidth + g.padRight)
+                let xs = max(x0, 0), xe = min(xEnd, g.inWidth)
+                let out = output + ((image * g.outHeight + oy) * g.outWidth + ox) * c
+                out.update(repeating: 0, count: c)
+                var iy = ys
+                while iy < ye {
+                    var ix = xs
+                    while ix < xe {
+                        let tap = source + (iy * g.inWidth + ix) * c
+                        for i in 0..<c { out[i] += tap[i] }
+                        ix += 1
+                    }
+                    iy += 1
+                }
+                let divisor = countIncludePad ? (yEnd - y0) * (xEnd - x0) : max(0, ye - ys) * max(0, xe - xs)
+                if divisor > 0 {
+                    let d = Float(divisor)
+                    for i in 0..<c { out[i] = out[i] / d }
                 }
             }
         }

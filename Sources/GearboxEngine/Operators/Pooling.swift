@@ -20,7 +20,7 @@ final class PoolOperation: PlannedOperation {
     var input: Int, output: Int
     let kind: Kind
     let geometry: PoolGeometry
-    /// Set by `LayoutPlanner` when a MaxPool or GlobalAveragePool reads and writes NHWC values:
+    /// Set by `LayoutPlanner` when a MaxPool, AveragePool or GlobalAveragePool reads and writes NHWC values:
     /// the channels per image.
     var nhwcChannels: Int?
     var inputs: [Int] { [input] }
@@ -42,8 +42,11 @@ final class PoolOperation: PlannedOperation {
                                                  channels: channels, pixels: geometry.inWidth)
             case .max:
                 return MaxPoolNHWCStep(input: binding.address(input), output: binding.address(output), geometry: geometry, channels: channels)
-            default:
-                break  // The planner moves only these two to NHWC.
+            case let .average(countIncludePad):
+                return AveragePoolNHWCStep(input: binding.address(input), output: binding.address(output), geometry: geometry,
+                                           channels: channels, countIncludePad: countIncludePad)
+            case .globalMax:
+                break  // The planner keeps GlobalMaxPool in NCHW.
             }
         }
         return PoolStep(input: binding.address(input), output: binding.address(output), kind: kind, geometry: geometry)

@@ -1,7 +1,7 @@
 // GearboxEngine/LayoutPlanner: keeps runs of layers XNNPACK executes in NHWC. After fusion and
 // weight conversion it finds connected runs of operations that can work on NHWC values — dense
 // convolutions XNNPACK runs (ungrouped or depthwise, with bias, residual Add and ReLU/ReLU6
-// fused), element-wise operators on equal shapes, MaxPool, GlobalAveragePool — and moves every run with at
+// fused), element-wise operators on equal shapes, MaxPool, AveragePool, GlobalAveragePool — and moves every run with at
 // least two such convolutions to NHWC. Layout conversions are inserted only where a run meets
 // the rest of the graph: values read from outside (graph inputs, layers on Gearbox's own NCHW
 // kernels such as the pruned formats), and values read by NCHW operators, views or graph outputs.
@@ -99,7 +99,7 @@ struct LayoutPlanner {
             return conv.canRunNHWC && !refused.contains(ObjectIdentifier(conv)) ? .convolution : .outside
         case let pool as PoolOperation:
             switch pool.kind {
-            case .globalAverage, .max: return .follower
+            case .globalAverage, .max, .average: return .follower
             default: return .outside
             }
         case let unary as UnaryOperation:

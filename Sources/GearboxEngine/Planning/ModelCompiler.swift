@@ -194,7 +194,10 @@ final class ModelCompiler {
             throw EngineError.weightFormat(format: format, reason: "unknown format (available: \(options.weightFormats.formatNames.joined(separator: ", ")))")
         }
         var layerIndex = 0
-        for op in operations { (op as? ConvOperation)?.kernelChoice = options.denseConvolutionKernel }
+        for op in operations {
+            (op as? ConvOperation)?.kernelChoice = options.denseConvolutionKernel
+            (op as? ConvOperation)?.allowsWinograd = options.winogradConvolutions
+        }
         for op in operations {
             guard let layer = op as? WeightedOperation else { continue }
             try layer.prepareWeights(factory: factory, block: options.weightBlock, layerIndex: &layerIndex)

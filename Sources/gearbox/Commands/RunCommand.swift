@@ -38,6 +38,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("dense-kernel"), help: "Dense convolution kernel: automatic (XNNPACK, else packed), packed (Gearbox's own) or openBLAS.")
     var denseKernel: DenseConvolutionKernel = .automatic
     @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
+    @Flag(name: .customLong("no-winograd"), help: "Run 3×3 stride-1 layers on XNNPACK instead of Winograd F(2×2, 3×3) (for comparisons).")
+    var noWinograd = false
     @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node) and its GMAC/s.") var profileSteps = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -68,6 +70,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var options = EngineOptions(threads: threads, weightFormat: weightFormat)
         options.denseConvolutionKernel = denseKernel
+        options.winogradConvolutions = !noWinograd
         if let pin {
             guard let placement = WorkerPlacement(parsing: pin) else {
                 throw ValidationError("--pin '\(pin)': expected a CPU list (0,1), 'cores' or 'kind:N'")
