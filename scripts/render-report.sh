@@ -28,6 +28,13 @@ done
 [ -n "$browser" ] || { echo "render-report: chromium not found (apt-get install chromium, or make deps)" >&2; exit 3; }
 command -v python3 >/dev/null 2>&1 || { echo "render-report: python3 not found (needed to check the PNG)" >&2; exit 3; }
 
+# One Chromium at a time on this host: two headless browsers side by side on a loaded 2-core
+# machine is what makes them stall (the test suite renders several reports in parallel).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/gearbox-render-report.lock"
+  flock 9
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --no-default-browser-check

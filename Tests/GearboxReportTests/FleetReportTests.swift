@@ -1,4 +1,4 @@
-// The fleet report on a SQLite results store holding three devices (one measured twice, one
+// The fleet report on a results store (SQLite; PostgreSQL gives the same report) holding three devices (one measured twice, one
 // with energy) and a failed run: every section, shared axes, the policy's choices, drift as
 // `lut compare` computes it, the failure's reason; and the page in headless Chromium.
 
@@ -13,7 +13,10 @@ import Testing
 /// A store with the baseline on fixture-vm-2c (then the candidate: a second run), and two other
 /// boards — one 3× slower with an energy sensor, one 0.5× — plus one failure.
 private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStore {
-    let store = try ResultsStore.open(.sqlite(path: scratch.file("store.sqlite")))
+    try fillThreeDevices(try ResultsStore.open(.sqlite(path: scratch.file("store.sqlite"))))
+}
+
+private func fillThreeDevices(_ store: ResultsStore) throws -> ResultsStore {
     let baseline = try LookupTable.read(from: Fixtures.path("baseline.lut.json"))
     try store.push(baseline)
     try store.push(try LookupTable.read(from: Fixtures.path("candidate.lut.json")))
@@ -56,6 +59,28 @@ private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStor
     #expect(markdown.contains("inside board model board-slow"), "a board model's run says so")
     #expect(!html.contains("<script"))
     #expect(xmlError(try String(contentsOfFile: written.figures[0], encoding: .utf8)) == nil)
+}
+
+@Test(.requiresPostgres, .timeLimit(.minutes(3)))
+func aPostgreSQLStoreGivesTheSameFleetReportAsSQLite() throws {
+    let scratch = ScratchDirectory("fleet-pg")
+    let cluster = try PostgresTestCluster("fleet-pg")
+    defer { cluster.stop() }
+    let objective = try LatencyObjective(parsing: "p99<=3ms")
+    var markdown: [String] = []
+    for location in [StoreLocation.sqlite(path: scratch.file("store.sqlite")), try StoreLocation(parsing: cluster.url)] {
+        let store = try fillThreeDevices(try ResultsStore.open(location))
+        defer { store.close() }
+        let inputs = try FleetInputs.load(from: store, portfolio: "fashion-cnn", objective: objective)
+        let written = try ReportWriter.write(FleetReportBuilder(inputs: inputs).build(), to: scratch.file("fleet-\(markdown.count)"))
+        #expect(written.sections == FleetReportBuilder.sectionIDs)
+        // The store's location (escaped, in the header line) is the one line allowed to differ.
+        let text = try String(contentsOfFile: written.markdown, encoding: .utf8)
+        #expect(text.contains("**Store:**"))
+        markdown.append(text.split(separator: "\n").filter { !$0.contains("**Store:**") }.joined(separator: "\n"))
+    }
+    #expect(markdown[1].contains("connection lost after 40 s"))
+    #expect(markdown[0] == markdown[1])
 }
 
 @Test func latencyChartsShareTheirAxes() throws {
@@ -116,7 +141,7 @@ private func threeDeviceStore(_ scratch: ScratchDirectory) throws -> ResultsStor
     }
 }
 
-@Test(.timeLimit(.minutes(3)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
+@Test(.timeLimit(.minutes(7)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
 func chromiumRendersTheFleetReportWithEverySection() throws {
     let scratch = ScratchDirectory("fleet")
     let store = try threeDeviceStore(scratch)
