@@ -61,6 +61,9 @@ import Testing
         #expect(tiling.tasks % 4 == 0 && tiling.tasks * tiling.tilesPerTask >= tiling.tiles)
         #expect((tiling.tasks - 1) * tiling.tilesPerTask < tiling.tiles, "no empty task")
         #expect(tiling.scratchFloats(g) <= WinogradTiling.scratchBudgetFloats)
+        (g.inHeight, g.inWidth, g.outHeight, g.outWidth) = (7, 7, 7, 7)
+        #expect(!WinogradTiling.applies(to: g), "a 7×7 output (16 tiles) stays on XNNPACK")
+        (g.inHeight, g.inWidth, g.outHeight, g.outWidth) = (56, 56, 56, 56)
         g.strideHeight = 2
         #expect(!WinogradTiling.applies(to: g), "stride 2 stays on XNNPACK")
         g.strideHeight = 1
