@@ -155,7 +155,8 @@ public enum EngineBenchmark {
                     }
                 }
             }
-            let conv = TimedRunsSummary(nanoseconds: convSamples).p50Ns, gemm = TimedRunsSummary(nanoseconds: gemmSamples).p50Ns
+            let conv = Int(TimedRunsSummary(nanoseconds: convSamples).p50Ns.wholeNanoseconds)
+            let gemm = Int(TimedRunsSummary(nanoseconds: gemmSamples).p50Ns.wholeNanoseconds)
             let flops = 2.0 * Double(c) * Double(k) * Double(n)
             results.append(ConvolutionThroughput(layer: "3x3 \(c)->\(c) @\(size)x\(size)", convolutionP50Ns: conv, sgemmP50Ns: gemm,
                                                  kernel: model.convolutionKernels.keys.first ?? "?",
@@ -182,10 +183,10 @@ public enum EngineBenchmark {
         var ortFailure: String? = nil
         for _ in 0..<max(1, rounds) {
             let wall = model.measureLatency(runs: runs, warmupRuns: max(3, runs / 10))
-            comparison.gearboxP50Ns = min(comparison.gearboxP50Ns, wall.p50Ns)
+            comparison.gearboxP50Ns = min(comparison.gearboxP50Ns, Int(wall.p50Ns.wholeNanoseconds))
             if threads == 1 {
                 let cpu = model.measureLatency(runs: runs, warmupRuns: 1, clock: .threadCPU)
-                comparison.gearboxCPUP50Ns = min(comparison.gearboxCPUP50Ns ?? .max, cpu.p50Ns)
+                comparison.gearboxCPUP50Ns = min(comparison.gearboxCPUP50Ns ?? .max, Int(cpu.p50Ns.wholeNanoseconds))
             }
             guard ortFailure == nil else { continue }
             do {

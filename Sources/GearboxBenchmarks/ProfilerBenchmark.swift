@@ -178,7 +178,7 @@ public enum ProfilerBenchmark {
             let sampler = Sampler(clock: clock, policy: policy)
             // The median of several empty runs: one preemption must not pass for loop cost.
             let empties = try (0..<9).map { _ in try sampler.measure {} }
-            let perIteration = empties.map { Double($0.samplingNs) / Double(max($0.samplesNs.count, 1)) }.sorted()[4]
+            let perIteration = empties.map { $0.samplingNs.value / Double(max($0.samplesNs.count, 1)) }.sorted()[4]
             let empty = empties[4]
             let window = LatencySummary(samplesNs: empty.samplesNs).p50Ns.value
             let spin = SpinRunner(
@@ -245,11 +245,11 @@ public enum ProfilerBenchmark {
     /// of cells above 1 ms split by whether they ran in the same phase; nil when no cell was probed.
     public static func sharedCache(_ a: (lut: LookupTable, cells: [CellRecord]),
                                    _ b: (lut: LookupTable, cells: [CellRecord])) -> ProfilerBenchmarkReport.SharedCache? {
-        guard let fastest = (a.cells + b.cells).compactMap(\.sharedCacheLoadNs).filter({ $0 > 0 }).min(),
+        guard let fastest = (a.cells + b.cells).compactMap(\.sharedCacheLoadNs).filter({ $0 > .zero }).min(),
               let stateA = SharedCacheState(cells: a.cells, referenceNs: fastest),
               let stateB = SharedCacheState(cells: b.cells, referenceNs: fastest) else { return nil }
         // The reading of the record the LUT kept for a cell (a retried cell has two).
-        func reading(_ side: (lut: LookupTable, cells: [CellRecord]), variant: String, key: String, p50Ns: Nanoseconds) -> Double? {
+        func reading(_ side: (lut: LookupTable, cells: [CellRecord]), variant: String, key: String, p50Ns: Nanoseconds) -> Nanoseconds? {
             let records = side.cells.filter { $0.variant == variant && String($0.kHz) == key }
             return (records.first { $0.latency.p50Ns == p50Ns } ?? records.first { $0.attempt == 0 })?.sharedCacheLoadNs
         }

@@ -4,6 +4,7 @@
 // samples (never inside a timed window) and rate-limited to the sensor's own update interval.
 
 import Foundation
+import GearboxCore
 import GearboxHardware
 
 /// The sensor a sweep takes its energy figures from, with how often its value changes.
@@ -11,19 +12,19 @@ public struct EnergySource: Equatable, Sendable {
     public let sensor: DeviceDescription.PowerSensor
     /// How often the sensor's value changes: hwmon's `update_interval`; for powercap RAPL,
     /// which has no such file, the 1 ms its counters update at (Intel SDM, "RAPL interfaces").
-    public let updateIntervalNs: Int64
+    public let updateIntervalNs: Nanoseconds
     /// Whether `updateIntervalNs` is the sensor's own (false: the 1 ms assumed for RAPL, or for a
     /// chip without `update_interval`).
     public let intervalFromSensor: Bool
 
-    public init(sensor: DeviceDescription.PowerSensor, updateIntervalNs: Int64? = nil) {
+    public init(sensor: DeviceDescription.PowerSensor, updateIntervalNs: Nanoseconds? = nil) {
         self.sensor = sensor
-        let own = updateIntervalNs ?? PowerSensors.updateIntervalNs(of: sensor)
+        let own = updateIntervalNs ?? PowerSensors.updateIntervalNs(of: sensor).map { Nanoseconds($0) }
         self.updateIntervalNs = max(own ?? Self.assumedIntervalNs, 1)
         intervalFromSensor = own != nil
     }
 
-    static let assumedIntervalNs: Int64 = 1_000_000
+    static let assumedIntervalNs = Nanoseconds(milliseconds: 1)
 
     /// The sensor to use among `sensors`: an energy counter before a power reading (a counter
     /// needs no integration), a package-wide powercap zone before a partial one.
@@ -53,8 +54,8 @@ public struct EnergySource: Equatable, Sendable {
         return "\(sensor.kind) \(sensor.name) (\(sensor.scope)) \(what), integrated over readings at least one update apart; \(interval)"
     }
 
-    static func milliseconds(_ ns: Int64) -> String {
-        let ms = Double(ns) / 1e6
+    static func milliseconds(_ span: Nanoseconds) -> String {
+        let ms = span.milliseconds
         return ms == ms.rounded() ? "\(Int(ms)) ms" : String(format: "%.2f ms", ms)
     }
 }
@@ -67,8 +68,8 @@ public struct CellObservation: Codable, Equatable, Sendable {
     public var powerW: Double?
     /// Sensor readings used (counter reads, or power readings integrated).
     public var readings: Int
-    /// Wall time between the first and last reading, ns.
-    public var durationNs: UInt64
+    /// Wall time between the first and last reading.
+    public var durationNs: Nanoseconds
     /// Hottest zone at the start and end of the cell, °C; nil without zones.
     public var startCelsius: Double?
     public var endCelsius: Double?
@@ -93,11 +94,14 @@ public final class CellMonitor {
     public let delivered: (() -> Int?)?
     public let clock: LatencyClock
     /// How often temperature and frequency are read between samples.
-    public let watchIntervalNs: UInt64
+    public let watchIntervalNs: Nanoseconds
     /// Delivered frequencies this far below the set one count as throttled (driver rounding,
     /// intel_pstate's averaging).
     public static let deliveredTolerance = 0.02
 
+    // The intervals as differences of clock readings, converted once: `poll` runs between samples.
+    private let energyIntervalClockNs: UInt64
+    private let watchIntervalClockNs: UInt64
     private var setKHz = 0
     private var startNs: UInt64 = 0
     private var lastEnergyNs: UInt64 = 0
@@ -112,10 +116,12 @@ public final class CellMonitor {
 
     /// `tripsMilliCelsius` defaults to the sensor's throttling trips.
     public init(energy: EnergySource?, thermal: ThermalSensor, tripsMilliCelsius: [Int]? = nil, delivered: (() -> Int?)? = nil,
-                clock: LatencyClock, watchIntervalNs: UInt64 = 5_000_000) {
+                clock: LatencyClock, watchIntervalNs: Nanoseconds = Nanoseconds(milliseconds: 5)) {
         self.energy = energy; self.thermal = thermal
         self.tripsMilliCelsius = (tripsMilliCelsius ?? thermal.throttlingTripsMilliCelsius).sorted()
         self.delivered = delivered; self.clock = clock; self.watchIntervalNs = watchIntervalNs
+        energyIntervalClockNs = energy?.updateIntervalNs.clockNs ?? 0
+        watchIntervalClockNs = watchIntervalNs.clockNs
     }
 
     /// Begins a cell set to `setKHz`.
@@ -135,8 +141,8 @@ public final class CellMonitor {
     /// and frequency every `watchIntervalNs`. One clock read when there is nothing to do.
     public func poll() {
         let now = clock.nowNs()
-        if let energy, now &- lastEnergyNs >= UInt64(energy.updateIntervalNs) { readEnergy(at: now, first: false) }
-        if now &- lastWatchNs >= watchIntervalNs {
+        if energy != nil, now &- lastEnergyNs >= energyIntervalClockNs { readEnergy(at: now, first: false) }
+        if now &- lastWatchNs >= watchIntervalClockNs {
             lastWatchNs = now
             if let value = thermal.readMilliCelsius().values.max() { hottest = max(hottest ?? value, value) }
             watchFrequency()
@@ -171,7 +177,7 @@ public final class CellMonitor {
             reasons.append("crossed the trip point(s) at \(crossed.map { Self.celsiusText($0) }.joined(separator: ", "))")
         }
         return CellObservation(
-            energyJ: energyJ, powerW: powerW, readings: readings, durationNs: duration,
+            energyJ: energyJ, powerW: powerW, readings: readings, durationNs: Nanoseconds(duration),
             startCelsius: startMilliCelsius.map { Double($0) / 1000 }, endCelsius: end.map { Double($0) / 1000 },
             lowestDeliveredKHz: lowest, tripsCrossedMilliCelsius: crossed,
             throttleReason: reasons.isEmpty ? nil : reasons.joined(separator: "; "))

@@ -8,6 +8,7 @@
 // adds to it. The figure changes no measurement: it says, per sweep, how quiet the machine was,
 // and so how far a rerun can be expected to agree.
 
+import GearboxCore
 import GearboxPortfolio
 
 /// The share of a sweep's windows that ran slowed, overall and per weight format.
@@ -16,8 +17,8 @@ public struct HostContention: Codable, Equatable, Sendable {
     public struct Window: Equatable, Sendable {
         public var cell: String
         public var variant: String
-        public var quartileNs: UInt64
-        public init(cell: String, variant: String, quartileNs: UInt64) {
+        public var quartileNs: Nanoseconds
+        public init(cell: String, variant: String, quartileNs: Nanoseconds) {
             self.cell = cell; self.variant = variant; self.quartileNs = quartileNs
         }
     }
@@ -47,16 +48,16 @@ public struct HostContention: Codable, Equatable, Sendable {
     public init(windows: [Window], formatOf: (String) -> String, tolerance: Double = 0.20) {
         self.tolerance = tolerance
         // Reference: the variant's lowest tenth, so that one unusually fast window does not set it.
-        var quartiles: [String: [UInt64]] = [:]
+        var quartiles: [String: [Nanoseconds]] = [:]
         for window in windows { quartiles[window.variant, default: []].append(window.quartileNs) }
-        let reference = quartiles.mapValues { values -> Double in
+        let reference = quartiles.mapValues { values -> Nanoseconds in
             let sorted = values.sorted()
-            return Double(sorted[sorted.count / 10])
+            return sorted[sorted.count / 10]
         }
         struct Tally { var windows = 0, slow = 0 }
         var cells: [String: (variant: String, tally: Tally)] = [:]
         for window in windows {
-            let slow = Double(window.quartileNs) > (reference[window.variant] ?? 0) * (1 + tolerance)
+            let slow = window.quartileNs > (reference[window.variant] ?? .zero) * (1 + tolerance)
             var entry = cells[window.cell] ?? (window.variant, Tally())
             entry.tally.windows += 1
             if slow { entry.tally.slow += 1 }

@@ -18,6 +18,12 @@ public protocol LatencyClock: AnyObject {
     var isVirtual: Bool { get }
 }
 
+extension Nanoseconds {
+    /// The span as a difference of `LatencyClock` readings (whole nanoseconds, a negative span as
+    /// 0): measuring loops compare raw readings and convert their limits once, before the loop.
+    var clockNs: UInt64 { UInt64(clamping: wholeNanoseconds) }
+}
+
 /// `MonotonicClock` (CLOCK_MONOTONIC_RAW), with real sleeps.
 public final class MonotonicRawClock: LatencyClock {
     public init() {}

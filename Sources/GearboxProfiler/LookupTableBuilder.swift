@@ -226,7 +226,7 @@ public enum LookupTableBuilder {
         return value == value.rounded() ? "\(Int(value))%" : String(format: "%.1f%%", value)
     }
 
-    static func seconds(_ ns: UInt64) -> String { String(format: "%.1f s", Double(ns) / 1e9) }
+    static func seconds(_ span: Nanoseconds) -> String { String(format: "%.1f s", span.seconds) }
 }
 
 #if canImport(Glibc)

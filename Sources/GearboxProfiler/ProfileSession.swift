@@ -146,7 +146,7 @@ public final class ProfileSession {
         let frequencies = try parseFrequencies(request.frequencies, grid: grid, minKHz: domain.minKHz, maxKHz: domain.maxKHz)
 
         var sampling = request.quick ? SamplingPolicy.quick : SamplingPolicy.standard
-        if let seconds = request.maxCellSeconds { sampling = sampling.cappingCellTime(atNs: UInt64(seconds * 1e9)) }
+        if let seconds = request.maxCellSeconds { sampling = sampling.cappingCellTime(atNs: Nanoseconds(UInt64(seconds * 1e9))) }
         let digest = (try? FileDigest.sha256Hex(ofFileAt: portfolio.manifestPath)) ?? "unknown"
         let configuration = SweepConfiguration(
             deviceID: deviceID, portfolioName: portfolio.name, portfolioDigest: digest, controller: controller.source,
@@ -155,7 +155,7 @@ public final class ProfileSession {
             settleNs: request.controller == .real ? 50_000_000 : request.controller == .emulated ? 20_000_000 : 1_000_000,
             measureMemory: request.measureMemory, measureSwitchCosts: request.measureSwitchCosts,
             switchRepetitions: request.quick ? 2 : 3,
-            thermal: ThermalGuard(maxPauseNs: UInt64(request.maxCoolDownSeconds * 1e9)),
+            thermal: ThermalGuard(maxPauseNs: Nanoseconds(UInt64(request.maxCoolDownSeconds * 1e9))),
             // Measured sweeps visit each cell twice, so that its CI holds the host's slow phases
             // (see `CellVisits`); a simulated machine has none, and its cells are visited once.
             visits: request.controller == .simulated ? 1 : 2)

@@ -184,7 +184,7 @@ public final class ProfileSweep {
 
         @discardableResult
         func measureAndSave(kHz: Int, change: FrequencyChange, verified: Bool, variant: String, attempt: Int, visit: Int,
-                            coolDownNs: UInt64? = nil) throws -> CellRecord? {
+                            coolDownNs: Nanoseconds? = nil) throws -> CellRecord? {
             guard let runner = runners[variant] else { return nil }
             var (record, sampling) = try measureCell(
                 kHz: kHz, change: change, verified: verified, runner: runner, attempt: attempt, visit: visit, counters: counters,
@@ -192,7 +192,7 @@ public final class ProfileSweep {
             record.coolDownNs = coolDownNs
             if let hottest = coolingGaveUpAtMilliCelsius, !coolingNoteWritten {
                 coolingNoteWritten = true
-                let note = "the device stayed at \(Double(hottest) / 1000) °C after \(String(format: "%g", Double(configuration.thermal.maxPauseNs) / 1e9)) s of cool-down; later cells and throttled retries did not wait (cells say when they were hot or throttled)"
+                let note = "the device stayed at \(Double(hottest) / 1000) °C after \(String(format: "%g", configuration.thermal.maxPauseNs.seconds)) s of cool-down; later cells and throttled retries did not wait (cells say when they were hot or throttled)"
                 checkpoint.notes.append(note)
                 options.progress(.note(note))
             }
@@ -226,7 +226,7 @@ public final class ProfileSweep {
             let retry = try measureAndSave(kHz: cell.kHz, change: change, verified: verified, variant: cell.variant,
                                            attempt: cell.attempt + 1, visit: cell.visit ?? 1, coolDownNs: cooled)
             if let retry, retry.throttled {
-                options.progress(.note("\(cell.kHz) kHz \(cell.variant): still throttled after \(String(format: "%.1f", Double(cooled) / 1e9)) s of cool-down (\(retry.throttleReason ?? "")); the cell says so"))
+                options.progress(.note("\(cell.kHz) kHz \(cell.variant): still throttled after \(String(format: "%.1f", cooled.seconds)) s of cool-down (\(retry.throttleReason ?? "")); the cell says so"))
             }
         }
         func needsThrottleRetry(_ cell: CellRecord) -> Bool {
@@ -373,7 +373,7 @@ public final class ProfileSweep {
         }
         let verified = Self.verify(change, requestedKHz: kHz, maxKHz: maxKHz)
         environment.simulation?.speedRatio = change.speedRatio
-        environment.clock.pass(ns: configuration.settleNs)
+        environment.clock.pass(ns: configuration.settleNs.clockNs)
         options.progress(.frequencySet(kHz: kHz, change: change, verified: verified))
         if let warning = change.warning { options.progress(.note("\(kHz) kHz: \(warning)")) }
         if !verified {
@@ -385,20 +385,21 @@ public final class ProfileSweep {
     /// Lets the board cool after a throttled cell: the domain at its lowest frequency until the
     /// hottest zone is below the cool-down threshold (see `coolDownBelowMilliCelsius`), at most
     /// the thermal guard's longest pause (`--max-cool-down-seconds`). Returns the time waited.
-    private func coolDown(minKHz: Int, maxKHz: Int, _ options: SweepOptions) throws -> UInt64 {
+    private func coolDown(minKHz: Int, maxKHz: Int, _ options: SweepOptions) throws -> Nanoseconds {
         let clock = environment.clock
         let threshold = Self.coolDownBelowMilliCelsius(guard: configuration.thermal, trips: environment.thermal.throttlingTripsMilliCelsius)
         _ = try setFrequency(minKHz, maxKHz: maxKHz, options)
-        guard coolingGaveUpAtMilliCelsius == nil else { return 0 }
+        guard coolingGaveUpAtMilliCelsius == nil else { return .zero }
         let start = clock.nowNs()
-        let step = Swift.min(UInt64(500_000_000), Swift.max(configuration.thermal.maxPauseNs / 4, 1))
-        while clock.nowNs() &- start < configuration.thermal.maxPauseNs {
+        let maxPauseNs = configuration.thermal.maxPauseNs.clockNs
+        let step = Swift.min(UInt64(500_000_000), Swift.max(maxPauseNs / 4, 1))
+        while clock.nowNs() &- start < maxPauseNs {
             let hottest = environment.thermal.readMilliCelsius().values.max()
-            guard let hottest, hottest >= threshold else { return clock.nowNs() &- start }
-            clock.pass(ns: Swift.min(step, configuration.thermal.maxPauseNs - (clock.nowNs() &- start)))
+            guard let hottest, hottest >= threshold else { return Nanoseconds(clock.nowNs() &- start) }
+            clock.pass(ns: Swift.min(step, maxPauseNs - (clock.nowNs() &- start)))
         }
         noteCoolingGaveUp(below: threshold)
-        return clock.nowNs() &- start
+        return Nanoseconds(clock.nowNs() &- start)
     }
 
     /// Records that a full cool-down budget left the device at or above `threshold`.
@@ -436,7 +437,7 @@ public final class ProfileSweep {
         env.simulation?.beginCell(key: key)
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let pause = env.clock.isVirtual || coolingGaveUpAtMilliCelsius != nil
-            ? 0 : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
+            ? .zero : configuration.thermal.waitUntilCool(env.thermal, clock: env.clock)
         if pause >= configuration.thermal.maxPauseNs { noteCoolingGaveUp(below: configuration.thermal.resumeBelowMilliCelsius) }
         let before = env.thermal.readMilliCelsius()
         do { try runner.activate() } catch {
@@ -485,7 +486,7 @@ public final class ProfileSweep {
             loopOverheadFraction: summary.p50Ns > .zero ? sampling.outsideWindowNsPerIteration / summary.p50Ns.value : 0,
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
-            sharedCacheLoadNs: cache?.nanosecondsPerLoad)
+            sharedCacheLoadNs: cache.map { Nanoseconds($0.nanosecondsPerLoad) })
         record.visit = visit > 1 ? visit : nil
         if let observation {
             record.energyJ = observation.energyJ
@@ -502,9 +503,9 @@ public final class ProfileSweep {
 
     /// The sampling budget of one visit: the cell's time limit shared among its visits.
     var visitSampling: SamplingPolicy {
-        let visits = UInt64(configuration.visitCount)
+        let visits = Int64(configuration.visitCount)
         let sampling = configuration.sampling
-        return visits > 1 ? sampling.cappingCellTime(atNs: sampling.maxNs / visits) : sampling
+        return visits > 1 ? sampling.cappingCellTime(atNs: Nanoseconds(sampling.maxNs.wholeNanoseconds / visits)) : sampling
     }
 
     /// Above this share of slowed windows (see `HostContention`) the sweep warns that its figures
@@ -523,10 +524,10 @@ public final class ProfileSweep {
         // Four periods, or two when the cell's time limit would leave fewer than six windows
         // (`--quick`: 1 s cells).
         let periodNs = Int(shape.periodNs.wholeNanoseconds)
-        let fitting = Int(visitSampling.maxNs / 6) / max(periodNs, 1)
+        let fitting = Int(visitSampling.maxNs.wholeNanoseconds / 6) / max(periodNs, 1)
         let windowNs = max(2, min(4, fitting)) * periodNs
-        return SampleWindow(minimumNs: UInt64(windowNs), gapNs: UInt64(shape.gapNs.wholeNanoseconds / 2),
-                            maximumNs: UInt64(windowNs + 2 * periodNs), minimumInferences: 32,
+        return SampleWindow(minimumNs: Nanoseconds(windowNs), gapNs: Nanoseconds(shape.gapNs.wholeNanoseconds / 2),
+                            maximumNs: Nanoseconds(windowNs + 2 * periodNs), minimumInferences: 32,
                             yieldsBetweenInferences: true, interferenceTolerance: Self.interferenceTolerance)
     }
 

@@ -100,8 +100,8 @@ public final class SampleStore {
                 l.p50Ns.value, l.p90Ns.value, l.p99Ns.value, l.p999Ns.value, l.minNs.value, l.maxNs.value, l.meanNs.value,
                 l.stddevNs.value, l.cv, l.ciLowNs.value, l.ciHighNs.value, l.ciHalfWidthNs.value, l.samples, cell.stopRule.rawValue, cell.warmupRule.rawValue,
                 cell.warmupIterations, cell.appliedKHz, cell.speedRatio, cell.frequencyVerified, cell.noisy,
-                cell.loopOverheadFraction, Int64(clamping: cell.thermalPauseNs), before, after, counters, cell.startedAt,
-                cell.inferencesPerSample ?? 1, cell.interferedWindows ?? 0, cell.sharedCacheLoadNs,
+                cell.loopOverheadFraction, cell.thermalPauseNs.wholeNanoseconds, before, after, counters, cell.startedAt,
+                cell.inferencesPerSample ?? 1, cell.interferedWindows ?? 0, cell.sharedCacheLoadNs?.value,
             ]
             try db.execute(
                 sql: """
@@ -185,16 +185,16 @@ public final class SampleStore {
                 WHERE sample.quartileNs IS NOT NULL ORDER BY cell.id, sample.seq
                 """).map { row in
                 HostContention.Window(cell: row["key"], variant: row["variant"],
-                                      quartileNs: UInt64(clamping: row["quartileNs"] as Int64))
+                                      quartileNs: Nanoseconds(row["quartileNs"] as Int64))
             }
         }
     }
 
     /// Each probed cell's shared-cache reading (ns per load, see `SharedCacheProbe`), by cell key.
-    public func sharedCacheReadings() throws -> [String: Double] {
+    public func sharedCacheReadings() throws -> [String: Nanoseconds] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT key, sharedCacheLoadNs FROM cell WHERE sharedCacheLoadNs IS NOT NULL")
-            return Dictionary(rows.map { ($0["key"] as String, $0["sharedCacheLoadNs"] as Double) }, uniquingKeysWith: { a, _ in a })
+            return Dictionary(rows.map { ($0["key"] as String, Nanoseconds($0["sharedCacheLoadNs"] as Double)) }, uniquingKeysWith: { a, _ in a })
         }
     }
 

@@ -7,30 +7,31 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GearboxCore
 
 /// How long to warm up and when to stop sampling. Values, so sweeps can store them.
 public struct SamplingPolicy: Codable, Equatable, Sendable {
     /// A warm-up batch lasts about this long (at least `warmupMinBatchIterations` inferences).
-    public var warmupBatchTargetNs: UInt64
+    public var warmupBatchTargetNs: Nanoseconds
     public var warmupMinBatchIterations: Int
     /// Successive batch medians within this fraction of each other count as "not trending".
     public var warmupStableTolerance: Double
     /// How many successive stable batch pairs end the warm-up.
     public var warmupStableBatches: Int
     public var warmupMaxBatches: Int
-    public var warmupMaxNs: UInt64
+    public var warmupMaxNs: Nanoseconds
     /// Stop when the median's CI half-width is within this fraction of the median.
     public var targetRelativeCI: Double
     public var confidence: Double
     public var minSamples: Int
     public var maxSamples: Int
-    public var maxNs: UInt64
+    public var maxNs: Nanoseconds
 
     public init(
-        warmupBatchTargetNs: UInt64 = 20_000_000, warmupMinBatchIterations: Int = 3, warmupStableTolerance: Double = 0.02,
-        warmupStableBatches: Int = 2, warmupMaxBatches: Int = 25, warmupMaxNs: UInt64 = 1_000_000_000,
-        targetRelativeCI: Double = 0.01, confidence: Double = 0.95, minSamples: Int = 30, maxSamples: Int = 4000,
-        maxNs: UInt64 = 3_000_000_000
+        warmupBatchTargetNs: Nanoseconds = Nanoseconds(milliseconds: 20), warmupMinBatchIterations: Int = 3,
+        warmupStableTolerance: Double = 0.02, warmupStableBatches: Int = 2, warmupMaxBatches: Int = 25,
+        warmupMaxNs: Nanoseconds = Nanoseconds(seconds: 1), targetRelativeCI: Double = 0.01, confidence: Double = 0.95,
+        minSamples: Int = 30, maxSamples: Int = 4000, maxNs: Nanoseconds = Nanoseconds(seconds: 3)
     ) {
         self.warmupBatchTargetNs = warmupBatchTargetNs; self.warmupMinBatchIterations = warmupMinBatchIterations
         self.warmupStableTolerance = warmupStableTolerance; self.warmupStableBatches = warmupStableBatches
@@ -43,16 +44,17 @@ public struct SamplingPolicy: Codable, Equatable, Sendable {
     public static let standard = SamplingPolicy()
     /// CI-sized runs: shorter warm-up, ±2% CI, at most 1 s per cell.
     public static let quick = SamplingPolicy(
-        warmupBatchTargetNs: 10_000_000, warmupMaxBatches: 10, warmupMaxNs: 300_000_000, targetRelativeCI: 0.02,
-        minSamples: 20, maxSamples: 1000, maxNs: 1_000_000_000)
+        warmupBatchTargetNs: Nanoseconds(milliseconds: 10), warmupMaxBatches: 10, warmupMaxNs: Nanoseconds(milliseconds: 300),
+        targetRelativeCI: 0.02, minSamples: 20, maxSamples: 1000, maxNs: Nanoseconds(seconds: 1))
 
     /// A copy whose per-cell time limit is `ns`, shorter or longer than this one's (warm-up gets
     /// at most a third of it and never more than before). A cell's CI narrows about as the square
     /// root of its time: on a noisy machine a longer limit buys precision with sweep time.
-    public func cappingCellTime(atNs ns: UInt64) -> SamplingPolicy {
+    public func cappingCellTime(atNs ns: Nanoseconds) -> SamplingPolicy {
         var copy = self
         copy.maxNs = ns
-        copy.warmupMaxNs = Swift.min(copy.warmupMaxNs, ns / 3)
+        // Whole nanoseconds, as the limits were when they were integers (sweep configurations keep their bytes).
+        copy.warmupMaxNs = Swift.min(copy.warmupMaxNs, Nanoseconds(ns.wholeNanoseconds / 3))
         return copy
     }
 }
@@ -83,12 +85,12 @@ public enum WarmupRule: String, Codable, Sendable {
 /// windows of fixed length: a median bias of up to 10% that flipped between reruns).
 public struct SampleWindow: Codable, Equatable, Sendable {
     /// A window lasts at least this long (several throttle periods).
-    public var minimumNs: UInt64
+    public var minimumNs: Nanoseconds
     /// An iteration at least this much longer than the fastest one seen contained a throttle
     /// gap, and a window due to close closes right after it. 0: windows close on time alone.
-    public var gapNs: UInt64
+    public var gapNs: Nanoseconds
     /// A window due to close that sees no gap closes anyway after this long.
-    public var maximumNs: UInt64
+    public var maximumNs: Nanoseconds
     /// A window also holds about this many inferences (at the latency warm-up ended with), up
     /// to a sixth of the cell's time limit: a window's value moves in steps of one inference,
     /// so a window of k inferences cannot resolve better than 1/k (measured: a 1.25 ms variant
@@ -110,7 +112,7 @@ public struct SampleWindow: Codable, Equatable, Sendable {
     public var interferenceTolerance: Double
 
     public init(
-        minimumNs: UInt64, gapNs: UInt64 = 0, maximumNs: UInt64? = nil, minimumInferences: Int = 1,
+        minimumNs: Nanoseconds, gapNs: Nanoseconds = .zero, maximumNs: Nanoseconds? = nil, minimumInferences: Int = 1,
         yieldsBetweenInferences: Bool = false, interferenceTolerance: Double = 0
     ) {
         self.minimumNs = minimumNs; self.gapNs = gapNs
@@ -130,8 +132,8 @@ public struct SampleWindow: Codable, Equatable, Sendable {
     }
 
     /// This window, lengthened to hold `minimumInferences` of `latencyNs` each (at most `capNs`).
-    func lengthened(forLatencyNs latencyNs: UInt64, capNs: UInt64) -> SampleWindow {
-        let wanted = Swift.min(UInt64(minimumInferences) &* latencyNs, capNs)
+    func lengthened(forLatencyNs latencyNs: Nanoseconds, capNs: Nanoseconds) -> SampleWindow {
+        let wanted = Swift.min(latencyNs * Double(minimumInferences), capNs)
         guard wanted > minimumNs else { return self }
         var copy = self
         copy.maximumNs = maximumNs - minimumNs + wanted
@@ -140,7 +142,7 @@ public struct SampleWindow: Codable, Equatable, Sendable {
     }
 
     /// Windows of at least `minimumNs` that close on time alone, without yielding.
-    public static func fixed(_ minimumNs: UInt64) -> SampleWindow { SampleWindow(minimumNs: minimumNs) }
+    public static func fixed(_ minimumNs: Nanoseconds) -> SampleWindow { SampleWindow(minimumNs: minimumNs) }
 }
 
 /// The raw outcome of sampling one cell.
@@ -163,7 +165,7 @@ public struct CellSampling: Sendable {
     public var warmupBatchMediansNs: [UInt64]
     public var stopRule: StopRule
     /// Wall time of the sampling phase (excluding warm-up), on the sampler's clock.
-    public var samplingNs: UInt64
+    public var samplingNs: Nanoseconds
     /// Per-iteration time outside the timed windows: (sampling time − Σ samples) / n.
     public var outsideWindowNsPerIteration: Double
 
@@ -192,8 +194,8 @@ public struct Sampler {
     }
 
     /// A sampler whose windows last `sampleWindowNs` and close on time alone (0: no window).
-    public init(clock: LatencyClock, policy: SamplingPolicy, sampleWindowNs: UInt64) {
-        self.init(clock: clock, policy: policy, window: sampleWindowNs > 0 ? .fixed(sampleWindowNs) : nil)
+    public init(clock: LatencyClock, policy: SamplingPolicy, sampleWindowNs: Nanoseconds) {
+        self.init(clock: clock, policy: policy, window: sampleWindowNs > .zero ? .fixed(sampleWindowNs) : nil)
     }
 
     /// Warms up, then samples `workload` until a stop rule fires. `beforeSampling` and
@@ -205,7 +207,12 @@ public struct Sampler {
         betweenSamples: () -> Void = {}
     ) throws -> CellSampling {
         let (warmupIterations, warmupRule, medians) = try warmUp(workload)
-        let window = self.window.map { $0.lengthened(forLatencyNs: medians.last ?? 0, capNs: policy.maxNs / 6) }
+        let window = self.window.map {
+            $0.lengthened(forLatencyNs: Nanoseconds(medians.last ?? 0), capNs: Nanoseconds(policy.maxNs.wholeNanoseconds / 6))
+        }
+        let maxNs = policy.maxNs.clockNs
+        let windowMinimumNs = window?.minimumNs.clockNs ?? 0, windowMaximumNs = window?.maximumNs.clockNs ?? 0
+        let windowGapNs = window?.gapNs.clockNs ?? 0
         try beforeSampling()
         var samples: [UInt64] = []
         samples.reserveCapacity(policy.maxSamples)
@@ -244,11 +251,11 @@ public struct Sampler {
                     fastest = Swift.min(fastest, step)
                     steps.append(step)
                     let elapsed = now &- t0
-                    guard elapsed >= window.minimumNs else { continue }
-                    if window.gapNs == 0 || elapsed >= window.maximumNs || step >= fastest &+ window.gapNs { break }
+                    guard elapsed >= windowMinimumNs else { continue }
+                    if windowGapNs == 0 || elapsed >= windowMaximumNs || step >= fastest &+ windowGapNs { break }
                 }
                 t1 = now
-                windowQuartiles.append(Self.upperQuartile(of: &steps, below: window.gapNs == 0 ? .max : fastest &+ window.gapNs))
+                windowQuartiles.append(Self.upperQuartile(of: &steps, below: windowGapNs == 0 ? .max : fastest &+ windowGapNs))
             } else {
                 try workload()
                 t1 = clock.nowNs()
@@ -256,7 +263,7 @@ public struct Sampler {
             inferences += count
             samples.append((t1 &- t0) / UInt64(count))
             sum &+= t1 &- t0
-            if t1 &- start >= policy.maxNs { stop = .maxTime; break }
+            if t1 &- start >= maxNs { stop = .maxTime; break }
             if samples.count >= nextCheck {
                 scratch.removeAll(keepingCapacity: true)
                 scratch.append(contentsOf: samples)
@@ -280,7 +287,7 @@ public struct Sampler {
         return CellSampling(
             samplesNs: samples, windowQuartilesNs: windowQuartiles, interfered: interfered.contains(true) ? interfered : [],
             inferencesPerSample: perSample, sampledInferences: inferences, warmupIterations: warmupIterations,
-            warmupRule: warmupRule, warmupBatchMediansNs: medians, stopRule: stop, samplingNs: elapsed,
+            warmupRule: warmupRule, warmupBatchMediansNs: medians, stopRule: stop, samplingNs: Nanoseconds(elapsed),
             outsideWindowNsPerIteration: outside)
     }
 
@@ -288,7 +295,7 @@ public struct Sampler {
     /// passed; its value is elapsed / inferences.
     func warmUpWindowed(_ workload: () throws -> Void, window: SampleWindow) rethrows -> (Int, WarmupRule, [UInt64]) {
         let start = clock.nowNs()
-        let batchNs = Swift.max(policy.warmupBatchTargetNs, window.minimumNs)
+        let batchNs = Swift.max(policy.warmupBatchTargetNs, window.minimumNs).clockNs
         var iterations = 0
         var means = WarmupProgress(policy: policy)
         while true {
@@ -340,7 +347,7 @@ public struct Sampler {
         try workload()
         let first = Swift.max(clock.nowNs() &- t0, 1)
         var iterations = 1
-        let batchSize = Swift.min(1000, Swift.max(policy.warmupMinBatchIterations, Int(policy.warmupBatchTargetNs / first)))
+        let batchSize = Swift.min(1000, Swift.max(policy.warmupMinBatchIterations, Int(policy.warmupBatchTargetNs.clockNs / first)))
         var medians = WarmupProgress(policy: policy)
         var batch = [UInt64](repeating: 0, count: batchSize)
         while true {
@@ -378,7 +385,7 @@ struct WarmupProgress {
         statistics.append(statistic)
         if stableRun >= policy.warmupStableBatches { return .stable }
         if statistics.count >= policy.warmupMaxBatches { return .maxBatches }
-        if elapsedNs() >= policy.warmupMaxNs { return .maxTime }
+        if elapsedNs() >= policy.warmupMaxNs.clockNs { return .maxTime }
         return nil
     }
 }

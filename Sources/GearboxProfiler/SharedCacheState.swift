@@ -5,6 +5,7 @@
 // it shows whether the host kept its cache during a cell, not by how much the cell slowed (see
 // docs/profiler.md and, for the figures, docs/measurements.md).
 
+import GearboxCore
 import GearboxHardware
 
 /// The probe readings of one sweep, against a reference (the fastest reading, by default).
@@ -14,17 +15,17 @@ public struct SharedCacheState: Codable, Equatable, Sendable {
 
     public var probeBytes: Int
     public var cells: Int
-    public var fastestNs: Double
-    public var medianNs: Double
-    public var slowestNs: Double
+    public var fastestNs: Nanoseconds
+    public var medianNs: Nanoseconds
+    public var slowestNs: Nanoseconds
     /// The reading the contended test is against (the fastest of the sweeps compared).
-    public var referenceNs: Double
+    public var referenceNs: Nanoseconds
     /// Cells whose reading was above `contendedFactor` × `referenceNs`.
     public var contendedCells: Int
 
     /// nil when no cell was probed (simulated sweeps).
-    public init?(cells records: [CellRecord], probeBytes: Int = SharedCacheProbe.defaultBytes, referenceNs given: Double? = nil) {
-        let readings = records.compactMap(\.sharedCacheLoadNs).filter { $0.isFinite && $0 > 0 }.sorted()
+    public init?(cells records: [CellRecord], probeBytes: Int = SharedCacheProbe.defaultBytes, referenceNs given: Nanoseconds? = nil) {
+        let readings = records.compactMap(\.sharedCacheLoadNs).filter { $0.isFinite && $0 > .zero }.sorted()
         guard let fastest = readings.first, let slowest = readings.last else { return nil }
         let reference = given ?? fastest
         self.probeBytes = probeBytes
@@ -36,14 +37,14 @@ public struct SharedCacheState: Codable, Equatable, Sendable {
         contendedCells = readings.filter { Self.isContended($0, referenceNs: reference) }.count
     }
 
-    public static func isContended(_ readingNs: Double, referenceNs: Double) -> Bool {
+    public static func isContended(_ readingNs: Nanoseconds, referenceNs: Nanoseconds) -> Bool {
         readingNs > contendedFactor * referenceNs
     }
 
     /// "4 MiB chase 98 ns per load at the median (fastest 21, slowest 140); 70 of 119 cells ran
     /// with it contended (> 2× 21 ns)".
     public var summary: String {
-        func ns(_ value: Double) -> String { value < 10 ? String(format: "%.1f", value) : String(Int(value.rounded())) }
+        func ns(_ span: Nanoseconds) -> String { span.value < 10 ? String(format: "%.1f", span.value) : String(Int(span.value.rounded())) }
         let size = probeBytes % (1 << 20) == 0 ? "\(probeBytes >> 20) MiB" : "\(probeBytes >> 10) KiB"
         return "\(size) chase \(ns(medianNs)) ns per load at the median (fastest \(ns(fastestNs)), slowest \(ns(slowestNs))); \(contendedCells) of \(cells) cells ran with it contended (> \(Int(Self.contendedFactor))× \(ns(referenceNs)) ns)"
     }

@@ -37,9 +37,9 @@ public final class SimulationState {
 
 /// The modelled cost of one variant: memory-bound time and compute-bound time at fmax.
 public struct SimulatedCost: Equatable, Sendable {
-    public var memoryNs: Double
-    public var computeNsAtMax: Double
-    public var loadNs: Double
+    public var memoryNs: Nanoseconds
+    public var computeNsAtMax: Nanoseconds
+    public var loadNs: Nanoseconds
     public var residentBytes: Int
 
     /// A plausible small-board cost: 1.5 GMAC/s single-threaded dense at fmax, sparse formats pay
@@ -56,9 +56,9 @@ public struct SimulatedCost: Equatable, Sendable {
         }
         let threadSpeedup = Double(Swift.max(threads, 1)).squareRoot() * 0.9 + 0.1
         let weightBytes = Double(variant.params) * 4 * (variant.format == .dense ? 1 : Swift.max(density * 1.5, 0.05))
-        computeNsAtMax = Double(variant.macs) / 1.5 * formatFactor / threadSpeedup
-        memoryNs = 30_000 + weightBytes / 8
-        loadNs = 200_000 + weightBytes / 1.0
+        computeNsAtMax = Nanoseconds(Double(variant.macs) / 1.5 * formatFactor / threadSpeedup)
+        memoryNs = Nanoseconds(30_000 + weightBytes / 8)
+        loadNs = Nanoseconds(200_000 + weightBytes / 1.0)
         residentBytes = Int(weightBytes) + 64 * 1024
     }
 }
@@ -71,7 +71,7 @@ public final class SimulatedRunner: VariantRunner {
     public let sharedModelID: String
     public var residentBytes: Int { cost.residentBytes }
     public var weightBytes: Int { cost.residentBytes - 64 * 1024 }
-    public var loadNs: Nanoseconds { Nanoseconds(cost.loadNs) }
+    public var loadNs: Nanoseconds { cost.loadNs }
 
     init(variant: PortfolioManifest.Variant, cost: SimulatedCost, state: SimulationState, sharedModelID: String) {
         self.variant = variant; self.cost = cost; self.state = state; self.sharedModelID = sharedModelID
@@ -84,7 +84,7 @@ public final class SimulatedRunner: VariantRunner {
 
     public func runOnce() throws {
         let ns = cost.memoryNs + cost.computeNsAtMax / Swift.max(state.speedRatio, 0.01)
-        state.clock.advance(byNs: state.noisy(ns))
+        state.clock.advance(byNs: state.noisy(ns.value))
     }
 }
 
@@ -101,7 +101,7 @@ public final class SimulatedBackend: VariantBackend {
         let cost = SimulatedCost(variant: variant, threads: threads)
         let shared = variant.format == .masked ? portfolio.path(of: variant) : variant.name
         if !loaded.contains(shared) {
-            state.clock.advance(byNs: UInt64(cost.loadNs))
+            state.clock.advance(byNs: UInt64(cost.loadNs.value))
             loaded.insert(shared)
         }
         return SimulatedRunner(variant: variant, cost: cost, state: state, sharedModelID: shared)

@@ -26,7 +26,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
     public var noisyCV: Double
     public var maxRetryFraction: Double
     /// Time to wait after a frequency change before measuring.
-    public var settleNs: UInt64
+    public var settleNs: Nanoseconds
     public var measureMemory: Bool
     public var measureSwitchCosts: Bool
     /// Repetitions per ordered pair in the switch matrix (median reported).
@@ -44,7 +44,7 @@ public struct SweepConfiguration: Codable, Equatable, Sendable {
         deviceID: String, portfolioName: String, portfolioDigest: String, controller: MeasurementSource,
         domainIndex: Int = 0, frequenciesKHz: [Int], gridKHz: [Int]? = nil, threads: Int = 1, pin: PinningRequest = .pu,
         seed: UInt64 = 1, sampling: SamplingPolicy = .standard, noisyCV: Double = 0.05, maxRetryFraction: Double = 0.15,
-        settleNs: UInt64 = 50_000_000,
+        settleNs: Nanoseconds = Nanoseconds(milliseconds: 50),
         measureMemory: Bool = true, measureSwitchCosts: Bool = true, switchRepetitions: Int = 3,
         thermal: ThermalGuard = ThermalGuard(), visits: Int = 1
     ) {
@@ -79,7 +79,7 @@ public struct CellRecord: Codable, Equatable, Sendable {
     public var counters: LookupTable.CounterCell?
     public var milliCelsiusBefore: [String: Int]
     public var milliCelsiusAfter: [String: Int]
-    public var thermalPauseNs: UInt64
+    public var thermalPauseNs: Nanoseconds
     /// Sampler time outside the timed windows, per iteration, as a fraction of the median.
     public var loopOverheadFraction: Double
     public var noisy: Bool
@@ -87,10 +87,10 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// Windows set aside as interfered (see `SampleWindow.interferenceTolerance`); the latency
     /// summary is of the other windows. nil: none.
     public var interferedWindows: Int? = nil
-    /// Nanoseconds per load of the shared-cache probe right after the cell's sampling (see
+    /// Time per load of the shared-cache probe right after the cell's sampling (see
     /// `SharedCacheProbe`): which phase of the host's shared cache the cell ran in. nil: not probed
     /// (simulated sweeps, or no thread CPU clock).
-    public var sharedCacheLoadNs: Double? = nil
+    public var sharedCacheLoadNs: Nanoseconds? = nil
     /// Energy over the sampling phase (J), mean power over it (W), and per inference (J: mean
     /// power × mean latency), from the sweep's energy sensor (`SweepCheckpoint.energySensor`);
     /// nil without one.
@@ -103,8 +103,8 @@ public struct CellRecord: Codable, Equatable, Sendable {
     /// Why the cell counts as throttled (the driver delivered less than was set, or a trip point
     /// was crossed); nil: it was not.
     public var throttleReason: String? = nil
-    /// Time spent cooling down before this attempt (a throttled cell's retry), ns.
-    public var coolDownNs: UInt64? = nil
+    /// Time spent cooling down before this attempt (a throttled cell's retry).
+    public var coolDownNs: Nanoseconds? = nil
 
     /// Which visit of the cell this is (see `SweepConfiguration.visits`); nil = the first.
     public var visit: Int? = nil

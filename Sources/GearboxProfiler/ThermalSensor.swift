@@ -3,6 +3,7 @@
 // sweep says so in the provenance), never as a made-up temperature.
 
 import Foundation
+import GearboxCore
 import GearboxHardware
 
 /// Reads the device's temperatures.
@@ -53,21 +54,22 @@ public struct ThermalGuard: Codable, Equatable, Sendable {
     /// Resume once every zone is below this.
     public var resumeBelowMilliCelsius: Int
     /// Give up waiting after this long (the cell then runs, and its record says it was hot).
-    public var maxPauseNs: UInt64
-    public init(pauseAtMilliCelsius: Int = 85_000, resumeBelowMilliCelsius: Int = 75_000, maxPauseNs: UInt64 = 120_000_000_000) {
+    public var maxPauseNs: Nanoseconds
+    public init(pauseAtMilliCelsius: Int = 85_000, resumeBelowMilliCelsius: Int = 75_000, maxPauseNs: Nanoseconds = Nanoseconds(seconds: 120)) {
         self.pauseAtMilliCelsius = pauseAtMilliCelsius; self.resumeBelowMilliCelsius = resumeBelowMilliCelsius
         self.maxPauseNs = maxPauseNs
     }
 
     /// Waits (on `clock`) while `sensor` reads hot; returns the time paused.
-    public func waitUntilCool(_ sensor: ThermalSensor, clock: LatencyClock) -> UInt64 {
+    public func waitUntilCool(_ sensor: ThermalSensor, clock: LatencyClock) -> Nanoseconds {
         var readings = sensor.readMilliCelsius()
-        guard readings.values.contains(where: { $0 >= pauseAtMilliCelsius }) else { return 0 }
+        guard readings.values.contains(where: { $0 >= pauseAtMilliCelsius }) else { return .zero }
         let start = clock.nowNs()
-        while readings.values.contains(where: { $0 >= resumeBelowMilliCelsius }), clock.nowNs() - start < maxPauseNs {
+        let limit = maxPauseNs.clockNs
+        while readings.values.contains(where: { $0 >= resumeBelowMilliCelsius }), clock.nowNs() - start < limit {
             clock.pass(ns: 1_000_000_000)
             readings = sensor.readMilliCelsius()
         }
-        return clock.nowNs() - start
+        return Nanoseconds(clock.nowNs() - start)
     }
 }

@@ -110,7 +110,7 @@ private func monitoredCell(_ stepped: SteppedBoard, monitor: CellMonitor, setKHz
         }
         #expect(last < first, "the counter wrapped during the cell")
         let joules = try #require(observation.energyJ)
-        let expected = watts * Double(observation.durationNs) / 1e9
+        let expected = watts * observation.durationNs.seconds
         #expect(abs(joules - expected) <= 0.02 * expected, "\(joules) J vs \(expected) J")
     }
 

@@ -1,11 +1,12 @@
 import Foundation
+import GearboxCore
 import GearboxTestSupport
 import Testing
 
 @testable import GearboxProfiler
 
 /// Windows of one cell, each with the given quartile.
-private func windows(_ cell: String, _ variant: String, _ quartiles: [UInt64]) -> [HostContention.Window] {
+private func windows(_ cell: String, _ variant: String, _ quartiles: [Nanoseconds]) -> [HostContention.Window] {
     quartiles.map { HostContention.Window(cell: cell, variant: variant, quartileNs: $0) }
 }
 

@@ -30,7 +30,7 @@ import Testing
     let dir = scratch.path
     let layout = DefaultPortfolio.Layout(widths: [8], prunedWidth: 8, sparse: [], maskFractions: [1.0], seed: 5)
     try DefaultPortfolio.synthesize(into: dir + "/portfolio", layout: layout)
-    func limit(_ seconds: Double?, quick: Bool = false) throws -> (UInt64, UInt64) {
+    func limit(_ seconds: Double?, quick: Bool = false) throws -> (Nanoseconds, Nanoseconds) {
         let request = ProfileRequest(portfolioDirectory: dir + "/portfolio", controller: .simulated, quick: quick,
                                      maxCellSeconds: seconds, profilesDirectory: dir + "/Profiles")
         let sampling = try ProfileSession.prepare(request).sweep.configuration.sampling

@@ -87,7 +87,7 @@ import Testing
     // Whole loop per iteration: the timed window (one clock read) plus the bookkeeping outside it.
     let trials = 15
     let empties = try (0..<trials).map { _ in try sampler.measure {} }
-    let perIterationByTrial = empties.map { Double($0.samplingNs) / Double(max(1, $0.samplesNs.count)) }
+    let perIterationByTrial = empties.map { $0.samplingNs.value / Double(max(1, $0.samplesNs.count)) }
     let inWindowByTrial = empties.map { LatencySummary(samplesNs: $0.samplesNs).p50Ns.value }
     let perIteration = perIterationByTrial.min() ?? .infinity
     let inWindow = inWindowByTrial.min() ?? .infinity

@@ -6,7 +6,7 @@ import Testing
 
 @testable import GearboxProfiler
 
-private func cell(_ kHz: Int, _ variant: String = "v", p50Ns: Double = 2e6, probeNs: Double?, attempt: Int = 0) -> CellRecord {
+private func cell(_ kHz: Int, _ variant: String = "v", p50Ns: Double = 2e6, probeNs: Nanoseconds?, attempt: Int = 0) -> CellRecord {
     CellRecord(kHz: kHz, variant: variant, threads: 1, pin: "pu", attempt: attempt, source: .emulated,
                latency: LatencySummary(samplesNs: [UInt64(p50Ns)]), stopRule: .maxTime, warmupRule: .stable,
                warmupIterations: 1, appliedKHz: kHz, speedRatio: 1, frequencyVerified: true, counters: nil,

@@ -66,6 +66,62 @@ private func sampleCell(attempt: Int = 0) -> CellRecord {
         #expect(decoded == sampleCell())
     }
 
+    /// The `configuration` meta of `Profiles/amd-epyc-2c2t/default.samples.sqlite`, written when
+    /// its spans were UInt64: as `Nanoseconds` they decode and encode to the same bytes.
+    @Test func aConfigurationWrittenWithIntegerSpansKeepsItsBytes() throws {
+        let stored = """
+            {
+              "controller" : "emulated",
+              "deviceID" : "amd-epyc-2c2t",
+              "domainIndex" : 0,
+              "frequenciesKHz" : [
+                250000,
+                2000000
+              ],
+              "gridKHz" : [
+                250000,
+                2000000
+              ],
+              "maxRetryFraction" : 0.15,
+              "measureMemory" : true,
+              "measureSwitchCosts" : true,
+              "noisyCV" : 0.05,
+              "pin" : "pu",
+              "portfolioDigest" : "213186841790678a6a2aeb5cd98ac47ed0fb07c4cfddfc99cd1d353b56415dee",
+              "portfolioName" : "default",
+              "sampling" : {
+                "confidence" : 0.95,
+                "maxNs" : 3000000000,
+                "maxSamples" : 4000,
+                "minSamples" : 30,
+                "targetRelativeCI" : 0.01,
+                "warmupBatchTargetNs" : 20000000,
+                "warmupMaxBatches" : 25,
+                "warmupMaxNs" : 1000000000,
+                "warmupMinBatchIterations" : 3,
+                "warmupStableBatches" : 2,
+                "warmupStableTolerance" : 0.02
+              },
+              "seed" : 1,
+              "settleNs" : 20000000,
+              "switchRepetitions" : 3,
+              "thermal" : {
+                "maxPauseNs" : 120000000000,
+                "pauseAtMilliCelsius" : 85000,
+                "resumeBelowMilliCelsius" : 75000
+              },
+              "threads" : 1
+            }
+            """
+        let configuration = try JSONDecoder().decode(SweepConfiguration.self, from: Data(stored.utf8))
+        #expect(configuration.settleNs == Nanoseconds(milliseconds: 20) && configuration.thermal.maxPauseNs == Nanoseconds(seconds: 120))
+        #expect(configuration.sampling == .standard)
+        #expect(String(decoding: try JSONFile.encoder().encode(configuration), as: UTF8.self) == stored)
+        // A capped cell time keeps whole nanoseconds (a third of 1 s is not a JSON real).
+        let capped = configuration.sampling.cappingCellTime(atNs: Nanoseconds(seconds: 1))
+        #expect(capped.warmupMaxNs == 333_333_333)
+    }
+
     @Test func aNewCheckpointStartsEmptyAtTheCurrentSchema() {
         let c = SweepConfiguration(deviceID: "d", portfolioName: "p", portfolioDigest: "x", controller: .simulated, frequenciesKHz: [1])
         let checkpoint = SweepCheckpoint(configuration: c, startedAt: "t",

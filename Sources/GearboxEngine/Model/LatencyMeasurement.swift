@@ -5,14 +5,16 @@
 
 import GearboxCore
 
-/// Percentiles of N timed runs, in nanoseconds.
+/// Percentiles of N timed runs.
 public struct TimedRunsSummary: Sendable, Codable, Equatable {
     public var samples: Int
-    public var p50Ns: Int
-    public var p99Ns: Int
-    public var minNs: Int
-    public var maxNs: Int
-    public var meanNs: Int
+    public var p50Ns: Nanoseconds
+    public var p99Ns: Nanoseconds
+    public var minNs: Nanoseconds
+    public var maxNs: Nanoseconds
+    /// The mean truncated to whole nanoseconds, as it was when this field was an Int, so the JSON
+    /// that holds it (`gearbox run --json`) keeps its bytes.
+    public var meanNs: Nanoseconds
     /// Wall-clock time of real runs on this machine.
     public var source: MeasurementSource
 
@@ -25,11 +27,11 @@ public struct TimedRunsSummary: Sendable, Codable, Equatable {
             return sorted[min(max(index, 0), sorted.count - 1)]
         }
         samples = sorted.count
-        p50Ns = rank(0.50)
-        p99Ns = rank(0.99)
-        minNs = sorted.first ?? 0
-        maxNs = sorted.last ?? 0
-        meanNs = sorted.isEmpty ? 0 : sorted.reduce(0, +) / sorted.count
+        p50Ns = Nanoseconds(rank(0.50))
+        p99Ns = Nanoseconds(rank(0.99))
+        minNs = Nanoseconds(sorted.first ?? 0)
+        maxNs = Nanoseconds(sorted.last ?? 0)
+        meanNs = Nanoseconds(sorted.isEmpty ? 0 : sorted.reduce(0, +) / sorted.count)
         self.source = source
     }
 }
@@ -80,14 +82,14 @@ extension InferenceModel {
 public struct StepTiming: Sendable, Codable {
     public var node: String
     public var opType: String
-    /// Median over the timed runs, in nanoseconds.
-    public var p50Ns: Int
+    /// Median over the timed runs.
+    public var p50Ns: Nanoseconds
     /// Multiply-accumulates the step performs per inference (0 for data movement and element-wise steps).
     public var macs: Int
     /// The kernel of a convolution step (see `InferenceModel.convolutionKernels`), nil for other steps.
     public var kernel: String?
 
-    public init(node: String, opType: String, p50Ns: Int, macs: Int, kernel: String? = nil) {
+    public init(node: String, opType: String, p50Ns: Nanoseconds, macs: Int, kernel: String? = nil) {
         self.node = node
         self.opType = opType
         self.p50Ns = p50Ns
@@ -96,7 +98,7 @@ public struct StepTiming: Sendable, Codable {
     }
 
     /// Multiply-accumulates per second at the median time, in billions (nil for steps without MACs).
-    public var gigaMACsPerSecond: Double? { macs > 0 && p50Ns > 0 ? Double(macs) / Double(p50Ns) : nil }
+    public var gigaMACsPerSecond: Double? { macs > 0 && p50Ns > .zero ? Double(macs) / p50Ns.value : nil }
 }
 
 extension InferenceModel {

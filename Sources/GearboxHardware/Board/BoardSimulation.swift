@@ -26,6 +26,7 @@ public struct BoardSimulation: Sendable {
         public var appliedKHz: Int
         /// A frequency chosen but not yet applied, and when it applies.
         public var pendingKHz: Int?
+        /// An instant on the simulation's clock (compared with `nowNs`), not a span, so not `Nanoseconds`.
         public var pendingDueNs: Int64
     }
 
@@ -37,6 +38,7 @@ public struct BoardSimulation: Sendable {
     }
 
     public let model: BoardModel
+    /// The simulation's clock: an instant in whole nanoseconds since it started, not a span, so not `Nanoseconds`.
     public private(set) var nowNs: Int64 = 0
     public private(set) var policies: [Policy]
     public private(set) var celsius: Double

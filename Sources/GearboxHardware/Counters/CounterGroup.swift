@@ -11,9 +11,11 @@ import Foundation
 public struct CounterValue: Hashable, Sendable {
     /// The count as the kernel read it, while the event was on the PMU.
     public let rawCount: UInt64
-    /// How long the event was enabled.
+    /// How long the event was enabled: perf_event's u64 `time_enabled` word as read, not
+    /// `Nanoseconds`, since it only scales the count (`scalingRatio`, `scaledCount`).
     public let timeEnabledNs: UInt64
-    /// How long of that it was actually counting (less when the PMU was multiplexed).
+    /// How long of that it was actually counting (less when the PMU was multiplexed); the
+    /// kernel's u64 `time_running` word, like `timeEnabledNs`.
     public let timeRunningNs: UInt64
 
     /// `timeRunningNs / timeEnabledNs`: 1 when the event counted the whole time, below 1

@@ -97,7 +97,7 @@ enum EngineEvaluation {
         for _ in 0..<blocks {
             for (i, model) in models.enumerated() {
                 let s = model.measureLatency(runs: perBlock, warmupRuns: 1)
-                samples[i] += [Int](repeating: s.p50Ns, count: perBlock)
+                samples[i] += [Int](repeating: Int(s.p50Ns.wholeNanoseconds), count: perBlock)
             }
         }
         return (TimedRunsSummary(nanoseconds: samples[0]), TimedRunsSummary(nanoseconds: samples[1]))

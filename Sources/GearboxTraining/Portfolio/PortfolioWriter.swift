@@ -46,10 +46,10 @@ enum PortfolioWriter {
                                                maxDiff, tolerance, accuracy, trainerAccuracy)))
             let latency = try EngineEvaluation.latency(load, runs: ctx.plan.latencyRuns, image: firstImage)
             latencies[c.name] = latency
-            candidates[index].figures["p50Ns"] = Double(latency.p50Ns)
+            candidates[index].figures["p50Ns"] = latency.p50Ns.value
             ctx.log(String(format: "  %@ [%@%@]: engine accuracy %.2f%% (trainer %.2f%%, max |Δlogit| %.1e), p50 %.3f ms, sparsity %.1f%%, %d params, %d MACs",
                            c.name, c.format.rawValue, c.block.map { " " + $0 } ?? (c.mask.map { " mask " + $0 } ?? ""),
-                           accuracy * 100, trainerAccuracy * 100, maxDiff, Double(latency.p50Ns) / 1e6, c.sparsity * 100,
+                           accuracy * 100, trainerAccuracy * 100, maxDiff, latency.p50Ns.milliseconds, c.sparsity * 100,
                            c.params, c.macs))
             variants.append(PortfolioManifest.Variant(
                 name: c.name, file: file, format: c.format, method: c.method, sparsity: c.sparsity, params: c.params,
@@ -73,11 +73,11 @@ enum PortfolioWriter {
                 // Ratios come from paired, interleaved timing (block medians), not from the table's p50s.
                 let (own, other) = try EngineEvaluation.pairedLatency(load(c), load(parent), runs: ctx.plan.latencyRuns,
                                                                       image: firstImage)
-                figures["speedupVs:" + base] = Double(other.p50Ns) / Double(max(1, own.p50Ns))
+                figures["speedupVs:" + base] = other.p50Ns / max(1, own.p50Ns)
                 if parent.format == .csr {
                     let (own, dense) = try EngineEvaluation.pairedLatency(load(c), load(parent, as: .dense),
                                                                           runs: ctx.plan.latencyRuns, image: firstImage)
-                    figures["speedupVsDenseKernels:" + base] = Double(dense.p50Ns) / Double(max(1, own.p50Ns))
+                    figures["speedupVsDenseKernels:" + base] = dense.p50Ns / max(1, own.p50Ns)
                 }
             }
             facts[i].figures = figures

@@ -131,19 +131,19 @@ struct BenchEngineCommand: ParsableCommand {
     }
 
     private func printLayers(_ steps: [StepTiming], model: String) {
-        let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
+        let total = max(1, steps.reduce(.zero) { $0 + $1.p50Ns })
         print("\nPer-layer times of \(model) (1 thread, wall p50 per step; fused BatchNorm/activation/Add run inside the Conv)")
         for step in steps {
             let rate = step.gigaMACsPerSecond.map { String(format: "%7.2f GMAC/s", $0) } ?? ""
             print(String(format: "  %-34@ %-8@ %-15@ %8.3f ms %5.1f%%  ", step.node as NSString, step.opType as NSString,
-                         (step.kernel ?? "") as NSString, Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)) + rate)
+                         (step.kernel ?? "") as NSString, step.p50Ns.milliseconds, 100 * (step.p50Ns / total)) + rate)
         }
         // Totals per kernel: where the time goes.
-        var byKernel: [String: (ns: Int, macs: Int)] = [:]
-        for step in steps { byKernel[step.kernel ?? step.opType, default: (0, 0)].ns += step.p50Ns; byKernel[step.kernel ?? step.opType, default: (0, 0)].macs += step.macs }
+        var byKernel: [String: (ns: Nanoseconds, macs: Int)] = [:]
+        for step in steps { byKernel[step.kernel ?? step.opType, default: (.zero, 0)].ns += step.p50Ns; byKernel[step.kernel ?? step.opType, default: (.zero, 0)].macs += step.macs }
         for (kernel, sum) in byKernel.sorted(by: { $0.value.ns > $1.value.ns }) {
-            let rate = sum.macs > 0 ? String(format: "  %7.2f GMAC/s", Double(sum.macs) / Double(max(sum.ns, 1))) : ""
-            print(String(format: "  total %-28@ %8.3f ms %5.1f%%", kernel as NSString, Double(sum.ns) / 1e6, 100 * Double(sum.ns) / Double(total)) + rate)
+            let rate = sum.macs > 0 ? String(format: "  %7.2f GMAC/s", Double(sum.macs) / max(sum.ns, 1).value) : ""
+            print(String(format: "  total %-28@ %8.3f ms %5.1f%%", kernel as NSString, sum.ns.milliseconds, 100 * (sum.ns / total)) + rate)
         }
     }
 

@@ -52,10 +52,10 @@ struct RunCommand: ParsableCommand {
         var outputs: [OutputInfo]
         var loadNs: Int
         var samples: Int?
-        var p50Ns: Int?
-        var p99Ns: Int?
-        var minNs: Int?
-        var meanNs: Int?
+        var p50Ns: Nanoseconds?
+        var p99Ns: Nanoseconds?
+        var minNs: Nanoseconds?
+        var meanNs: Nanoseconds?
         var source: MeasurementSource?
         var steps: [StepTiming]?
     }
@@ -123,16 +123,16 @@ struct RunCommand: ParsableCommand {
                   + (output.file.map { " → \($0)" } ?? ""))
         }
         if let steps {
-            let total = max(1, steps.reduce(0) { $0 + $1.p50Ns })
+            let total = max(1, steps.reduce(.zero) { $0 + $1.p50Ns })
             for step in steps {
                 let rate = step.gigaMACsPerSecond.map { String(format: " %7.2f GMAC/s", $0) } ?? ""
                 print(String(format: "step    %-28@ %-20@ %9.3f ms %5.1f%%", step.node as NSString, step.opType as NSString,
-                             Double(step.p50Ns) / 1e6, 100 * Double(step.p50Ns) / Double(total)) + rate)
+                             step.p50Ns.milliseconds, 100 * (step.p50Ns / total)) + rate)
             }
         }
         if let latency {
             print(String(format: "latency p50 %.3f ms  p99 %.3f ms  min %.3f ms  (%d runs after %d warm-up, %d thread%@, %@)",
-                         Double(latency.p50Ns) / 1e6, Double(latency.p99Ns) / 1e6, Double(latency.minNs) / 1e6,
+                         latency.p50Ns.milliseconds, latency.p99Ns.milliseconds, latency.minNs.milliseconds,
                          latency.samples, warmup, threads, threads == 1 ? "" : "s", latency.source.rawValue)
                   + (clock == .wall ? "" : ", thread CPU time"))
         }
