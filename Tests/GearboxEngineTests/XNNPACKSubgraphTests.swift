@@ -1,7 +1,7 @@
 // Tests for the XNNPACK subgraph translation behind `gearbox bench engine --xnnpack-subgraph`:
 // small generated MobileNetV2, ResNet-18 and ResNet-8 models, and single grouped/depthwise
-// convolutions, give the engine's output through XNNPACK's runtime at 1 and 2 threads; what the
-// translation does not cover is refused by name.
+// convolutions, give the engine's output through XNNPACK's runtime at 1 and 2 threads; a different
+// output is caught; what the translation does not cover is refused by name.
 
 import Foundation
 import GearboxBenchmarks
@@ -38,6 +38,20 @@ import Testing
             let difference = try XNNPACKSubgraphBenchmark.checkOutputs(model: model, runtime: runtime, name: name)
             #expect(difference <= 1e-3, "\(name), \(threads) threads: max |diff| \(difference)")
             #expect(runtime.outputTensor().shape == model.outputs[0].shape)
+        }
+    }
+
+    /// The check that fails the benchmark: another model's weights behind the same shapes.
+    @Test(.requiresXNNPACK) func aDifferentOutputIsReportedAsAMismatch() throws {
+        let model = try load(SyntheticModels.cifarResNet(seed: 8))
+        let other = try XNNPACKSubgraphPlan(onnx: try SyntheticModels.cifarResNet(seed: 9).serializedData())
+        let runtime = try XNNPACKSubgraphRuntime(plan: other, threads: 1)
+        model.fillInputsRandomly(seed: 11)
+        #expect {
+            try XNNPACKSubgraphBenchmark.checkOutputs(model: model, runtime: runtime, name: "resnet8")
+        } throws: { error in
+            guard case .outputMismatch? = error as? XNNPACKSubgraphError else { return false }
+            return true
         }
     }
 
