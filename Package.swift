@@ -120,7 +120,7 @@ let package = Package(
             name: "GearboxBenchmarks",
             dependencies: [
                 "GearboxCore", "GearboxRuntime", "GearboxHardware", "GearboxEngine", "GearboxPortfolio",
-                "GearboxProfiler", "GearboxPolicy", "COpenBLAS",
+                "GearboxProfiler", "GearboxPolicy", "COpenBLAS", "CXNNPACK",
             ],
             resources: [.copy("Scripts/onnxruntime_bench.py")]),
         .executableTarget(

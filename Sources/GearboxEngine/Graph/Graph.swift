@@ -43,12 +43,12 @@ package enum ElementType: Int32, Sendable, CustomStringConvertible {
 }
 
 /// A constant tensor: an initializer, a Constant node's value or a folded result.
-enum ConstantTensor: Sendable {
+package enum ConstantTensor: Sendable {
     case float(Tensor)
     /// Integer data (any ONNX integer or bool type, widened), with its original element type.
     case integer(shape: [Int], values: [Int64], type: ElementType)
 
-    var shape: [Int] {
+    package var shape: [Int] {
         switch self {
         case let .float(t): return t.shape
         case let .integer(shape, _, _): return shape
@@ -63,7 +63,7 @@ enum ConstantTensor: Sendable {
     }
 
     /// Values as Int64 (floats are truncated), for parameters such as pads or shapes.
-    var int64Values: [Int64] {
+    package var int64Values: [Int64] {
         switch self {
         case let .float(t): return t.scalars.map { Int64($0) }
         case let .integer(_, values, _): return values
@@ -71,7 +71,7 @@ enum ConstantTensor: Sendable {
     }
 
     /// Values as Float (integers converted), for parameters such as Clip bounds.
-    var floatValues: [Float] {
+    package var floatValues: [Float] {
         switch self {
         case let .float(t): return t.scalars
         case let .integer(_, values, _): return values.map { Float($0) }
@@ -80,7 +80,7 @@ enum ConstantTensor: Sendable {
 }
 
 /// A tensor dimension as declared in the model: a number, a symbol ("N") or nothing.
-enum DeclaredDimension: Sendable, Equatable {
+package enum DeclaredDimension: Sendable, Equatable {
     case fixed(Int)
     case symbolic(String)
     case unknown
@@ -91,11 +91,11 @@ package struct GraphValue: Sendable {
     package var name: String
     package var elementType: ElementType
     /// `nil` when the model does not declare a shape (rank unknown).
-    var dimensions: [DeclaredDimension]?
+    package var dimensions: [DeclaredDimension]?
 }
 
 /// An attribute value of a node.
-enum AttributeValue: Sendable {
+package enum AttributeValue: Sendable {
     case int(Int)
     case float(Float)
     case string(String)
@@ -109,16 +109,16 @@ enum AttributeValue: Sendable {
 
 /// One operator application.
 package struct GraphNode: Sendable {
-    var name: String
+    package var name: String
     package var opType: String
-    var domain: String
+    package var domain: String
     /// Input value names; "" marks an omitted optional input.
-    var inputs: [String]
-    var outputs: [String]
-    var attributes: [String: AttributeValue]
+    package var inputs: [String]
+    package var outputs: [String]
+    package var attributes: [String: AttributeValue]
 
     /// The name used in error messages: the node name, or its first output when unnamed.
-    var displayName: String {
+    package var displayName: String {
         if !name.isEmpty { return name }
         return outputs.first.map { "<\($0)>" } ?? "<unnamed>"
     }
@@ -128,7 +128,7 @@ package struct GraphNode: Sendable {
 package struct Graph: Sendable {
     var name: String
     package var nodes: [GraphNode]
-    var initializers: [String: ConstantTensor]
+    package var initializers: [String: ConstantTensor]
     /// Runtime inputs (initializers that are also listed as inputs are excluded).
     package var inputs: [GraphValue]
     package var outputs: [GraphValue]

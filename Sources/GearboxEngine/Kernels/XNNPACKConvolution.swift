@@ -9,10 +9,11 @@ import CGearboxShims
 import CXNNPACK
 
 /// Whether XNNPACK initialised on this CPU (it refuses CPUs without the SIMD it needs).
-enum XNNPACKSupport {
+package enum XNNPACKSupport {
     /// Initialises XNNPACK once per process with the counting allocator. Gearbox is the only
-    /// caller of `xnn_initialize` (the first call's allocator wins), so every XNNPACK block is counted.
-    static let isAvailable: Bool = {
+    /// caller of `xnn_initialize` (the first call's allocator wins), so every XNNPACK block is counted;
+    /// package-visible so that the subgraph benchmark initialises through it too.
+    package static let isAvailable: Bool = {
         var allocator = xnn_allocator(
             context: nil, allocate: gearbox_counted_allocate, reallocate: gearbox_counted_reallocate,
             deallocate: gearbox_counted_deallocate, aligned_allocate: gearbox_counted_aligned_allocate,

@@ -18,7 +18,7 @@ package enum ONNXImporter {
         return try graph(from: data, source: path)
     }
 
-    static func graph(from data: Data, source: String) throws -> Graph {
+    package static func graph(from data: Data, source: String) throws -> Graph {
         guard !data.isEmpty else { throw EngineError.malformedFile(source: source, reason: "the file is empty") }
         return try graph(from: modelProto(from: data, source: source), source: source)
     }

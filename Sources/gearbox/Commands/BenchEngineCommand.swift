@@ -1,7 +1,8 @@
 // gearbox bench engine: engine speed as ratios measured side by side in one run — dense 3×3
 // convolution vs OpenBLAS sgemm on the same im2col matrix, Gearbox vs onnxruntime on generated
 // models (small CNNs, MobileNetV2, ResNet-18/34) at 1 and 2 threads with an output check, and a
-// per-layer table (time, GMAC/s) of the slowest model.
+// per-layer table (time, GMAC/s) of the slowest model; with --xnnpack-subgraph, Gearbox vs the
+// same model as one XNNPACK subgraph runtime on a pthreadpool.
 
 import ArgumentParser
 import Foundation
@@ -25,12 +26,20 @@ struct BenchEngineCommand: ParsableCommand {
             thread-CPU-time ratio is printed too: it is steadier than wall time when other \
             processes load the machine.
 
+            With --xnnpack-subgraph, also (4): each model translated into one XNNPACK subgraph \
+            (NHWC, BatchNorm folded, XNNPACK's runtime on a pthreadpool of the same thread count) \
+            against Gearbox's engine (XNNPACK's operator API on Gearbox's worker pool), in alternating \
+            rounds (best round's p50 each; layout conversions outside the timed region) with the \
+            load average; the benchmark fails if the two outputs differ beyond rtol 1e-3 / atol 1e-4. \
+            Models the translation does not cover (Softmax, Flatten of a wider image) are listed as skipped.
+
             Models: mlp, fashion-mnist-cnn, resnet8-cifar, resnet8-cifar-0.5, resnet-style-<image-size>, \
             mobilenetv2-0.5-224, mobilenetv2-1.0-224, resnet18-224, resnet34-224.
 
             Example:
               gearbox bench engine
               gearbox bench engine --models mobilenetv2-1.0-224,resnet18-224 --runs 50 --json
+              gearbox bench engine --xnnpack-subgraph --skip-onnxruntime --models resnet8-cifar,mobilenetv2-1.0-224,resnet18-224
             """
     )
 
@@ -42,6 +51,8 @@ struct BenchEngineCommand: ParsableCommand {
     @Option(help: "Python interpreter with onnxruntime.") var python = "python3"
     @Option(help: "Keep the generated models here (default: a temporary directory).") var workDir: String?
     @Flag(help: "Skip the onnxruntime comparison.") var skipOnnxruntime = false
+    @Flag(help: "Also compare Gearbox with each model run as one XNNPACK subgraph (pthreadpool), at 1 and 2 threads.")
+    var xnnpackSubgraph = false
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Codable {
@@ -53,6 +64,11 @@ struct BenchEngineCommand: ParsableCommand {
         /// The model of `layers` (the slowest at one thread).
         var layersModel: String?
         var layers: [StepTiming]?
+        /// With --xnnpack-subgraph: Gearbox vs the XNNPACK subgraph runtime, and the models skipped (why).
+        var xnnpackSubgraph: [SubgraphComparison]?
+        var xnnpackSubgraphSkipped: [String: String]?
+        /// Load averages when the XNNPACK subgraph comparison started and ended.
+        var xnnpackSubgraphLoad: [String]?
         var source: MeasurementSource
     }
 
@@ -116,6 +132,8 @@ struct BenchEngineCommand: ParsableCommand {
                 }
             }
         }
+        var subgraph: (rows: [SubgraphComparison], skipped: [String: String], load: [String])? = nil
+        if xnnpackSubgraph { subgraph = try compareWithXNNPACKSubgraph(models, paths: paths) }
         // The per-layer table: the slowest model at one thread (the last one without onnxruntime runs).
         let slowest = comparisons.filter { $0.threads == 1 }.max { $0.gearboxP50Ns < $1.gearboxP50Ns }?.model ?? models.last?.name
         var layers: [StepTiming]? = nil
@@ -126,8 +144,47 @@ struct BenchEngineCommand: ParsableCommand {
         }
         let report = Report(date: ISO8601DateFormatter().string(from: Date()), machine: machineDescription(),
                             blasCore: InferenceModel.blasCoreName, convolution: convolution, runtimes: comparisons,
-                            layersModel: layers == nil ? nil : slowest, layers: layers, source: .real)
+                            layersModel: layers == nil ? nil : slowest, layers: layers, xnnpackSubgraph: subgraph?.rows,
+                            xnnpackSubgraphSkipped: subgraph?.skipped, xnnpackSubgraphLoad: subgraph?.load, source: .real)
         if json { print(String(decoding: try JSONFile.encoder().encode(report), as: UTF8.self)) }
+    }
+
+    /// Section (4): each model at 1 and 2 threads; an output mismatch throws (fails the bench).
+    private func compareWithXNNPACKSubgraph(_ models: [EngineBenchmarkModel], paths: [String: String]) throws
+        -> (rows: [SubgraphComparison], skipped: [String: String], load: [String]) {
+        let startLoad = LoadAverage.current()?.text ?? "unknown"
+        if !json {
+            print("\nGearbox engine vs XNNPACK subgraph runtime (same model and input; pthreadpool of the same size; "
+                  + "best of \(rounds) alternating rounds' p50; load average \(startLoad))")
+        }
+        guard XNNPACKSubgraphBenchmark.isAvailable else {
+            if !json { print("  XNNPACK did not initialise on this CPU: nothing to compare") }
+            return ([], Dictionary(uniqueKeysWithValues: models.map { ($0.name, "XNNPACK unavailable") }), [startLoad])
+        }
+        var rows: [SubgraphComparison] = [], skipped: [String: String] = [:]
+        for model in models {
+            guard let path = paths[model.name] else { continue }
+            do {
+                _ = try XNNPACKSubgraphPlan(contentsOf: path)
+            } catch let error as XNNPACKSubgraphError {
+                skipped[model.name] = "\(error)"
+                if !json { print("  \(model.name): skipped, not translatable (\(error))") }
+                continue
+            }
+            for threads in [1, 2] {
+                let c = try XNNPACKSubgraphBenchmark.compare(modelPath: path, name: model.name, threads: threads,
+                                                             runs: model.runs(of: runs), rounds: rounds)
+                rows.append(c)
+                if !json {
+                    print(String(format: "  %-22@ %d thread%@  gearbox %8.3f ms  subgraph %8.3f ms  ratio gearbox/subgraph %.2f  max|diff| %.2g  outputs match",
+                                 c.model as NSString, threads, threads == 1 ? " " : "s", Double(c.gearboxP50Ns) / 1e6,
+                                 Double(c.subgraphP50Ns) / 1e6, c.latencyRatio, Double(c.maxAbsoluteDifference)))
+                }
+            }
+        }
+        let endLoad = LoadAverage.current()?.text ?? "unknown"
+        if !json { print("  load average at the end: \(endLoad)") }
+        return (rows, skipped, [startLoad, endLoad])
     }
 
     private func printLayers(_ steps: [StepTiming], model: String) {
