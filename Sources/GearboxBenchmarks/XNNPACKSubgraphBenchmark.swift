@@ -46,8 +46,8 @@ public enum XNNPACKSubgraphBenchmark {
         var gearbox = Int.max, subgraph = Int.max
         let warmup = max(3, runs / 10)
         for _ in 0..<max(1, rounds) {
-            gearbox = min(gearbox, model.measureLatency(runs: runs, warmupRuns: warmup).p50Ns)
-            subgraph = min(subgraph, try measureLatency(runtime, runs: runs, warmupRuns: warmup).p50Ns)
+            gearbox = min(gearbox, Int(model.measureLatency(runs: runs, warmupRuns: warmup).p50Ns.wholeNanoseconds))
+            subgraph = min(subgraph, Int(try measureLatency(runtime, runs: runs, warmupRuns: warmup).p50Ns.wholeNanoseconds))
         }
         return SubgraphComparison(model: name, threads: threads, gearboxP50Ns: gearbox, subgraphP50Ns: subgraph,
                                   latencyRatio: Double(gearbox) / Double(max(subgraph, 1)), maxAbsoluteDifference: difference,
