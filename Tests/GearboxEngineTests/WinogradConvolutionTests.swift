@@ -6,14 +6,14 @@ import Testing
 @testable import GearboxEngine
 
 @Suite struct WinogradConvolutionTests {
-    static let input = [1, 8, 13, 11]
+    static let input = [1, 32, 13, 11]
 
-    /// x → 3×3 (8→16) + ReLU = a → 3×3 (16→16) + a, ReLU = b → 3×3 (16→8), pads (top 0, left 2, bottom 1, right 0).
+    /// x → 3×3 (32→40) + ReLU = a → 3×3 (40→40) + a, ReLU = b → 3×3 (40→32), pads (top 0, left 2, bottom 1, right 0).
     static func chain() -> (ONNXModelBuilder, [Tensor]) {
         var b = ONNXModelBuilder()
         b.addInput("x", shape: input)
-        let w = [Tensor.random(shape: [16, 8, 3, 3], seed: 1, in: -0.3...0.3), Tensor.random(shape: [16, 16, 3, 3], seed: 2, in: -0.3...0.3),
-                 Tensor.random(shape: [8, 16, 3, 3], seed: 3, in: -0.3...0.3), Tensor.random(shape: [16], seed: 4)]
+        let w = [Tensor.random(shape: [40, 32, 3, 3], seed: 1, in: -0.3...0.3), Tensor.random(shape: [40, 40, 3, 3], seed: 2, in: -0.3...0.3),
+                 Tensor.random(shape: [32, 40, 3, 3], seed: 3, in: -0.3...0.3), Tensor.random(shape: [40], seed: 4)]
         let a = b.relu(b.conv("x", weights: w[0], pads: [1, 1, 1, 1]))
         let r = b.relu(b.add(b.conv(a, weights: w[1], bias: w[3], pads: [1, 1, 1, 1]), a))
         b.addOutput(b.conv(r, weights: w[2], pads: [0, 2, 1, 0]))
@@ -67,7 +67,9 @@ import Testing
         g.strideHeight = 2
         #expect(!WinogradTiling.applies(to: g), "stride 2 stays on XNNPACK")
         g.strideHeight = 1
-        g.inChannels = 12
+        g.inChannels = 36
         #expect(!WinogradTiling.applies(to: g), "channels not a multiple of 8 stay on XNNPACK")
+        g.inChannels = 16
+        #expect(!WinogradTiling.applies(to: g), "fewer than 32 input channels stay on XNNPACK")
     }
 }

@@ -73,13 +73,17 @@ struct WinogradTiling: Equatable {
     static func applies(to g: ConvGeometry) -> Bool {
         g.groups == 1 && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
             && g.dilationHeight == 1 && g.dilationWidth == 1 && g.inChannels % 8 == 0 && g.outChannels % 8 == 0
-            && g.inChannels > 0 && g.outChannels > 0 && g.outHeight >= 2 && g.outWidth >= 2
+            && g.inChannels >= minimumChannels && g.outChannels >= minimumChannels
+            && g.outHeight >= 2 && g.outWidth >= 2
             && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= minimumTiles
     }
 
     /// Each task streams all 16 transformed weight matrices once, so with few tiles the GEMMs are
-    /// too short to pay for that (ResNet-18's 7×7 stage: 16 tiles, a third of XNNPACK's speed).
+    /// too short to pay for that (a 7×7 output has 16 tiles); XNNPACK is faster there.
     static let minimumTiles = 32
+    /// Below this the per-position GEMMs are too narrow to beat XNNPACK's direct kernel
+    /// (docs/measurements.md, "Winograd").
+    static let minimumChannels = 32
 
     init(_ g: ConvGeometry) {
         tilesHigh = (g.outHeight + 1) / 2
