@@ -7,6 +7,7 @@
 import Foundation
 import GearboxCore
 import GearboxEngine
+import GearboxHardware
 
 /// One convolution layer timed against the bare sgemm it lowers to.
 public struct ConvolutionThroughput: Sendable, Codable {
@@ -171,7 +172,10 @@ public enum EngineBenchmark {
     /// side's figure is its best round's p50. Also compares their first outputs.
     public static func compareWithOnnxRuntime(modelPath: String, name: String, threads: Int, runs: Int, rounds: Int = 3,
                                               python: String = "python3", workDirectory: String) throws -> RuntimeComparison {
-        let model = try InferenceModel(contentsOf: modelPath, options: EngineOptions(threads: threads))
+        // With several threads Gearbox's workers go one per core, as `gearbox profile` runs them: left
+        // to the scheduler, two workers now and then share a core and a small model's p50 doubles.
+        let pinning: (any WorkerPinning)? = threads > 1 ? HardwareWorkerPinning(.cores) : nil
+        let model = try InferenceModel(contentsOf: modelPath, options: EngineOptions(threads: threads, pinning: pinning))
         model.fillInputsRandomly(seed: 11)
         let inputPath = workDirectory + "/\(name)-input.pb"
         let input = model.withInputBuffer(at: 0) { buffer in
@@ -182,7 +186,10 @@ public enum EngineBenchmark {
         let outputPath = workDirectory + "/\(name)-ort-output-\(threads).pb"
         var ortFailure: String? = nil
         for _ in 0..<max(1, rounds) {
+            try model.pinCallingThread()
             let wall = model.measureLatency(runs: runs, warmupRuns: max(3, runs / 10))
+            // onnxruntime's process inherits this thread's CPU mask: give it every CPU back.
+            if pinning != nil { _ = try ThreadPinning.unbindCurrentThread() }
             comparison.gearboxP50Ns = min(comparison.gearboxP50Ns, Int(wall.p50Ns.wholeNanoseconds))
             if threads == 1 {
                 let cpu = model.measureLatency(runs: runs, warmupRuns: 1, clock: .threadCPU)

@@ -19,7 +19,8 @@ struct BenchEngineCommand: ParsableCommand {
             a fraction of OpenBLAS sgemm on the same im2col matrix (target ≥ 0.6), on the thread's \
             CPU clock, alternating the two; (2) Gearbox latency / onnxruntime latency for each model \
             of --models, generated deterministically with seeded random weights, at 1 and 2 threads, \
-            in alternating rounds (best round's p50 each), and whether Gearbox's output equals \
+            in alternating rounds (best round's p50 each; with 2 threads Gearbox's workers are \
+            pinned one per core, onnxruntime places its own), and whether Gearbox's output equals \
             onnxruntime's within rtol 1e-3 / atol 1e-4; (3) the time and GMAC/s of every step of \
             the slowest model, single-threaded. onnxruntime runs in a Python subprocess (pip install \
             onnxruntime onnx numpy) on the same ONNX file and input. With one thread the \
