@@ -3,32 +3,47 @@
 // loops run over whole channel rows. Tasks are fixed ranges of output rows or channel blocks,
 // so results do not depend on the thread count.
 
-/// MaxPool (2-D, pads, strides, dilations, ceil mode) of an NHWC input into an NHWC output.
-/// Padding never wins (windows take the maximum over their taps inside the input).
-final class MaxPoolNHWCStep: ExecutionStep, ParallelWork {
+/// What the windowed NHWC pools share: the buffers, the geometry and the split of the output rows
+/// (over all images) into fixed tasks of about 64 K window taps each.
+struct NHWCPoolRows {
     let input: UnsafePointer<Float>
     let output: UnsafeMutablePointer<Float>
-    let g: PoolGeometry
-    let batch: Int, channels: Int
+    let geometry: PoolGeometry
+    let channels: Int
+    /// Output rows over all images.
+    let count: Int
     let split: (tasks: Int, perTask: Int)
 
     init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: PoolGeometry, channels: Int) {
         self.input = UnsafePointer(input)
         self.output = output
-        g = geometry
+        self.geometry = geometry
         self.channels = channels
-        batch = geometry.planes / max(channels, 1)
+        count = geometry.planes / max(channels, 1) * geometry.outHeight
         let rowWork = max(1, geometry.outWidth * geometry.kernelHeight * geometry.kernelWidth * channels)
-        split = taskSplit(batch * geometry.outHeight, grain: max(1, 65_536 / rowWork))
+        split = taskSplit(count, grain: max(1, 65_536 / rowWork))
     }
 
-    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+    func outputRows(ofTask task: Int) -> Range<Int> {
+        let first = task * split.perTask
+        return first..<min(first + split.perTask, count)
+    }
+}
+
+/// MaxPool (2-D, pads, strides, dilations, ceil mode) of an NHWC input into an NHWC output.
+/// Padding never wins (windows take the maximum over their taps inside the input).
+final class MaxPoolNHWCStep: ExecutionStep, ParallelWork {
+    let rows: NHWCPoolRows
+
+    init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: PoolGeometry, channels: Int) {
+        rows = NHWCPoolRows(input: input, output: output, geometry: geometry, channels: channels)
+    }
+
+    func execute(_ pool: WorkerPool) { pool.parallelFor(rows.split.tasks, self) }
 
     func perform(task: Int, worker: Int) {
-        let first = task * split.perTask
-        let last = min(first + split.perTask, batch * g.outHeight)
-        let c = channels
-        for row in first..<last {
+        let g = rows.geometry, c = rows.channels, input = rows.input, output = rows.output
+        for row in rows.outputRows(ofTask: task) {
             let image = row / g.outHeight, oy = row % g.outHeight
             let y0 = oy * g.strideHeight - g.padTop
             let (kyLo, kyHi) = PoolStep.validTaps(start: y0, kernel: g.kernelHeight, dilation: g.dilationHeight, size: g.inHeight)
@@ -54,31 +69,19 @@ final class MaxPoolNHWCStep: ExecutionStep, ParallelWork {
 /// NHWC output. Each channel sums its window row by row and divides by the count the NCHW step
 /// uses (the window clipped to the padded input), so both layouts give the same bits.
 final class AveragePoolNHWCStep: ExecutionStep, ParallelWork {
-    let input: UnsafePointer<Float>
-    let output: UnsafeMutablePointer<Float>
-    let g: PoolGeometry
-    let batch: Int, channels: Int
+    let rows: NHWCPoolRows
     let countIncludePad: Bool
-    let split: (tasks: Int, perTask: Int)
 
     init(input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, geometry: PoolGeometry, channels: Int, countIncludePad: Bool) {
-        self.input = UnsafePointer(input)
-        self.output = output
-        g = geometry
-        self.channels = channels
+        rows = NHWCPoolRows(input: input, output: output, geometry: geometry, channels: channels)
         self.countIncludePad = countIncludePad
-        batch = geometry.planes / max(channels, 1)
-        let rowWork = max(1, geometry.outWidth * geometry.kernelHeight * geometry.kernelWidth * channels)
-        split = taskSplit(batch * geometry.outHeight, grain: max(1, 65_536 / rowWork))
     }
 
-    func execute(_ pool: WorkerPool) { pool.parallelFor(split.tasks, self) }
+    func execute(_ pool: WorkerPool) { pool.parallelFor(rows.split.tasks, self) }
 
     func perform(task: Int, worker: Int) {
-        let first = task * split.perTask
-        let last = min(first + split.perTask, batch * g.outHeight)
-        let c = channels
-        for row in first..<last {
+        let g = rows.geometry, c = rows.channels, input = rows.input, output = rows.output
+        for row in rows.outputRows(ofTask: task) {
             let image = row / g.outHeight, oy = row % g.outHeight
             let y0 = oy * g.strideHeight - g.padTop
             let yEnd = min(y0 + g.kernelHeight, g.inHeight + g.padBottom)
