@@ -186,9 +186,10 @@ final class ConvOperation: WeightedOperation {
         let g = geometry
         if layout == .nhwc {
             guard canRunNHWC else { return false }
-            if allowsWinograd, WinogradTiling.applies(to: g), weights.count == g.outChannels * g.reduction {
-                winograd = WinogradWeights(g, weightsOIHW: weights.scalars, bias: bias)
-                if winograd != nil { return true }
+            // WinogradWeights checks the shape (`WinogradTiling.applies`) and the weights' count.
+            if allowsWinograd, let transformed = weights.withUnsafeBufferPointer({ WinogradWeights(g, weightsOIHW: $0, bias: bias) }) {
+                winograd = transformed
+                return true
             }
             if g.isDepthwise {
                 xnnpack = weights.withUnsafeBufferPointer { buffer in

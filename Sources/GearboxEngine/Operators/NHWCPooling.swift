@@ -67,7 +67,7 @@ final class MaxPoolNHWCStep: ExecutionStep, ParallelWork {
 
 /// AveragePool (2-D, pads, strides, ceil mode, count_include_pad) of an NHWC input into an
 /// NHWC output. Each channel sums its window row by row and divides by the count the NCHW step
-/// uses (the window clipped to the padded input), so both layouts give the same bits.
+/// uses (`PoolStep.averageDivisor`), so both layouts give the same bits.
 final class AveragePoolNHWCStep: ExecutionStep, ParallelWork {
     let rows: NHWCPoolRows
     let countIncludePad: Bool
@@ -83,27 +83,23 @@ final class AveragePoolNHWCStep: ExecutionStep, ParallelWork {
         let g = rows.geometry, c = rows.channels, input = rows.input, output = rows.output
         for row in rows.outputRows(ofTask: task) {
             let image = row / g.outHeight, oy = row % g.outHeight
-            let y0 = oy * g.strideHeight - g.padTop
-            let yEnd = min(y0 + g.kernelHeight, g.inHeight + g.padBottom)
-            let ys = max(y0, 0), ye = min(yEnd, g.inHeight)
+            let y = PoolStep.averageTaps(start: oy * g.strideHeight - g.padTop, kernel: g.kernelHeight, size: g.inHeight, padEnd: g.padBottom)
             let source = input + image * g.inHeight * g.inWidth * c
             for ox in 0..<g.outWidth {
-                let x0 = ox * g.strideWidth - g.padLeft
-                let xEnd = min(x0 + g.kernelWidth, g.inWidth + g.padRight)
-                let xs = max(x0, 0), xe = min(xEnd, g.inWidth)
+                let x = PoolStep.averageTaps(start: ox * g.strideWidth - g.padLeft, kernel: g.kernelWidth, size: g.inWidth, padEnd: g.padRight)
                 let out = output + ((image * g.outHeight + oy) * g.outWidth + ox) * c
                 out.update(repeating: 0, count: c)
-                var iy = ys
-                while iy < ye {
-                    var ix = xs
-                    while ix < xe {
+                var iy = y.lo
+                while iy < y.hi {
+                    var ix = x.lo
+                    while ix < x.hi {
                         let tap = source + (iy * g.inWidth + ix) * c
                         for i in 0..<c { out[i] += tap[i] }
                         ix += 1
                     }
                     iy += 1
                 }
-                let divisor = countIncludePad ? (yEnd - y0) * (xEnd - x0) : max(0, ye - ys) * max(0, xe - xs)
+                let divisor = PoolStep.averageDivisor(y, x, countIncludePad: countIncludePad)
                 if divisor > 0 {
                     let d = Float(divisor)
                     for i in 0..<c { out[i] = out[i] / d }

@@ -145,6 +145,18 @@ final class PoolStep: ExecutionStep, ParallelWork {
         return (lo, max(lo, hi))
     }
 
+    /// An AveragePool window along one axis: its taps inside the input (`lo..<hi`, empty when
+    /// `hi <= lo`) and its length clipped to the padded input (PyTorch/ORT; with ceil_mode it can
+    /// pass the end padding). Both layouts divide through `averageDivisor`, so they give the same bits.
+    static func averageTaps(start: Int, kernel: Int, size: Int, padEnd: Int) -> (lo: Int, hi: Int, padded: Int) {
+        let end = min(start + kernel, size + padEnd)
+        return (max(start, 0), min(end, size), end - start)
+    }
+
+    static func averageDivisor(_ y: (lo: Int, hi: Int, padded: Int), _ x: (lo: Int, hi: Int, padded: Int), countIncludePad: Bool) -> Int {
+        countIncludePad ? y.padded * x.padded : max(0, y.hi - y.lo) * max(0, x.hi - x.lo)
+    }
+
     /// 2×2 windows with stride 2 and no padding, all inside the input: the common CNN pooling.
     private var isPlainTwoByTwo: Bool {
         g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideHeight == 2 && g.strideWidth == 2
@@ -306,24 +318,19 @@ final class PoolStep: ExecutionStep, ParallelWork {
     private func averagePlane(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, countIncludePad: Bool) {
         let inW = g.inWidth, inH = g.inHeight, outW = g.outWidth
         for oy in 0..<g.outHeight {
-            let y0 = oy * g.strideHeight - g.padTop
-            // Window clipped to the padded input (PyTorch/ORT); with ceil_mode it can pass the end padding.
-            let yEnd = min(y0 + g.kernelHeight, inH + g.padBottom)
-            let ys = max(y0, 0), ye = min(yEnd, inH)
+            let y = Self.averageTaps(start: oy * g.strideHeight - g.padTop, kernel: g.kernelHeight, size: inH, padEnd: g.padBottom)
             let out = dst + oy * outW
             for ox in 0..<outW {
-                let x0 = ox * g.strideWidth - g.padLeft
-                let xEnd = min(x0 + g.kernelWidth, inW + g.padRight)
-                let xs = max(x0, 0), xe = min(xEnd, inW)
+                let x = Self.averageTaps(start: ox * g.strideWidth - g.padLeft, kernel: g.kernelWidth, size: inW, padEnd: g.padRight)
                 var sum: Float = 0
-                var iy = ys
-                while iy < ye {
+                var iy = y.lo
+                while iy < y.hi {
                     let line = src + iy * inW
-                    var ix = xs
-                    while ix < xe { sum += line[ix]; ix += 1 }
+                    var ix = x.lo
+                    while ix < x.hi { sum += line[ix]; ix += 1 }
                     iy += 1
                 }
-                let divisor = countIncludePad ? (yEnd - y0) * (xEnd - x0) : max(0, ye - ys) * max(0, xe - xs)
+                let divisor = Self.averageDivisor(y, x, countIncludePad: countIncludePad)
                 out[ox] = divisor > 0 ? sum / Float(divisor) : 0
             }
         }

@@ -22,7 +22,7 @@ final class WinogradWeights {
     var bytes: Int { (transformed.count + bias.count) * MemoryLayout<Float>.stride }
 
     /// Nil unless `weightsOIHW` holds outChannels × inChannels × 3 × 3 values.
-    init?(_ g: ConvGeometry, weightsOIHW: [Float], bias: [Float]?) {
+    init?(_ g: ConvGeometry, weightsOIHW: UnsafeBufferPointer<Float>, bias: [Float]?) {
         let cin = g.inChannels, cout = g.outChannels
         guard WinogradTiling.applies(to: g), weightsOIHW.count == cout * cin * 9 else { return nil }
         inChannels = cin
@@ -98,6 +98,12 @@ struct WinogradTiling: Equatable {
         tasks = (tiles + tilesPerTask - 1) / tilesPerTask
     }
 
+    /// The image and the tile row and column of tile `tile` (tiles run image by image, row-major).
+    func position(ofTile tile: Int) -> (image: Int, row: Int, column: Int) {
+        let perImage = tilesHigh * tilesWide
+        return (tile / perImage, (tile % perImage) / tilesWide, tile % tilesWide)
+    }
+
     /// V (16 × tiles × Cin) and M (16 × tiles × Cout) of one task.
     func scratchFloats(_ g: ConvGeometry) -> Int { 16 * tilesPerTask * (g.inChannels + g.outChannels) }
 }
@@ -157,8 +163,7 @@ final class WinogradNHWCConvStep: ExecutionStep, ParallelWork {
     /// Bᵀ·d·B of the tile's 4×4 input window (zeros outside the input), 8 channels at a time;
     /// element k of the 4×4 result goes to `v + k * stride`.
     private func transformInput(tile: Int, into v: UnsafeMutablePointer<Float>, stride: Int) {
-        let perImage = tiling.tilesHigh * tiling.tilesWide
-        let image = tile / perImage, ty = (tile % perImage) / tiling.tilesWide, tx = tile % tiling.tilesWide
+        let (image, ty, tx) = tiling.position(ofTile: tile)
         let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
         let cin = g.inChannels, width = g.inWidth
         let source = input + image * g.inHeight * width * cin
@@ -206,8 +211,7 @@ final class WinogradNHWCConvStep: ExecutionStep, ParallelWork {
     /// Aᵀ·m·A of the tile's 16 products, plus bias, into the output pixels inside the layer;
     /// then residual and clamp over each finished pixel.
     private func transformOutput(tile: Int, from m: UnsafePointer<Float>, stride: Int) {
-        let perImage = tiling.tilesHigh * tiling.tilesWide
-        let image = tile / perImage, ty = (tile % perImage) / tiling.tilesWide, tx = tile % tiling.tilesWide
+        let (image, ty, tx) = tiling.position(ofTile: tile)
         let cout = g.outChannels
         let oy = 2 * ty, ox = 2 * tx
         let rows = min(2, g.outHeight - oy), columns = min(2, g.outWidth - ox)
@@ -232,19 +236,11 @@ final class WinogradNHWCConvStep: ExecutionStep, ParallelWork {
             }
             c += 8
         }
-        let lo = bounds.lower, hi = bounds.upper
-        guard residual != nil || lo > -.infinity || hi < .infinity else { return }
+        guard residual != nil || bounds.lower > -.infinity || bounds.upper < .infinity else { return }
         for i in 0..<rows {
-            for j in 0..<columns {
-                let offset = image * g.pixels * cout + ((oy + i) * g.outWidth + ox + j) * cout
-                let out = output + offset
-                if let residual {
-                    let r = residual + offset
-                    for n in 0..<cout { out[n] = Swift.min(Swift.max(out[n] + r[n], lo), hi) }
-                } else {
-                    for n in 0..<cout { out[n] = Swift.min(Swift.max(out[n], lo), hi) }
-                }
-            }
+            // A tile row's pixels are adjacent in NHWC: one run of columns × Cout values.
+            let offset = image * g.pixels * cout + ((oy + i) * g.outWidth + ox) * cout
+            NHWCEpilogue.addResidualAndClamp(output + offset, residual.map { $0 + offset }, count: columns * cout, bounds: bounds)
         }
     }
 }

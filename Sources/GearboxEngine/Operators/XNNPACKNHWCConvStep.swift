@@ -6,6 +6,21 @@
 // XNNPACK; a residual Add runs over the task's outputs right after, while they are in cache,
 // followed by the clamp.
 
+/// The epilogue NHWC convolution steps fuse after their own bias: `out = clamp(out + residual)`
+/// over `count` values (no residual: the clamp alone).
+enum NHWCEpilogue {
+    @inline(__always)
+    static func addResidualAndClamp(_ out: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?, count: Int,
+                                    bounds: (lower: Float, upper: Float)) {
+        let lo = bounds.lower, hi = bounds.upper
+        if let residual {
+            for i in 0..<count { out[i] = Swift.min(Swift.max(out[i] + residual[i], lo), hi) }
+        } else {
+            for i in 0..<count { out[i] = Swift.min(Swift.max(out[i], lo), hi) }
+        }
+    }
+}
+
 final class XNNPACKNHWCConvStep: ExecutionStep, ParallelWork {
     let g: ConvGeometry
     let layer: XNNPACKConvolutionLayer
@@ -34,20 +49,18 @@ final class XNNPACKNHWCConvStep: ExecutionStep, ParallelWork {
         let op = layer.chunks[task]
         op.run()
         guard let residual else { return }
-        let m = g.outChannels, lo = bounds.lower, hi = bounds.upper
+        let m = g.outChannels
         let firstPixel = op.band.rows.lowerBound * g.outWidth
         let count = op.band.rows.upperBound * g.outWidth - firstPixel
         for image in 0..<g.batch {
             let start = (image * g.pixels + firstPixel) * m
             if op.channels.count == m {
-                let out = output + start, r = residual + start
-                for i in 0..<(count * m) { out[i] = Swift.min(Swift.max(out[i] + r[i], lo), hi) }
+                NHWCEpilogue.addResidualAndClamp(output + start, residual + start, count: count * m, bounds: bounds)
             } else {
                 let width = op.channels.count
                 for pixel in 0..<count {
                     let offset = start + pixel * m + op.channels.lowerBound
-                    let out = output + offset, r = residual + offset
-                    for i in 0..<width { out[i] = Swift.min(Swift.max(out[i] + r[i], lo), hi) }
+                    NHWCEpilogue.addResidualAndClamp(output + offset, residual + offset, count: width, bounds: bounds)
                 }
             }
         }

@@ -194,9 +194,9 @@ final class ModelCompiler {
             throw EngineError.weightFormat(format: format, reason: "unknown format (available: \(options.weightFormats.formatNames.joined(separator: ", ")))")
         }
         var layerIndex = 0
-        for op in operations {
-            (op as? ConvOperation)?.kernelChoice = options.denseConvolutionKernel
-            (op as? ConvOperation)?.allowsWinograd = options.winogradConvolutions
+        for case let conv as ConvOperation in operations {
+            conv.kernelChoice = options.denseConvolutionKernel
+            conv.allowsWinograd = options.winogradConvolutions
         }
         for op in operations {
             guard let layer = op as? WeightedOperation else { continue }
