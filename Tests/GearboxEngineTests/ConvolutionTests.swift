@@ -87,6 +87,27 @@ import Testing
         #expect(XNNPACKConvolutionLayer.rowBands(g) == nil, "batches keep whole-image operators")
     }
 
+    @Test func channelRangesGiveTwoWorkersEqualShares() {
+        // MobileNetV2's 576→96 projection at 14²: four ranges rounded to 16 channels would be
+        // 32 + 32 + 32, which two workers share 2 : 1.
+        let projection = ConvGeometry(inChannels: 576, inHeight: 14, inWidth: 14, outChannels: 96, outHeight: 14, outWidth: 14)
+        #expect(XNNPACKConvolutionLayer.channelRanges(projection) == [0..<48, 48..<96])
+        // Its 384-channel 3×3 depthwise layer at 14² (0.68 M multiply-accumulates) splits in four.
+        var depthwise = ConvGeometry(inChannels: 384, inHeight: 14, inWidth: 14, outChannels: 384, outHeight: 14, outWidth: 14,
+                                     kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        depthwise.groups = 384
+        #expect(XNNPACKConvolutionLayer.channelRanges(depthwise) == [0..<96, 96..<192, 192..<288, 288..<384])
+        // A dense layer with as many multiply-accumulates is one task.
+        let small = ConvGeometry(inChannels: 48, inHeight: 7, inWidth: 7, outChannels: 64, outHeight: 7, outWidth: 7)
+        #expect(XNNPACKConvolutionLayer.channelRanges(small).count == 1)
+        for m in stride(from: 16, through: 1024, by: 16) {
+            let g = ConvGeometry(inChannels: 512, inHeight: 28, inWidth: 28, outChannels: m, outHeight: 28, outWidth: 28)
+            let ranges = XNNPACKConvolutionLayer.channelRanges(g)
+            #expect([1, 2, 4].contains(ranges.count), "\(m) channels: \(ranges.count) ranges")
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == m)
+        }
+    }
+
     @Test func packedWeightsUnpackToTheDenseMatrix() throws {
         let values = Tensor.random(shape: [13, 300], seed: 1)
         let packed = PackedDenseWeightMatrix(DenseWeightMatrix(rows: 13, columns: 300, values: values))

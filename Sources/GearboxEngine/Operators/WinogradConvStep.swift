@@ -75,12 +75,18 @@ struct WinogradTiling: Equatable {
             && g.dilationHeight == 1 && g.dilationWidth == 1 && g.inChannels % 8 == 0 && g.outChannels % 8 == 0
             && g.inChannels >= minimumChannels && g.outChannels >= minimumChannels
             && g.outHeight >= 2 && g.outWidth >= 2
-            && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= minimumTiles
+            && g.batch * ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) >= minimumTiles(g)
     }
 
     /// Each task streams all 16 transformed weight matrices once, so with few tiles the GEMMs are
-    /// too short to pay for that (a 7×7 output has 16 tiles); XNNPACK is faster there.
-    static let minimumTiles = 32
+    /// too short to pay for that unless the matrices stay in cache from task to task: ResNet-18's
+    /// 512-channel 7×7 outputs (16 tiles, 16 MiB of matrices) are faster on XNNPACK, ResNet-8's
+    /// 64-channel 8×8 outputs (16 tiles, 256 KiB) faster here (docs/measurements.md, "Winograd").
+    static func minimumTiles(_ g: ConvGeometry) -> Int {
+        16 * g.inChannels * g.outChannels * MemoryLayout<Float>.size <= cachedWeightBytes ? 16 : 32
+    }
+    /// Transformed weights at most this large are read from L2 by every task after the first.
+    static let cachedWeightBytes = 256 * 1024
     /// Below this the per-position GEMMs are too narrow to beat XNNPACK's direct kernel
     /// (docs/measurements.md, "Winograd").
     static let minimumChannels = 32

@@ -15,18 +15,28 @@ final class XNNPACKConvolutionLayer {
     var bindingBytes: Int { chunks.reduce(0) { $0 + $1.bindingBytes } }
 
     /// Output-channel ranges, one XNNPACK operator (and one task) each: 1, 2 or 4 (so that 2 or
-    /// 4 workers get equal shares), of at least 32 channels and 0.5 M multiply-accumulates,
-    /// multiples of 16 channels (XNNPACK's AVX2 tile width). Layers with few pixels per weight
-    /// (ResNet's last stage) stream their weights from memory; there 4 operators cost about the
-    /// same as 2 single-threaded and let 2 workers share the stream more evenly (measured in
-    /// the ResNet: 512→512 at 4×4, 2 threads, 0.63 → 0.57 ms).
+    /// 4 workers get equal shares), of at least 32 channels and `macsPerRange`
+    /// multiply-accumulates, multiples of 16 channels (XNNPACK's AVX2 tile width). Layers with few
+    /// pixels per weight (ResNet's last stage) stream their weights from memory; there 4 operators
+    /// cost about the same as 2 single-threaded and let 2 workers share the stream more evenly.
     static func channelRanges(_ g: ConvGeometry) -> [Range<Int>] {
         let m = g.outChannels
-        let wanted = max(1, min(4, g.macs / 500_000, m / 32))
-        let even = wanted >= 3 ? 4 : wanted
-        let per = ((m + even - 1) / even + 15) / 16 * 16
+        let wanted = max(1, min(4, g.macs / macsPerRange(g), m / 32))
+        var count = wanted >= 3 ? 4 : wanted
+        var per = ((m + count - 1) / count + 15) / 16 * 16
+        // Rounding to 16 channels can leave 3 ranges of 4 (96 channels: 32 + 32 + 32), which 2
+        // workers share 2 : 1; take 2 then.
+        if (m + per - 1) / per == 3 {
+            count = 2
+            per = ((m + 1) / 2 + 15) / 16 * 16
+        }
         return stride(from: 0, to: m, by: per).map { $0..<min(m, $0 + per) }
     }
+
+    /// Depthwise layers do 9 multiply-accumulates per value they read, so a share of a small one
+    /// is worth a task sooner than a share of a dense layer (MobileNetV2's 14² and 7² depthwise
+    /// layers ran slower on 2 workers as one task than on 1).
+    static func macsPerRange(_ g: ConvGeometry) -> Int { g.isDepthwise ? 150_000 : 500_000 }
 
     /// Packed weights at most this large are copied into one operator per row band.
     static let bandedWeightBytes = 64 * 1024
