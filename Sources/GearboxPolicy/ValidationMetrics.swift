@@ -61,9 +61,7 @@ public enum ValidationMetrics {
 
     /// Nearest-rank percentile of ascending `sorted` values, `q` in (0, 1].
     public static func percentile(_ sorted: [Double], _ q: Double) -> Double {
-        guard !sorted.isEmpty else { return 0 }
-        let rank = Int((q * Double(sorted.count)).rounded(.up))
-        return sorted[min(sorted.count, max(1, rank)) - 1]
+        NearestRank.value(in: sorted, at: q) ?? 0
     }
 
     /// Coefficient of variation (population stddev / mean) of the per-frequency mean latencies,

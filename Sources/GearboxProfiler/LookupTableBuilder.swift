@@ -148,8 +148,10 @@ public enum LookupTableBuilder {
             return clean.isEmpty ? visits : clean
         }
         let pooled = pooledRelativeBetweenVisitVariance(used)
+        let tail = pooledRelativeVisitHalfWidth(used, confidence: confidence)
         return used.map { visits in
-            (CellRecord.merging(visits: visits, confidence: confidence, pooledRelativeVariance: pooled), visits.count)
+            (CellRecord.merging(visits: visits, confidence: confidence, pooledRelativeVariance: pooled,
+                                pooledRelativeHalfWidth: tail), visits.count)
         }.sorted { ($0.cell.kHz, $0.cell.variant) < ($1.cell.kHz, $1.cell.variant) }
     }
 

@@ -21,11 +21,7 @@ public struct TimedRunsSummary: Sendable, Codable, Equatable {
     /// Summarises raw durations (nanoseconds); empty input gives zeros.
     public init(nanoseconds: [Int], source: MeasurementSource = .real) {
         let sorted = nanoseconds.sorted()
-        func rank(_ p: Double) -> Int {
-            guard !sorted.isEmpty else { return 0 }
-            let index = Int((p * Double(sorted.count)).rounded(.up)) - 1
-            return sorted[min(max(index, 0), sorted.count - 1)]
-        }
+        func rank(_ p: Double) -> Int { NearestRank.value(in: sorted, at: p) ?? 0 }
         samples = sorted.count
         p50Ns = Nanoseconds(rank(0.50))
         p99Ns = Nanoseconds(rank(0.99))
