@@ -14,9 +14,9 @@ public struct ConvolutionThroughput: Sendable, Codable {
     /// e.g. "3x3 64->64 @56x56".
     public var layer: String
     /// Median thread-CPU time of the whole Conv layer (packing + kernel + bias), one thread.
-    public var convolutionP50Ns: Int
+    public var convolutionP50Ns: Nanoseconds
     /// Median thread-CPU time of one OpenBLAS sgemm on the layer's full, prebuilt im2col matrix.
-    public var sgemmP50Ns: Int
+    public var sgemmP50Ns: Nanoseconds
     /// Which kernel ran the convolution ("xnnpack", "packed" or "im2col" with OpenBLAS).
     public var kernel: String
     /// sgemm time / convolution time: the convolution's throughput as a fraction of sgemm's.
@@ -30,13 +30,13 @@ public struct RuntimeComparison: Sendable, Codable {
     public var model: String
     public var threads: Int
     /// Wall-clock p50 (best round): the latency a caller sees.
-    public var gearboxP50Ns: Int
-    public var onnxruntimeP50Ns: Int?
+    public var gearboxP50Ns: Nanoseconds
+    public var onnxruntimeP50Ns: Nanoseconds?
     /// Gearbox latency / onnxruntime latency (< 1 means Gearbox is faster).
     public var latencyRatio: Double?
     /// Thread-CPU p50 (best round), one thread only: robust against other processes' load.
-    public var gearboxCPUP50Ns: Int?
-    public var onnxruntimeCPUP50Ns: Int?
+    public var gearboxCPUP50Ns: Nanoseconds?
+    public var onnxruntimeCPUP50Ns: Nanoseconds?
     public var cpuTimeRatio: Double?
     /// Largest |Gearbox − onnxruntime| over the first output, for the same input.
     public var maxAbsoluteDifference: Float?
@@ -156,13 +156,13 @@ public enum EngineBenchmark {
                     }
                 }
             }
-            let conv = Int(TimedRunsSummary(nanoseconds: convSamples).p50Ns.wholeNanoseconds)
-            let gemm = Int(TimedRunsSummary(nanoseconds: gemmSamples).p50Ns.wholeNanoseconds)
+            let conv = TimedRunsSummary(nanoseconds: convSamples).p50Ns
+            let gemm = TimedRunsSummary(nanoseconds: gemmSamples).p50Ns
             let flops = 2.0 * Double(c) * Double(k) * Double(n)
+            let convNs = max(conv.value, 1), gemmNs = max(gemm.value, 1)
             results.append(ConvolutionThroughput(layer: "3x3 \(c)->\(c) @\(size)x\(size)", convolutionP50Ns: conv, sgemmP50Ns: gemm,
                                                  kernel: model.convolutionKernels.keys.first ?? "?",
-                                                 fractionOfSGEMM: Double(gemm) / Double(max(conv, 1)),
-                                                 convolutionGFLOPS: flops / Double(max(conv, 1)), sgemmGFLOPS: flops / Double(max(gemm, 1))))
+                                                 fractionOfSGEMM: gemmNs / convNs, convolutionGFLOPS: flops / convNs, sgemmGFLOPS: flops / gemmNs))
         }
         return results
     }
@@ -182,7 +182,7 @@ public enum EngineBenchmark {
             Tensor(shape: model.inputs[0].shape, scalars: Array(buffer))
         }
         try input.writeTensorProto(to: inputPath, name: model.inputs[0].name)
-        var comparison = RuntimeComparison(model: name, threads: threads, gearboxP50Ns: .max)
+        var comparison = RuntimeComparison(model: name, threads: threads, gearboxP50Ns: Nanoseconds(Double.infinity))
         let outputPath = workDirectory + "/\(name)-ort-output-\(threads).pb"
         var ortFailure: String? = nil
         for _ in 0..<max(1, rounds) {
@@ -190,26 +190,26 @@ public enum EngineBenchmark {
             let wall = model.measureLatency(runs: runs, warmupRuns: max(3, runs / 10))
             // onnxruntime's process inherits this thread's CPU mask: give it every CPU back.
             if pinning != nil { _ = try ThreadPinning.unbindCurrentThread() }
-            comparison.gearboxP50Ns = min(comparison.gearboxP50Ns, Int(wall.p50Ns.wholeNanoseconds))
+            comparison.gearboxP50Ns = min(comparison.gearboxP50Ns, wall.p50Ns)
             if threads == 1 {
                 let cpu = model.measureLatency(runs: runs, warmupRuns: 1, clock: .threadCPU)
-                comparison.gearboxCPUP50Ns = min(comparison.gearboxCPUP50Ns ?? .max, Int(cpu.p50Ns.wholeNanoseconds))
+                comparison.gearboxCPUP50Ns = min(comparison.gearboxCPUP50Ns ?? cpu.p50Ns, cpu.p50Ns)
             }
             guard ortFailure == nil else { continue }
             do {
                 let report = try OnnxRuntimeBaseline.run(python: python, model: modelPath,
                                                          input: inputPath, output: outputPath, threads: threads, runs: runs)
-                comparison.onnxruntimeP50Ns = min(comparison.onnxruntimeP50Ns ?? .max, report.p50Ns)
-                if threads == 1 { comparison.onnxruntimeCPUP50Ns = min(comparison.onnxruntimeCPUP50Ns ?? .max, report.cpuP50Ns) }
+                comparison.onnxruntimeP50Ns = min(comparison.onnxruntimeP50Ns ?? report.p50Ns, report.p50Ns)
+                if threads == 1 { comparison.onnxruntimeCPUP50Ns = min(comparison.onnxruntimeCPUP50Ns ?? report.cpuP50Ns, report.cpuP50Ns) }
                 comparison.onnxruntimeVersion = report.version
             } catch {
                 ortFailure = "\(error)"
             }
         }
         comparison.note = ortFailure
-        if let ort = comparison.onnxruntimeP50Ns { comparison.latencyRatio = Double(comparison.gearboxP50Ns) / Double(max(ort, 1)) }
+        if let ort = comparison.onnxruntimeP50Ns { comparison.latencyRatio = comparison.gearboxP50Ns.value / max(ort.value, 1) }
         if let ours = comparison.gearboxCPUP50Ns, let ort = comparison.onnxruntimeCPUP50Ns {
-            comparison.cpuTimeRatio = Double(ours) / Double(max(ort, 1))
+            comparison.cpuTimeRatio = ours.value / max(ort.value, 1)
         }
         if ortFailure == nil, let reference = try? Tensor(contentsOfTensorProto: outputPath) {
             model.run()
@@ -228,7 +228,7 @@ public enum EngineBenchmark {
 
 /// onnxruntime in a Python subprocess, timed the same way (perf_counter_ns around each run).
 enum OnnxRuntimeBaseline {
-    struct Report: Decodable { var p50Ns: Int; var cpuP50Ns: Int; var samples: Int; var version: String }
+    struct Report: Decodable { var p50Ns: Nanoseconds; var cpuP50Ns: Nanoseconds; var samples: Int; var version: String }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String

@@ -13,9 +13,9 @@ public struct SubgraphComparison: Sendable, Codable {
     public var model: String
     public var threads: Int
     /// Wall-clock p50 (best round) of `InferenceModel.run()`.
-    public var gearboxP50Ns: Int
+    public var gearboxP50Ns: Nanoseconds
     /// Wall-clock p50 (best round) of `xnn_invoke_runtime` (layout conversions are outside it).
-    public var subgraphP50Ns: Int
+    public var subgraphP50Ns: Nanoseconds
     /// Gearbox / subgraph (> 1 means the subgraph runtime is faster).
     public var latencyRatio: Double
     /// Largest |subgraph − Gearbox| over the output; within `EngineBenchmark.outputTolerance`
@@ -43,14 +43,14 @@ public enum XNNPACKSubgraphBenchmark {
         let runtime = try XNNPACKSubgraphRuntime(plan: plan, threads: threads)
         model.fillInputsRandomly(seed: 11)
         let difference = try checkOutputs(model: model, runtime: runtime, name: name)
-        var gearbox = Int.max, subgraph = Int.max
+        var gearbox = Nanoseconds(Double.infinity), subgraph = Nanoseconds(Double.infinity)
         let warmup = max(3, runs / 10)
         for _ in 0..<max(1, rounds) {
-            gearbox = min(gearbox, Int(model.measureLatency(runs: runs, warmupRuns: warmup).p50Ns.wholeNanoseconds))
-            subgraph = min(subgraph, Int(try measureLatency(runtime, runs: runs, warmupRuns: warmup).p50Ns.wholeNanoseconds))
+            gearbox = min(gearbox, model.measureLatency(runs: runs, warmupRuns: warmup).p50Ns)
+            subgraph = min(subgraph, try measureLatency(runtime, runs: runs, warmupRuns: warmup).p50Ns)
         }
         return SubgraphComparison(model: name, threads: threads, gearboxP50Ns: gearbox, subgraphP50Ns: subgraph,
-                                  latencyRatio: Double(gearbox) / Double(max(subgraph, 1)), maxAbsoluteDifference: difference,
+                                  latencyRatio: gearbox.value / max(subgraph.value, 1), maxAbsoluteDifference: difference,
                                   subgraphNodes: plan.nodeCount, runs: runs, rounds: max(1, rounds))
     }
 

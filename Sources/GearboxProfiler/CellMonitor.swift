@@ -19,7 +19,7 @@ public struct EnergySource: Equatable, Sendable {
 
     public init(sensor: DeviceDescription.PowerSensor, updateIntervalNs: Nanoseconds? = nil) {
         self.sensor = sensor
-        let own = updateIntervalNs ?? PowerSensors.updateIntervalNs(of: sensor).map { Nanoseconds($0) }
+        let own = updateIntervalNs ?? PowerSensors.updateIntervalNs(of: sensor)
         self.updateIntervalNs = max(own ?? Self.assumedIntervalNs, 1)
         intervalFromSensor = own != nil
     }

@@ -483,10 +483,10 @@ public final class ProfileSweep {
             warmupRule: sampling.warmupRule, warmupIterations: sampling.warmupIterations, appliedKHz: change.appliedKHz,
             speedRatio: change.speedRatio, frequencyVerified: verified, counters: counterCell, milliCelsiusBefore: before,
             milliCelsiusAfter: after, thermalPauseNs: pause,
-            loopOverheadFraction: summary.p50Ns > .zero ? sampling.outsideWindowNsPerIteration / summary.p50Ns.value : 0,
+            loopOverheadFraction: summary.p50Ns > .zero ? sampling.outsideWindowNsPerIteration / summary.p50Ns : 0,
             noisy: summary.cv > configuration.noisyCV || sampling.interferedCount * 2 > sampling.samplesNs.count,
             startedAt: startedAt, interferedWindows: sampling.interferedCount > 0 ? sampling.interferedCount : nil,
-            sharedCacheLoadNs: cache.map { Nanoseconds($0.nanosecondsPerLoad) })
+            sharedCacheLoadNs: cache?.loadNs)
         record.visit = visit > 1 ? visit : nil
         if let observation {
             record.energyJ = observation.energyJ

@@ -167,7 +167,7 @@ public struct CellSampling: Sendable {
     /// Wall time of the sampling phase (excluding warm-up), on the sampler's clock.
     public var samplingNs: Nanoseconds
     /// Per-iteration time outside the timed windows: (sampling time − Σ samples) / n.
-    public var outsideWindowNsPerIteration: Double
+    public var outsideWindowNsPerIteration: Nanoseconds
 
     /// The samples the cell's statistics use: all but the interfered windows.
     public var keptSamplesNs: [UInt64] {
@@ -288,7 +288,7 @@ public struct Sampler {
             samplesNs: samples, windowQuartilesNs: windowQuartiles, interfered: interfered.contains(true) ? interfered : [],
             inferencesPerSample: perSample, sampledInferences: inferences, warmupIterations: warmupIterations,
             warmupRule: warmupRule, warmupBatchMediansNs: medians, stopRule: stop, samplingNs: Nanoseconds(elapsed),
-            outsideWindowNsPerIteration: outside)
+            outsideWindowNsPerIteration: Nanoseconds(outside))
     }
 
     /// Warm-up in window mode: each batch runs until `max(warmupBatchTargetNs, window)` has

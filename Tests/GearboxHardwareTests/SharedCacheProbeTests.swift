@@ -26,6 +26,6 @@ import Testing
     let probe = SharedCacheProbe(bytes: 256 << 10)
     let reading = try #require(probe.measure(passes: 1))
     #expect(reading.bytes == 256 << 10)
-    #expect(reading.nanosecondsPerLoad.isFinite)
-    #expect(reading.nanosecondsPerLoad > 0)
+    #expect(reading.loadNs.value.isFinite)
+    #expect(reading.loadNs > .zero)
 }

@@ -4,6 +4,7 @@
 // A machine without them yields an empty list, which `device probe` reports as absent.
 
 import Foundation
+import GearboxCore
 
 /// Reads the power sensors a sysfs root exposes.
 public enum PowerSensors {
@@ -88,12 +89,12 @@ extension PowerSensors {
         }
     }
 
-    /// How often an hwmon chip's readings change: its `update_interval` file (ms), in ns; nil
-    /// for powercap zones (no such file) and chips without one.
-    public static func updateIntervalNs(of sensor: DeviceDescription.PowerSensor) -> Int64? {
+    /// How often an hwmon chip's readings change: its `update_interval` file (ms); nil for
+    /// powercap zones (no such file) and chips without one.
+    public static func updateIntervalNs(of sensor: DeviceDescription.PowerSensor) -> Nanoseconds? {
         guard sensor.kind == "hwmon" else { return nil }
         let chip = (sensor.path as NSString).deletingLastPathComponent
         guard let text = line(chip + "/update_interval"), let milliseconds = Int64(text), milliseconds > 0 else { return nil }
-        return milliseconds * 1_000_000
+        return Nanoseconds(milliseconds: Double(milliseconds))
     }
 }

@@ -20,10 +20,10 @@ import GearboxCore
 /// A pointer chase over a fixed buffer, one cache line per step, in a seeded random single cycle
 /// (no hardware prefetcher can follow it).
 public final class SharedCacheProbe {
-    /// One reading: nanoseconds per dependent load over `bytes`.
+    /// One reading: the mean time of one dependent load over `bytes`.
     public struct Reading: Codable, Equatable, Sendable {
         public var bytes: Int
-        public var nanosecondsPerLoad: Double
+        public var loadNs: Nanoseconds
     }
 
     public static let lineBytes = 64
@@ -81,7 +81,7 @@ public final class SharedCacheProbe {
         guard let end = ThreadCPUClock.nowNs() else { return nil }
         // Kept, so that the chase cannot be optimised away.
         lastPosition = position
-        return Reading(bytes: bytes, nanosecondsPerLoad: Double(end - start) / Double(lines * max(1, passes)))
+        return Reading(bytes: bytes, loadNs: Nanoseconds(Double(end - start) / Double(lines * max(1, passes))))
     }
 
     private func chase(from start: Int, steps: Int) -> Int {

@@ -5,6 +5,7 @@
 
 import CCpufreq
 import Foundation
+import GearboxCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -167,11 +168,11 @@ public final class Cpufreq: @unchecked Sendable {
         }
     }
 
-    /// The transition latency in ns (`cpufreq_get_transition_latency`), or nil if unknown.
-    public func transitionLatencyNs(cpu: Int) throws -> Int? {
+    /// The transition latency (`cpufreq_get_transition_latency`), or nil if unknown.
+    public func transitionLatencyNs(cpu: Int) throws -> Nanoseconds? {
         try view.perform {
             let value = cpufreq_get_transition_latency(UInt32(cpu))
-            return value > 0 ? Int(value) : nil
+            return value > 0 ? Nanoseconds(value) : nil
         }
     }
 

@@ -94,8 +94,8 @@ struct BenchEngineCommand: ParsableCommand {
             print("\n3x3 convolution vs OpenBLAS sgemm on the same im2col matrix (1 thread, thread-CPU p50)")
             for c in convolution {
                 print(String(format: "  %-22@ conv (%@) %8.3f ms (%5.1f GFLOP/s)  sgemm %8.3f ms (%5.1f GFLOP/s)  fraction %.2f",
-                             c.layer as NSString, c.kernel as NSString, Double(c.convolutionP50Ns) / 1e6, c.convolutionGFLOPS,
-                             Double(c.sgemmP50Ns) / 1e6, c.sgemmGFLOPS, c.fractionOfSGEMM))
+                             c.layer as NSString, c.kernel as NSString, c.convolutionP50Ns.milliseconds, c.convolutionGFLOPS,
+                             c.sgemmP50Ns.milliseconds, c.sgemmGFLOPS, c.fractionOfSGEMM))
             }
         }
         var comparisons: [RuntimeComparison] = []
@@ -119,16 +119,16 @@ struct BenchEngineCommand: ParsableCommand {
                 if !json {
                     if let ort = c.onnxruntimeP50Ns, let ratio = c.latencyRatio {
                         var line = String(format: "  %-22@ %d thread%@  wall: gearbox %8.3f ms  onnxruntime %8.3f ms  ratio %.2f",
-                                          name as NSString, threads, threads == 1 ? " " : "s", Double(c.gearboxP50Ns) / 1e6,
-                                          Double(ort) / 1e6, ratio)
+                                          name as NSString, threads, threads == 1 ? " " : "s", c.gearboxP50Ns.milliseconds,
+                                          ort.milliseconds, ratio)
                         if let ours = c.gearboxCPUP50Ns, let theirs = c.onnxruntimeCPUP50Ns, let cpuRatio = c.cpuTimeRatio {
-                            line += String(format: " | CPU: %8.3f ms vs %8.3f ms  ratio %.2f", Double(ours) / 1e6, Double(theirs) / 1e6, cpuRatio)
+                            line += String(format: " | CPU: %8.3f ms vs %8.3f ms  ratio %.2f", ours.milliseconds, theirs.milliseconds, cpuRatio)
                         }
                         line += String(format: "  max|diff| %.2g", Double(c.maxAbsoluteDifference ?? .nan))
                         line += c.outputsMatch == true ? "  outputs match" : "  OUTPUTS DIFFER (rtol 1e-3, atol 1e-4)"
                         print(line)
                     } else {
-                        print("  \(name) \(threads) thread(s): gearbox \(Double(c.gearboxP50Ns) / 1e6) ms; onnxruntime unavailable: \(c.note ?? "?")")
+                        print("  \(name) \(threads) thread(s): gearbox \(c.gearboxP50Ns.milliseconds) ms; onnxruntime unavailable: \(c.note ?? "?")")
                     }
                 }
             }
@@ -178,8 +178,8 @@ struct BenchEngineCommand: ParsableCommand {
                 rows.append(c)
                 if !json {
                     print(String(format: "  %-22@ %d thread%@  gearbox %8.3f ms  subgraph %8.3f ms  ratio gearbox/subgraph %.2f  max|diff| %.2g  outputs match",
-                                 c.model as NSString, threads, threads == 1 ? " " : "s", Double(c.gearboxP50Ns) / 1e6,
-                                 Double(c.subgraphP50Ns) / 1e6, c.latencyRatio, Double(c.maxAbsoluteDifference)))
+                                 c.model as NSString, threads, threads == 1 ? " " : "s", c.gearboxP50Ns.milliseconds,
+                                 c.subgraphP50Ns.milliseconds, c.latencyRatio, Double(c.maxAbsoluteDifference)))
                 }
             }
         }
