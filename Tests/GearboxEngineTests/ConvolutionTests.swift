@@ -100,6 +100,12 @@ import Testing
         // A dense layer with as many multiply-accumulates is one task.
         let small = ConvGeometry(inChannels: 48, inHeight: 7, inWidth: 7, outChannels: 64, outHeight: 7, outWidth: 7)
         #expect(XNNPACKConvolutionLayer.channelRanges(small).count == 1)
+        // MobileNetV2's 64→384 expansion at 14² (4.8 M) takes 2; ResNet-18's 3×3 512→512 at 7² (116 M) 4.
+        let expansion = ConvGeometry(inChannels: 64, inHeight: 14, inWidth: 14, outChannels: 384, outHeight: 14, outWidth: 14)
+        #expect(XNNPACKConvolutionLayer.channelRanges(expansion) == [0..<192, 192..<384])
+        let wide = ConvGeometry(inChannels: 512, inHeight: 7, inWidth: 7, outChannels: 512, outHeight: 7, outWidth: 7,
+                                kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        #expect(XNNPACKConvolutionLayer.channelRanges(wide).count == 4)
         for m in stride(from: 16, through: 1024, by: 16) {
             let g = ConvGeometry(inChannels: 512, inHeight: 28, inWidth: 28, outChannels: m, outHeight: 28, outWidth: 28)
             let ranges = XNNPACKConvolutionLayer.channelRanges(g)

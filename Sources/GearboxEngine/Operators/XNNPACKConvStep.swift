@@ -19,10 +19,12 @@ final class XNNPACKConvolutionLayer {
     /// multiply-accumulates, multiples of 16 channels (XNNPACK's AVX2 tile width). Layers with few
     /// pixels per weight (ResNet's last stage) stream their weights from memory; there 4 operators
     /// cost about the same as 2 single-threaded and let 2 workers share the stream more evenly.
+    /// Dense layers below `fourRangeMACs` (MobileNetV2's 1×1 layers at 14² and 7²) take 2: each
+    /// operator re-reads the whole input, and 4 were a little slower at 1 and 2 threads.
     static func channelRanges(_ g: ConvGeometry) -> [Range<Int>] {
         let m = g.outChannels
         let wanted = max(1, min(4, g.macs / macsPerRange(g), m / 32))
-        var count = wanted >= 3 ? 4 : wanted
+        var count = wanted >= 3 && (g.isDepthwise || g.macs >= fourRangeMACs) ? 4 : min(wanted, 2)
         var per = ((m + count - 1) / count + 15) / 16 * 16
         // Rounding to 16 channels can leave 3 ranges of 4 (96 channels: 32 + 32 + 32), which 2
         // workers share 2 : 1; take 2 then.
@@ -37,6 +39,7 @@ final class XNNPACKConvolutionLayer {
     /// is worth a task sooner than a share of a dense layer (MobileNetV2's 14² and 7² depthwise
     /// layers ran slower on 2 workers as one task than on 1).
     static func macsPerRange(_ g: ConvGeometry) -> Int { g.isDepthwise ? 150_000 : 500_000 }
+    static let fourRangeMACs = 16_000_000
 
     /// Packed weights at most this large are copied into one operator per row band.
     static let bandedWeightBytes = 64 * 1024
