@@ -132,13 +132,8 @@ package func depthwiseConvolvePlane(_ s: DepthwisePlaneShape, input: UnsafePoint
             let usable = s.strideWidth == 1 ? columns.count
                 : max(0, min(columns.upperBound, limit < 0 ? 0 : limit / 2 + 1) - columns.lowerBound)
             let vectorEnd = columns.lowerBound + (usable & ~7)
-            if s.strideWidth == 1 {
-                interior3x3Stride1(top: top, inWidth: s.inWidth, shift: -s.padLeft, weights: weights, out: out,
-                                   columns: columns.lowerBound..<vectorEnd, rowOffset: rowOffset, epilogue: epilogue)
-            } else {
-                interior3x3Stride2(top: top, inWidth: s.inWidth, shift: -s.padLeft, weights: weights, out: out,
-                                   columns: columns.lowerBound..<vectorEnd, rowOffset: rowOffset, epilogue: epilogue)
-            }
+            interior3x3(top: top, inWidth: s.inWidth, shift: -s.padLeft, strideWidth: s.strideWidth, weights: weights, out: out,
+                        columns: columns.lowerBound..<vectorEnd, rowOffset: rowOffset, epilogue: epilogue)
             checkedColumns(s, oy: oy, input: input, weights: weights, out: out, rowOffset: rowOffset, epilogue: epilogue,
                            columns: 0..<columns.lowerBound)
             checkedColumns(s, oy: oy, input: input, weights: weights, out: out, rowOffset: rowOffset, epilogue: epilogue,
@@ -159,17 +154,23 @@ package func depthwiseConvolvePlane(_ s: DepthwisePlaneShape, input: UnsafePoint
     }
 }
 
-/// 8 outputs of a 3×3 stride-1 row at a time; all nine weights stay in registers.
-@inline(__always)
-private func interior3x3Stride1(top: UnsafePointer<Float>, inWidth: Int, shift: Int, weights w: UnsafePointer<Float>,
-                                out: UnsafeMutablePointer<Float>, columns: Range<Int>, rowOffset: Int, epilogue: DepthwiseEpilogue) {
+/// A 3×3 filter's nine weights, each broadcast to 8 lanes and held in registers for a whole row,
+/// and the two ways 8 outputs are made from three input rows (`r0`…`r2`, each starting at the
+/// input column of output 0's first tap).
+private struct Filter3x3 {
     typealias V = SIMD8<Float>
-    let w0 = V(repeating: w[0]), w1 = V(repeating: w[1]), w2 = V(repeating: w[2])
-    let w3 = V(repeating: w[3]), w4 = V(repeating: w[4]), w5 = V(repeating: w[5])
-    let w6 = V(repeating: w[6]), w7 = V(repeating: w[7]), w8 = V(repeating: w[8])
-    let r0 = UnsafeRawPointer(top + shift), r1 = UnsafeRawPointer(top + inWidth + shift), r2 = UnsafeRawPointer(top + 2 &* inWidth + shift)
-    var ox = columns.lowerBound
-    while ox < columns.upperBound {
+    let w0, w1, w2, w3, w4, w5, w6, w7, w8: V
+
+    @inline(__always)
+    init(_ w: UnsafePointer<Float>) {
+        w0 = V(repeating: w[0]); w1 = V(repeating: w[1]); w2 = V(repeating: w[2])
+        w3 = V(repeating: w[3]); w4 = V(repeating: w[4]); w5 = V(repeating: w[5])
+        w6 = V(repeating: w[6]); w7 = V(repeating: w[7]); w8 = V(repeating: w[8])
+    }
+
+    /// Outputs ox…ox+7 at stride 1: one unaligned load per tap.
+    @inline(__always)
+    func stride1(_ r0: UnsafeRawPointer, _ r1: UnsafeRawPointer, _ r2: UnsafeRawPointer, ox: Int) -> V {
         let b = ox &* 4
         var acc = w0 * r0.loadUnaligned(fromByteOffset: b, as: V.self)
         acc = acc.addingProduct(w1, r0.loadUnaligned(fromByteOffset: b &+ 4, as: V.self))
@@ -179,36 +180,34 @@ private func interior3x3Stride1(top: UnsafePointer<Float>, inWidth: Int, shift: 
         acc = acc.addingProduct(w5, r1.loadUnaligned(fromByteOffset: b &+ 8, as: V.self))
         acc = acc.addingProduct(w6, r2.loadUnaligned(fromByteOffset: b, as: V.self))
         acc = acc.addingProduct(w7, r2.loadUnaligned(fromByteOffset: b &+ 4, as: V.self))
-        acc = acc.addingProduct(w8, r2.loadUnaligned(fromByteOffset: b &+ 8, as: V.self))
-        UnsafeMutableRawPointer(out + ox).storeBytes(of: epilogue.finish(acc, at: rowOffset &+ ox), as: V.self)
-        ox &+= 8
+        return acc.addingProduct(w8, r2.loadUnaligned(fromByteOffset: b &+ 8, as: V.self))
     }
-}
 
-/// 8 outputs of a 3×3 stride-2 row at a time: 16 inputs per tap row, even lanes for the
-/// first and third taps, odd lanes for the middle one.
-@inline(__always)
-private func interior3x3Stride2(top: UnsafePointer<Float>, inWidth: Int, shift: Int, weights w: UnsafePointer<Float>,
-                                out: UnsafeMutablePointer<Float>, columns: Range<Int>, rowOffset: Int, epilogue: DepthwiseEpilogue) {
-    typealias V = SIMD8<Float>
-    let w0 = V(repeating: w[0]), w1 = V(repeating: w[1]), w2 = V(repeating: w[2])
-    let w3 = V(repeating: w[3]), w4 = V(repeating: w[4]), w5 = V(repeating: w[5])
-    let w6 = V(repeating: w[6]), w7 = V(repeating: w[7]), w8 = V(repeating: w[8])
-    let r0 = UnsafeRawPointer(top + shift), r1 = UnsafeRawPointer(top + inWidth + shift), r2 = UnsafeRawPointer(top + 2 &* inWidth + shift)
-    var ox = columns.lowerBound
-    while ox < columns.upperBound {
-        // Input x of output ox is 2·ox + shift + kx; the taps kx = 0, 2 are even lanes of the
-        // 16 floats from 2·ox, kx = 1 the odd lanes, kx = 2 the even lanes shifted by one (from 2·ox + 2).
+    /// Outputs ox…ox+7 at stride 2: 16 inputs per tap row. Input x of output ox is 2·ox + kx, so
+    /// the taps kx = 0, 2 are even lanes of the 16 floats from 2·ox, kx = 1 the odd lanes, and
+    /// kx = 2 the even lanes from 2·ox + 2. Reads one float past the last tap.
+    @inline(__always)
+    func stride2(_ r0: UnsafeRawPointer, _ r1: UnsafeRawPointer, _ r2: UnsafeRawPointer, ox: Int) -> V {
         let b = ox &* 8
         @inline(__always) func taps(_ r: UnsafeRawPointer, _ a: V, _ c: V, _ e: V, _ acc: V) -> V {
             let x = r.loadUnaligned(fromByteOffset: b, as: SIMD16<Float>.self)
             let y = r.loadUnaligned(fromByteOffset: b &+ 8, as: SIMD16<Float>.self)
             return acc.addingProduct(a, x.evenHalf).addingProduct(c, x.oddHalf).addingProduct(e, y.evenHalf)
         }
-        var acc = taps(r0, w0, w1, w2, V())
-        acc = taps(r1, w3, w4, w5, acc)
-        acc = taps(r2, w6, w7, w8, acc)
-        UnsafeMutableRawPointer(out + ox).storeBytes(of: epilogue.finish(acc, at: rowOffset &+ ox), as: V.self)
+        return taps(r2, w6, w7, w8, taps(r1, w3, w4, w5, taps(r0, w0, w1, w2, V())))
+    }
+}
+
+/// 8 outputs of a 3×3 row at stride 1 or 2 at a time, all taps inside the input.
+@inline(__always)
+private func interior3x3(top: UnsafePointer<Float>, inWidth: Int, shift: Int, strideWidth: Int, weights: UnsafePointer<Float>,
+                         out: UnsafeMutablePointer<Float>, columns: Range<Int>, rowOffset: Int, epilogue: DepthwiseEpilogue) {
+    let filter = Filter3x3(weights)
+    let r0 = UnsafeRawPointer(top + shift), r1 = UnsafeRawPointer(top + inWidth + shift), r2 = UnsafeRawPointer(top + 2 &* inWidth + shift)
+    var ox = columns.lowerBound
+    while ox < columns.upperBound {
+        let acc = strideWidth == 1 ? filter.stride1(r0, r1, r2, ox: ox) : filter.stride2(r0, r1, r2, ox: ox)
+        UnsafeMutableRawPointer(out + ox).storeBytes(of: epilogue.finish(acc, at: rowOffset &+ ox), as: SIMD8<Float>.self)
         ox &+= 8
     }
 }
@@ -273,9 +272,7 @@ private func paddedPlane3x3(_ s: DepthwisePlaneShape, input: UnsafePointer<Float
     }
     let below = s.padTop &+ s.inHeight
     (padded + below &* wp).update(repeating: 0, count: (hp &- below) &* wp)
-    let w0 = V(repeating: w[0]), w1 = V(repeating: w[1]), w2 = V(repeating: w[2])
-    let w3 = V(repeating: w[3]), w4 = V(repeating: w[4]), w5 = V(repeating: w[5])
-    let w6 = V(repeating: w[6]), w7 = V(repeating: w[7]), w8 = V(repeating: w[8])
+    let filter = Filter3x3(w)
     let bias = V(repeating: epilogue.bias)
     let outW = s.outWidth
     for oy in 0..<s.outHeight {
@@ -283,29 +280,7 @@ private func paddedPlane3x3(_ s: DepthwisePlaneShape, input: UnsafePointer<Float
         let out = output + oy &* outW
         var ox = 0
         while ox < outW {
-            var acc: V
-            if s.strideWidth == 1 {
-                let b = ox &* 4
-                acc = w0 * r0.loadUnaligned(fromByteOffset: b, as: V.self)
-                acc = acc.addingProduct(w1, r0.loadUnaligned(fromByteOffset: b &+ 4, as: V.self))
-                acc = acc.addingProduct(w2, r0.loadUnaligned(fromByteOffset: b &+ 8, as: V.self))
-                acc = acc.addingProduct(w3, r1.loadUnaligned(fromByteOffset: b, as: V.self))
-                acc = acc.addingProduct(w4, r1.loadUnaligned(fromByteOffset: b &+ 4, as: V.self))
-                acc = acc.addingProduct(w5, r1.loadUnaligned(fromByteOffset: b &+ 8, as: V.self))
-                acc = acc.addingProduct(w6, r2.loadUnaligned(fromByteOffset: b, as: V.self))
-                acc = acc.addingProduct(w7, r2.loadUnaligned(fromByteOffset: b &+ 4, as: V.self))
-                acc = acc.addingProduct(w8, r2.loadUnaligned(fromByteOffset: b &+ 8, as: V.self))
-            } else {
-                let b = ox &* 8
-                @inline(__always) func taps(_ r: UnsafeRawPointer, _ a: V, _ c: V, _ e: V, _ acc: V) -> V {
-                    let x = r.loadUnaligned(fromByteOffset: b, as: SIMD16<Float>.self)
-                    let y = r.loadUnaligned(fromByteOffset: b &+ 8, as: SIMD16<Float>.self)
-                    return acc.addingProduct(a, x.evenHalf).addingProduct(c, x.oddHalf).addingProduct(e, y.evenHalf)
-                }
-                acc = taps(r0, w0, w1, w2, V())
-                acc = taps(r1, w3, w4, w5, acc)
-                acc = taps(r2, w6, w7, w8, acc)
-            }
+            let acc = s.strideWidth == 1 ? filter.stride1(r0, r1, r2, ox: ox) : filter.stride2(r0, r1, r2, ox: ox)
             let v = acc + bias
             let index = oy &* outW &+ ox
             if ox &+ 8 <= outW {
