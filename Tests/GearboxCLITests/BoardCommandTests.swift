@@ -72,7 +72,7 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         let gearbox = try GearboxBinary.built()
         let script = "\(gearbox) dvfs set --domain 0 --khz 400000 --json && cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq"
         let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--", "sh", "-c", script],
-                                           environment: ["GEARBOX_STATE_DIR": state.path])
+                                           environment: GearboxBinary.isolatedEnvironment(state: state.path, lock: state.path))
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.last == "400000")
@@ -90,7 +90,7 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         let policy = "/sys/devices/system/cpu/cpufreq/policy12"
         let script = "\(gearbox) dvfs set --domain 12 --khz 1400000 --json && cat \(policy)/scaling_min_freq \(policy)/scaling_max_freq \(policy)/scaling_governor"
         let result = try GearboxBinary.run(["board", "run", "intel-i7-1370p", "--boards", boards, "--", "sh", "-c", script],
-                                           environment: ["GEARBOX_STATE_DIR": state.path])
+                                           environment: GearboxBinary.isolatedEnvironment(state: state.path, lock: state.path))
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.suffix(3) == ["1400000", "1400000", "powersave"], "pinned through the limits; the governor stays")
@@ -105,7 +105,7 @@ private let boards = SharedFixtures.packageRoot + "/Devices/boards"
         let policy = "/sys/devices/system/cpu/cpu0/cpufreq"
         let script = "\(gearbox) dvfs set --domain 0 --khz 400000 >/dev/null && cat \(policy)/scaling_governor && \(gearbox) dvfs restore >/dev/null && cat \(policy)/scaling_governor \(policy)/scaling_min_freq \(policy)/scaling_max_freq"
         let result = try GearboxBinary.run(["board", "run", "st-u8500", "--boards", boards, "--", "sh", "-c", script],
-                                           environment: ["GEARBOX_STATE_DIR": state.path])
+                                           environment: GearboxBinary.isolatedEnvironment(state: state.path, lock: state.path))
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.split(separator: "\n") == ["userspace", "ondemand", "400000", "800000"])
     }

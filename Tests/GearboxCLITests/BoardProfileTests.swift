@@ -33,7 +33,7 @@ private let needsPortfolio = ConditionTrait.enabled(if: hasDefaultPortfolio, "ne
 
 /// The journal and the measuring lock of a board run, in the test's scratch folder.
 private func boardEnvironment(_ scratch: ScratchDirectory) -> [String: String] {
-    ["GEARBOX_STATE_DIR": scratch.file("state"), "GEARBOX_LOCK_DIR": scratch.path]
+    GearboxBinary.isolatedEnvironment(state: scratch.file("state"), lock: scratch.path)
 }
 
 // In BoardCommandTests (`.serialized`): one board at a time. Each run takes its own measuring

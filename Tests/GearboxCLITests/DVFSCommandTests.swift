@@ -10,10 +10,12 @@ import Testing
 import Glibc
 #endif
 
-/// A private state dir so parallel tests never share a journal.
+/// A private state dir (and measuring-lock folder) so parallel tests never share a journal.
 private func stateEnvironment() -> (environment: [String: String], directory: String) {
     let directory = NSTemporaryDirectory() + "gearbox-state-\(UUID().uuidString)"
-    return (["GEARBOX_STATE_DIR": directory], directory)
+    // The lock file is opened in it before anything else writes there.
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return (GearboxBinary.isolatedEnvironment(state: directory, lock: directory), directory)
 }
 
 private func file(_ root: String, _ relative: String) -> String {

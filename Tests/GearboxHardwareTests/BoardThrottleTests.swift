@@ -56,6 +56,11 @@ private final class Flag: @unchecked Sendable {
     func raise() { lock.lock(); raised = true; lock.unlock() }
 }
 
+/// A thread's id, written by the thread before it signals and read after the wait.
+private final class ThreadID: @unchecked Sendable {
+    var value = 0
+}
+
 // Serialized: every throttle of this process is the same group, `gearbox-<pid>-board`.
 @Suite(.serialized) struct BoardThrottleTests {
     @Test(.enabled(if: cgroupVersion == nil, "this host has a usable cgroup cpu controller, so create succeeds"))
@@ -147,8 +152,7 @@ private final class Flag: @unchecked Sendable {
                 throttle.enterFromSpawningThread()
                 entered.signal()
                 while !stop.isRaised {}
-                // Back to the parent before saying so: `stop` then finds the group empty (it
-                // would move this whole test process otherwise) and can remove it.
+                // Back to the parent before saying so: the group is empty when `stop` removes it.
                 try? bandwidth.write(String(gearbox_gettid()), to: "tasks", in: bandwidth.parentDirectory)
                 finished.signal()
             }.start()
@@ -164,6 +168,42 @@ private final class Flag: @unchecked Sendable {
         let threads = min(spinners, max(1, ProcessInfo.processInfo.activeProcessorCount))
         let set = try #require(limit(of: throttle, bandwidth))
         #expect(set.quota == 2500 * threads && set.period == 10_000, "\(set) for \(threads) threads")
+    }
+
+    // v1 only: a thread of this process in a third group must stay there when `stop` empties the
+    // board's group (writing this process's id to the parent's `cgroup.procs` would move it).
+    @Test(.requiresCgroupCPUController, .enabled(if: cgroupVersion == .v1, "needs cgroup v1 (threads in groups of their own)"))
+    func stopMovesOnlyTheGroupsThreadsBackToTheParent() throws {
+        let (throttle, bandwidth) = try makeThrottle()
+        defer { throttle.stop() }  // a second stop finds nothing to do
+        let elsewhere = bandwidth.parentDirectory + "/gearbox-\(getpid())-elsewhere"
+        try #require(mkdir(elsewhere, 0o755) == 0 || errno == EEXIST, "cannot create \(elsewhere)")
+        let inGroup = Flag(), inElsewhere = Flag()
+        let entered = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let elsewhereTid = ThreadID()
+        Thread {
+            throttle.enterFromSpawningThread()
+            entered.signal()
+            while !inGroup.isRaised { usleep(1000) }
+            finished.signal()
+        }.start()
+        Thread {
+            elsewhereTid.value = Int(gearbox_gettid())  // read after `entered`, which orders it
+            try? bandwidth.write(String(gearbox_gettid()), to: "tasks", in: elsewhere)
+            entered.signal()
+            while !inElsewhere.isRaised { usleep(1000) }
+            try? bandwidth.write(String(gearbox_gettid()), to: "tasks", in: bandwidth.parentDirectory)
+            finished.signal()
+        }.start()
+        entered.wait(); entered.wait()
+        throttle.stop()
+        let stillElsewhere = bandwidth.read("tasks", in: elsewhere)?.split(whereSeparator: \.isNewline) ?? []
+        let removed = !FileManager.default.fileExists(atPath: throttle.directory)
+        inGroup.raise(); inElsewhere.raise()
+        finished.wait(); finished.wait()
+        rmdir(elsewhere)
+        #expect(removed, "the board's group is emptied and removed while its thread still runs")
+        #expect(stillElsewhere.contains(Substring(String(elsewhereTid.value))), "the other group's thread stayed")
     }
 
     @Test(.requiresCgroupCPUController)

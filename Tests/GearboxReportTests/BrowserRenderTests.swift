@@ -21,7 +21,7 @@ func runScript(_ arguments: [String]) throws -> (status: Int32, output: String) 
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-@Test(.timeLimit(.minutes(7)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
+@Test(.waitsOnAnotherProgram, .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
 func chromiumRendersTheFixtureReportWithEverySection() throws {
     let directory = ScratchDirectory("report-tests")
     let document = ReportBuilder(inputs: try fixtureInputs()).build()
@@ -32,7 +32,7 @@ func chromiumRendersTheFixtureReportWithEverySection() throws {
     #expect(FileManager.default.fileExists(atPath: directory.path + "/shot.png"))
 }
 
-@Test(.timeLimit(.minutes(7)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
+@Test(.waitsOnAnotherProgram, .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
 func renderCheckFailsOnABlankPage() throws {
     let directory = ScratchDirectory("report-tests")
     try AtomicFile.write("<!DOCTYPE html><html><body></body></html>\n", to: directory.path + "/blank/index.html")

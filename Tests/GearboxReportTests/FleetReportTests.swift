@@ -61,7 +61,7 @@ private func fillThreeDevices(_ store: ResultsStore) throws -> ResultsStore {
     #expect(xmlError(try String(contentsOfFile: written.figures[0], encoding: .utf8)) == nil)
 }
 
-@Test(.requiresPostgres, .timeLimit(.minutes(7)))
+@Test(.requiresPostgres, .waitsOnAnotherProgram)
 func aPostgreSQLStoreGivesTheSameFleetReportAsSQLite() throws {
     let scratch = ScratchDirectory("fleet-pg")
     let cluster = try PostgresTestCluster("fleet-pg")
@@ -143,7 +143,7 @@ func aPostgreSQLStoreGivesTheSameFleetReportAsSQLite() throws {
     }
 }
 
-@Test(.timeLimit(.minutes(7)), .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
+@Test(.waitsOnAnotherProgram, .enabled(if: HostFacts.hasChromium, "needs chromium (apt-get install chromium, or make deps)"))
 func chromiumRendersTheFleetReportWithEverySection() throws {
     let scratch = ScratchDirectory("fleet")
     let store = try threeDeviceStore(scratch)

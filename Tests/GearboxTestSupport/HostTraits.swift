@@ -19,3 +19,12 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: HostFacts.hasONNXTestData, "needs libonnx-testdata (apt-get install libonnx-testdata)")
     }
 }
+
+extension Trait where Self == TimeLimitTrait {
+    /// For a test that waits on another program (headless Chromium, a PostgreSQL cluster) that
+    /// could hang. Swift Testing counts the limit from when the test is scheduled, and on a
+    /// 2-core machine the full suite's synchronous tests can hold both cooperative threads for
+    /// most of the run first; the limit is there to catch a hang, not a late start
+    /// (docs/measurements.md, "Test suite and demo").
+    public static var waitsOnAnotherProgram: Self { .timeLimit(.minutes(20)) }
+}

@@ -107,11 +107,15 @@ final class BoardThrottle {
         self.periodUs = periodUs
     }
 
-    /// Moves whatever is left in the group back to the parent and removes the group.
+    /// Moves whatever is left in the group back to the parent and removes the group. In v1 it
+    /// moves thread by thread (`tasks`): a process id written to `cgroup.procs` there moves all
+    /// of that process's threads, and this process's own threads in other groups (an emulated
+    /// controller's measuring thread) must stay where they are.
     func stop() {
-        let left = bandwidth.read("cgroup.procs", in: directory) ?? ""
-        for pid in left.split(whereSeparator: \.isNewline) {
-            try? bandwidth.write(String(pid), to: "cgroup.procs", in: bandwidth.parentDirectory)
+        let members = bandwidth.version == .v1 ? "tasks" : "cgroup.procs"
+        let left = bandwidth.read(members, in: directory) ?? ""
+        for id in left.split(whereSeparator: \.isNewline) {
+            try? bandwidth.write(String(id), to: members, in: bandwidth.parentDirectory)
         }
         rmdir(directory)
     }

@@ -154,3 +154,11 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: GearboxBinary.path != nil, "needs the built gearbox binary (swift build --build-tests, or make test)")
     }
 }
+
+extension GearboxBinary {
+    /// A run with its own journal folder and its own measuring-lock folder: tests side by side
+    /// never share a journal, nor queue behind each other's (or a farm board's) measuring lock.
+    static func isolatedEnvironment(state: String, lock: String) -> [String: String] {
+        ["GEARBOX_STATE_DIR": state, "GEARBOX_LOCK_DIR": lock]
+    }
+}
