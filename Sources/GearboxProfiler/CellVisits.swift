@@ -22,7 +22,7 @@ extension LatencySummary {
     /// relative between-visit variance (the host's phases slow every cell alike): on two stored
     /// emulated sweeps the cell's own s² alone held 45 and 41 of 52 reruns, with the floor 51 and 50.
     /// The half-width is also at least `pooledRelativeHalfWidth` × p50, the sweep's own
-    /// distribution-free figure for the same interval (`pooledRelativeVisitHalfWidth`): a host's
+    /// distribution-free figure for the same interval (`SweepVisitSpread`): a host's
     /// slow phases are not normal, and where their tail is heavier than z·s says, that holds.
     public static func combining(visits: [LatencySummary], confidence: Double = 0.95,
                                  pooledRelativeVariance: Double = 0, pooledRelativeHalfWidth: Double = 0) -> LatencySummary {
@@ -60,8 +60,7 @@ extension CellRecord {
     /// averaged and energy per inference that power × the combined mean latency, the
     /// temperature before the first visit and after the last, throttled when a visit was, noisy
     /// or retried when one was.
-    static func merging(visits: [CellRecord], confidence: Double, pooledRelativeVariance: Double,
-                        pooledRelativeHalfWidth: Double = 0) -> CellRecord {
+    static func merging(visits: [CellRecord], confidence: Double, spread: SweepVisitSpread) -> CellRecord {
         let ordered = visits.sorted { ($0.visit ?? 1) < ($1.visit ?? 1) }
         guard var merged = ordered.first else { preconditionFailure("a cell has at least one visit") }
         guard ordered.count > 1, let last = ordered.last else { return merged }
@@ -70,8 +69,8 @@ extension CellRecord {
             return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
         }
         merged.latency = LatencySummary.combining(visits: ordered.map(\.latency), confidence: confidence,
-                                                  pooledRelativeVariance: pooledRelativeVariance,
-                                                  pooledRelativeHalfWidth: pooledRelativeHalfWidth)
+                                                  pooledRelativeVariance: spread.relativeVariance,
+                                                  pooledRelativeHalfWidth: spread.relativeHalfWidth)
         merged.attempt = ordered.map(\.attempt).max() ?? merged.attempt
         merged.noisy = ordered.contains(where: \.noisy)
         merged.speedRatio = average(\.speedRatio) ?? merged.speedRatio
@@ -88,39 +87,41 @@ extension CellRecord {
     }
 }
 
-/// The sweep-wide between-visit spread: the mean over cells visited more than once of the sample
-/// variance of their visits' p50s relative to their mean p50 squared; 0 when no cell was.
-func pooledRelativeBetweenVisitVariance(_ cells: [[CellRecord]]) -> Double {
-    let variances = cells.compactMap { visits -> Double? in
-        let p50s = visits.map(\.latency.p50Ns.value)
-        guard p50s.count > 1 else { return nil }
-        let mean = p50s.reduce(0, +) / Double(p50s.count)
-        guard mean > 0 else { return nil }
-        return p50s.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(p50s.count - 1) / (mean * mean)
-    }
-    return variances.isEmpty ? 0 : variances.reduce(0, +) / Double(variances.count)
-}
+/// How much a sweep's cells moved between their visits, from every cell visited more than once
+/// (with a positive mean p50), in one pass: the two floors `LatencySummary.combining` puts
+/// under each cell's interval.
+struct SweepVisitSpread: Equatable {
+    /// The mean over those cells of the sample variance of their visits' p50s relative to their
+    /// mean p50 squared; 0 when there are none.
+    let relativeVariance: Double
+    /// The distribution-free half-width, relative to p50, of the interval that should hold a
+    /// rerun's p50: the `confidence` nearest-rank percentile over every pair of visits of a cell
+    /// of |p50ᵢ − p50ⱼ| / (the cell's mean p50), divided by √2. A pair's difference carries the
+    /// within- and between-visit noise of two visits (variance 2σ²); a two-visit cell's p50 and
+    /// its rerun's differ by σ² in variance, hence the √2. Under normal noise this equals z·σ,
+    /// what `combining` computes from variances; with a heavier tail it is wider. 0 with fewer
+    /// than `minimumVisitPairs` pairs (too few to place a tail percentile).
+    let relativeHalfWidth: Double
 
-/// The sweep's distribution-free half-width, relative to p50, of the interval that should hold a
-/// rerun's p50: the `confidence` nearest-rank percentile over every pair of visits of a cell of
-/// |p50ᵢ − p50ⱼ| / (the cell's mean p50), divided by √2. A pair's difference carries the
-/// within- and between-visit noise of two visits (variance 2σ²); a two-visit cell's p50 and its
-/// rerun's differ by σ² in variance, hence the √2. Under normal noise this equals z·σ, what
-/// `LatencySummary.combining` computes from variances; with a heavier tail it is wider. 0 with
-/// fewer than `minimumVisitPairs` pairs (too few to place a tail percentile).
-func pooledRelativeVisitHalfWidth(_ cells: [[CellRecord]], confidence: Double) -> Double {
-    var differences: [Double] = []
-    for visits in cells where visits.count > 1 {
-        let p50s = visits.map(\.latency.p50Ns.value)
-        let mean = p50s.reduce(0, +) / Double(p50s.count)
-        guard mean > 0 else { continue }
-        for i in p50s.indices { for j in p50s.indices where j > i { differences.append(abs(p50s[i] - p50s[j]) / mean) } }
-    }
-    guard differences.count >= minimumVisitPairs, let tail = NearestRank.value(in: differences.sorted(), at: confidence)
-    else { return 0 }
-    return tail / 2.0.squareRoot()
-}
+    /// Pairs of visits needed before `relativeHalfWidth` places a 95th percentile: with 20 the
+    /// percentile is the largest difference but one.
+    static let minimumVisitPairs = 20
 
-/// Pairs of visits needed before `pooledRelativeVisitHalfWidth` places a 95th percentile: with
-/// 20 the percentile is the largest difference but one.
-let minimumVisitPairs = 20
+    init(_ cells: [[CellRecord]], confidence: Double) {
+        var variances: [Double] = []
+        var differences: [Double] = []
+        for visits in cells where visits.count > 1 {
+            let p50s = visits.map(\.latency.p50Ns.value)
+            let mean = p50s.reduce(0, +) / Double(p50s.count)
+            guard mean > 0 else { continue }
+            variances.append(p50s.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(p50s.count - 1) / (mean * mean))
+            for i in p50s.indices { for j in p50s.indices where j > i { differences.append(abs(p50s[i] - p50s[j]) / mean) } }
+        }
+        relativeVariance = variances.isEmpty ? 0 : variances.reduce(0, +) / Double(variances.count)
+        if differences.count >= Self.minimumVisitPairs, let tail = NearestRank.value(in: differences.sorted(), at: confidence) {
+            relativeHalfWidth = tail / 2.0.squareRoot()
+        } else {
+            relativeHalfWidth = 0
+        }
+    }
+}

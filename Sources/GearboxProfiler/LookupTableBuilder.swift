@@ -147,11 +147,9 @@ public enum LookupTableBuilder {
             let clean = visits.filter { !$0.throttled }
             return clean.isEmpty ? visits : clean
         }
-        let pooled = pooledRelativeBetweenVisitVariance(used)
-        let tail = pooledRelativeVisitHalfWidth(used, confidence: confidence)
+        let spread = SweepVisitSpread(used, confidence: confidence)
         return used.map { visits in
-            (CellRecord.merging(visits: visits, confidence: confidence, pooledRelativeVariance: pooled,
-                                pooledRelativeHalfWidth: tail), visits.count)
+            (CellRecord.merging(visits: visits, confidence: confidence, spread: spread), visits.count)
         }.sorted { ($0.cell.kHz, $0.cell.variant) < ($1.cell.kHz, $1.cell.variant) }
     }
 

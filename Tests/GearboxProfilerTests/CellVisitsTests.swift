@@ -44,9 +44,9 @@ private func record(p50: Nanoseconds) -> CellRecord {
         let z = MedianConfidence.normalQuantile(0.975)
         let expected = (30_000.0 * 30_000 + z * z * 40_000 * 40_000).squareRoot()
         #expect(abs(merged.ciHalfWidthNs.value - expected) < 1e-6)
-        let pooled = pooledRelativeBetweenVisitVariance([
+        let pooled = SweepVisitSpread([
             [record(p50: 1_000_000), record(p50: 1_020_000)], [record(p50: 2_000_000), record(p50: 2_000_000)], [record(p50: 5)],
-        ])
+        ], confidence: 0.95).relativeVariance
         // (2 × 10 000² / 1 010 000²) for the first cell, 0 for the second, averaged.
         #expect(abs(pooled - 2e8 / (1_010_000.0 * 1_010_000) / 2) < 1e-15, "single-visit cells do not count")
     }
@@ -55,16 +55,16 @@ private func record(p50: Nanoseconds) -> CellRecord {
         // 40 cells: 36 whose visits agree, 4 whose second visit ran 10% slow (a host's slow phase).
         var cells = (0..<36).map { _ in [record(p50: 1_000_000), record(p50: 1_000_000)] }
         cells += (0..<4).map { _ in [record(p50: 1_000_000), record(p50: 1_100_000)] }
-        let tail = pooledRelativeVisitHalfWidth(cells, confidence: 0.95)
+        let spread = SweepVisitSpread(cells, confidence: 0.95)
+        let tail = spread.relativeHalfWidth
         // The 38th of 40 sorted differences is one of the 10% ones.
         #expect(abs(tail - 100_000 / 1_050_000 / 2.0.squareRoot()) < 1e-12)
         let z = MedianConfidence.normalQuantile(0.975)
-        let normal = z * pooledRelativeBetweenVisitVariance(cells).squareRoot()
+        let normal = z * spread.relativeVariance.squareRoot()
         #expect(tail > 1.5 * normal, "the tail is wider than z·s says: \(tail) vs \(normal)")
-        let merged = CellRecord.merging(visits: cells[0], confidence: 0.95,
-                                        pooledRelativeVariance: pooledRelativeBetweenVisitVariance(cells), pooledRelativeHalfWidth: tail)
+        let merged = CellRecord.merging(visits: cells[0], confidence: 0.95, spread: spread)
         #expect(abs(merged.latency.ciHalfWidthNs.value - tail * 1_000_000) < 1e-6, "agreeing visits get the sweep's tail")
-        #expect(pooledRelativeVisitHalfWidth(Array(cells.suffix(19)), confidence: 0.95) == 0, "19 pairs place no 95th percentile")
+        #expect(SweepVisitSpread(Array(cells.suffix(19)), confidence: 0.95).relativeHalfWidth == 0, "19 pairs place no 95th percentile")
     }
 
     @Test func visitsThatAgreeKeepTheirOwnPrecision() {

@@ -11,12 +11,14 @@ private let dataPresent = FileManager.default.fileExists(atPath: FashionMNIST.de
 
 @Suite(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
 struct BuildContextTests {
-    static func context(in scratch: ScratchDirectory, fresh: Bool = false, log: @escaping (String) -> Void = { _ in }) throws -> BuildContext {
+    /// A quick CNN build on 64 training and 16 test examples, one thread.
+    static func context(in scratch: ScratchDirectory, method: PruningMethod = .dnnshifter, seed: UInt64 = 3,
+                        fresh: Bool = false, log: @escaping (String) -> Void = { _ in }) throws -> BuildContext {
         var plan = BuildPlan.make(quick: true, model: .cnn)
         plan.trainExamples = 64
         plan.testExamples = 16
-        let options = PortfolioBuildOptions(method: .dnnshifter, outputDirectory: scratch.file("out"),
-                                            workDirectory: scratch.file("work"), quick: true, seed: 3, fresh: fresh,
+        let options = PortfolioBuildOptions(method: method, outputDirectory: scratch.file("out"),
+                                            workDirectory: scratch.file("work"), quick: true, seed: seed, fresh: fresh,
                                             threads: 1, plan: plan)
         return try BuildContext(options: options, log: log)
     }

@@ -89,14 +89,7 @@ private func filterKept(_ c: Conv2d, _ filter: Int) -> Int {
 
     @Test(.enabled(if: dataPresent, "needs dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"))
     func snipPrunesTheRequestedFractionByGradientTimesWeightAndLeavesNoGradient() throws {
-        let scratch = ScratchDirectory("reconvene")
-        var plan = BuildPlan.make(quick: true, model: .cnn)
-        plan.trainExamples = 64
-        plan.testExamples = 16
-        let options = PortfolioBuildOptions(method: .reconvene, outputDirectory: scratch.file("out"),
-                                            workDirectory: scratch.file("work"), quick: true, seed: 5, fresh: true,
-                                            threads: 1, plan: plan)
-        let ctx = try BuildContext(options: options, log: { _ in })
+        let ctx = try BuildContextTests.context(in: ScratchDirectory("reconvene"), method: .reconvene, seed: 5, fresh: true)
 
         let net = ctx.makeNetwork(seed: 1)
         let total = net.prunableWeights.reduce(0) { $0 + $1.count }
