@@ -115,7 +115,7 @@ import Testing
         let model = try load(SyntheticModels.mobileNetV2(imageSize: 32, widthMultiplier: 0.5, classes: 10))
         let steps = model.profileSteps(runs: 2, warmupRuns: 1)
         #expect(steps.reduce(0) { $0 + $1.macs } == model.statistics.macs, "every MAC belongs to one step")
-        let depthwise = steps.filter { ["depthwise", "depthwise-plain", "xnnpack-depthwise"].contains($0.kernel) }
+        let depthwise = steps.filter { ["depthwise", "depthwise-plain", "xnnpack-depthwise", "depthwise-nhwc"].contains($0.kernel) }
         #expect(depthwise.count == 17, "MobileNetV2 has 17 depthwise layers")
         #expect(depthwise.allSatisfy { $0.macs > 0 && $0.opType == "Conv" })
         #expect(steps.filter { $0.opType != "Conv" && $0.opType != "Gemm" }.allSatisfy { $0.macs == 0 && $0.kernel == nil })

@@ -20,8 +20,11 @@ import Testing
         let group: Int32 = 1  // FormatAllocationTests count in 3, at the same time
         let pinning = ClosureWorkerPinning { _, _ in gearbox_allocation_tracking(group) }
         for builder in [SyntheticModels.fashionMNISTCNN(), SyntheticModels.resNet(imageSize: 32, widths: [8, 16], classes: 10),
-                        SyntheticModels.mobileNetV2(imageSize: 32, widthMultiplier: 0.5, classes: 10)] {
+                        SyntheticModels.mobileNetV2(imageSize: 32, widthMultiplier: 0.5, classes: 10),
+                        // 96²: the first expanding block is banded (48² × 96 expanded floats).
+                        SyntheticModels.mobileNetV2(imageSize: 96, classes: 10)] {
             let model = try load(builder, EngineOptions(threads: threads, pinning: pinning))
+            if model.inputs[0].shape.last == 96 { #expect(model.convolutionKernels["xnnpack-banded"] == 3) }
             model.fillInputsRandomly(seed: 1)
             model.run()  // first run: lazily initialised library state (OpenBLAS buffers) is allowed here
             let trace = ProcessInfo.processInfo.environment["GEARBOX_TRACE_ALLOCATIONS"] != nil

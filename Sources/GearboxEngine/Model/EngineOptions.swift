@@ -33,6 +33,10 @@ public struct EngineOptions: Sendable {
     /// Run dense 3×3 stride-1 layers inside NHWC runs by Winograd F(2×2, 3×3) on Gearbox's own
     /// transforms and sgemm instead of XNNPACK (on by default; off for comparisons).
     public var winogradConvolutions = true
+    /// Compute inverted-residual blocks (1×1 → depthwise → 1×1) with a large expanded tensor in
+    /// bands of rows, so that the expanded tensor stays in cache (on by default; off runs each
+    /// layer over the whole tensor, for comparisons).
+    public var bandsInvertedResiduals = true
 
     /// Bound inputs of any element type (the conformance runner binds int64 shape inputs).
     var boundInputs: [String: ConstantTensor] = [:]

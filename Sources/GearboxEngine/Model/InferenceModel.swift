@@ -156,21 +156,23 @@ public final class InferenceModel {
         mappedWeightBytes = packed?.mappedBytes ?? 0
         maskSelection = packed?.selection
         maskFractions = packed?.fractions
-        weightRecords = compiler.operations.compactMap { ($0 as? any WeightedOperation)?.record }
+        let operations = compiler.flattenedOperations
+        weightRecords = operations.compactMap { ($0 as? any WeightedOperation)?.record }
         self.source = source
         self.options = options
         inputs = plan.inputs.map { TensorDescription(name: $0.name, shape: $0.shape) }
         outputs = plan.outputs.map { TensorDescription(name: $0.name, shape: $0.shape) }
         var counts: [String: Int] = [:]
         for node in graph.nodes { counts[node.opType, default: 0] += 1 }
-        statistics = ModelStatistics(macs: compiler.operations.reduce(0) { $0 + $1.macs }, parameters: compiler.parameterCount,
+        statistics = ModelStatistics(macs: operations.reduce(0) { $0 + $1.macs }, parameters: compiler.parameterCount,
                                      nodeCount: graph.nodes.count, operatorCounts: counts, stepCount: plan.steps.count)
-        weightLayers = compiler.operations.compactMap { $0 as? any WeightedOperation }.flatMap { op in
+        weightLayers = operations.compactMap { $0 as? any WeightedOperation }.flatMap { op in
             op.weightMatrices.map { WeightLayer(description: $0.description, matrix: $0.matrix) }
         }
-        convolutionKernels = compiler.operations.compactMap { ($0 as? ConvOperation)?.kernelName }.reduce(into: [:]) { $0[$1, default: 0] += 1 }
-        let convolutions = compiler.operations.compactMap { $0 as? ConvOperation }
-        libraryWeightBytes = convolutions.reduce(0) { $0 + $1.libraryWeightBytes }
+        convolutionKernels = operations.compactMap { ($0 as? ConvOperation)?.kernelName }.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        let convolutions = operations.compactMap { $0 as? ConvOperation }
+        let blocks = compiler.operations.compactMap { $0 as? InvertedResidualOperation }
+        libraryWeightBytes = convolutions.reduce(0) { $0 + $1.libraryWeightBytes } + blocks.reduce(0) { $0 + $1.libraryWeightBytes }
         libraryWorkspaceBytes = convolutions.reduce(0) { $0 + $1.libraryWorkspaceBytes }
         xnnpackGeometries = convolutions.filter { $0.xnnpack != nil }.map(\.geometry)
         weightBytes = ModelCompiler.constantBytes(compiler) + libraryWeightBytes
@@ -275,7 +277,7 @@ extension ModelCompiler {
     static func constantBytes(_ compiler: ModelCompiler) -> Int {
         var bytes = 0
         var counted = Set<Int>()
-        for op in compiler.operations {
+        for op in compiler.flattenedOperations {
             if let weighted = op as? any WeightedOperation {
                 bytes += weighted.weightMatrices.reduce(0) { $0 + $1.matrix.storedBytes }
             }

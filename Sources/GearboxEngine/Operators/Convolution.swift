@@ -143,6 +143,8 @@ final class ConvOperation: WeightedOperation {
 
     /// XNNPACK's operators for this layer, when it runs it (dense, ungrouped or depthwise, `automatic`).
     private(set) var xnnpack: XNNPACKConvolutionLayer?
+    /// Packed weights for GearboxKernels' NHWC depthwise kernel, when an NHWC depthwise layer runs on it.
+    private(set) var depthwiseNHWC: DepthwiseNHWCLayer?
     /// Winograd-transformed weights, when an NHWC 3×3 stride-1 layer runs on `WinogradNHWCConvStep`.
     private(set) var winograd: WinogradWeights?
     /// Set from `EngineOptions.winogradConvolutions` before planning.
@@ -171,7 +173,7 @@ final class ConvOperation: WeightedOperation {
 
     /// Heap bytes of the copy of this layer's weights its kernel keeps besides the model's own:
     /// XNNPACK's packed weights, or the Winograd-transformed ones (0 otherwise).
-    var libraryWeightBytes: Int { xnnpack?.packedBytes ?? winograd?.bytes ?? 0 }
+    var libraryWeightBytes: Int { xnnpack?.packedBytes ?? winograd?.bytes ?? depthwiseNHWC?.bytes ?? 0 }
     /// Heap bytes XNNPACK holds for running this layer besides weights (indirection buffers).
     var libraryWorkspaceBytes: Int { xnnpack?.bindingBytes ?? 0 }
 
@@ -183,12 +185,19 @@ final class ConvOperation: WeightedOperation {
     func prepareXNNPACK() -> Bool {
         xnnpack = nil
         winograd = nil
+        depthwiseNHWC = nil
         let g = geometry
         if layout == .nhwc {
             guard canRunNHWC else { return false }
             // WinogradWeights checks the shape (`WinogradTiling.applies`) and the weights' count.
             if allowsWinograd, let transformed = weights.withUnsafeBufferPointer({ WinogradWeights(g, weightsOIHW: $0, bias: bias) }) {
                 winograd = transformed
+                return true
+            }
+            // Depthwise layers run on Gearbox's NHWC kernel, except stride-2 layers whose input
+            // is larger than L2 holds: there XNNPACK's measured faster (docs/measurements.md).
+            if g.isDepthwise, g.strideHeight == 1 || g.inHeight * g.inWidth * g.inChannels * 4 <= Self.cachedDepthwiseInputBytes, let own = DepthwiseNHWCLayer(g, weights: weights, bias: bias) {
+                depthwiseNHWC = own
                 return true
             }
             if g.isDepthwise {
@@ -217,6 +226,34 @@ final class ConvOperation: WeightedOperation {
             return XNNPACKConvolutionLayer(g, packed: packed, bias: bias, outputBounds: outputBounds)
         }
         return nil
+    }
+
+    /// Stride-2 depthwise inputs up to this size run on Gearbox's NHWC kernel (see `prepareXNNPACK`).
+    static let cachedDepthwiseInputBytes = 512 * 1024
+
+    /// Set when an `InvertedResidualOperation` runs this layer with its own operators.
+    private(set) var isBanded = false
+
+    /// Hands the layer to a fused block: its own XNNPACK operators (and their packed weights)
+    /// are released, as the block holds its own.
+    func moveIntoBandedBlock() {
+        isBanded = true
+        xnnpack = nil
+    }
+
+    /// A 1×1 layer's weights as output × input channels (from the dense weights, or from the
+    /// packed panels of a packed file); nil for other layers.
+    func pointwiseWeights() -> AlignedBuffer? {
+        let g = geometry
+        guard g.isPointwise, g.groups == 1 else { return nil }
+        if weights.count == g.outChannels * g.inChannels {
+            return weights.withUnsafeBufferPointer { AlignedBuffer(copying: $0) }
+        }
+        guard let packed = matrices.first as? PackedDenseWeightMatrix, packed.rows == g.outChannels, packed.columns == g.inChannels
+        else { return nil }
+        let buffer = AlignedBuffer(count: g.outChannels * g.inChannels)
+        packed.unpack(into: buffer.baseAddress, regroupingColumns: g.inChannels)
+        return buffer
     }
 
     var weightMatrices: [(description: WeightLayerDescription, matrix: any WeightMatrix)] {
@@ -270,6 +307,8 @@ final class ConvOperation: WeightedOperation {
 
     /// Which kernel runs the layer (see `InferenceModel.convolutionKernels`).
     var kernelName: String {
+        if isBanded { return "xnnpack-banded" }
+        if depthwiseNHWC != nil { return "depthwise-nhwc" }
         if winograd != nil { return "winograd" }
         if geometry.isDepthwise && xnnpack != nil { return "xnnpack-depthwise" }
         if geometry.isDepthwise { return usesDepthwiseKernel ? "depthwise" : "depthwise-plain" }
@@ -299,6 +338,10 @@ final class ConvOperation: WeightedOperation {
                                         residual: residual.map { UnsafePointer(binding.address($0)) },
                                         bounds: activation.clampBounds ?? (-.infinity, .infinity),
                                         scratch: binding.scratch, scratchStride: binding.scratchStride)
+        }
+        if layout == .nhwc, let depthwiseNHWC {
+            return DepthwiseNHWCStep(layer: depthwiseNHWC, input: UnsafePointer(binding.address(input)), output: binding.address(output),
+                                     residual: residual.map { UnsafePointer(binding.address($0)) }, bounds: activation.clampBounds ?? (-.infinity, .infinity))
         }
         if layout == .nhwc {
             guard let layer = xnnpack,

@@ -18,6 +18,12 @@ final class MemoryPlanner {
         var offset = 0
     }
 
+    /// Which kernel runs an operation, for profiles: a convolution's, a banded block's, or nil.
+    static func kernelName(_ op: any PlannedOperation) -> String? {
+        if let conv = op as? ConvOperation { return conv.kernelName }
+        return op is InvertedResidualOperation ? "xnnpack-banded" : nil
+    }
+
     func makePlan() throws -> ExecutionPlan {
         let ops = compiler.operations
         let forever = Int.max
@@ -89,7 +95,7 @@ final class MemoryPlanner {
                 if case let .float(t)? = compiler.values[compiler.root(id)].constant { retained.append(t.sharedStorage) }
             }
         }
-        return ExecutionPlan(arena: arena, scratch: scratch, retained: retained, steps: steps, labels: ops.map(\.label), macs: ops.map(\.macs), kernels: ops.map { ($0 as? ConvOperation)?.kernelName },
+        return ExecutionPlan(arena: arena, scratch: scratch, retained: retained, steps: steps, labels: ops.map(\.label), macs: ops.map(\.macs), kernels: ops.map(Self.kernelName),
                              inputs: compiler.graphInputIDs.map(port), outputs: compiler.graphOutputIDs.map(port),
                              workerCount: workers, pinning: compiler.options.pinning)
     }

@@ -73,6 +73,7 @@ final class ModelCompiler {
         if options.fusesOperators { GraphFusion(compiler: self).run() }
         try prepareWeights()
         layoutSummary = LayoutPlanner(compiler: self).run()
+        if options.bandsInvertedResiduals { InvertedResidualFusion(compiler: self).run() }
         return try MemoryPlanner(compiler: self).makePlan()
     }
 

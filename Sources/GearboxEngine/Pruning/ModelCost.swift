@@ -75,7 +75,7 @@ public struct ModelCost: Codable, Sendable, Hashable {
             index += 1
         }
         var macs = 0, params = compiler.parameterCount
-        for operation in compiler.operations {
+        for operation in compiler.flattenedOperations {
             guard let (layer, weights) = weightsOf[operation.label.name], weights.count > 0 else {
                 macs += operation.macs
                 continue

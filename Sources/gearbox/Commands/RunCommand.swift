@@ -40,6 +40,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("save-outputs"), help: "Directory for output_K.pb files.") var saveOutputs: String?
     @Flag(name: .customLong("no-winograd"), help: "Run 3×3 stride-1 layers on XNNPACK instead of Winograd F(2×2, 3×3) (for comparisons).")
     var noWinograd = false
+    @Flag(name: .customLong("no-banded-blocks"), help: "Run each layer of an inverted-residual block over the whole tensor instead of in row bands (for comparisons).")
+    var noBandedBlocks = false
     @Flag(name: .customLong("profile-steps"), help: "With --repeat: also print the median time of each step (node) and its GMAC/s.") var profileSteps = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -71,6 +73,7 @@ struct RunCommand: ParsableCommand {
         var options = EngineOptions(threads: threads, weightFormat: weightFormat)
         options.denseConvolutionKernel = denseKernel
         options.winogradConvolutions = !noWinograd
+        options.bandsInvertedResiduals = !noBandedBlocks
         if let pin {
             guard let placement = WorkerPlacement(parsing: pin) else {
                 throw ValidationError("--pin '\(pin)': expected a CPU list (0,1), 'cores' or 'kind:N'")
