@@ -21,7 +21,7 @@ struct InvertedResidualBands: Equatable {
     let chunks: [Range<Int>]
 
     /// Bytes of expanded rows plus depthwise output one band may hold: a quarter of the L2
-    /// these blocks were tuned on (2 MiB per core), and with two chunks never more scratch than
+    /// these blocks were tuned on (1 MiB per core), and with two chunks never more scratch than
     /// the smallest banded block's expanded tensor, whose arena slot it replaces.
     static let scratchBudgetBytes = 256 * 1024
     /// Blocks with a smaller expanded tensor run unbanded: it stays in L2 anyway, and two
