@@ -87,6 +87,24 @@ import Testing
         #expect(XNNPACKConvolutionLayer.rowBands(g) == nil, "batches keep whole-image operators")
     }
 
+    @Test func narrowLayersSplitIntoRowBandsAtHalfTheWork() throws {
+        // ResNet-8's half-width 3×3 layers: 16 channels at 16², 0.59 M multiply-accumulates, too
+        // narrow for two channel ranges; two row bands let two workers share them.
+        let narrow = ConvGeometry(inChannels: 16, inHeight: 16, inWidth: 16, outChannels: 16, outHeight: 16, outWidth: 16,
+                                  kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        #expect(XNNPACKConvolutionLayer.channelRanges(narrow).count == 1)
+        #expect(try #require(XNNPACKConvolutionLayer.rowBands(narrow)).count == 2)
+        // The same work over 32 channels keeps one operator (below 400 K per band).
+        var wide = narrow
+        wide.outChannels = 32
+        wide.outHeight = 12
+        wide.outWidth = 12
+        wide.inHeight = 12
+        wide.inWidth = 12
+        #expect(wide.macs < 800_000 && wide.macs > 400_000)
+        #expect(XNNPACKConvolutionLayer.rowBands(wide) == nil)
+    }
+
     @Test func channelRangesGiveTwoWorkersEqualShares() {
         // MobileNetV2's 576→96 projection at 14²: four ranges rounded to 16 channels would be
         // 32 + 32 + 32, which two workers share 2 : 1.

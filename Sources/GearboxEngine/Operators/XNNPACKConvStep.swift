@@ -43,8 +43,9 @@ final class XNNPACKConvolutionLayer {
 
     /// Packed weights at most this large are copied into one operator per row band.
     static let bandedWeightBytes = 64 * 1024
-    /// Multiply-accumulates per row band, at least.
-    static let bandMACs = 400_000
+    /// Multiply-accumulates per row band, at least; half that for layers narrower than one
+    /// channel range (32 channels), which have no other way to share two workers.
+    static func bandMACs(_ g: ConvGeometry) -> Int { g.outChannels < 32 ? 200_000 : 400_000 }
     static let maximumBands = 8
 
     /// Row bands of the output, one operator each over all channels: for single images whose
@@ -55,7 +56,7 @@ final class XNNPACKConvolutionLayer {
         guard g.batch == 1, g.outChannels * g.reduction * 4 <= bandedWeightBytes else { return nil }
         // An even count, so that 2 (or 4) workers get equal shares (5 bands kept one of 2 workers
         // idle for a fifth of the layer).
-        let count = min(maximumBands, g.outHeight, g.macs / bandMACs) & ~1
+        let count = min(maximumBands, g.outHeight, g.macs / bandMACs(g)) & ~1
         guard count >= 2 else { return nil }
         let per = (g.outHeight + count - 1) / count
         var bands: [ConvRowBand] = []
