@@ -66,7 +66,7 @@ import Testing
 
     /// x [1, 16, H, W] → 1×1 to 96 + ReLU6 → depthwise 3×3 (stride) + ReLU6 → 1×1 to 16, plus x at
     /// stride 1: MobileNetV2's block, with an expanded tensor over the banding threshold.
-    static func block(height: Int, width: Int, stride: Int, expandedIsAlsoAnOutput: Bool = false) -> ONNXModelBuilder {
+    static func block(height: Int, width: Int, stride: Int, pads: [Int] = [1, 1, 1, 1], expandedIsAlsoAnOutput: Bool = false) -> ONNXModelBuilder {
         var b = ONNXModelBuilder()
         b.addInput("x", shape: [1, 16, height, width])
         b.addInitializer("lo", Tensor(shape: [], scalars: [0]))
@@ -77,7 +77,7 @@ import Testing
         }
         let expanded = relu6(b.conv("x", weights: Tensor.random(shape: [96, 16, 1, 1], seed: 41), bias: Tensor.random(shape: [96], seed: 42)), "expanded")
         let filtered = relu6(b.conv(expanded, weights: Tensor.random(shape: [96, 1, 3, 3], seed: 43), bias: Tensor.random(shape: [96], seed: 44),
-                                    strides: [stride, stride], pads: [1, 1, 1, 1], group: 96), "filtered")
+                                    strides: [stride, stride], pads: pads, group: 96), "filtered")
         let projected = b.conv(filtered, weights: Tensor.random(shape: [16, 96, 1, 1], seed: 45), bias: Tensor.random(shape: [16], seed: 46))
         b.addOutput(stride == 1 ? b.add(projected, "x") : projected)
         if expandedIsAlsoAnOutput { b.addOutput(expanded) }
@@ -90,9 +90,14 @@ import Testing
         return options
     }
 
-    @Test(.requiresXNNPACK, .requiresPackedKernels, arguments: [(41, 37, 1), (43, 39, 2), (96, 40, 1)])
-    func bandedBlocksMatchTheUnbandedPlanAndTheReference(height: Int, width: Int, stride: Int) throws {
-        let b = Self.block(height: height, width: width, stride: stride)
+    /// (height, width, stride, pads): odd sizes, several bands per chunk (96 rows), and the
+    /// asymmetric padding of TensorFlow's SAME at stride 2 (none above and left, one below and right).
+    static let blockCases: [(Int, Int, Int, [Int])] = [(41, 37, 1, [1, 1, 1, 1]), (43, 39, 2, [1, 1, 1, 1]), (96, 40, 1, [1, 1, 1, 1]),
+                                                       (42, 38, 2, [0, 0, 1, 1])]
+
+    @Test(.requiresXNNPACK, .requiresPackedKernels, arguments: blockCases)
+    func bandedBlocksMatchTheUnbandedPlanAndTheReference(height: Int, width: Int, stride: Int, pads: [Int]) throws {
+        let b = Self.block(height: height, width: width, stride: stride, pads: pads)
         let banded = try load(b)
         let unbanded = try load(b, Self.unbanded)
         #expect(banded.convolutionKernels["xnnpack-banded"] == 3, "the three layers run as one banded block")
