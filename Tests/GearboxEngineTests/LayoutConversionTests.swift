@@ -108,6 +108,7 @@ import Testing
                 #expect(split.tasks >= 1 && split.perTask >= 1)
                 #expect(split.tasks * split.perTask >= pixels, "\(pixels) × \(channels): positions left over")
                 #expect((split.tasks - 1) * split.perTask < pixels, "\(pixels) × \(channels): an empty task")
+                #expect(split.perTask % LayoutTranspose.pixelBlock == 0, "\(pixels) × \(channels): tasks of whole blocks")
                 // About 32 Ki floats a task: never many times more (unless a block alone is more).
                 #expect(split.perTask * channels <= 2 * max(32_768, LayoutTranspose.pixelBlock * channels), "\(pixels) × \(channels)")
             }

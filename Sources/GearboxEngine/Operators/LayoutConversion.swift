@@ -8,9 +8,13 @@ enum LayoutTranspose {
     /// Pixels per block.
     static let pixelBlock = 32
 
-    /// Tasks of whole pixel blocks, about 32 Ki floats each.
+    /// Tasks of whole pixel blocks (so every block but the last takes the 4×4 path), about
+    /// 32 Ki floats each.
     static func split(pixels: Int, channels: Int) -> (tasks: Int, perTask: Int) {
-        taskSplit(pixels, grain: max(pixelBlock, 32_768 / max(channels, 1) / pixelBlock * pixelBlock))
+        let even = taskSplit(pixels, grain: max(pixelBlock, 32_768 / max(channels, 1) / pixelBlock * pixelBlock))
+        guard even.perTask > 0 else { return even }
+        let perTask = (even.perTask + pixelBlock - 1) / pixelBlock * pixelBlock
+        return ((pixels + perTask - 1) / perTask, perTask)
     }
 
     /// NCHW `source` → NHWC `destination` for positions `pixels` of the batch (position =
