@@ -234,11 +234,12 @@ final class ConvOperation: WeightedOperation {
     /// Set when an `InvertedResidualOperation` runs this layer with its own operators.
     private(set) var isBanded = false
 
-    /// Hands the layer to a fused block: its own XNNPACK operators (and their packed weights)
-    /// are released, as the block holds its own.
+    /// Hands the layer to a fused block: its own kernels' weight copies (XNNPACK's packed
+    /// weights, the NHWC depthwise kernel's) are released, as the block holds its own.
     func moveIntoBandedBlock() {
         isBanded = true
         xnnpack = nil
+        depthwiseNHWC = nil
     }
 
     /// A 1×1 layer's weights as output × input channels (from the dense weights, or from the
@@ -307,7 +308,7 @@ final class ConvOperation: WeightedOperation {
 
     /// Which kernel runs the layer (see `InferenceModel.convolutionKernels`).
     var kernelName: String {
-        if isBanded { return "xnnpack-banded" }
+        if isBanded { return InvertedResidualOperation.kernelName }
         if depthwiseNHWC != nil { return "depthwise-nhwc" }
         if winograd != nil { return "winograd" }
         if geometry.isDepthwise && xnnpack != nil { return "xnnpack-depthwise" }

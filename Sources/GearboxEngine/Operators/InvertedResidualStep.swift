@@ -85,6 +85,9 @@ final class InvertedResidualOperation: PlannedOperation {
     /// The depthwise layer over a band (its padding rows are zero rows of the band).
     private let filter: DepthwiseNHWCLayer
 
+    /// The kernel name profiles and `convolutionKernels` give the block and its layers.
+    static let kernelName = "xnnpack-banded"
+
     var members: [ConvOperation] { [expand, depthwise, project] }
     var label: NodeLabel {
         NodeLabel(name: members.map(\.label.name).joined(separator: "+"), opType: "InvertedResidual")

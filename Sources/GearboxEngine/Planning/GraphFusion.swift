@@ -24,15 +24,6 @@ struct GraphFusion {
         fuseActivations()
     }
 
-    /// Readers of each value: op inputs, views of it, and graph outputs.
-    private func useCounts() -> [Int: Int] {
-        var uses: [Int: Int] = [:]
-        for op in compiler.operations { for id in op.inputs { uses[id, default: 0] += 1 } }
-        for (_, source) in compiler.aliasOf { uses[source, default: 0] += 1 }
-        for id in compiler.graphOutputIDs { uses[id, default: 0] += 1 }
-        return uses
-    }
-
     private func producers() -> [Int: Int] {
         var map: [Int: Int] = [:]
         for (index, op) in compiler.operations.enumerated() { for id in op.outputs { map[id] = index } }
@@ -40,7 +31,7 @@ struct GraphFusion {
     }
 
     private func foldBatchNorms() {
-        let uses = useCounts(), producedBy = producers()
+        let uses = compiler.readerCounts(), producedBy = producers()
         var removed = Set<Int>()
         for (index, op) in compiler.operations.enumerated() {
             guard let affine = op as? ChannelAffineOperation, affine.activation == .identity,
@@ -57,7 +48,7 @@ struct GraphFusion {
     }
 
     private func fuseResidualAdds() {
-        let uses = useCounts(), producedBy = producers()
+        let uses = compiler.readerCounts(), producedBy = producers()
         var removed = Set<Int>()
         for (index, op) in compiler.operations.enumerated() {
             guard let add = op as? BinaryOperation, add.function == .add, add.activation == .identity,
@@ -81,7 +72,7 @@ struct GraphFusion {
     }
 
     private func fuseActivations() {
-        let uses = useCounts(), producedBy = producers()
+        let uses = compiler.readerCounts(), producedBy = producers()
         var removed = Set<Int>()
         for (index, op) in compiler.operations.enumerated() {
             guard let unary = op as? UnaryOperation, unary.activation.isFusable, unary.activation != .identity,

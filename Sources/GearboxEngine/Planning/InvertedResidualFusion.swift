@@ -10,10 +10,7 @@ struct InvertedResidualFusion {
     @discardableResult
     func run() -> Int {
         let ops = compiler.operations
-        var readers: [Int: Int] = [:]
-        for op in ops { for id in op.inputs { readers[id, default: 0] += 1 } }
-        for (_, source) in compiler.aliasOf { readers[source, default: 0] += 1 }
-        for id in compiler.graphOutputIDs { readers[id, default: 0] += 1 }
+        let readers = compiler.readerCounts()
         var readerOf: [Int: Int] = [:]
         for (index, op) in ops.enumerated() { for id in op.inputs { readerOf[id] = index } }
         func soleReader(_ value: Int) -> ConvOperation? {
@@ -47,6 +44,16 @@ struct InvertedResidualFusion {
 }
 
 extension ModelCompiler {
+    /// Readers of each value: operation inputs, views of it, and graph outputs. A value with
+    /// one reader can be fused away into that reader.
+    func readerCounts() -> [Int: Int] {
+        var readers: [Int: Int] = [:]
+        for op in operations { for id in op.inputs { readers[id, default: 0] += 1 } }
+        for (_, source) in aliasOf { readers[source, default: 0] += 1 }
+        for id in graphOutputIDs { readers[id, default: 0] += 1 }
+        return readers
+    }
+
     /// The operation list with every fused block replaced by its member convolutions, in order:
     /// what weights, statistics and packed files see.
     var flattenedOperations: [any PlannedOperation] {

@@ -21,7 +21,7 @@ final class MemoryPlanner {
     /// Which kernel runs an operation, for profiles: a convolution's, a banded block's, or nil.
     static func kernelName(_ op: any PlannedOperation) -> String? {
         if let conv = op as? ConvOperation { return conv.kernelName }
-        return op is InvertedResidualOperation ? "xnnpack-banded" : nil
+        return op is InvertedResidualOperation ? InvertedResidualOperation.kernelName : nil
     }
 
     func makePlan() throws -> ExecutionPlan {
